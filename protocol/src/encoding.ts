@@ -1,0 +1,190 @@
+// Byte helpers, strict base64url, the protocol's error type and the canonical,
+// length-prefixed encoding that every signature, AAD, label and hash input uses.
+
+export type ProtocolErrorCode =
+  | 'malformed'
+  | 'unsupported-version'
+  | 'wrong-conversation'
+  | 'unknown-sender'
+  | 'unknown-member'
+  | 'bad-signature'
+  | 'unknown-epoch'
+  | 'not-a-member'
+  | 'tampered'
+  | 'broken-chain'
+  | 'key-mismatch'
+  | 'too-large';
+
+export class ProtocolError extends Error {
+  public code: ProtocolErrorCode;
+  constructor(code: ProtocolErrorCode, message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.code = code;
+  }
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const LOOKUP = new Int16Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
+
+/** RFC 4648 base64url without padding. */
+export function toBase64Url(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
+  }
+  return out;
+}
+
+/**
+ * Strict decoder: only the base64url alphabet, no padding, and the unused low
+ * bits of the last character must be zero. Rejecting non-canonical text means
+ * each byte string has exactly one spelling, so a flipped character can never
+ * decode to the same bytes and slip past a signature (WIRE2).
+ */
+export function fromBase64Url(s: string): Uint8Array {
+  if (typeof s !== 'string') throw new ProtocolError('malformed', 'base64url: not a string');
+  const len = s.length;
+  if (len % 4 === 1) throw new ProtocolError('malformed', 'base64url: bad length');
+  const out = new Uint8Array(Math.floor((len * 3) / 4));
+  let o = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    const v = c < 128 ? LOOKUP[c]! : -1;
+    if (v < 0) throw new ProtocolError('malformed', 'base64url: bad character');
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+    acc &= 0xff; // keep the accumulator small; at most 8 pending bits matter
+  }
+  if (bits > 0 && (acc & ((1 << bits) - 1)) !== 0) {
+    throw new ProtocolError('malformed', 'base64url: non-canonical trailing bits');
+  }
+  return out;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** Fatal UTF-8 decoding: invalid sequences are a malformed input, never U+FFFD. */
+export function fromUtf8(b: Uint8Array): string {
+  try {
+    return decoder.decode(b);
+  } catch {
+    throw new ProtocolError('malformed', 'invalid UTF-8');
+  }
+}
+
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Length-independent comparison for secrets-adjacent values (hashes, commitments). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+
+/** A value in a canonical encoding: text, bytes, a non-negative safe integer, or absent. */
+export type Field = string | Uint8Array | number | null;
+
+const TAG_NULL = 0;
+const TAG_BYTES = 1;
+const TAG_TEXT = 2;
+const TAG_UINT = 3;
+
+/**
+ * CANON1: purpose string first, then each field as tag || length || value.
+ * Lengths are 32-bit big-endian, integers 64-bit big-endian. Because every
+ * field carries its type and length, two different field lists can never
+ * encode to the same bytes, unlike JSON.stringify whose key order and
+ * escaping depend on how an object was built (T2, M3, M5).
+ */
+export function canonical(purpose: string, fields: readonly Field[]): Uint8Array {
+  const p = utf8(purpose);
+  let total = 4 + p.length + 4;
+  const parts: { tag: number; body: Uint8Array }[] = [];
+  for (const f of fields) {
+    let part: { tag: number; body: Uint8Array };
+    if (f === null) part = { tag: TAG_NULL, body: new Uint8Array(0) };
+    else if (typeof f === 'string') part = { tag: TAG_TEXT, body: utf8(f) };
+    else if (typeof f === 'number') {
+      if (!Number.isSafeInteger(f) || f < 0) throw new ProtocolError('malformed', 'canonical: integer out of range');
+      const body = new Uint8Array(8);
+      const view = new DataView(body.buffer);
+      view.setUint32(0, Math.floor(f / 2 ** 32));
+      view.setUint32(4, f >>> 0);
+      part = { tag: TAG_UINT, body };
+    } else part = { tag: TAG_BYTES, body: f };
+    parts.push(part);
+    total += 1 + 4 + part.body.length;
+  }
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let o = 0;
+  view.setUint32(o, p.length);
+  o += 4;
+  out.set(p, o);
+  o += p.length;
+  view.setUint32(o, fields.length);
+  o += 4;
+  for (const part of parts) {
+    out[o++] = part.tag;
+    view.setUint32(o, part.body.length);
+    o += 4;
+    out.set(part.body, o);
+    o += part.body.length;
+  }
+  return out;
+}
+
+/** WebCrypto wants a BufferSource backed by a plain ArrayBuffer under TS 5.9's typings. */
+export function buf(b: Uint8Array): Uint8Array<ArrayBuffer> {
+  return b as Uint8Array<ArrayBuffer>;
+}
+
+export function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  globalThis.crypto.getRandomValues(out);
+  return out;
+}
+
+export async function sha256(data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', buf(data)));
+}

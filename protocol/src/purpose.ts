@@ -1,0 +1,20 @@
+// PUR1: every signature, AAD, OAEP label and hash input begins with exactly one of
+// these strings, so bytes made for one purpose never verify or decrypt as another (T2, M5).
+export const PURPOSE = {
+  message: 'MessageHub-msg-v1', // Ed25519 signature over an envelope
+  messageAad: 'MessageHub-msg-aad-v1', // AES-GCM additional data of an envelope
+  messageHash: 'MessageHub-msg-hash-v1', // envelopeHash, the per-sender chain link
+  epoch: 'MessageHub-epoch-v1', // Ed25519 signature over an epoch record
+  epochHash: 'MessageHub-epoch-hash-v1', // epochHash, the epoch chain link
+  epochWrap: 'MessageHub-epoch-wrap-v1', // RSA-OAEP label of a wrapped epoch key
+  epochKeyCommit: 'MessageHub-epoch-key-commit-v1', // commitment to the epoch key
+  auth: 'MessageHub-auth-v1', // login proof
+  register: 'MessageHub-register-v1', // proof of possession at registration
+  keyFile: 'MessageHub-keyfile-v1', // AES-GCM additional data of the key file
+  keyFileChecksum: 'MessageHub-keyfile-checksum-v1', // the cheap damage check
+  keyFilePayload: 'MessageHub-keyfile-payload-v1', // the encrypted private-key payload
+  keyFileSelfTest: 'MessageHub-keyfile-selftest-v1', // proves imported private keys match the public ones
+  fingerprint: 'MessageHub-fingerprint-v1',
+  safetyNumber: 'MessageHub-safety-v1',
+  safetyQr: 'MessageHub-safety-qr-v1',
+} as const;

@@ -1,0 +1,195 @@
+// Strict decoding at the boundary (WIRE1..). Everything that arrives from the
+// network or the database passes through here before any crypto touches it:
+// exact key sets, exact types, exact byte lengths, canonical base64url.
+import { ProtocolError, fromBase64Url } from './encoding.ts';
+import type { Envelope } from './envelope.ts';
+import type { EpochRecord } from './epoch.ts';
+import type { PublicIdentity } from './identity.ts';
+
+export const LIMITS = {
+  /** UTF-16 code units in a message body. */
+  maxBodyChars: 8000,
+  /** Padded plaintext sizes in bytes (ENV5); the ciphertext is always one of these. */
+  paddingBuckets: [256, 1024, 4096, 16384, 65536],
+  /** Upper bound on the JSON text of one envelope. */
+  maxEnvelopeBytes: 98304,
+  /** Members of one epoch, so one record stays well below 64 KiB of wrapped keys. */
+  maxMembers: 64,
+  /** clientMessageIds a receipt may reference. */
+  maxRefs: 256,
+  /** Counters a transcript remembers as missing per sender (TR6). */
+  maxMissing: 1024,
+};
+
+export const PROTOCOL_VERSION = 1 as const;
+export const IV_BYTES = 12;
+export const TAG_BYTES = 16;
+export const SIG_BYTES = 64;
+export const ED25519_KEY_BYTES = 32;
+export const EPOCH_KEY_BYTES = 32;
+export const RSA_BITS = 3072;
+export const RSA_WRAPPED_BYTES = RSA_BITS / 8;
+export const MAX_EPOCH = 2 ** 31 - 1;
+
+// WIRE3: identifiers are short printable ASCII, so what a user sees, what is
+// signed and what the server indexes are the same string.
+const ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+export function fail(what: string): never {
+  throw new ProtocolError('malformed', what);
+}
+
+export function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+export function exactKeys(o: Record<string, unknown>, keys: readonly string[], what: string): void {
+  const own = Object.keys(o);
+  if (own.length !== keys.length) fail(`${what}: unexpected or missing fields`);
+  for (const k of keys) if (!Object.prototype.hasOwnProperty.call(o, k)) fail(`${what}: missing ${k}`);
+}
+
+export function isId(x: unknown): x is string {
+  return typeof x === 'string' && ID_RE.test(x);
+}
+export function checkId(x: unknown, what: string): string {
+  if (!isId(x)) fail(`${what}: not a valid identifier`);
+  return x;
+}
+export function checkUuid(x: unknown, what: string): string {
+  if (typeof x !== 'string' || !UUID_RE.test(x)) fail(`${what}: not a lowercase UUID`);
+  return x;
+}
+export function checkHash(x: unknown, what: string): string {
+  if (typeof x !== 'string' || !HASH_RE.test(x)) fail(`${what}: not a hex SHA-256`);
+  return x;
+}
+export function checkInt(x: unknown, min: number, max: number, what: string): number {
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max) fail(`${what}: integer out of range`);
+  return x;
+}
+/** Decodes base64url and checks the byte length lies in [min, max]. */
+export function checkB64(x: unknown, min: number, max: number, what: string): Uint8Array {
+  if (typeof x !== 'string') fail(`${what}: not a string`);
+  // Reject before decoding so an oversized field costs nothing.
+  if (x.length > Math.ceil((max * 4) / 3)) fail(`${what}: too long`);
+  const b = fromBase64Url(x);
+  if (b.length < min || b.length > max) fail(`${what}: wrong length`);
+  return b;
+}
+
+function checkVersion(o: Record<string, unknown>, what: string): void {
+  if (!('v' in o)) fail(`${what}: no version`);
+  if (o.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError('unsupported-version', `${what}: version ${String(o.v)} is not supported`);
+  }
+}
+
+const PUBLIC_IDENTITY_KEYS = ['v', 'userId', 'encryptionKey', 'signingKey'] as const;
+
+/** WIRE4: shape and sizes of a public identity; key validity is checked by importPublicIdentity. */
+export function parsePublicIdentity(json: unknown): PublicIdentity {
+  if (!isRecord(json)) fail('identity: not an object');
+  checkVersion(json, 'identity');
+  exactKeys(json, PUBLIC_IDENTITY_KEYS, 'identity');
+  const userId = checkId(json.userId, 'identity.userId');
+  checkB64(json.encryptionKey, 256, 1024, 'identity.encryptionKey');
+  checkB64(json.signingKey, ED25519_KEY_BYTES, ED25519_KEY_BYTES, 'identity.signingKey');
+  return { v: 1, userId, encryptionKey: json.encryptionKey as string, signingKey: json.signingKey as string };
+}
+
+const ENVELOPE_KEYS = [
+  'v', 'type', 'conversationId', 'epoch', 'sender', 'clientMessageId', 'counter', 'prevHash',
+  'iv', 'encryptedContent', 'tag', 'sig',
+] as const;
+
+/** Decoded binary parts of an envelope, so callers never decode twice. */
+export interface EnvelopeBytes {
+  iv: Uint8Array;
+  ciphertext: Uint8Array;
+  tag: Uint8Array;
+  sig: Uint8Array;
+}
+
+/** WIRE5: strict envelope decoding; the ciphertext length must be one padding bucket. */
+export function decodeEnvelope(json: unknown): { env: Envelope; bytes: EnvelopeBytes } {
+  if (!isRecord(json)) fail('envelope: not an object');
+  checkVersion(json, 'envelope');
+  exactKeys(json, ENVELOPE_KEYS, 'envelope');
+  if (json.type !== 'message') fail('envelope: type must be "message"');
+  const conversationId = checkId(json.conversationId, 'envelope.conversationId');
+  const epoch = checkInt(json.epoch, 0, MAX_EPOCH, 'envelope.epoch');
+  const sender = checkId(json.sender, 'envelope.sender');
+  const clientMessageId = checkUuid(json.clientMessageId, 'envelope.clientMessageId');
+  const counter = checkInt(json.counter, 1, Number.MAX_SAFE_INTEGER, 'envelope.counter');
+  const prevHash = json.prevHash === null ? null : checkHash(json.prevHash, 'envelope.prevHash');
+  if (counter === 1 && prevHash !== null) fail('envelope: the first message has no previous hash');
+  if (counter > 1 && prevHash === null) fail('envelope: a later message must name its previous hash');
+  const maxBucket = LIMITS.paddingBuckets[LIMITS.paddingBuckets.length - 1]!;
+  const iv = checkB64(json.iv, IV_BYTES, IV_BYTES, 'envelope.iv');
+  const ciphertext = checkB64(json.encryptedContent, 1, maxBucket, 'envelope.encryptedContent');
+  if (!LIMITS.paddingBuckets.includes(ciphertext.length)) fail('envelope.encryptedContent: not a padding bucket');
+  const tag = checkB64(json.tag, TAG_BYTES, TAG_BYTES, 'envelope.tag');
+  const sig = checkB64(json.sig, SIG_BYTES, SIG_BYTES, 'envelope.sig');
+  const env: Envelope = {
+    v: 1, type: 'message', conversationId, epoch, sender, clientMessageId, counter, prevHash,
+    iv: json.iv as string, encryptedContent: json.encryptedContent as string, tag: json.tag as string, sig: json.sig as string,
+  };
+  return { env, bytes: { iv, ciphertext, tag, sig } };
+}
+
+export function parseEnvelope(json: unknown): Envelope {
+  return decodeEnvelope(json).env;
+}
+
+const EPOCH_KEYS = [
+  'v', 'type', 'conversationId', 'epoch', 'creator', 'members', 'wrappedKeys', 'keyCommitment',
+  'prevEpochHash', 'createdAt', 'sig',
+] as const;
+
+/**
+ * WIRE6: strict epoch record decoding. Members are sorted by userId without
+ * duplicates and wrappedKeys list exactly the same users in the same order,
+ * so there is one valid spelling of each membership list.
+ */
+export function parseEpochRecord(json: unknown): EpochRecord {
+  if (!isRecord(json)) fail('epoch: not an object');
+  checkVersion(json, 'epoch');
+  exactKeys(json, EPOCH_KEYS, 'epoch');
+  if (json.type !== 'epoch') fail('epoch: type must be "epoch"');
+  const conversationId = checkId(json.conversationId, 'epoch.conversationId');
+  const epoch = checkInt(json.epoch, 0, MAX_EPOCH, 'epoch.epoch');
+  const creator = checkId(json.creator, 'epoch.creator');
+  if (!Array.isArray(json.members) || !Array.isArray(json.wrappedKeys)) fail('epoch: members and wrappedKeys must be arrays');
+  const n = json.members.length;
+  if (n < 1 || n > LIMITS.maxMembers) fail('epoch: member count out of range');
+  if (json.wrappedKeys.length !== n) fail('epoch: one wrapped key per member');
+  const members: EpochRecord['members'] = [];
+  const wrappedKeys: EpochRecord['wrappedKeys'] = [];
+  for (let i = 0; i < n; i++) {
+    const m: unknown = json.members[i];
+    if (!isRecord(m)) fail('epoch.members: not an object');
+    exactKeys(m, ['userId', 'fingerprint'], 'epoch.members[]');
+    const userId = checkId(m.userId, 'epoch.members[].userId');
+    const fingerprint = checkHash(m.fingerprint, 'epoch.members[].fingerprint');
+    if (i > 0 && !(members[i - 1]!.userId < userId)) fail('epoch.members: not sorted by userId or duplicated');
+    members.push({ userId, fingerprint });
+    const w: unknown = json.wrappedKeys[i];
+    if (!isRecord(w)) fail('epoch.wrappedKeys: not an object');
+    exactKeys(w, ['userId', 'wrappedKey'], 'epoch.wrappedKeys[]');
+    if (w.userId !== userId) fail('epoch.wrappedKeys: does not match members');
+    checkB64(w.wrappedKey, RSA_WRAPPED_BYTES, RSA_WRAPPED_BYTES, 'epoch.wrappedKeys[].wrappedKey');
+    wrappedKeys.push({ userId, wrappedKey: w.wrappedKey as string });
+  }
+  checkB64(json.keyCommitment, 32, 32, 'epoch.keyCommitment');
+  const prevEpochHash = json.prevEpochHash === null ? null : checkHash(json.prevEpochHash, 'epoch.prevEpochHash');
+  if ((epoch === 0) !== (prevEpochHash === null)) fail('epoch: only epoch 0 has no previous hash');
+  const createdAt = checkInt(json.createdAt, 0, Number.MAX_SAFE_INTEGER, 'epoch.createdAt');
+  checkB64(json.sig, SIG_BYTES, SIG_BYTES, 'epoch.sig');
+  return {
+    v: 1, type: 'epoch', conversationId, epoch, creator, members, wrappedKeys,
+    keyCommitment: json.keyCommitment as string, prevEpochHash, createdAt, sig: json.sig as string,
+  };
+}

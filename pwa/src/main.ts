@@ -1,0 +1,1 @@
+import './components/mh-app.ts';

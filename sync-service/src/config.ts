@@ -1,0 +1,93 @@
+import Joi from 'joi';
+import path from 'node:path';
+
+/** Everything the service reads from the environment, validated once at start. */
+export interface Config {
+  host: string;
+  port: number;
+  /** Unset: start the embedded Postgres (scripts/start.ts). */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Origins allowed to log in and open the WebSocket; the first one is the canonical one. */
+  origins: string[];
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** Behind a TLS-terminating proxy: trust X-Forwarded-For / X-Forwarded-Proto. */
+  trustProxy: boolean;
+  staticDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  sessionTtlSeconds: number;
+  challengeTtlSeconds: number;
+  maxEnvelopeBytes: number;
+  maxRequestBytes: number;
+  loginRateLimitPerMinute: number;
+  appendRateLimitPerMinute: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const schema = Joi.object({
+  HOST: Joi.string().hostname().default('127.0.0.1'),
+  PORT: Joi.number().integer().min(0).max(65535).default(8080),
+  DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
+  DATA_DIR: Joi.string().default('.data/postgres'),
+  ORIGINS: Joi.string(),
+  TLS_CERT_FILE: Joi.string(),
+  TLS_KEY_FILE: Joi.string(),
+  TRUST_PROXY: Joi.boolean().truthy('1').falsy('0').default(false),
+  STATIC_DIR: Joi.string().default('dist/pwa'),
+  LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+  SESSION_TTL_SECONDS: Joi.number().integer().min(60).max(400 * 24 * 3600).default(30 * 24 * 3600),
+  CHALLENGE_TTL_SECONDS: Joi.number().integer().min(5).max(600).default(60),
+  MAX_ENVELOPE_BYTES: Joi.number().integer().min(1024).max(1024 * 1024).default(64 * 1024),
+  MAX_REQUEST_BYTES: Joi.number().integer().min(4096).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
+  LOGIN_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(30),
+  APPEND_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(6000),
+})
+  .and('TLS_CERT_FILE', 'TLS_KEY_FILE')
+  .unknown(true);
+
+const originSchema = Joi.string().uri({ scheme: ['http', 'https'] });
+
+/** Read and validate the configuration; a bad value throws a ConfigError naming the setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const { value, error } = schema.validate(env, { abortEarly: true, convert: true });
+  if (error) throw new ConfigError(`invalid configuration: ${error.details[0]?.message ?? error.message}`);
+  const tls = value.TLS_CERT_FILE ? { certFile: value.TLS_CERT_FILE, keyFile: value.TLS_KEY_FILE } : undefined;
+  const scheme = tls ? 'https' : 'http';
+  const origins: string[] = value.ORIGINS
+    ? String(value.ORIGINS).split(',').map((o: string) => o.trim()).filter(Boolean)
+    : [`${scheme}://localhost:${value.PORT}`, `${scheme}://127.0.0.1:${value.PORT}`];
+  for (const origin of origins) {
+    const { error: originError } = originSchema.validate(origin);
+    if (originError || new URL(origin).origin !== origin) {
+      throw new ConfigError(`invalid configuration: "ORIGINS" entry "${origin}" must be an origin such as https://chat.example.org`);
+    }
+  }
+  return {
+    host: value.HOST,
+    port: value.PORT,
+    databaseUrl: value.DATABASE_URL,
+    dataDir: path.resolve(value.DATA_DIR),
+    origins,
+    tls,
+    trustProxy: value.TRUST_PROXY,
+    staticDir: path.resolve(value.STATIC_DIR),
+    logLevel: value.LOG_LEVEL,
+    sessionTtlSeconds: value.SESSION_TTL_SECONDS,
+    challengeTtlSeconds: value.CHALLENGE_TTL_SECONDS,
+    maxEnvelopeBytes: value.MAX_ENVELOPE_BYTES,
+    maxRequestBytes: value.MAX_REQUEST_BYTES,
+    loginRateLimitPerMinute: value.LOGIN_RATE_LIMIT_PER_MINUTE,
+    appendRateLimitPerMinute: value.APPEND_RATE_LIMIT_PER_MINUTE,
+  };
+}
+
+/** A configuration for tests and tools: defaults plus overrides, no environment. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ LOG_LEVEL: 'silent', PORT: '0' }), ...overrides };
+}

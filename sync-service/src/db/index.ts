@@ -1,0 +1,29 @@
+import pgPromise, { type IDatabase, type IMain } from 'pg-promise';
+import { attachRepositories, type Repositories } from './repositories.ts';
+
+export type Database = IDatabase<Repositories> & Repositories;
+
+export interface DatabaseHandle {
+  db: Database;
+  pgp: IMain;
+  close(): Promise<void>;
+}
+
+/** One pg-promise instance and one pool per service instance; repositories are attached in `extend`. */
+export function openDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
+  const pgp: IMain = pgPromise({
+    extend(obj: any) {
+      attachRepositories(obj, pgp);
+    },
+  });
+  // BIGINT (int8) columns such as sequence numbers fit in a JS number for this service's lifetime.
+  pgp.pg.types.setTypeParser(20, (value: string) => Number(value));
+  const db = pgp({ connectionString: url, max: options.poolSize ?? 20 }) as Database;
+  return {
+    db,
+    pgp,
+    async close() {
+      await db.$pool.end();
+    },
+  };
+}

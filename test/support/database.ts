@@ -1,0 +1,51 @@
+import { inject } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+const TEMPLATE_DATABASE = 'messagehub_template';
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  /** Run SQL as the superuser on this database (tests that play the attacker). */
+  query<T extends pg.QueryResultRow = any>(sql: string, params?: unknown[]): Promise<pg.QueryResult<T>>;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of the run's embedded Postgres, for one test file. */
+export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
+  const adminUrl = inject('postgresAdminUrl');
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+  return {
+    name,
+    url: databaseUrl,
+    async query(sql, params) {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        return await client.query(sql, params as any[]);
+      } finally {
+        await client.end();
+      }
+    },
+    async drop() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}

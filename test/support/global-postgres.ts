@@ -1,0 +1,46 @@
+import type { TestProject } from 'vitest/node';
+import { mkdtemp, rm, chmod } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../db/embedded.ts';
+import { migrate } from '../../db/migrate.ts';
+
+export const TEMPLATE_DATABASE = 'messagehub_template';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Admin URL of the run's embedded Postgres; the template database is migrated. */
+    postgresAdminUrl: string;
+  }
+}
+
+/**
+ * One embedded Postgres for the whole test run (unless TEST_DATABASE_URL names a
+ * server's admin database). The migrated template lets each test file create a
+ * fresh database in milliseconds (test/support/database.ts).
+ */
+export default async function setup(project: TestProject) {
+  let adminUrl = process.env.TEST_DATABASE_URL;
+  let stop = async () => {};
+  if (!adminUrl) {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'messagehub-test-pg-'));
+    await chmod(dataDir, 0o700);
+    const cluster = await startEmbeddedPostgres({ dataDir });
+    adminUrl = cluster.adminUrl;
+    stop = async () => {
+      await cluster.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    };
+  }
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE}`);
+  await client.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
+  await client.end();
+  const templateUrl = new URL(adminUrl);
+  templateUrl.pathname = `/${TEMPLATE_DATABASE}`;
+  await migrate(templateUrl.toString());
+  project.provide('postgresAdminUrl', adminUrl);
+  return stop;
+}
