@@ -1,0 +1,51 @@
+// Login proof (AUTH1..AUTH4, T1, T2): the client signs the server's nonce together
+// with the origin and its own user id under the login purpose. Single use and
+// expiry are the server's job (it issues and forgets nonces); binding origin and
+// user here means a proof captured on one site or for one account is useless elsewhere.
+import { buf, canonical, fromBase64Url, toBase64Url } from './encoding.ts';
+import type { Identity, PublicIdentity } from './identity.ts';
+import { importPublicIdentity } from './identity.ts';
+import { PURPOSE } from './purpose.ts';
+import { SIG_BYTES, checkB64, checkId, fail } from './wire.ts';
+
+export interface LoginChallenge {
+  /** base64url of 32 random bytes issued by the server. */
+  nonce: string;
+  /** The web origin the client is talking to, e.g. "https://messagehub.example". */
+  origin: string;
+}
+
+export const AUTH_NONCE_BYTES = 32;
+const ORIGIN_RE = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$/;
+
+function loginInput(c: LoginChallenge, userId: string): Uint8Array {
+  const nonce = checkB64(c.nonce, AUTH_NONCE_BYTES, AUTH_NONCE_BYTES, 'auth.nonce');
+  if (typeof c.origin !== 'string' || !ORIGIN_RE.test(c.origin)) fail('auth.origin: not an origin');
+  checkId(userId, 'auth.userId');
+  return canonical(PURPOSE.auth, [nonce, c.origin, userId]);
+}
+
+/** AUTH1: sign (purpose, nonce, origin, userId). Throws ProtocolError('malformed') on a bad challenge. */
+export async function signLoginProof(identity: Identity, challenge: LoginChallenge): Promise<string> {
+  const input = loginInput(challenge, identity.userId);
+  const s = await globalThis.crypto.subtle.sign({ name: 'Ed25519' }, identity.signing.privateKey, buf(input));
+  return toBase64Url(new Uint8Array(s));
+}
+
+/** AUTH2: server side. Never throws; anything odd is just `false`. */
+export async function verifyLoginProof(
+  pub: PublicIdentity,
+  challenge: LoginChallenge & { userId: string },
+  proof: string,
+): Promise<boolean> {
+  try {
+    if (pub.userId !== challenge.userId) return false;
+    const imported = await importPublicIdentity(pub);
+    const sig = fromBase64Url(proof);
+    if (sig.length !== SIG_BYTES) return false;
+    const input = loginInput(challenge, challenge.userId);
+    return await globalThis.crypto.subtle.verify({ name: 'Ed25519' }, imported.signingKey, buf(sig), buf(input));
+  } catch {
+    return false;
+  }
+}

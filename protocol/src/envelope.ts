@@ -1,0 +1,186 @@
+// Message envelopes (ENV1..ENV9, OPEN1..OPEN8). The original design's
+// encrypted_content / iv / tag, plus a signed, authenticated header that names
+// the conversation, epoch, sender and the sender's place in its own chain.
+import { ProtocolError, buf, canonical, concatBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
+import type { EpochMember } from './epoch.ts';
+import { asImported, type Identity, type ImportedIdentity, type PublicIdentity } from './identity.ts';
+import { padPlaintext, unpadPlaintext, type MessagePlaintext } from './padding.ts';
+import { PURPOSE } from './purpose.ts';
+import { IV_BYTES, TAG_BYTES, checkHash, checkId, checkInt, checkUuid, decodeEnvelope, MAX_EPOCH, fail, type EnvelopeBytes } from './wire.ts';
+
+export type { MessagePlaintext } from './padding.ts';
+
+export interface Envelope {
+  v: 1;
+  type: 'message';
+  conversationId: string;
+  epoch: number;
+  sender: string;
+  /** Lowercase UUID chosen by the sender; the server's idempotency key. */
+  clientMessageId: string;
+  /** Per sender per conversation, starting at 1. */
+  counter: number;
+  /** envelopeHash of the sender's previous envelope in this conversation; null for counter 1. */
+  prevHash: string | null;
+  iv: string;
+  encryptedContent: string;
+  tag: string;
+  sig: string;
+}
+
+export type OpenFailure =
+  | 'malformed'
+  | 'unsupported-version'
+  | 'wrong-conversation'
+  | 'unknown-sender'
+  | 'bad-signature'
+  | 'unknown-epoch'
+  | 'not-a-member'
+  | 'tampered';
+
+export type OpenResult = { ok: true; plaintext: MessagePlaintext; hash: string } | { ok: false; error: OpenFailure };
+
+export interface OpenContext {
+  conversationId: string;
+  epochs: ReadonlyMap<number, { key: CryptoKey; members: readonly EpochMember[] }>;
+  /** The client's PINNED keys; an ImportedIdentity (from importPublicIdentity) avoids a re-import per message. */
+  resolveIdentity: (userId: string) => PublicIdentity | ImportedIdentity | undefined;
+}
+
+type Header = Pick<Envelope, 'v' | 'type' | 'conversationId' | 'epoch' | 'sender' | 'clientMessageId' | 'counter' | 'prevHash'>;
+
+/** ENV3 (M7, T3): every header field, in a fixed order. */
+function headerFields(h: Header): Field[] {
+  return [h.v, h.type, h.conversationId, h.epoch, h.sender, h.clientMessageId, h.counter, h.prevHash];
+}
+
+function aadOf(h: Header): Uint8Array {
+  return canonical(PURPOSE.messageAad, headerFields(h));
+}
+
+function bodyFields(h: Header, b: Pick<EnvelopeBytes, 'iv' | 'ciphertext' | 'tag'>): Field[] {
+  return [...headerFields(h), b.iv, b.ciphertext, b.tag];
+}
+
+/** ENV7 (G3, T2): what the sender signs: purpose, header, iv, ciphertext, tag. */
+export function envelopeSigningInput(env: Envelope): Uint8Array {
+  return canonical(PURPOSE.message, bodyFields(env, decodeParts(env)));
+}
+
+function decodeParts(env: Envelope): Pick<EnvelopeBytes, 'iv' | 'ciphertext' | 'tag'> {
+  return { iv: fromBase64Url(env.iv), ciphertext: fromBase64Url(env.encryptedContent), tag: fromBase64Url(env.tag) };
+}
+
+/**
+ * ENV8: the chain link. Covers exactly the signed content (not the signature),
+ * so even a hypothetically malleable signature could not fake a fork.
+ */
+export async function envelopeHash(env: Envelope): Promise<string> {
+  return toHex(await sha256(canonical(PURPOSE.messageHash, bodyFields(env, decodeParts(env)))));
+}
+
+/** ENV1..ENV7: pad, encrypt under a fresh IV with the header as AAD, sign. */
+export async function sealMessage(p: {
+  conversationId: string;
+  epoch: number;
+  epochKey: CryptoKey;
+  sender: Identity;
+  clientMessageId: string;
+  counter: number;
+  prevHash: string | null;
+  plaintext: MessagePlaintext;
+}): Promise<Envelope> {
+  const header: Header = {
+    v: 1,
+    type: 'message',
+    conversationId: checkId(p.conversationId, 'conversationId'),
+    epoch: checkInt(p.epoch, 0, MAX_EPOCH, 'epoch'),
+    sender: checkId(p.sender.userId, 'sender'),
+    clientMessageId: checkUuid(p.clientMessageId, 'clientMessageId'),
+    counter: checkInt(p.counter, 1, Number.MAX_SAFE_INTEGER, 'counter'),
+    prevHash: p.prevHash === null ? null : checkHash(p.prevHash, 'prevHash'),
+  };
+  if ((header.counter === 1) !== (header.prevHash === null)) fail('envelope: prevHash must be null exactly for counter 1');
+  const padded = padPlaintext(p.plaintext);
+  const iv = randomBytes(IV_BYTES); // ENV4: fresh random 96-bit IV per message
+  const sealed = new Uint8Array(
+    await globalThis.crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv: buf(iv), additionalData: buf(aadOf(header)), tagLength: 128 },
+      p.epochKey,
+      buf(padded),
+    ),
+  );
+  padded.fill(0);
+  const ciphertext = sealed.subarray(0, sealed.length - TAG_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  const input = canonical(PURPOSE.message, bodyFields(header, { iv, ciphertext, tag }));
+  const sig = new Uint8Array(await globalThis.crypto.subtle.sign({ name: 'Ed25519' }, p.sender.signing.privateKey, buf(input)));
+  return {
+    ...header,
+    iv: toBase64Url(iv),
+    encryptedContent: toBase64Url(ciphertext),
+    tag: toBase64Url(tag),
+    sig: toBase64Url(sig),
+  };
+}
+
+/**
+ * OPEN1..OPEN8: shape, conversation, sender, signature, epoch and membership,
+ * then AEAD. Never throws for hostile input; every failure is a named result.
+ */
+export async function openMessage(envIn: Envelope, ctx: OpenContext): Promise<OpenResult> {
+  let env: Envelope;
+  let bytes: EnvelopeBytes;
+  try {
+    ({ env, bytes } = decodeEnvelope(envIn));
+  } catch (e) {
+    return { ok: false, error: e instanceof ProtocolError && e.code === 'unsupported-version' ? 'unsupported-version' : 'malformed' };
+  }
+  // OPEN2 (T3): a message reflected or copied from another conversation.
+  if (env.conversationId !== ctx.conversationId) return { ok: false, error: 'wrong-conversation' };
+  // OPEN3 (M2): only the client's pinned key for the named sender counts.
+  const pinned = ctx.resolveIdentity(env.sender);
+  if (pinned === undefined) return { ok: false, error: 'unknown-sender' };
+  let sender: ImportedIdentity;
+  try {
+    sender = await asImported(pinned);
+  } catch {
+    return { ok: false, error: 'unknown-sender' };
+  }
+  if (sender.pub.userId !== env.sender) return { ok: false, error: 'unknown-sender' };
+  // OPEN4 (G3, T2, T3): signature over purpose, header and ciphertext. The chain
+  // hash is computed alongside, since it covers the same bytes.
+  const fields = bodyFields(env, bytes);
+  const [valid, hashBytes] = await Promise.all([
+    globalThis.crypto.subtle.verify({ name: 'Ed25519' }, sender.signingKey, buf(bytes.sig), buf(canonical(PURPOSE.message, fields))),
+    sha256(canonical(PURPOSE.messageHash, fields)),
+  ]);
+  if (!valid) return { ok: false, error: 'bad-signature' };
+  // OPEN5 (M1, M4): the epoch must be one this client opened, and the sender one
+  // of its signed members with the very key that signed.
+  const epoch = ctx.epochs.get(env.epoch);
+  if (epoch === undefined) return { ok: false, error: 'unknown-epoch' };
+  const member = epoch.members.find((m) => m.userId === env.sender);
+  if (member === undefined || member.fingerprint !== sender.fingerprint) return { ok: false, error: 'not-a-member' };
+  // OPEN6 (M7): AES-GCM over the header as AAD; any bit flipped anywhere fails here.
+  let padded: Uint8Array;
+  try {
+    padded = new Uint8Array(
+      await globalThis.crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: buf(bytes.iv), additionalData: buf(aadOf(env)), tagLength: 128 },
+        epoch.key,
+        buf(concatBytes(bytes.ciphertext, bytes.tag)),
+      ),
+    );
+  } catch {
+    return { ok: false, error: 'tampered' };
+  }
+  // OPEN7: authentic but not a valid plaintext means a faulty or hostile sender.
+  try {
+    return { ok: true, plaintext: unpadPlaintext(padded), hash: toHex(hashBytes) };
+  } catch {
+    return { ok: false, error: 'malformed' };
+  } finally {
+    padded.fill(0);
+  }
+}

@@ -1,0 +1,226 @@
+// Conversation epochs (EPOCH1..EPOCH12). Each epoch has a fresh AES-256-GCM key,
+// wrapped with RSA-OAEP for every member under a label naming conversation,
+// epoch and recipient, inside a record signed by a member and chained to the
+// previous record by hash. Membership exists only in these signed records (M1).
+import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
+import { asImported, fingerprint, type Identity, type ImportedIdentity, type PublicIdentity } from './identity.ts';
+import { PURPOSE } from './purpose.ts';
+import { EPOCH_KEY_BYTES, LIMITS, MAX_EPOCH, checkId, checkInt, parseEpochRecord } from './wire.ts';
+
+export interface EpochMember {
+  userId: string;
+  /** fingerprint() of the public identity the creator wrapped this epoch's key for. */
+  fingerprint: string;
+}
+
+export interface EpochRecord {
+  v: 1;
+  type: 'epoch';
+  conversationId: string;
+  epoch: number;
+  creator: string;
+  /** Sorted by userId, no duplicates, creator included. */
+  members: EpochMember[];
+  /** Same users, same order as members. */
+  wrappedKeys: { userId: string; wrappedKey: string }[];
+  /** base64url SHA-256 commitment to the epoch key (EPOCH5); an addition to the original design. */
+  keyCommitment: string;
+  prevEpochHash: string | null;
+  createdAt: number;
+  sig: string;
+}
+
+type Contact = PublicIdentity | ImportedIdentity;
+
+const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
+
+/** EPOCH3 (G2, M4): the OAEP label binds purpose, conversation, epoch and recipient. */
+export function wrapLabel(conversationId: string, epoch: number, recipient: string): Uint8Array {
+  return canonical(PURPOSE.epochWrap, [conversationId, epoch, recipient]);
+}
+
+/**
+ * EPOCH5: a commitment to the key inside the signed record. Every member checks
+ * the key it unwrapped against it, so a creator cannot hand different members
+ * different keys (which AES-GCM, not being key-committing, would not reveal).
+ */
+async function keyCommitment(conversationId: string, epoch: number, raw: Uint8Array): Promise<Uint8Array> {
+  return sha256(canonical(PURPOSE.epochKeyCommit, [conversationId, epoch, raw]));
+}
+
+type Signed = Omit<EpochRecord, 'sig'>;
+
+/** EPOCH4: purpose, every field, every member with fingerprint and wrapped key. */
+function signedFields(r: Signed): Field[] {
+  const f: Field[] = [
+    r.v, r.type, r.conversationId, r.epoch, r.creator, r.createdAt, r.prevEpochHash, fromBase64Url(r.keyCommitment), r.members.length,
+  ];
+  for (let i = 0; i < r.members.length; i++) {
+    const m = r.members[i]!;
+    const w = r.wrappedKeys[i]!;
+    if (w.userId !== m.userId) throw new ProtocolError('malformed', 'epoch: wrappedKeys do not match members');
+    f.push(m.userId, m.fingerprint, fromBase64Url(w.wrappedKey));
+  }
+  return f;
+}
+
+export function epochSigningInput(r: Signed): Uint8Array {
+  return canonical(PURPOSE.epoch, signedFields(r));
+}
+
+/** EPOCH6: the chain link, over the signed content. */
+export async function epochHash(record: EpochRecord): Promise<string> {
+  return toHex(await sha256(canonical(PURPOSE.epochHash, signedFields(record))));
+}
+
+async function fingerprintOf(c: Contact): Promise<string> {
+  return 'fingerprint' in c && typeof c.fingerprint === 'string' ? c.fingerprint : fingerprint(c as PublicIdentity);
+}
+
+/** EPOCH1, EPOCH2, EPOCH7: make and sign the next epoch for the given members. */
+export async function createEpoch(p: {
+  conversationId: string;
+  epoch: number;
+  creator: Identity;
+  members: Contact[];
+  previous: EpochRecord | null;
+  /** Defaults to Date.now(); fixed in test vectors. */
+  createdAt?: number;
+}): Promise<{ record: EpochRecord; key: CryptoKey }> {
+  const conversationId = checkId(p.conversationId, 'conversationId');
+  const epoch = checkInt(p.epoch, 0, MAX_EPOCH, 'epoch');
+  let prevEpochHash: string | null = null;
+  if (p.previous === null) {
+    if (epoch !== 0) throw new ProtocolError('broken-chain', 'epoch: only epoch 0 has no previous epoch');
+  } else {
+    const prev = parseEpochRecord(p.previous);
+    if (prev.conversationId !== conversationId) throw new ProtocolError('wrong-conversation', 'epoch: previous epoch is from another conversation');
+    if (epoch !== prev.epoch + 1) throw new ProtocolError('broken-chain', 'epoch: must follow the previous epoch');
+    if (!prev.members.some((m) => m.userId === p.creator.userId)) {
+      throw new ProtocolError('not-a-member', 'epoch: the creator must be a member of the previous epoch');
+    }
+    prevEpochHash = await epochHash(prev);
+  }
+  const imported = await Promise.all(p.members.map((m) => asImported(m)));
+  imported.sort((a, b) => (a.pub.userId < b.pub.userId ? -1 : a.pub.userId > b.pub.userId ? 1 : 0));
+  for (let i = 1; i < imported.length; i++) {
+    if (imported[i]!.pub.userId === imported[i - 1]!.pub.userId) throw new ProtocolError('malformed', 'epoch: duplicate member');
+  }
+  if (imported.length < 1 || imported.length > LIMITS.maxMembers) throw new ProtocolError('too-large', 'epoch: member count out of range');
+  const self = imported.find((m) => m.pub.userId === p.creator.userId);
+  if (self === undefined) throw new ProtocolError('not-a-member', 'epoch: the creator must be a member');
+  if (self.fingerprint !== (await fingerprint(p.creator.public))) throw new ProtocolError('key-mismatch', 'epoch: creator listed with another key');
+
+  const raw = randomBytes(EPOCH_KEY_BYTES);
+  try {
+    const key = await subtle().importKey('raw', buf(raw), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+    const commitment = await keyCommitment(conversationId, epoch, raw);
+    const wrapped = await Promise.all(
+      imported.map(async (m) => {
+        const label = wrapLabel(conversationId, epoch, m.pub.userId);
+        return new Uint8Array(await subtle().encrypt({ name: 'RSA-OAEP', label: buf(label) }, m.encryptionKey, buf(raw)));
+      }),
+    );
+    const unsigned: Signed = {
+      v: 1,
+      type: 'epoch',
+      conversationId,
+      epoch,
+      creator: p.creator.userId,
+      members: imported.map((m) => ({ userId: m.pub.userId, fingerprint: m.fingerprint })),
+      wrappedKeys: imported.map((m, i) => ({ userId: m.pub.userId, wrappedKey: toBase64Url(wrapped[i]!) })),
+      keyCommitment: toBase64Url(commitment),
+      prevEpochHash,
+      createdAt: checkInt(p.createdAt ?? Date.now(), 0, Number.MAX_SAFE_INTEGER, 'createdAt'),
+    };
+    const sig = new Uint8Array(await subtle().sign({ name: 'Ed25519' }, p.creator.signing.privateKey, buf(epochSigningInput(unsigned))));
+    return { record: { ...unsigned, sig: toBase64Url(sig) }, key };
+  } finally {
+    raw.fill(0);
+  }
+}
+
+export interface OpenEpochContext {
+  me: Identity;
+  /** The client's PINNED keys. */
+  resolveIdentity: (userId: string) => Contact | undefined;
+  /** The previous record, already opened by this client; null only for epoch 0. */
+  previous: EpochRecord | null;
+  /** When given, a record for another conversation is refused as 'wrong-conversation'. */
+  conversationId?: string;
+}
+
+/**
+ * EPOCH8..EPOCH12: accept an epoch key only from a record that is well formed,
+ * chained to the previous one, signed by a pinned member of the previous epoch,
+ * lists every member with the key this client pinned for them, and whose
+ * wrapped key for me decrypts under the right label to the committed key.
+ */
+export async function openEpoch(recordIn: EpochRecord, ctx: OpenEpochContext): Promise<{ key: CryptoKey; members: EpochMember[] }> {
+  const record = parseEpochRecord(recordIn);
+  if (ctx.conversationId !== undefined && ctx.conversationId !== record.conversationId) {
+    throw new ProtocolError('wrong-conversation', 'epoch: belongs to another conversation');
+  }
+  // EPOCH8: chain.
+  if (ctx.previous === null) {
+    if (record.epoch !== 0) throw new ProtocolError('broken-chain', 'epoch: no previous epoch given for a later epoch');
+  } else {
+    if (ctx.previous.conversationId !== record.conversationId) throw new ProtocolError('wrong-conversation', 'epoch: previous epoch is from another conversation');
+    if (record.epoch !== ctx.previous.epoch + 1 || record.prevEpochHash !== (await epochHash(ctx.previous))) {
+      throw new ProtocolError('broken-chain', 'epoch: does not follow the previous epoch');
+    }
+  }
+  // EPOCH9 (M4): signed by the creator's pinned key.
+  const pinnedCreator = ctx.resolveIdentity(record.creator);
+  if (pinnedCreator === undefined) throw new ProtocolError('unknown-sender', 'epoch: creator is not a known contact');
+  let creator: ImportedIdentity;
+  try {
+    creator = await asImported(pinnedCreator);
+  } catch {
+    throw new ProtocolError('unknown-sender', 'epoch: creator key is unusable');
+  }
+  if (creator.pub.userId !== record.creator) throw new ProtocolError('unknown-sender', 'epoch: creator is not a known contact');
+  const ok = await subtle().verify({ name: 'Ed25519' }, creator.signingKey, buf(fromBase64Url(record.sig)), buf(epochSigningInput(record)));
+  if (!ok) throw new ProtocolError('bad-signature', 'epoch: signature does not verify');
+  // EPOCH10 (M1): the creator is a member now and, after epoch 0, was one before.
+  if (!record.members.some((m) => m.userId === record.creator)) throw new ProtocolError('not-a-member', 'epoch: creator is not a member');
+  if (ctx.previous !== null && !ctx.previous.members.some((m) => m.userId === record.creator)) {
+    throw new ProtocolError('not-a-member', 'epoch: creator was not a member of the previous epoch');
+  }
+  // EPOCH11 (M2): every listed key is the one this client pinned.
+  for (const m of record.members) {
+    const pinned = ctx.resolveIdentity(m.userId);
+    if (pinned === undefined) throw new ProtocolError('unknown-member', `epoch: member ${m.userId} has no pinned key`);
+    if ((await fingerprintOf(pinned)) !== m.fingerprint) {
+      throw new ProtocolError('key-mismatch', `epoch: ${m.userId} is listed with a key that is not the pinned one`);
+    }
+  }
+  const index = record.members.findIndex((m) => m.userId === ctx.me.userId);
+  if (index < 0) throw new ProtocolError('not-a-member', 'epoch: I am not a member');
+  if (record.members[index]!.fingerprint !== (await fingerprint(ctx.me.public))) {
+    throw new ProtocolError('key-mismatch', 'epoch: my entry names another key');
+  }
+  // EPOCH12 (G2, G4): unwrap under the label; one uniform error for every failure.
+  let raw: Uint8Array;
+  try {
+    raw = new Uint8Array(
+      await subtle().decrypt(
+        { name: 'RSA-OAEP', label: buf(wrapLabel(record.conversationId, record.epoch, ctx.me.userId)) },
+        ctx.me.encryption.privateKey,
+        buf(fromBase64Url(record.wrappedKeys[index]!.wrappedKey)),
+      ),
+    );
+  } catch {
+    throw new ProtocolError('tampered', 'epoch: my wrapped key does not open');
+  }
+  try {
+    const commitment = await keyCommitment(record.conversationId, record.epoch, raw);
+    if (raw.length !== EPOCH_KEY_BYTES || !equalBytes(commitment, fromBase64Url(record.keyCommitment))) {
+      throw new ProtocolError('tampered', 'epoch: my wrapped key does not open');
+    }
+    const key = await subtle().importKey('raw', buf(raw), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+    return { key, members: record.members.map((m) => ({ ...m })) };
+  } finally {
+    raw.fill(0);
+  }
+}

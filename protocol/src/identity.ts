@@ -1,0 +1,232 @@
+// Identities (KEY1..KEY8): an RSA-OAEP 3072/SHA-256 pair for receiving epoch
+// keys and an Ed25519 pair for signing, made on the client. Private halves are
+// non-extractable everywhere except inside createIdentity, while being sealed
+// into the key file.
+import { createSHA512 } from 'hash-wasm';
+import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex } from './encoding.ts';
+import type { KdfParams } from './kdf.ts';
+import { KeyFileError, readKeyFile, writeKeyFile } from './keyfile.ts';
+import { PURPOSE } from './purpose.ts';
+import { ED25519_KEY_BYTES, RSA_BITS, checkId, parsePublicIdentity } from './wire.ts';
+
+export { KeyFileError } from './keyfile.ts';
+export type { KeyFileErrorCode } from './keyfile.ts';
+
+export interface PublicIdentity {
+  v: 1;
+  userId: string;
+  /** base64url SPKI of an RSA-OAEP 3072-bit, SHA-256 public key. */
+  encryptionKey: string;
+  /** base64url raw Ed25519 public key (32 bytes). */
+  signingKey: string;
+}
+
+export interface Identity {
+  userId: string;
+  public: PublicIdentity;
+  encryption: CryptoKeyPair;
+  signing: CryptoKeyPair;
+}
+
+/** A validated, imported public identity; pass this to resolveIdentity to skip re-imports. */
+export interface ImportedIdentity {
+  pub: PublicIdentity;
+  encryptionKey: CryptoKey;
+  signingKey: CryptoKey;
+  fingerprint: string;
+}
+
+const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
+const RSA_IMPORT: RsaHashedImportParams = { name: 'RSA-OAEP', hash: 'SHA-256' };
+const RSA_GEN: RsaHashedKeyGenParams = { name: 'RSA-OAEP', modulusLength: RSA_BITS, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
+const ED25519 = { name: 'Ed25519' } as const;
+
+export type CreateProgress = (stage: 'keys' | 'kdf' | 'sealing', fraction: number) => void;
+
+/**
+ * KEY1, KEY2: generate both pairs, seal the private halves into a key file,
+ * then re-import them non-extractable so the returned identity cannot leak them.
+ */
+export async function createIdentity(
+  userId: string,
+  passphrase: string,
+  opts: { kdf?: Partial<KdfParams>; onProgress?: CreateProgress } = {},
+): Promise<{ identity: Identity; keyFile: string }> {
+  checkId(userId, 'userId');
+  const progress = opts.onProgress ?? (() => {});
+  progress('keys', 0);
+  const enc = await subtle().generateKey(RSA_GEN, true, ['encrypt', 'decrypt']);
+  progress('keys', 0.8);
+  const sig = (await subtle().generateKey(ED25519, true, ['sign', 'verify'])) as CryptoKeyPair;
+  progress('keys', 1);
+  const pub: PublicIdentity = {
+    v: 1,
+    userId,
+    encryptionKey: toBase64Url(new Uint8Array(await subtle().exportKey('spki', enc.publicKey))),
+    signingKey: toBase64Url(new Uint8Array(await subtle().exportKey('raw', sig.publicKey))),
+  };
+  const encryptionPkcs8 = new Uint8Array(await subtle().exportKey('pkcs8', enc.privateKey));
+  const signingPkcs8 = new Uint8Array(await subtle().exportKey('pkcs8', sig.privateKey));
+  try {
+    progress('kdf', 0);
+    const keyFile = await writeKeyFile({ pub, encryptionPkcs8, signingPkcs8 }, passphrase, opts.kdf);
+    progress('sealing', 0.5);
+    const identity = await importIdentityKeys(pub, encryptionPkcs8, signingPkcs8);
+    progress('sealing', 1);
+    return { identity, keyFile };
+  } finally {
+    // Best effort: the extractable CryptoKeys go out of scope here and the
+    // exported bytes are overwritten, so only the key file keeps them.
+    encryptionPkcs8.fill(0);
+    signingPkcs8.fill(0);
+  }
+}
+
+/**
+ * KEY3: builds an Identity from PKCS#8 private keys, non-extractable, and proves
+ * they match the public identity (a sign/verify and an encrypt/decrypt round),
+ * so a key file can never pair someone's public keys with other private keys.
+ */
+export async function importIdentityKeys(pubIn: PublicIdentity, encryptionPkcs8: Uint8Array, signingPkcs8: Uint8Array): Promise<Identity> {
+  const { pub, encryptionKey, signingKey } = await importPublicIdentity(pubIn);
+  const encPriv = await subtle().importKey('pkcs8', buf(encryptionPkcs8), RSA_IMPORT, false, ['decrypt']);
+  const sigPriv = await subtle().importKey('pkcs8', buf(signingPkcs8), ED25519, false, ['sign']);
+  const probe = canonical(PURPOSE.keyFileSelfTest, [randomBytes(32)]);
+  const s = await subtle().sign(ED25519, sigPriv, buf(probe));
+  const secret = randomBytes(32);
+  const wrapped = await subtle().encrypt({ name: 'RSA-OAEP', label: buf(probe) }, encryptionKey, buf(secret));
+  const back = new Uint8Array(await subtle().decrypt({ name: 'RSA-OAEP', label: buf(probe) }, encPriv, wrapped));
+  if (!(await subtle().verify(ED25519, signingKey, s, buf(probe))) || !equalBytes(back, secret)) {
+    throw new ProtocolError('key-mismatch', 'private keys do not belong to this public identity');
+  }
+  return {
+    userId: pub.userId,
+    public: pub,
+    encryption: { publicKey: encryptionKey, privateKey: encPriv },
+    signing: { publicKey: signingKey, privateKey: sigPriv },
+  };
+}
+
+/** KF1..KF9: open a key file; every failure is a KeyFileError with one of four codes. */
+export async function importKeyFile(keyFileText: string, passphrase: string): Promise<Identity> {
+  const secrets = await readKeyFile(keyFileText, passphrase);
+  try {
+    return await importIdentityKeys(secrets.pub, secrets.encryptionPkcs8, secrets.signingPkcs8);
+  } catch (e) {
+    if (e instanceof KeyFileError) throw e;
+    // Authenticated under the passphrase yet unusable: a broken writer, not an attacker
+    // without the passphrase. Still one plain error, nothing derived from the keys.
+    throw new KeyFileError('damaged', 'key file is damaged: keys are unusable');
+  } finally {
+    secrets.encryptionPkcs8.fill(0);
+    secrets.signingPkcs8.fill(0);
+  }
+}
+
+/**
+ * KEY4: validates shape, sizes, RSA modulus (3072) and exponent (65537), and
+ * the Ed25519 key, and returns imported keys plus the fingerprint.
+ */
+export async function importPublicIdentity(pubIn: PublicIdentity): Promise<ImportedIdentity> {
+  const pub = parsePublicIdentity(pubIn);
+  let encryptionKey: CryptoKey;
+  let signingKey: CryptoKey;
+  try {
+    encryptionKey = await subtle().importKey('spki', buf(fromBase64Url(pub.encryptionKey)), RSA_IMPORT, true, ['encrypt']);
+    signingKey = await subtle().importKey('raw', buf(fromBase64Url(pub.signingKey)), ED25519, true, ['verify']);
+  } catch {
+    throw new ProtocolError('malformed', 'identity: keys do not import');
+  }
+  const alg = encryptionKey.algorithm as RsaHashedKeyAlgorithm;
+  const e = alg.publicExponent;
+  if (alg.modulusLength !== RSA_BITS || e.length !== 3 || e[0] !== 1 || e[1] !== 0 || e[2] !== 1) {
+    throw new ProtocolError('malformed', 'identity: RSA key must be 3072 bits with exponent 65537');
+  }
+  // Re-export and compare so only one SPKI spelling of each key is accepted (WIRE2).
+  const spki = new Uint8Array(await subtle().exportKey('spki', encryptionKey));
+  if (toBase64Url(spki) !== pub.encryptionKey) throw new ProtocolError('malformed', 'identity: non-canonical SPKI');
+  return { pub, encryptionKey, signingKey, fingerprint: await fingerprint(pub) };
+}
+
+function identityFields(pub: PublicIdentity): (string | number | Uint8Array)[] {
+  const enc = fromBase64Url(pub.encryptionKey);
+  const sig = fromBase64Url(pub.signingKey);
+  if (sig.length !== ED25519_KEY_BYTES) throw new ProtocolError('malformed', 'identity: signing key size');
+  return [pub.v, pub.userId, enc, sig];
+}
+
+/** KEY5 (M3): hex SHA-256 over (purpose, version, userId, SPKI, Ed25519 key), length-prefixed. */
+export async function fingerprint(pub: PublicIdentity): Promise<string> {
+  return toHex(await sha256(canonical(PURPOSE.fingerprint, identityFields(pub))));
+}
+
+const SAFETY_ITERATIONS = 5200;
+
+/** Signal's construction: iterate SHA-512 over the identity, keep 30 bytes. */
+async function safetyHalf(pub: PublicIdentity): Promise<Uint8Array> {
+  const input = canonical(PURPOSE.safetyNumber, identityFields(pub));
+  const h = await createSHA512();
+  h.init();
+  h.update(input);
+  let d = h.digest('binary');
+  for (let i = 0; i < SAFETY_ITERATIONS; i++) {
+    h.init();
+    h.update(d);
+    h.update(input);
+    d = h.digest('binary');
+  }
+  return d.slice(0, 30);
+}
+
+function digits30(d: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < 30; i += 5) {
+    // 40-bit big-endian chunk; multiplication keeps it exact in a double.
+    const n = d[i]! * 2 ** 32 + ((d[i + 1]! << 24) >>> 0) + (d[i + 2]! << 16) + (d[i + 3]! << 8) + d[i + 4]!;
+    out += String(n % 100000).padStart(5, '0');
+  }
+  return out;
+}
+
+/**
+ * KEY6 (M2, M3): 60 digits, each user's 30-digit half computed from their own
+ * identity, halves ordered by userId so both sides show the same number.
+ */
+export async function safetyNumber(a: PublicIdentity, b: PublicIdentity): Promise<{ digits: string; qrPayload: string }> {
+  const pa = parsePublicIdentity(a);
+  const pb = parsePublicIdentity(b);
+  if (pa.userId === pb.userId) throw new ProtocolError('malformed', 'safety number needs two different users');
+  const [lo, hi] = pa.userId < pb.userId ? [pa, pb] : [pb, pa];
+  const [hLo, hHi] = [await safetyHalf(lo), await safetyHalf(hi)];
+  const digits = digits30(hLo) + digits30(hHi);
+  const qrPayload = 'MHSN1.' + toBase64Url(canonical(PURPOSE.safetyQr, [lo.userId, hLo, hi.userId, hHi]));
+  return { digits, qrPayload };
+}
+
+function registrationInput(pub: PublicIdentity): Uint8Array {
+  return canonical(PURPOSE.register, identityFields(pub));
+}
+
+/** KEY7: proof of possession of the signing key, bound to the whole public identity. */
+export async function signRegistration(identity: Identity): Promise<string> {
+  const s = await subtle().sign(ED25519, identity.signing.privateKey, buf(registrationInput(identity.public)));
+  return toBase64Url(new Uint8Array(s));
+}
+
+/** Never throws: anything unparsable is simply not a valid proof. */
+export async function verifyRegistration(pub: PublicIdentity, proof: string): Promise<boolean> {
+  try {
+    const imported = await importPublicIdentity(pub);
+    const sig = fromBase64Url(proof);
+    if (sig.length !== 64) return false;
+    return await subtle().verify(ED25519, imported.signingKey, buf(sig), buf(registrationInput(imported.pub)));
+  } catch {
+    return false;
+  }
+}
+
+/** Accepts either form a client may keep for a pinned contact. */
+export async function asImported(x: PublicIdentity | ImportedIdentity): Promise<ImportedIdentity> {
+  if ('pub' in x && 'signingKey' in x && typeof x.signingKey !== 'string') return x;
+  return importPublicIdentity(x as PublicIdentity);
+}

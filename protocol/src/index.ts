@@ -1,0 +1,13 @@
+// Public surface of the MessageHub protocol. Pure and isomorphic: WebCrypto via
+// globalThis.crypto.subtle and hash-wasm; no DOM, no Node APIs, no I/O.
+export * from './encoding.ts';
+export * from './purpose.ts';
+export * from './kdf.ts';
+export * from './keyfile.ts';
+export * from './identity.ts';
+export * from './auth.ts';
+export * from './epoch.ts';
+export * from './padding.ts';
+export * from './envelope.ts';
+export * from './transcript.ts';
+export * from './wire.ts';

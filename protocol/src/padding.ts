@@ -1,0 +1,68 @@
+// Message plaintext encoding and length hiding (ENV5, ENV6, T7). The plaintext is
+// a small JSON object, but it is written and read by hand with a fixed key order
+// and strict types, then padded to the next bucket so the ciphertext length only
+// reveals the bucket.
+import { ProtocolError, fromUtf8, utf8 } from './encoding.ts';
+import { LIMITS, checkUuid, fail, isRecord } from './wire.ts';
+
+export interface MessagePlaintext {
+  type: 'text' | 'receipt';
+  body: string;
+  composedAt: number;
+  /** For receipts (and replies): clientMessageIds this message refers to. */
+  refs?: string[];
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function checkPlaintext(p: unknown): MessagePlaintext {
+  if (!isRecord(p)) fail('plaintext: not an object');
+  const keys = Object.keys(p);
+  const allowed = ['type', 'body', 'composedAt', 'refs'];
+  if (!keys.every((k) => allowed.includes(k)) || !('type' in p && 'body' in p && 'composedAt' in p)) fail('plaintext: fields');
+  if (p.type !== 'text' && p.type !== 'receipt') fail('plaintext: unknown type');
+  if (typeof p.body !== 'string' || p.body.length > LIMITS.maxBodyChars) fail('plaintext: body');
+  // A lone surrogate would be replaced by U+FFFD in UTF-8, so the receiver would
+  // read a different body than the sender typed; refuse it instead.
+  if (LONE_SURROGATE.test(p.body)) fail('plaintext: body is not well-formed Unicode');
+  if (typeof p.composedAt !== 'number' || !Number.isSafeInteger(p.composedAt) || p.composedAt < 0) fail('plaintext: composedAt');
+  const out: MessagePlaintext = { type: p.type, body: p.body, composedAt: p.composedAt };
+  if ('refs' in p && p.refs !== undefined) {
+    if (!Array.isArray(p.refs) || p.refs.length > LIMITS.maxRefs) fail('plaintext: refs');
+    out.refs = p.refs.map((r: unknown) => checkUuid(r, 'plaintext.refs[]'));
+  }
+  if (out.type === 'receipt' && (out.refs === undefined || out.refs.length === 0)) fail('plaintext: a receipt must reference messages');
+  return out;
+}
+
+export function bucketFor(n: number): number {
+  for (const b of LIMITS.paddingBuckets) if (n <= b) return b;
+  throw new ProtocolError('too-large', 'message too large for the largest padding bucket');
+}
+
+/** ENV5: u32 length || UTF-8 JSON || zero bytes up to the bucket size. */
+export function padPlaintext(p: MessagePlaintext): Uint8Array {
+  const clean = checkPlaintext(p);
+  const obj: MessagePlaintext = { type: clean.type, body: clean.body, composedAt: clean.composedAt };
+  if (clean.refs !== undefined) obj.refs = clean.refs;
+  const json = utf8(JSON.stringify(obj));
+  const out = new Uint8Array(bucketFor(4 + json.length));
+  new DataView(out.buffer).setUint32(0, json.length);
+  out.set(json, 4);
+  return out;
+}
+
+/** ENV6: the inverse, refusing a wrong bucket, a bad length, non-zero padding or a bad object. */
+export function unpadPlaintext(b: Uint8Array): MessagePlaintext {
+  if (!LIMITS.paddingBuckets.includes(b.length)) fail('plaintext: not a bucket size');
+  const n = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0);
+  if (n > b.length - 4) fail('plaintext: length');
+  for (let i = 4 + n; i < b.length; i++) if (b[i] !== 0) fail('plaintext: padding');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fromUtf8(b.subarray(4, 4 + n)));
+  } catch {
+    fail('plaintext: not JSON');
+  }
+  return checkPlaintext(parsed);
+}
