@@ -54,6 +54,14 @@ function headerAad(f: Omit<KeyFileJson, 'ciphertext' | 'checksum'>): Uint8Array 
   ]);
 }
 
+/**
+ * The checksum a writer would put in `file`, exported so tests (and tools) can
+ * show that a recomputed checksum still does not get past AES-GCM.
+ */
+export async function keyFileChecksum(file: Omit<KeyFileJson, 'checksum'>): Promise<string> {
+  return checksumOf(headerAad(file), fromBase64Url(file.ciphertext));
+}
+
 async function checksumOf(aad: Uint8Array, ciphertext: Uint8Array): Promise<string> {
   return toBase64Url(await sha256(canonical(PURPOSE.keyFileChecksum, [aad, ciphertext])));
 }
