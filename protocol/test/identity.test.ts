@@ -1,0 +1,139 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import canonJson from '../vectors/canonical.json';
+import keysJson from '../vectors/keys.json';
+import {
+  PURPOSE, ProtocolError, canonical, fingerprint, fromBase64Url, importPublicIdentity, safetyNumber, signLoginProof, signRegistration,
+  toBase64Url, toHex, verifyLoginProof, verifyRegistration, type PublicIdentity,
+} from '../src/index.ts';
+import { loadFixtures, type Fixtures } from './fixtures.ts';
+
+let f: Fixtures;
+beforeAll(async () => {
+  f = await loadFixtures();
+});
+const nonce = () => toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+const origin = 'https://messagehub.example';
+
+describe('encoding', () => {
+  it('WIRE2: base64url round-trips every byte string and rejects non-canonical text', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
+        expect(fromBase64Url(toBase64Url(b))).toEqual(b);
+      }),
+    );
+    for (const bad of ['A', 'AB==', 'AB+/', 'AB', 'ABC', 'a b']) {
+      if (bad === 'AB' || bad === 'ABC') expect(() => fromBase64Url(bad)).toThrow(/trailing/);
+      else expect(() => fromBase64Url(bad)).toThrow(ProtocolError);
+    }
+    expect(fromBase64Url('AA')).toEqual(new Uint8Array([0]));
+  });
+
+  it('CANON1: known answers from vectors/canonical.json', () => {
+    for (const c of canonJson.cases) {
+      const fields = c.fields.map((x) => ('text' in x ? x.text! : 'bytes' in x ? fromBase64Url(x.bytes!) : 'uint' in x ? x.uint! : null));
+      expect(toHex(canonical(c.purpose, fields))).toBe(c.hex);
+    }
+  });
+
+  it('CANON1, PUR1, T2, M5: property: different purposes or field lists never encode alike', () => {
+    const field = fc.oneof(fc.string({ maxLength: 6 }), fc.uint8Array({ maxLength: 6 }), fc.nat(), fc.constant(null));
+    const purposes = Object.values(PURPOSE);
+    expect(new Set(purposes).size).toBe(purposes.length);
+    fc.assert(
+      fc.property(fc.constantFrom(...purposes), fc.array(field, { maxLength: 4 }), fc.constantFrom(...purposes), fc.array(field, { maxLength: 4 }), (p1, f1, p2, f2) => {
+        const same = p1 === p2 && JSON.stringify(f1.map(norm)) === JSON.stringify(f2.map(norm));
+        expect(toHex(canonical(p1, f1)) === toHex(canonical(p2, f2))).toBe(same);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+function norm(x: string | Uint8Array | number | null): unknown {
+  return x instanceof Uint8Array ? ['b', [...x]] : [typeof x, x];
+}
+
+describe('identity', () => {
+  it('KEY4: importPublicIdentity validates shape, RSA size and Ed25519 size', async () => {
+    const ok = await importPublicIdentity(f.pub.alice);
+    expect(ok.fingerprint).toBe(keysJson.identities[0]!.fingerprint);
+    const rsa2048 = await crypto.subtle.generateKey({ name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt']);
+    const small: PublicIdentity = { ...f.pub.alice, encryptionKey: toBase64Url(new Uint8Array(await crypto.subtle.exportKey('spki', rsa2048.publicKey))) };
+    await expect(importPublicIdentity(small)).rejects.toMatchObject({ code: 'malformed' });
+    await expect(importPublicIdentity({ ...f.pub.alice, signingKey: toBase64Url(new Uint8Array(31)) })).rejects.toMatchObject({ code: 'malformed' });
+    await expect(importPublicIdentity({ ...f.pub.alice, userId: 'has space' })).rejects.toMatchObject({ code: 'malformed' });
+    await expect(importPublicIdentity({ ...f.pub.alice, v: 2 } as unknown as PublicIdentity)).rejects.toMatchObject({ code: 'unsupported-version' });
+  });
+
+  it('KEY5, M3: the fingerprint covers user id and both keys; swapping any of them changes it', async () => {
+    const base = await fingerprint(f.pub.alice);
+    expect(base).toMatch(/^[0-9a-f]{64}$/);
+    for (const v of [keysJson.identities[0]!.fingerprint]) expect(base).toBe(v);
+    const variants = [
+      { ...f.pub.alice, userId: 'bob' },
+      { ...f.pub.alice, encryptionKey: f.pub.bob.encryptionKey },
+      { ...f.pub.alice, signingKey: f.pub.bob.signingKey },
+    ];
+    const fps = await Promise.all(variants.map((p) => fingerprint(p)));
+    expect(new Set([base, ...fps]).size).toBe(4);
+  });
+
+  it('KEY6, M2, M3: safety numbers are 60 digits, the same from both sides, and match the vectors', async () => {
+    for (const v of keysJson.safetyNumbers) {
+      const a = keysJson.identities.find((k) => k.userId === v.a)!.public as PublicIdentity;
+      const b = keysJson.identities.find((k) => k.userId === v.b)!.public as PublicIdentity;
+      const ab = await safetyNumber(a, b);
+      expect(ab).toEqual({ digits: v.digits, qrPayload: v.qrPayload });
+      expect(await safetyNumber(b, a)).toEqual(ab);
+      expect(ab.digits).toMatch(/^[0-9]{60}$/);
+    }
+    const swapped = await safetyNumber(f.pub.alice, { ...f.pub.bob, signingKey: f.pub.mallory.signingKey });
+    expect(swapped.digits.slice(0, 30)).toBe((await safetyNumber(f.pub.alice, f.pub.bob)).digits.slice(0, 30));
+    expect(swapped.digits.slice(30)).not.toBe((await safetyNumber(f.pub.alice, f.pub.bob)).digits.slice(30));
+    await expect(safetyNumber(f.pub.alice, f.pub.alice)).rejects.toMatchObject({ code: 'malformed' });
+  });
+
+  it('KEY7, T2: a registration proof verifies only for its own identity and is not a login proof', async () => {
+    const proof = await signRegistration(f.ids.alice);
+    expect(await verifyRegistration(f.pub.alice, proof)).toBe(true);
+    expect(await verifyRegistration(f.pub.bob, proof)).toBe(false);
+    expect(await verifyRegistration({ ...f.pub.alice, encryptionKey: f.pub.bob.encryptionKey }, proof)).toBe(false);
+    expect(await verifyRegistration(f.pub.alice, 'garbage')).toBe(false);
+    const n = nonce();
+    expect(await verifyLoginProof(f.pub.alice, { nonce: n, origin, userId: 'alice' }, proof)).toBe(false);
+  });
+});
+
+describe('login proof', () => {
+  it('AUTH1, AUTH2: a proof verifies for its nonce, origin and user', async () => {
+    const n = nonce();
+    const proof = await signLoginProof(f.ids.alice, { nonce: n, origin });
+    expect(await verifyLoginProof(f.pub.alice, { nonce: n, origin, userId: 'alice' }, proof)).toBe(true);
+    for (const v of keysJson.loginProofs) {
+      expect(await verifyLoginProof(f.pub.alice, { nonce: v.nonce, origin: v.origin, userId: v.userId }, v.proof)).toBe(v.expect);
+    }
+  });
+
+  it('AUTH3, T1: a captured proof is useless for another nonce, origin or user', async () => {
+    const n = nonce();
+    const proof = await signLoginProof(f.ids.alice, { nonce: n, origin });
+    expect(await verifyLoginProof(f.pub.alice, { nonce: nonce(), origin, userId: 'alice' }, proof)).toBe(false);
+    expect(await verifyLoginProof(f.pub.alice, { nonce: n, origin: 'https://evil.example', userId: 'alice' }, proof)).toBe(false);
+    expect(await verifyLoginProof(f.pub.bob, { nonce: n, origin, userId: 'bob' }, proof)).toBe(false);
+    expect(await verifyLoginProof(f.pub.alice, { nonce: n, origin, userId: 'bob' }, proof)).toBe(false);
+  });
+
+  it('AUTH4, T2: nonces must be 256 bits; server-chosen bytes are never signed bare; verify never throws', async () => {
+    await expect(signLoginProof(f.ids.alice, { nonce: toBase64Url(new Uint8Array(16)), origin })).rejects.toMatchObject({ code: 'malformed' });
+    await expect(signLoginProof(f.ids.alice, { nonce: nonce(), origin: 'javascript:alert(1)' })).rejects.toMatchObject({ code: 'malformed' });
+    // a bare Ed25519 signature over the nonce (what a server might try to obtain) is not a proof
+    const n = nonce();
+    const bare = toBase64Url(new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, f.ids.alice.signing.privateKey, fromBase64Url(n) as Uint8Array<ArrayBuffer>)));
+    expect(await verifyLoginProof(f.pub.alice, { nonce: n, origin, userId: 'alice' }, bare)).toBe(false);
+    for (const junk of [null, 1, '', '!!', 'A'.repeat(86)]) {
+      expect(await verifyLoginProof(f.pub.alice, { nonce: n, origin, userId: 'alice' }, junk as unknown as string)).toBe(false);
+    }
+    expect(await verifyLoginProof(null as unknown as PublicIdentity, { nonce: n, origin, userId: 'alice' }, bare)).toBe(false);
+  });
+});
