@@ -1,0 +1,128 @@
+// Bundled for Chromium by browser.test.ts: the same round trips and a tamper
+// sample as the Node tests, run against the browser's own WebCrypto.
+import keysJson from '../vectors/keys.json';
+import keyfileJson from '../vectors/keyfile.json';
+import envelopesJson from '../vectors/envelopes.json';
+import epochsJson from '../vectors/epochs.json';
+import {
+  KeyFileError, ProtocolError, createEpoch, createIdentity, envelopeHash, fromBase64Url, importIdentityKeys, importKeyFile, openEpoch,
+  openMessage, safetyNumber, sealMessage, toBase64Url, signLoginProof, verifyLoginProof,
+  type Envelope, type EpochMember, type EpochRecord, type Identity, type PublicIdentity,
+} from '../src/index.ts';
+
+export interface CheckResult { name: string; ok: boolean; detail: string }
+
+async function run(): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const check = async (name: string, fn: () => Promise<string | true>): Promise<void> => {
+    try {
+      const r = await fn();
+      results.push({ name, ok: r === true, detail: r === true ? '' : r });
+    } catch (e) {
+      results.push({ name, ok: false, detail: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+    }
+  };
+  const ids: Record<string, Identity> = {};
+  const pins = new Map<string, PublicIdentity>();
+  for (const k of keysJson.identities) {
+    ids[k.userId] = await importIdentityKeys(k.public as PublicIdentity, fromBase64Url(k.encryptionPkcs8), fromBase64Url(k.signingPkcs8));
+    pins.set(k.userId, k.public as PublicIdentity);
+  }
+  const resolve = (u: string) => pins.get(u);
+  const conv = 'conv-browser';
+  const alice = ids.alice!;
+  const bob = ids.bob!;
+
+  let key0: CryptoKey | undefined;
+  let rec0: EpochRecord | undefined;
+  let bobEpoch: { key: CryptoKey; members: EpochMember[] } | undefined;
+  await check('EPOCH1: create and open an epoch', async () => {
+    const e = await createEpoch({ conversationId: conv, epoch: 0, creator: alice, members: [alice.public, bob.public], previous: null });
+    key0 = e.key;
+    rec0 = e.record;
+    bobEpoch = await openEpoch(e.record, { me: bob, previous: null, resolveIdentity: resolve });
+    return bobEpoch.members.length === 2 || 'members';
+  });
+  const ctx = () => ({ conversationId: conv, epochs: new Map([[0, bobEpoch!]]), resolveIdentity: resolve });
+  let env: Envelope | undefined;
+  await check('ENV1: seal and open a message', async () => {
+    env = await sealMessage({ conversationId: conv, epoch: 0, epochKey: key0!, sender: alice, clientMessageId: crypto.randomUUID(), counter: 1, prevHash: null, plaintext: { type: 'text', body: 'hello from Chromium ✓', composedAt: 42 } });
+    const r = await openMessage(env, ctx());
+    return (r.ok && r.plaintext.body === 'hello from Chromium ✓' && r.hash === (await envelopeHash(env))) || JSON.stringify(r);
+  });
+  await check('ENV7: flipping every byte of every base64 field never opens', async () => {
+    for (const field of ['iv', 'encryptedContent', 'tag', 'sig'] as const) {
+      const bytes = fromBase64Url(env![field]);
+      for (let i = 0; i < bytes.length; i++) {
+        const b = bytes.slice();
+        b[i] = b[i]! ^ 1;
+        const r = await openMessage({ ...env!, [field]: toBase64Url(b) }, ctx());
+        if (r.ok) return `${field}[${i}] opened`;
+      }
+    }
+    for (const [k, v] of [['counter', 2], ['sender', 'bob'], ['epoch', 1], ['conversationId', 'x'], ['prevHash', 'ab'.repeat(32)]] as const) {
+      const r = await openMessage({ ...env!, [k]: v }, ctx());
+      if (r.ok) return `${k} opened`;
+    }
+    return true;
+  });
+  await check('EPOCH4: flipping bytes of an epoch record never opens', async () => {
+    const w = fromBase64Url(rec0!.wrappedKeys[1]!.wrappedKey);
+    for (let i = 0; i < w.length; i += 7) {
+      const b = w.slice();
+      b[i] = b[i]! ^ 1;
+      const bad = { ...rec0!, wrappedKeys: [rec0!.wrappedKeys[0]!, { userId: 'bob', wrappedKey: toBase64Url(b) }] };
+      const opened = await openEpoch(bad, { me: bob, previous: null, resolveIdentity: resolve }).then(() => true, (e: unknown) => !(e instanceof ProtocolError));
+      if (opened) return `wrappedKey[${i}]`;
+    }
+    return true;
+  });
+  await check('vectors: envelopes and epochs from Node open identically', async () => {
+    const recs = epochsJson.records as unknown as Record<string, EpochRecord>;
+    const epochs = new Map([
+      [0, await openEpoch(recs.e0!, { me: alice, previous: null, resolveIdentity: resolve })],
+      [1, await openEpoch(recs.e1!, { me: alice, previous: recs.e0!, resolveIdentity: resolve })],
+    ]);
+    for (const c of envelopesJson.cases) {
+      const r = await openMessage(c.envelope as unknown as Envelope, { conversationId: envelopesJson.conversationId, epochs, resolveIdentity: resolve });
+      const want = 'error' in c.expect ? JSON.stringify({ ok: false, error: c.expect.error }) : JSON.stringify({ ok: true, ...c.expect });
+      if (JSON.stringify(r) !== want) return `${c.name}: ${JSON.stringify(r)}`;
+    }
+    return true;
+  });
+  await check('KEY6: safety number matches the Node vector', async () => {
+    const v = keysJson.safetyNumbers[0]!;
+    const s = await safetyNumber(pins.get(v.a)!, pins.get(v.b)!);
+    return (s.digits === v.digits && s.qrPayload === v.qrPayload) || s.digits;
+  });
+  await check('AUTH1: login proof round trip', async () => {
+    const nonce = toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+    const proof = await signLoginProof(alice, { nonce, origin: location.origin });
+    return (await verifyLoginProof(alice.public, { nonce, origin: location.origin, userId: 'alice' }, proof)) || 'did not verify';
+  });
+  await check('KF1: the Node key file vector imports with the real KDF', async () => {
+    const id = await importKeyFile(keyfileJson.keyFile, keyfileJson.passphrase);
+    return (id.userId === 'alice' && !id.signing.privateKey.extractable) || 'wrong identity';
+  });
+  await check('KF7, G1: key file tamper sample', async () => {
+    const codeOf = (t: string, p: string) => importKeyFile(t, p).then(() => 'opened', (e: unknown) => (e instanceof KeyFileError ? e.code : String(e)));
+    const file = JSON.parse(keyfileJson.keyFile) as { ciphertext: string };
+    const ct = fromBase64Url(file.ciphertext);
+    for (let i = 0; i < ct.length; i += 97) {
+      const b = ct.slice();
+      b[i] = b[i]! ^ 1;
+      const c = await codeOf(JSON.stringify({ ...file, ciphertext: toBase64Url(b) }), keyfileJson.passphrase);
+      if (c !== 'damaged') return `ciphertext[${i}]: ${c}`;
+    }
+    const wrong = await codeOf(keyfileJson.keyFile, 'not it');
+    return wrong === 'wrong-passphrase' || wrong;
+  });
+  await check('KEY1, KF1: createIdentity in the browser and re-import its key file', async () => {
+    const { identity, keyFile } = await createIdentity('browser-user', 'pass phrase');
+    const back = await importKeyFile(keyFile, 'pass phrase');
+    return (back.public.signingKey === identity.public.signingKey && !identity.encryption.privateKey.extractable) || 'mismatch';
+  });
+  return results;
+}
+
+(globalThis as unknown as { runProtocolChecks: typeof run }).runProtocolChecks = run;

@@ -1,0 +1,63 @@
+// Runs the protocol's round-trip and tamper checks inside real Chromium
+// (browser-entry.ts bundled with esbuild, served from 127.0.0.1).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium, type Browser } from 'playwright-core';
+import type { CheckResult } from './browser-entry.ts';
+
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let server: Server | undefined;
+let browser: Browser | undefined;
+let base = '';
+
+beforeAll(async () => {
+  if (!existsSync(executablePath)) {
+    throw new Error(`Chromium not found at ${executablePath}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
+  }
+  const out = await build({
+    entryPoints: [fileURLToPath(new URL('./browser-entry.ts', import.meta.url))],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  const js = out.outputFiles[0]!.text;
+  const html = '<!doctype html><meta charset="utf-8"><title>protocol</title><script type="module" src="/bundle.js"></script>';
+  server = createServer((req, res) => {
+    if (req.url === '/bundle.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+    else if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+});
+
+describe('Chromium', () => {
+  it('ENV1, ENV7, EPOCH1, EPOCH4, KF1, KF7, KEY6, AUTH1: round trips and tamper checks pass in real Chromium', async () => {
+    const page = await browser!.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base + '/');
+    await page.waitForFunction(() => 'runProtocolChecks' in globalThis, undefined, { timeout: 30_000 });
+    const results = await page.evaluate(() => (globalThis as unknown as { runProtocolChecks: () => Promise<CheckResult[]> }).runProtocolChecks());
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(results.length).toBe(10);
+    for (const r of results) expect(r, r.name).toEqual({ name: r.name, ok: true, detail: '' });
+  }, 180_000);
+});
