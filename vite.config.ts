@@ -1,10 +1,16 @@
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 // The PWA lives in pwa/ and builds to dist/pwa, which the sync service serves on its own port.
 export default defineConfig({
   root: 'pwa',
   publicDir: 'public',
+  define: {
+    __APP_VERSION__: JSON.stringify(pkg.version),
+  },
   build: {
     outDir: '../dist/pwa',
     emptyOutDir: true,

@@ -1,6 +1,8 @@
 /// <reference lib="webworker" />
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { openDatabase } from './stores/db.ts';
+import { flushOutbox } from './services/outbox-flush.ts';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -13,4 +15,33 @@ registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denyl
 // A waiting version activates only when the user accepts the update prompt.
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'SKIP_WAITING') void self.skipWaiting();
+});
+
+interface SyncEvent extends ExtendableEvent {
+  readonly tag: string;
+  readonly lastChance: boolean;
+}
+
+/**
+ * Background Sync: drain the outbox of already-sealed envelopes with the device's token
+ * (read from IndexedDB, never logged). Raw requests are never replayed. A failure rejects
+ * so the browser tries again later; the page flushes too, and client ids make a double
+ * send harmless.
+ */
+async function backgroundFlush(): Promise<void> {
+  const db = await openDatabase();
+  try {
+    const outcome = await flushOutbox(db, { baseUrl: self.location.origin });
+    if (outcome.sent > 0 || outcome.ok) {
+      for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage({ type: 'outbox-flushed' });
+    }
+    if (!outcome.ok && outcome.reason === 'network') throw new Error('outbox flush: network unavailable, retry later');
+  } finally {
+    db.close();
+  }
+}
+
+self.addEventListener('sync', (event) => {
+  const e = event as SyncEvent;
+  if (e.tag === 'outbox-flush') e.waitUntil(backgroundFlush());
 });

@@ -1,13 +1,131 @@
-import { LitElement, css, html } from 'lit';
+import { ContextProvider } from '@lit/context';
+import { LitElement, css, html, nothing } from 'lit';
+import { messengerContext } from '../context.ts';
+import { Messenger } from '../services/messenger.ts';
+import { shared } from '../styles/shared.ts';
+import './mh-onboarding.ts';
+import './mh-restore.ts';
+import './mh-conversation-list.ts';
+import './mh-conversation.ts';
+import './mh-contact.ts';
+import './mh-settings.ts';
+import './mh-update-banner.ts';
 
-/** The application shell. */
+type View =
+  | { name: 'list' }
+  | { name: 'conversation'; id: string }
+  | { name: 'contact'; userId: string; from: string | null }
+  | { name: 'settings' };
+
+/** The application shell: provides the messenger and switches screens. */
 export class MhApp extends LitElement {
-  static override styles = css`
-    :host { display: block; padding: 1rem; }
-  `;
+  static override styles = [
+    shared,
+    css`
+      :host { display: block; min-height: 100vh; }
+      header {
+        display: flex; align-items: center; gap: 0.5rem; padding: 0.5rem 0.75rem;
+        border-bottom: 1px solid var(--mh-border); background: var(--mh-panel);
+      }
+      header h1 { font-size: 1.15rem; margin: 0; flex: 1; }
+      .status { font-size: 0.85rem; }
+      .layout { display: grid; grid-template-columns: 1fr; min-height: calc(100vh - 3.6rem); }
+      .pane-list { border-right: 1px solid var(--mh-border); }
+      .pane-main { min-width: 0; }
+      @media (max-width: 799px) {
+        .layout.detail .pane-list { display: none; }
+        .layout.list-only .pane-main { display: none; }
+      }
+      @media (min-width: 800px) {
+        .layout { grid-template-columns: minmax(260px, 340px) 1fr; }
+        .layout.list-only .pane-main .empty { display: block; }
+      }
+      .empty { display: none; padding: 2rem; }
+      .welcome { max-width: 34rem; margin: 0 auto; padding: 1rem; }
+      .center { padding: 2rem; text-align: center; }
+    `,
+  ];
+
+  static override properties = {
+    _view: { state: true },
+    _welcomeMode: { state: true },
+  };
+
+  declare _view: View;
+  declare _welcomeMode: 'create' | 'restore';
+
+  private readonly messenger = new Messenger(location.origin);
+
+  constructor() {
+    super();
+    this._view = { name: 'list' };
+    this._welcomeMode = 'create';
+    new ContextProvider(this, { context: messengerContext, initialValue: this.messenger });
+    this.messenger.addEventListener('change', () => this.requestUpdate());
+    this.addEventListener('mh-navigate', (e) => this._navigate((e as CustomEvent<View>).detail));
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.messenger.phase === 'loading') void this.messenger.start();
+  }
+
+  /** The update prompt (THREATS W1): set by main.ts when a new worker is waiting. */
+  setUpdate(apply: (() => void) | null): void {
+    this.messenger.updateReady = apply;
+    this.requestUpdate();
+  }
+
+  private _navigate(view: View): void {
+    this._view = view;
+    void this.messenger.open(view.name === 'conversation' ? view.id : null);
+  }
 
   override render() {
-    return html`<main><h1>MessageHub</h1></main>`;
+    const m = this.messenger;
+    const banner = html`<mh-update-banner></mh-update-banner>`;
+    if (m.phase === 'loading') return html`${banner}<p class="center" role="status">Opening MessageHub…</p>`;
+    if (m.phase === 'failed') return html`${banner}<p class="center error" role="alert">MessageHub could not open its storage: ${m.fatal}</p>`;
+    if (m.phase === 'welcome') {
+      return html`${banner}
+        <main class="welcome">
+          ${this._welcomeMode === 'create'
+            ? html`<mh-onboarding @mh-restore-instead=${() => (this._welcomeMode = 'restore')}></mh-onboarding>`
+            : html`<mh-restore @mh-create-instead=${() => (this._welcomeMode = 'create')}></mh-restore>`}
+        </main>`;
+    }
+    const v = this._view;
+    const detail = v.name !== 'list';
+    return html`
+      ${banner}
+      <header>
+        <h1>MessageHub</h1>
+        <span class="status muted" data-testid="connection-status" role="status">${this._statusText()}</span>
+        <button class="secondary" data-testid="open-settings" @click=${() => this._navigate({ name: 'settings' })}>Settings</button>
+      </header>
+      <div class="layout ${detail ? 'detail' : 'list-only'}">
+        <nav class="pane-list" aria-label="Conversations">
+          <mh-conversation-list .selected=${v.name === 'conversation' ? v.id : null}></mh-conversation-list>
+        </nav>
+        <main class="pane-main">
+          ${v.name === 'conversation' ? html`<mh-conversation .conversationId=${v.id}></mh-conversation>` : nothing}
+          ${v.name === 'contact' ? html`<mh-contact .userId=${v.userId} .backTo=${v.from}></mh-contact>` : nothing}
+          ${v.name === 'settings' ? html`<mh-settings></mh-settings>` : nothing}
+          ${v.name === 'list' ? html`<p class="empty muted">Choose a conversation or start a new one.</p>` : nothing}
+        </main>
+      </div>
+    `;
+  }
+
+  private _statusText(): string {
+    switch (this.messenger.connection) {
+      case 'online':
+        return 'Online';
+      case 'connecting':
+        return 'Connecting…';
+      default:
+        return 'Offline: messages are queued';
+    }
   }
 }
 customElements.define('mh-app', MhApp);

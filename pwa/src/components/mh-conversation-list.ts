@@ -1,0 +1,122 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { MessengerController } from '../controllers/messenger-controller.ts';
+import { plainError } from '../services/messenger.ts';
+import { shared } from '../styles/shared.ts';
+
+const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const day = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+
+export function shortTime(ms: number): string {
+  const d = new Date(ms);
+  return d.toDateString() === new Date().toDateString() ? time.format(d) : day.format(d);
+}
+
+/** Conversations by activity, with the last message (decrypted in memory) and unread counts. */
+export class MhConversationList extends LitElement {
+  static override styles = [
+    shared,
+    css`
+      :host { display: block; padding: 0.75rem; }
+      form { margin-bottom: 0.75rem; }
+      form .row input { flex: 1; min-width: 8rem; }
+      ul { list-style: none; margin: 0; padding: 0; }
+      li { margin: 0 0 0.35rem; }
+      .item {
+        width: 100%; text-align: left; display: grid; grid-template-columns: 1fr auto; gap: 0.15rem 0.5rem;
+        background: var(--mh-surface); color: var(--mh-fg); border: 1px solid var(--mh-border); font-weight: 400;
+      }
+      .item[aria-current='true'] { border-color: var(--mh-accent); border-width: 2px; }
+      .title { font-weight: 700; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      .preview { grid-column: 1 / 2; color: var(--mh-muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      .when { color: var(--mh-muted); font-size: 0.85rem; }
+      .badge { background: var(--mh-accent); color: var(--mh-on-accent); border-radius: 1rem; padding: 0 0.5rem; font-size: 0.85rem; justify-self: end; }
+      .blocked { grid-column: 1 / -1; color: var(--mh-danger-text); font-size: 0.85rem; }
+    `,
+  ];
+
+  static override properties = {
+    selected: { type: String },
+    _error: { state: true },
+    _busy: { state: true },
+  };
+
+  declare selected: string | null;
+  declare _error: string;
+  declare _busy: boolean;
+
+  private readonly messenger = new MessengerController(this);
+
+  constructor() {
+    super();
+    this.selected = null;
+    this._error = '';
+    this._busy = false;
+  }
+
+  private _open(id: string): void {
+    this.dispatchEvent(new CustomEvent('mh-navigate', { detail: { name: 'conversation', id }, bubbles: true, composed: true }));
+  }
+
+  private async _onStart(e: Event): Promise<void> {
+    e.preventDefault();
+    const input = this.renderRoot.querySelector('#start-user') as HTMLInputElement;
+    const name = input.value.trim();
+    if (!name) return;
+    this._error = '';
+    this._busy = true;
+    try {
+      const id = await this.messenger.value!.startConversation(name);
+      input.value = '';
+      this._open(id);
+    } catch (err) {
+      this._error = plainError(err);
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  override render() {
+    const m = this.messenger.value;
+    if (!m) return nothing;
+    return html`
+      ${m.persisted === false
+        ? html`<p class="notice" data-testid="storage-warning">This browser did not promise to keep MessageHub's data, so it could be
+            deleted when space runs low. Your messages can always be restored with your key file and passphrase: keep them safe.</p>`
+        : nothing}
+      <form @submit=${this._onStart}>
+        <label for="start-user">Start a conversation</label>
+        <div class="row">
+          <input id="start-user" type="text" placeholder="User name" autocapitalize="none" spellcheck="false" data-testid="start-username" ?disabled=${this._busy} />
+          <button type="submit" data-testid="start-conversation" ?disabled=${this._busy}>Start</button>
+        </div>
+        ${this._error ? html`<p class="error" role="alert" data-testid="start-error">${this._error}</p>` : nothing}
+      </form>
+      <h2 id="conv-heading">Conversations</h2>
+      ${m.summaries.length === 0 ? html`<p class="muted">No conversations yet.</p>` : nothing}
+      <ul aria-labelledby="conv-heading" data-testid="conversation-list">
+        ${m.summaries.map((s) => {
+          const title = s.others.join(', ') || 'Only you';
+          const preview = m.previews.get(s.conversationId);
+          return html`<li>
+            <button class="item" data-testid="conversation-item" data-conversation-id=${s.conversationId} data-title=${title}
+              aria-current=${s.conversationId === this.selected ? 'true' : 'false'}
+              aria-label="${title}${s.unread ? `, ${s.unread} unread` : ''}" @click=${() => this._open(s.conversationId)}>
+              <span class="title">${title}</span>
+              <span class="when">${shortTime(s.lastActivity)}</span>
+              <span class="preview" data-testid="conversation-preview">${preview ?? ''}</span>
+              ${s.unread ? html`<span class="badge" data-testid="unread-count">${s.unread}</span>` : nothing}
+              ${s.blocked ? html`<span class="blocked">Sending paused</span>` : nothing}
+            </button>
+          </li>`;
+        })}
+      </ul>
+    `;
+  }
+}
+customElements.define('mh-conversation-list', MhConversationList);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mh-conversation-list': MhConversationList;
+  }
+}

@@ -1,0 +1,181 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { MessengerController } from '../controllers/messenger-controller.ts';
+import type { MessageView } from '../services/engine.ts';
+import { plainError } from '../services/messenger.ts';
+import { shared } from '../styles/shared.ts';
+
+const stamp = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short' });
+const STATE_TEXT: Record<string, string> = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', failed: 'Not sent', received: '' };
+
+/** One conversation: messages with state, compose time and inline warnings; the composer. */
+export class MhConversation extends LitElement {
+  static override styles = [
+    shared,
+    css`
+      :host { display: flex; flex-direction: column; height: calc(100vh - 3.6rem); }
+      .head { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; padding: 0.5rem 0.75rem; border-bottom: 1px solid var(--mh-border); }
+      .head h2 { margin: 0; flex: 1; font-size: 1.1rem; }
+      .log { flex: 1; overflow-y: auto; padding: 0.75rem; }
+      ol { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 0.5rem; }
+      li.msg { max-width: min(36rem, 85%); padding: 0.5rem 0.75rem; border-radius: 0.75rem; background: var(--mh-theirs); align-self: flex-start; }
+      li.msg.mine { background: var(--mh-mine); align-self: flex-end; }
+      li.warn-only { align-self: stretch; max-width: none; background: none; padding: 0; }
+      .body { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
+      .meta { font-size: 0.8rem; color: var(--mh-muted); margin-top: 0.25rem; display: flex; gap: 0.5rem; }
+      .sender { font-size: 0.8rem; font-weight: 700; margin-bottom: 0.15rem; }
+      .warning { border-left: 4px solid var(--mh-danger); background: var(--mh-warn-bg); padding: 0.4rem 0.6rem; margin: 0.25rem 0; border-radius: 0.25rem; }
+      .composer { border-top: 1px solid var(--mh-border); padding: 0.5rem 0.75rem; }
+      .composer .row textarea { flex: 1; }
+      .blocked { margin: 0.5rem 0.75rem; }
+      @media (max-width: 799px) { :host { height: calc(100vh - 3.6rem); } }
+    `,
+  ];
+
+  static override properties = {
+    conversationId: { type: String },
+    _messages: { state: true },
+    _blocked: { state: true },
+    _error: { state: true },
+  };
+
+  declare conversationId: string;
+  declare _messages: MessageView[];
+  declare _blocked: string | null;
+  declare _error: string;
+
+  private readonly messenger = new MessengerController(this, () => void this._load());
+  private loading = 0;
+  private stick = true;
+
+  constructor() {
+    super();
+    this.conversationId = '';
+    this._messages = [];
+    this._blocked = null;
+    this._error = '';
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('conversationId')) {
+      this._messages = [];
+      this._error = '';
+      this.stick = true;
+      void this._load();
+    }
+  }
+
+  private async _load(): Promise<void> {
+    const m = this.messenger.value;
+    if (!m || !this.conversationId || m.phase !== 'ready') return;
+    const ticket = ++this.loading;
+    const [messages, blocked] = await Promise.all([m.messages(this.conversationId), m.blockedReason(this.conversationId)]);
+    if (ticket !== this.loading) return;
+    const log = this.renderRoot.querySelector('.log');
+    this.stick = !log || log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+    this._messages = messages;
+    this._blocked = blocked;
+  }
+
+  protected override updated(): void {
+    if (this.stick) {
+      const log = this.renderRoot.querySelector('.log');
+      if (log) log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  private _nav(detail: unknown): void {
+    this.dispatchEvent(new CustomEvent('mh-navigate', { detail, bubbles: true, composed: true }));
+  }
+
+  private async _send(): Promise<void> {
+    const input = this.renderRoot.querySelector('#composer') as HTMLTextAreaElement;
+    const text = input.value;
+    if (!text.trim()) return;
+    this._error = '';
+    try {
+      await this.messenger.value!.send(this.conversationId, text);
+      input.value = '';
+      this.stick = true;
+      await this._load();
+    } catch (err) {
+      this._error = plainError(err);
+    }
+    input.focus();
+  }
+
+  private _onKey(e: KeyboardEvent): void {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      void this._send();
+    }
+  }
+
+  override render() {
+    const m = this.messenger.value;
+    const summary = m?.summaries.find((s) => s.conversationId === this.conversationId);
+    const others = summary?.others ?? [];
+    const title = others.join(', ') || 'Conversation';
+    const alert = summary?.blocked?.startsWith('Someone tried');
+    return html`
+      <div class="head">
+        <button class="secondary" data-testid="back-to-list" @click=${() => this._nav({ name: 'list' })} aria-label="Back to conversations">←</button>
+        <h2 data-testid="conversation-title">${title}</h2>
+        ${others.map(
+          (u) => html`<button class="secondary" data-testid="open-safety-number" data-user=${u}
+            @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Safety number${others.length > 1 ? ` (${u})` : ''}</button>`,
+        )}
+      </div>
+      ${this._blocked
+        ? html`<div class="notice blocked" role="alert" data-testid="sending-blocked">
+            <p>${this._blocked}</p>
+            ${alert
+              ? html`<button class="secondary" data-testid="review-membership" @click=${() => m?.dismissMembershipAlert(this.conversationId)}>
+                  I have seen this: keep the current members</button>`
+              : others.map((u) => html`<button class="secondary" data-testid="review-key" data-user=${u}
+                  @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Review ${u}'s key</button>`)}
+          </div>`
+        : nothing}
+      <section class="log" role="log" aria-label="Messages with ${title}" tabindex="0" data-testid="message-log">
+        <ol>
+          ${this._messages.map((msg) => this._renderMessage(msg))}
+        </ol>
+      </section>
+      <form class="composer" @submit=${(e: Event) => { e.preventDefault(); void this._send(); }}>
+        <label for="composer" class="sr-only">Message</label>
+        ${this._error ? html`<p class="error" role="alert" data-testid="composer-error">${this._error}</p>` : nothing}
+        <div class="row">
+          <textarea id="composer" rows="1" placeholder="Write a message" data-testid="composer-input" @keydown=${this._onKey}
+            ?disabled=${!!this._blocked}></textarea>
+          <button type="submit" data-testid="composer-send" ?disabled=${!!this._blocked}>Send</button>
+        </div>
+      </form>
+    `;
+  }
+
+  private _renderMessage(msg: MessageView) {
+    const warnings = msg.warnings.map(
+      (w) => html`<p class="warning" role="note" data-testid="integrity-warning" data-kind=${w.kind}>⚠ ${w.text}</p>`,
+    );
+    if (msg.body === null) {
+      return html`<li class="warn-only" data-testid="message-warning" data-seq=${msg.seq ?? ''}>${warnings}</li>`;
+    }
+    const when = msg.composedAt ? stamp.format(new Date(msg.composedAt)) : '';
+    return html`<li class="msg ${msg.mine ? 'mine' : ''}" data-testid="message" data-message-id=${msg.id} data-state=${msg.state}
+      data-mine=${msg.mine ? 'true' : 'false'} data-composed-at=${msg.composedAt ?? ''}>
+      ${msg.mine ? nothing : html`<div class="sender">${msg.sender}</div>`}
+      ${warnings}
+      <p class="body" data-testid="message-body">${msg.body}</p>
+      <div class="meta">
+        <time datetime=${msg.composedAt ? new Date(msg.composedAt).toISOString() : ''} data-testid="message-time">${when}</time>
+        ${msg.mine ? html`<span data-testid="message-state">${STATE_TEXT[msg.state]}</span>` : nothing}
+      </div>
+    </li>`;
+  }
+}
+customElements.define('mh-conversation', MhConversation);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mh-conversation': MhConversation;
+  }
+}

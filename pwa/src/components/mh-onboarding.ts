@@ -1,0 +1,186 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { MessengerController } from '../controllers/messenger-controller.ts';
+import { plainError, type PendingAccount } from '../services/messenger.ts';
+import { passphraseStrength } from '../services/strength.ts';
+import { shared } from '../styles/shared.ts';
+
+type Step = 'form' | 'generating' | 'save' | 'registering';
+
+/** Create an account: name, passphrase, keys with progress, key file saved, register. */
+export class MhOnboarding extends LitElement {
+  static override styles = [
+    shared,
+    css`
+      :host { display: block; }
+      meter { width: 100%; height: 0.8rem; }
+      .save { margin-top: 1rem; }
+      .check { display: flex; gap: 0.5rem; align-items: flex-start; font-weight: 400; }
+      .check input { width: 1.25rem; height: 1.25rem; margin-top: 0.1rem; }
+      .actions { margin-top: 1rem; display: flex; gap: 0.75rem; flex-wrap: wrap; }
+    `,
+  ];
+
+  static override properties = {
+    _step: { state: true },
+    _error: { state: true },
+    _progress: { state: true },
+    _stageText: { state: true },
+    _strength: { state: true },
+    _saved: { state: true },
+    _downloaded: { state: true },
+  };
+
+  declare _step: Step;
+  declare _error: string;
+  declare _progress: number;
+  declare _stageText: string;
+  declare _strength: { score: number; label: string };
+  declare _saved: boolean;
+  declare _downloaded: boolean;
+
+  private readonly messenger = new MessengerController(this);
+  private pending: PendingAccount | null = null;
+  private keyFileUrl: string | null = null;
+
+  constructor() {
+    super();
+    this._step = 'form';
+    this._error = '';
+    this._progress = 0;
+    this._stageText = '';
+    this._strength = passphraseStrength('', []);
+    this._saved = false;
+    this._downloaded = false;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    if (this.keyFileUrl) URL.revokeObjectURL(this.keyFileUrl);
+  }
+
+  private _input(name: string): HTMLInputElement {
+    return this.renderRoot.querySelector(`[name="${name}"]`) as HTMLInputElement;
+  }
+
+  private _onPassphrase(): void {
+    this._strength = passphraseStrength(this._input('passphrase').value, [this._input('userName').value]);
+  }
+
+  private async _onCreate(e: Event): Promise<void> {
+    e.preventDefault();
+    const m = this.messenger.value!;
+    const userName = this._input('userName').value.trim();
+    const pass = this._input('passphrase').value;
+    const confirm = this._input('confirm').value;
+    this._error = '';
+    if (this._strength.score < 2) {
+      this._error = 'Choose a stronger passphrase: use four or more unrelated words, or a longer sentence.';
+      return;
+    }
+    if (pass !== confirm) {
+      this._error = 'The two passphrases are different. Type the same passphrase twice.';
+      return;
+    }
+    try {
+      await m.checkUserName(userName);
+      this._step = 'generating';
+      this._progress = 0;
+      this.pending = await m.generateAccount(userName, pass, (stage, fraction) => {
+        const base = stage === 'keys' ? 0 : stage === 'kdf' ? 0.4 : 0.8;
+        const span = stage === 'keys' ? 0.4 : stage === 'kdf' ? 0.4 : 0.2;
+        this._progress = Math.round((base + span * fraction) * 100);
+        this._stageText = stage === 'keys' ? 'Making your keys…' : stage === 'kdf' ? 'Protecting them with your passphrase…' : 'Sealing your key file…';
+      });
+      this._progress = 100;
+      if (this.keyFileUrl) URL.revokeObjectURL(this.keyFileUrl);
+      this.keyFileUrl = URL.createObjectURL(new Blob([this.pending.keyFile], { type: 'application/json' }));
+      this._step = 'save';
+    } catch (err) {
+      this._step = 'form';
+      this._error = plainError(err);
+    }
+  }
+
+  private async _onFinish(): Promise<void> {
+    if (!this.pending || !this._saved) return;
+    this._error = '';
+    this._step = 'registering';
+    try {
+      await this.messenger.value!.finishAccount(this.pending);
+      this.pending = null;
+      this.messenger.value!.enterApp();
+    } catch (err) {
+      this._step = 'save';
+      this._error = plainError(err);
+    }
+  }
+
+  override render() {
+    if (this._step === 'save' || this._step === 'registering') return this._renderSave();
+    const busy = this._step === 'generating';
+    return html`
+      <h1>Create your MessageHub account</h1>
+      <p>Your messages are encrypted on this device. Only the people you write to can read them.</p>
+      <form @submit=${this._onCreate} novalidate>
+        <label for="userName">User name</label>
+        <input id="userName" name="userName" type="text" autocomplete="username" required minlength="3" maxlength="32"
+          autocapitalize="none" spellcheck="false" data-testid="onboarding-username" ?disabled=${busy} aria-describedby="userName-help" />
+        <p id="userName-help" class="muted">3 to 32 letters, digits, dots, dashes or underscores.</p>
+        <label for="passphrase">Passphrase</label>
+        <input id="passphrase" name="passphrase" type="password" autocomplete="new-password" required
+          data-testid="onboarding-passphrase" ?disabled=${busy} @input=${this._onPassphrase} aria-describedby="strength-text" />
+        <meter min="0" max="4" low="2" high="3" optimum="4" .value=${this._strength.score} aria-label="Passphrase strength"
+          data-testid="passphrase-strength"></meter>
+        <p id="strength-text" class="muted" aria-live="polite">Strength: ${this._strength.label}</p>
+        <label for="confirm">Type the passphrase again</label>
+        <input id="confirm" name="confirm" type="password" autocomplete="new-password" required
+          data-testid="onboarding-passphrase-confirm" ?disabled=${busy} />
+        ${this._error ? html`<p class="error" role="alert" data-testid="onboarding-error">${this._error}</p>` : nothing}
+        ${busy
+          ? html`<div role="status" aria-live="polite" data-testid="keygen-progress">
+              <p>${this._stageText || 'Making your keys…'} ${this._progress}%</p>
+              <progress max="100" .value=${this._progress} aria-label="Key generation progress"></progress>
+            </div>`
+          : nothing}
+        <div class="actions">
+          <button type="submit" data-testid="onboarding-create" ?disabled=${busy}>Create account</button>
+          <button type="button" class="secondary" data-testid="go-restore" ?disabled=${busy}
+            @click=${() => this.dispatchEvent(new CustomEvent('mh-restore-instead', { bubbles: true, composed: true }))}>
+            I have a key file
+          </button>
+        </div>
+      </form>
+    `;
+  }
+
+  private _renderSave() {
+    const userId = this.pending?.identity.userId ?? '';
+    const busy = this._step === 'registering';
+    return html`
+      <h1>Save your key file</h1>
+      <p>Your key file and passphrase are the only way to open your messages on a new device. Nobody, not even the
+        server, can recover them for you. Save the file somewhere safe, away from this device.</p>
+      <a class="button" href=${this.keyFileUrl ?? '#'} download="messagehub-${userId}.keyfile.json" data-testid="download-keyfile"
+        @click=${() => (this._downloaded = true)}>Download key file</a>
+      <div class="save">
+        <label class="check">
+          <input type="checkbox" data-testid="keyfile-saved" .checked=${this._saved}
+            @change=${(e: Event) => (this._saved = (e.target as HTMLInputElement).checked)} />
+          I saved my key file and I remember my passphrase.
+        </label>
+      </div>
+      ${this._error ? html`<p class="error" role="alert" data-testid="onboarding-error">${this._error}</p>` : nothing}
+      ${busy ? html`<p role="status">Registering…</p>` : nothing}
+      <div class="actions">
+        <button data-testid="onboarding-continue" ?disabled=${!this._saved || busy} @click=${this._onFinish}>Continue</button>
+      </div>
+    `;
+  }
+}
+customElements.define('mh-onboarding', MhOnboarding);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mh-onboarding': MhOnboarding;
+  }
+}

@@ -1,0 +1,104 @@
+// Live updates over the WebSocket (API.md "Realtime"). Every (re)connection sends the
+// cursors again, so the server replays whatever was missed while disconnected.
+import type { LogEntry } from './api.ts';
+
+export type ConnectionState = 'offline' | 'connecting' | 'online';
+
+export interface RealtimeOptions {
+  url: string;
+  token: () => string | undefined;
+  cursors: () => Promise<Record<string, number>>;
+  onEntry: (entry: LogEntry) => void;
+  onReady: () => void;
+  onConversation: (conversationId: string) => void;
+  onState: (state: ConnectionState) => void;
+  onUnauthorized: () => void;
+}
+
+const MAX_DELAY = 15_000;
+
+export class Realtime {
+  private readonly opts: RealtimeOptions;
+  private ws: WebSocket | null = null;
+  private stopped = true;
+  private delay = 500;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onOnline = () => this.reconnectNow();
+
+  constructor(opts: RealtimeOptions) {
+    this.opts = opts;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    globalThis.addEventListener?.('online', this.onOnline);
+    void this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    globalThis.removeEventListener?.('online', this.onOnline);
+    clearTimeout(this.timer);
+    this.ws?.close();
+    this.ws = null;
+    this.opts.onState('offline');
+  }
+
+  reconnectNow(): void {
+    if (this.stopped) return;
+    this.delay = 500;
+    clearTimeout(this.timer);
+    if (!this.ws) void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped || this.ws) return;
+    const token = this.opts.token();
+    if (!token) return;
+    this.opts.onState('connecting');
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.opts.url);
+    } catch {
+      this.retry();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = async () => {
+      const cursors = await this.opts.cursors();
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'auth', token, cursors }));
+    };
+    ws.onmessage = (ev) => {
+      let msg: { type?: string; code?: string; conversationId?: string } & Partial<LogEntry>;
+      try {
+        msg = JSON.parse(String(ev.data));
+      } catch {
+        return;
+      }
+      if (msg.type === 'ready') {
+        this.delay = 500;
+        this.opts.onState('online');
+        this.opts.onReady();
+      } else if (msg.type === 'entry' && typeof msg.conversationId === 'string' && typeof msg.seq === 'number') {
+        this.opts.onEntry({ conversationId: msg.conversationId, seq: msg.seq, kind: msg.kind as LogEntry['kind'], body: msg.body, createdAt: String(msg.createdAt) });
+      } else if (msg.type === 'conversation' && typeof msg.conversationId === 'string') {
+        this.opts.onConversation(msg.conversationId);
+      } else if (msg.type === 'error' && msg.code === 'unauthorized') {
+        this.opts.onUnauthorized();
+      }
+    };
+    ws.onclose = () => {
+      if (this.ws === ws) this.ws = null;
+      this.opts.onState(navigator.onLine === false ? 'offline' : 'connecting');
+      this.retry();
+    };
+  }
+
+  private retry(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.connect(), this.delay);
+    this.delay = Math.min(this.delay * 2, MAX_DELAY);
+  }
+}

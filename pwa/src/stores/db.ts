@@ -1,0 +1,190 @@
+// The one IndexedDB database of the app, shared by the page and the service worker.
+// Nothing here holds message plaintext: messages are kept as the envelopes that were
+// received or sealed, and are decrypted in memory only. Private and epoch keys are
+// non-extractable CryptoKeys, stored as themselves (structured clone keeps them opaque).
+import { deleteDB, openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { EpochRecord, Envelope, PublicIdentity, TranscriptState } from '../../../protocol/src/index.ts';
+
+export const DB_NAME = 'messagehub';
+export const DB_VERSION = 1;
+
+export interface IdentityRow {
+  id: 'me';
+  userId: string;
+  displayName: string;
+  public: PublicIdentity;
+  encryption: CryptoKeyPair;
+  signing: CryptoKeyPair;
+  fingerprint: string;
+  createdAt: number;
+  /** When the user confirmed the key file was saved (create) or used it (restore). */
+  keyFileConfirmedAt: number | null;
+}
+
+/**
+ * The device's bearer token. The service worker needs it to flush the outbox in the
+ * background, so it is kept here; it is never logged and "forget this device" deletes it.
+ */
+export interface SessionRow {
+  id: 'current';
+  token: string;
+  sessionId: string;
+  userId: string;
+  expiresAt: string;
+}
+
+export interface KeyHistoryEntry {
+  identity: PublicIdentity;
+  fingerprint: string;
+  /** Directory version, when known. */
+  version: number | null;
+  firstSeenAt: number;
+  acceptedAt: number | null;
+}
+
+export interface ContactRow {
+  userId: string;
+  displayName: string;
+  /** The key pinned on first use (TOFU) or accepted after review. */
+  pinned: PublicIdentity;
+  fingerprint: string;
+  verified: boolean;
+  verifiedAt: number | null;
+  /** Every key seen for this contact, oldest first, including the pinned one. */
+  history: KeyHistoryEntry[];
+  /** A different key offered by the directory, awaiting review: sending is blocked. */
+  pending: KeyHistoryEntry | null;
+  checkedAt: number;
+}
+
+export interface ConversationRow {
+  conversationId: string;
+  /** Members of the latest epoch we accepted, user ids, sorted. */
+  members: string[];
+  latestEpoch: number;
+  /** Cursor: the highest log seq received and processed. */
+  lastSeq: number;
+  lastActivity: number;
+  unread: number;
+  createdAt: number;
+  /** Set when an epoch record failed verification; sending waits for the user to review it. */
+  membershipAlert: { seq: number; reason: string; at: number } | null;
+}
+
+export interface EpochRow {
+  conversationId: string;
+  epoch: number;
+  key: CryptoKey;
+  members: { userId: string; fingerprint: string }[];
+  record: EpochRecord;
+}
+
+/** Verification result of one log entry: metadata only, never the plaintext. */
+export interface EntryCheck {
+  ok: boolean;
+  /** protocol error code when not ok, or a transcript verdict other than 'ok'. */
+  problem: string | null;
+  missing?: number;
+  kind?: 'text' | 'receipt';
+  composedAt?: number;
+  hash?: string;
+}
+
+export interface LogRow {
+  conversationId: string;
+  seq: number;
+  kind: 'epoch' | 'message';
+  /** The EpochRecord or Envelope exactly as the service returned it. */
+  body: unknown;
+  createdAt: string;
+  check: EntryCheck;
+}
+
+export interface OutboxRow {
+  clientMessageId: string;
+  conversationId: string;
+  /** Monotonic per device; the order messages were composed in. */
+  order: number;
+  envelope: Envelope;
+  composedAt: number;
+  kind: 'text' | 'receipt';
+  status: 'queued' | 'sent' | 'rejected';
+  seq: number | null;
+  error: string | null;
+  attempts: number;
+}
+
+/** The device's own sending chain in one conversation (R1). */
+export interface ChainRow {
+  conversationId: string;
+  counter: number;
+  prevHash: string | null;
+}
+
+export interface TranscriptRow {
+  conversationId: string;
+  state: TranscriptState;
+}
+
+export interface ReceiptRow {
+  /** The clientMessageId a receipt refers to. */
+  clientMessageId: string;
+  conversationId: string;
+  by: string[];
+}
+
+export interface SettingRow {
+  key: string;
+  value: unknown;
+}
+
+export interface MessageHubDB extends DBSchema {
+  identity: { key: 'me'; value: IdentityRow };
+  session: { key: 'current'; value: SessionRow };
+  contacts: { key: string; value: ContactRow };
+  conversations: { key: string; value: ConversationRow; indexes: { byActivity: number } };
+  epochs: { key: [string, number]; value: EpochRow };
+  log: { key: [string, number]; value: LogRow };
+  outbox: { key: string; value: OutboxRow; indexes: { byOrder: number; byConversation: [string, number] } };
+  chains: { key: string; value: ChainRow };
+  transcripts: { key: string; value: TranscriptRow };
+  receipts: { key: string; value: ReceiptRow };
+  settings: { key: string; value: SettingRow };
+}
+
+export type Db = IDBPDatabase<MessageHubDB>;
+
+/** Opens (and creates or upgrades) the database. `blocked` fires when an old tab holds it open. */
+export function openDatabase(name = DB_NAME, hooks: { blocked?: () => void; versionchange?: () => void } = {}): Promise<Db> {
+  return openDB<MessageHubDB>(name, DB_VERSION, {
+    upgrade(db, oldVersion) {
+      // Forward-only, one step per version.
+      if (oldVersion < 1) {
+        db.createObjectStore('identity', { keyPath: 'id' });
+        db.createObjectStore('session', { keyPath: 'id' });
+        db.createObjectStore('contacts', { keyPath: 'userId' });
+        db.createObjectStore('conversations', { keyPath: 'conversationId' }).createIndex('byActivity', 'lastActivity');
+        db.createObjectStore('epochs', { keyPath: ['conversationId', 'epoch'] });
+        db.createObjectStore('log', { keyPath: ['conversationId', 'seq'] });
+        const outbox = db.createObjectStore('outbox', { keyPath: 'clientMessageId' });
+        outbox.createIndex('byOrder', 'order');
+        outbox.createIndex('byConversation', ['conversationId', 'order']);
+        db.createObjectStore('chains', { keyPath: 'conversationId' });
+        db.createObjectStore('transcripts', { keyPath: 'conversationId' });
+        db.createObjectStore('receipts', { keyPath: 'clientMessageId' });
+        db.createObjectStore('settings', { keyPath: 'key' });
+      }
+    },
+    blocked: hooks.blocked,
+    blocking() {
+      // A newer version of the app wants to upgrade: let it, and tell the page.
+      hooks.versionchange?.();
+    },
+  });
+}
+
+/** "Forget this device": closes and deletes everything local. */
+export async function deleteDatabase(db: Db | null, name = DB_NAME): Promise<void> {
+  db?.close();
+  await deleteDB(name);
+}
