@@ -1,22 +1,55 @@
 import Hapi from '@hapi/hapi';
 import Inert from '@hapi/inert';
+import HapiPino from 'hapi-pino';
 import { readFileSync } from 'node:fs';
+import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/index.ts';
-import { errorsPlugin } from './plugins/errors/index.ts';
+import { AppendQueue } from './services/append-queue.ts';
+import { LocalLimiter } from './services/rate-limit.ts';
+import { accountsPlugin } from './plugins/accounts/index.ts';
+import { authPlugin } from './plugins/auth/index.ts';
+import { conversationsPlugin } from './plugins/conversations/index.ts';
+import { directoryPlugin } from './plugins/directory/index.ts';
+import { errorsPlugin, payloadFailAction, validationFailAction } from './plugins/errors/index.ts';
 import { healthPlugin } from './plugins/health/index.ts';
+import { messagesPlugin } from './plugins/messages/index.ts';
+import { openapiPlugin } from './plugins/openapi/index.ts';
+import { realtimePlugin } from './plugins/realtime/index.ts';
+import { sessionsPlugin } from './plugins/sessions/index.ts';
 import { staticPlugin } from './plugins/static/index.ts';
+import { syncPlugin } from './plugins/sync/index.ts';
 
 export interface ServerDependencies {
   database: DatabaseHandle;
+  /** Where logs go (default stdout); tests pass a stream to read them. */
+  logStream?: DestinationStream;
+  /** Realtime keepalive, for tests. */
+  realtime?: { pingIntervalMs?: number; authTimeoutMs?: number };
+  /** Group-commit tuning, for the benchmark. */
+  appendQueue?: { maxItems: number; maxInFlight: number };
 }
 
 declare module '@hapi/hapi' {
   interface ServerApplicationState {
     config: Config;
     database: DatabaseHandle;
+    appendQueue: AppendQueue;
+    appendLimiter: LocalLimiter;
   }
 }
+
+/**
+ * Never logged: tokens (Authorization, the WebSocket auth message), cookies, and
+ * request or response bodies (ciphertext, keys, proofs): hapi-pino logs no payloads.
+ */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["sec-websocket-key"]',
+  'req.headers["sec-websocket-protocol"]',
+  'res.headers["set-cookie"]',
+];
 
 /**
  * Build the whole service without listening: tests call `server.initialize()`
@@ -30,24 +63,52 @@ export async function createServer(config: Config, deps: ServerDependencies): Pr
       ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
       : undefined,
     routes: {
-      payload: { maxBytes: config.maxRequestBytes },
-      // The JSON error shape is produced by the errors plugin; validation failures reach it as Boom errors.
-      validate: {
-        failAction: async (_request, _h, error) => {
-          throw error;
-        },
+      payload: {
+        maxBytes: config.maxRequestBytes,
+        allow: ['application/json'],
+        // A POST without a body (logout) needs no content type.
+        defaultContentType: 'application/json',
+        failAction: payloadFailAction,
       },
+      // The JSON error shape is produced by the errors plugin.
+      validate: { failAction: validationFailAction },
     },
     router: { stripTrailingSlash: true },
   });
   server.app.config = config;
   server.app.database = deps.database;
+  server.app.appendQueue = new AppendQueue(deps.database.db, deps.appendQueue);
+  server.app.appendLimiter = new LocalLimiter(config.appendRateLimitPerMinute);
 
+  await server.register({
+    plugin: HapiPino,
+    options: {
+      level: config.logLevel,
+      stream: deps.logStream as NodeJS.WriteStream | undefined,
+      redact: { paths: LOG_REDACT, censor: '[redacted]' },
+      logPayload: false,
+      logQueryParams: false,
+      logRequestComplete: true,
+      ignorePaths: ['/healthz'],
+    } satisfies HapiPino.Options as HapiPino.Options,
+  });
   await server.register(Inert);
   await server.register([
     { plugin: errorsPlugin },
+    { plugin: authPlugin },
     { plugin: healthPlugin },
-    { plugin: staticPlugin, options: { dir: config.staticDir } },
+    { plugin: accountsPlugin },
+    { plugin: directoryPlugin },
+    { plugin: sessionsPlugin },
+    { plugin: conversationsPlugin },
+    { plugin: messagesPlugin },
+    { plugin: syncPlugin },
   ]);
+  await server.register({ plugin: realtimePlugin, options: { databaseUrl: deps.database.url, ...deps.realtime } });
+  await server.register([{ plugin: openapiPlugin }]);
+  await server.register({ plugin: staticPlugin, options: { dir: config.staticDir } });
+  server.ext('onPostStop', async () => {
+    await server.app.appendQueue.close();
+  });
   return server;
 }

@@ -4,6 +4,8 @@ import { attachRepositories, type Repositories } from './repositories.ts';
 export type Database = IDatabase<Repositories> & Repositories;
 
 export interface DatabaseHandle {
+  /** The connection string, for connections outside the pool (LISTEN). */
+  url: string;
   db: Database;
   pgp: IMain;
   close(): Promise<void>;
@@ -23,6 +25,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   // service: the pool drops it and the next query opens a new one.
   db.$pool.on('error', () => {});
   return {
+    url,
     db,
     pgp,
     async close() {

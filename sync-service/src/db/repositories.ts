@@ -1,11 +1,29 @@
 import type { IMain } from 'pg-promise';
+import { ChallengesRepository } from './challenges.ts';
+import { ConversationsRepository } from './conversations.ts';
 import { HealthRepository } from './health.ts';
+import { LogRepository } from './log.ts';
+import { RateLimitsRepository } from './rate-limits.ts';
+import { SessionsRepository } from './sessions.ts';
+import { UsersRepository } from './users.ts';
 
 /** Every repository, reachable as `db.<name>` and as `t.<name>` inside a transaction. */
 export interface Repositories {
   health: HealthRepository;
+  users: UsersRepository;
+  sessions: SessionsRepository;
+  challenges: ChallengesRepository;
+  conversations: ConversationsRepository;
+  log: LogRepository;
+  rateLimits: RateLimitsRepository;
 }
 
 export function attachRepositories(obj: any, pgp: IMain): void {
   obj.health = new HealthRepository(obj, pgp);
+  obj.users = new UsersRepository(obj);
+  obj.sessions = new SessionsRepository(obj);
+  obj.challenges = new ChallengesRepository(obj);
+  obj.conversations = new ConversationsRepository(obj);
+  obj.log = new LogRepository(obj);
+  obj.rateLimits = new RateLimitsRepository(obj);
 }

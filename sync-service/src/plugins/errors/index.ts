@@ -1,5 +1,5 @@
 import Boom from '@hapi/boom';
-import type { Plugin, Request, ResponseToolkit } from '@hapi/hapi';
+import type { Lifecycle, Plugin, Request, ResponseToolkit } from '@hapi/hapi';
 
 /**
  * A domain error with a stable, documented code. Handlers and repositories throw
@@ -12,6 +12,7 @@ export class ApiError extends Error {
     public readonly code: string,
     message: string,
     public readonly details?: Record<string, unknown>,
+    public readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -36,31 +37,63 @@ function codeForStatus(status: number): string {
   }
 }
 
+/**
+ * Joi failures of params, query or payload: name the field, never echo the value
+ * (a value may be a token or a key).
+ */
+export const validationFailAction: Lifecycle.FailAction = async (_request, _h, error) => {
+  const boom = error as Boom.Boom & { details?: { path: (string | number)[]; type: string }[] };
+  const source = (boom.output?.payload as { validation?: { source?: string } } | undefined)?.validation?.source ?? 'request';
+  const detail = boom.details?.[0];
+  const field = detail?.path.length ? detail.path.join('.') : source;
+  throw new ApiError(400, 'invalid_request', `invalid ${source}: "${field}" ${detail ? describeType(detail.type) : 'is not valid'}`);
+};
+
+function describeType(type: string): string {
+  if (type === 'any.required') return 'is required';
+  if (type === 'object.unknown') return 'is not allowed';
+  if (type.endsWith('.max') || type.endsWith('.length') || type.endsWith('.min')) return 'has the wrong size';
+  if (type === 'string.pattern.base') return 'has the wrong format';
+  return `is not valid (${type})`;
+}
+
+/** Payload that could not be read: unparsable JSON, a wrong content type, too many bytes. */
+export const payloadFailAction: Lifecycle.FailAction = async (_request, _h, error) => {
+  const status = Boom.isBoom(error) ? error.output.statusCode : 400;
+  if (status === 413) throw new ApiError(413, 'payload_too_large', 'the request body is larger than the service accepts');
+  if (status === 415) throw new ApiError(415, 'unsupported_media_type', 'the request body must be application/json');
+  throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON');
+};
+
 export const errorsPlugin: Plugin<void> = {
   name: 'errors',
   register(server) {
     server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => {
       const response = request.response;
       if (response instanceof ApiError) {
-        return h
+        const r = h
           .response({ error: { code: response.code, message: response.message, ...(response.details ? { details: response.details } : {}) } })
           .code(response.status);
+        for (const [k, v] of Object.entries(response.headers ?? {})) r.header(k, v);
+        return r;
       }
       if (!Boom.isBoom(response)) return h.continue;
       const status = response.output.statusCode;
-      // Joi validation failures: name the field, never echo the value.
-      const validation = (response as unknown as { data?: { defaultError?: unknown } }).data;
-      const isValidation = status === 400 && response.message && (response as any).output?.payload?.validation;
-      const code = (response.data as { code?: string } | null)?.code ?? (isValidation ? 'invalid_request' : codeForStatus(status));
       if (status >= 500) {
-        request.log(['error'], response);
+        request.log(['error'], { message: response.message, stack: response.stack });
         return h.response({ error: { code: 'internal', message: 'internal error' } }).code(500);
       }
-      void validation;
-      return h
+      const isValidation = status === 400 && (response.output.payload as { validation?: unknown }).validation !== undefined;
+      const code = (response.data as { code?: string } | null)?.code ?? (isValidation ? 'invalid_request' : codeForStatus(status));
+      const r = h
         .response({ error: { code, message: response.message } })
         .code(status)
         .header('content-type', 'application/json; charset=utf-8');
+      for (const name of ['www-authenticate', 'allow', 'retry-after']) {
+        const value = response.output.headers[name];
+        if (value !== undefined) r.header(name, String(value));
+      }
+      return r;
     });
   },
 };

@@ -7,7 +7,7 @@ export const healthPlugin: Plugin<void> = {
     server.route({
       method: 'GET',
       path: '/healthz',
-      options: { auth: false },
+      options: { auth: false, tags: ['health'], description: 'Liveness and database check', plugins: { openapi: { responses: { 200: 'up', 503: 'degraded: the database does not answer' } } } },
       async handler(request, h) {
         try {
           const { schemaVersion } = await request.server.app.database.db.health.check();

@@ -1,0 +1,66 @@
+import type { IBaseProtocol } from 'pg-promise';
+import { sql } from './sql.ts';
+
+export interface MessageAppend {
+  conversationId: string;
+  clientId: string;
+  senderPk: number;
+  epoch: number;
+  /** Canonical JSON text of the envelope. */
+  body: string;
+  hash: Buffer;
+}
+
+export type AppendStatus = 'stored' | 'duplicate' | 'client_id_conflict' | 'not_found' | 'unknown_epoch';
+
+/** A log entry with its body still as JSON text, ready to be spliced into a response. */
+export interface RawEntry {
+  seq: number;
+  kind: 'epoch' | 'message';
+  body: string;
+  createdAt: Date;
+}
+
+export class LogRepository {
+  constructor(private readonly db: IBaseProtocol<unknown>) {}
+
+  async insertEpoch(e: { conversationId: string; seq: number; clientId: string; senderPk: number; epoch: number; body: string; hash: Buffer }) {
+    await this.db.none(sql('log-insert-epoch'), e);
+  }
+
+  findClientId(conversationId: string, clientId: string): Promise<{ seq: number; hash: Buffer } | null> {
+    return this.db.oneOrNone(sql('log-find-client-id'), { conversationId, clientId });
+  }
+
+  /**
+   * Append many envelopes, of one or several conversations, in one statement
+   * (append_messages in db/migrations/002): results come back in input order.
+   */
+  async appendMessages(items: MessageAppend[]): Promise<{ status: AppendStatus; seq: number | null }[]> {
+    const rows = await this.db.any<{ idx: number; status: AppendStatus; seq: number | null }>(sql('log-append-messages'), {
+      conv: items.map((i) => i.conversationId),
+      client: items.map((i) => i.clientId),
+      sender: items.map((i) => i.senderPk),
+      epoch: items.map((i) => i.epoch),
+      body: items.map((i) => i.body),
+      hash: items.map((i) => i.hash),
+    });
+    const out = new Array<{ status: AppendStatus; seq: number | null }>(items.length);
+    for (const r of rows) out[r.idx - 1] = { status: r.status, seq: r.seq };
+    return out;
+  }
+
+  /** Entries with after < seq <= upTo, oldest first, at most `limit`. */
+  page(conversationId: string, after: number, upTo: number, limit: number): Promise<RawEntry[]> {
+    return this.db.any<RawEntry>(sql('log-page'), { conversationId, after, upTo, limit });
+  }
+
+  /** Entries after a cursor, empty once the user is no longer a member. */
+  pageForMember(conversationId: string, userPk: number, after: number, limit: number): Promise<RawEntry[]> {
+    return this.db.any<RawEntry>(sql('log-page-member'), { conversationId, userPk, after, limit });
+  }
+
+  memberCursors(userPk: number): Promise<{ conversationId: string; lastSeq: number }[]> {
+    return this.db.any(sql('log-member-cursors'), { userPk });
+  }
+}

@@ -1,0 +1,48 @@
+import type { IBaseProtocol } from 'pg-promise';
+import { sql } from './sql.ts';
+
+export interface AuthenticatedSession {
+  sessionId: string;
+  userPk: number;
+  userId: string;
+  stale: boolean;
+}
+
+export interface SessionRow {
+  id: string;
+  deviceName: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+}
+
+export class SessionsRepository {
+  constructor(private readonly db: IBaseProtocol<unknown>) {}
+
+  create(s: { id: string; userPk: number; tokenHash: Buffer; deviceName: string; ttlSeconds: number }) {
+    return this.db.one<{ id: string; expiresAt: Date }>(sql('sessions-insert'), s);
+  }
+
+  /** The live session of a token hash: not expired, not revoked. */
+  authenticate(tokenHash: Buffer): Promise<AuthenticatedSession | null> {
+    return this.db.oneOrNone<AuthenticatedSession>(sql('sessions-authenticate'), { tokenHash });
+  }
+
+  /** last_seen_at is refreshed at most once a minute, not on every request. */
+  async touch(id: string): Promise<void> {
+    await this.db.none('UPDATE sessions SET last_seen_at = now() WHERE id = $1', [id]);
+  }
+
+  async isLive(id: string): Promise<boolean> {
+    return (await this.db.oneOrNone(sql('sessions-is-live'), { id })) !== null;
+  }
+
+  list(userPk: number): Promise<SessionRow[]> {
+    return this.db.any<SessionRow>(sql('sessions-list'), { userPk });
+  }
+
+  /** True when a live session of this user was revoked; someone else's session is simply not found. */
+  async revoke(id: string, userPk: number): Promise<boolean> {
+    return (await this.db.oneOrNone(sql('sessions-revoke'), { id, userPk })) !== null;
+  }
+}

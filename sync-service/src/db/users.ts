@@ -1,0 +1,52 @@
+import type { IBaseProtocol } from 'pg-promise';
+import type { PublicIdentity } from '../../../protocol/src/identity.ts';
+import { sql } from './sql.ts';
+
+export interface UserRow {
+  id: number;
+  userId: string;
+  displayName: string;
+  keyVersion: number;
+  identity: PublicIdentity;
+  proof: string;
+}
+
+export interface KeyEntry {
+  version: number;
+  identity: PublicIdentity;
+  proof: string;
+  createdAt: Date;
+}
+
+export class UsersRepository {
+  constructor(private readonly db: IBaseProtocol<unknown>) {}
+
+  /** Null when the (case-folded) name is taken. */
+  create(u: { userId: string; displayName: string; identity: PublicIdentity; proof: string }) {
+    return this.db.oneOrNone<{ userId: string; displayName: string; keyVersion: number }>(sql('users-insert'), {
+      ...u,
+      identity: JSON.stringify(u.identity),
+    });
+  }
+
+  /** The user and its current (latest) key entry. */
+  find(userId: string): Promise<UserRow | null> {
+    return this.db.oneOrNone<UserRow>(sql('users-find'), { userId });
+  }
+
+  findByPk(id: number): Promise<UserRow | null> {
+    return this.db.oneOrNone<UserRow>(sql('users-find-by-pk'), { id });
+  }
+
+  findMany(userIds: string[]): Promise<{ id: number; userId: string }[]> {
+    return this.db.any(sql('users-find-many'), { userIds });
+  }
+
+  keyHistory(id: number): Promise<KeyEntry[]> {
+    return this.db.any<KeyEntry>(sql('users-key-history'), { id });
+  }
+
+  appendKey(id: number, identity: PublicIdentity, proof: string): Promise<KeyEntry> {
+    return this.db.one<KeyEntry>(sql('users-key-append'), { id, identity: JSON.stringify(identity), proof });
+  }
+}

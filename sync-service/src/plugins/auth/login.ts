@@ -1,0 +1,63 @@
+import Joi from 'joi';
+import { randomUUID } from 'node:crypto';
+import type { ServerRoute } from '@hapi/hapi';
+import { verifyLoginProof } from '../../../../protocol/src/auth.ts';
+import { ApiError } from '../errors/index.ts';
+import { clientAddress, sharedLimit } from '../../services/rate-limit.ts';
+import { newToken, tokenHash } from '../../services/tokens.ts';
+import * as S from '../../schemas.ts';
+
+/**
+ * POST /api/v1/auth/login: answer a challenge with a signed proof. The challenge is
+ * consumed atomically before the proof is checked, so a proof can never be replayed
+ * and a wrong proof burns its nonce (T1).
+ */
+export const loginRoute: ServerRoute = {
+  method: 'POST',
+  path: '/api/v1/auth/login',
+  options: {
+    auth: false,
+    tags: ['api', 'auth'],
+    description: 'Log in with a signed challenge; returns a bearer token',
+    validate: {
+      payload: Joi.object({
+        challengeId: S.uuid.required(),
+        proof: S.signature.required(),
+        deviceName: Joi.string().min(1).max(64).required(),
+      }),
+    },
+    plugins: {
+      openapi: {
+        responses: {
+          201: Joi.object({ token: Joi.string(), sessionId: S.uuid, expiresAt: Joi.date().iso(), userId: S.userId }),
+          401: 'bad_proof | challenge_expired | challenge_used', 404: 'unknown_challenge', 429: 'rate_limited',
+        },
+      },
+    },
+  },
+  async handler(request, h) {
+    const { challengeId, proof, deviceName } = request.payload as { challengeId: string; proof: string; deviceName: string };
+    const { config, database } = request.server.app;
+    const db = database.db;
+    await sharedLimit(db, `login:ip:${clientAddress(request)}`, config.loginRateLimitPerMinute);
+    const challenge = await db.challenges.consume(challengeId);
+    if (!challenge) {
+      const state = await db.challenges.state(challengeId);
+      if (!state) throw new ApiError(404, 'unknown_challenge', 'no such challenge');
+      if (state.used) throw new ApiError(401, 'challenge_used', 'this challenge has been used already');
+      throw new ApiError(401, 'challenge_expired', 'this challenge has expired; ask for a new one');
+    }
+    const headerOrigin = request.headers.origin;
+    if (headerOrigin !== undefined && headerOrigin !== challenge.origin) {
+      throw new ApiError(401, 'bad_proof', 'the proof does not match the challenge');
+    }
+    const current = await db.users.findByPk(challenge.userPk);
+    const ok = current !== null && await verifyLoginProof(current.identity, { nonce: challenge.nonce, origin: challenge.origin, userId: current.userId }, proof);
+    if (!ok || !current) throw new ApiError(401, 'bad_proof', 'the proof does not match the challenge');
+    const token = newToken();
+    const session = await db.sessions.create({
+      id: randomUUID(), userPk: current.id, tokenHash: tokenHash(token), deviceName, ttlSeconds: config.sessionTtlSeconds,
+    });
+    return h.response({ token, sessionId: session.id, expiresAt: session.expiresAt, userId: current.userId }).code(201);
+  },
+};

@@ -1,0 +1,38 @@
+import Joi from 'joi';
+import type { ServerRoute } from '@hapi/hapi';
+import { caller } from '../auth/scheme.ts';
+import { checkEpochRecord } from '../../services/canonical.ts';
+import { appendEpoch } from '../../services/conversations.ts';
+import * as S from '../../schemas.ts';
+
+/** POST /api/v1/conversations/{id}/epochs: append epoch latest+1 (member change or key rotation). */
+export const appendEpochRoute: ServerRoute = {
+  method: 'POST',
+  path: '/api/v1/conversations/{id}/epochs',
+  options: {
+    tags: ['api', 'conversations'],
+    description: 'Append an epoch record',
+    validate: {
+      params: Joi.object({ id: S.conversationId.required() }),
+      payload: Joi.object({ epochRecord: S.epochRecord.required() }),
+    },
+    plugins: {
+      openapi: {
+        responses: {
+          201: Joi.object({ seq: Joi.number().integer() }),
+          200: 'the same record again (idempotent retry)',
+          400: 'invalid_epoch_record | conversation_mismatch | unknown_member | creator_not_member',
+          403: 'creator_mismatch', 404: 'not_found', 409: 'epoch_conflict', 413: 'envelope_too_large',
+        },
+      },
+    },
+  },
+  async handler(request, h) {
+    const me = caller(request);
+    const { config, database } = request.server.app;
+    const { id } = request.params as { id: string };
+    const record = checkEpochRecord((request.payload as { epochRecord: unknown }).epochRecord, config.maxEnvelopeBytes);
+    const { created, seq } = await appendEpoch(database.db, me, id, record);
+    return h.response({ seq }).code(created ? 201 : 200);
+  },
+};

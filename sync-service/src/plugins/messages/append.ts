@@ -1,0 +1,50 @@
+import Joi from 'joi';
+import type { ServerRoute } from '@hapi/hapi';
+import { caller } from '../auth/scheme.ts';
+import { ApiError } from '../errors/index.ts';
+import { checkEnvelope } from '../../services/canonical.ts';
+import { appendError } from './results.ts';
+import * as S from '../../schemas.ts';
+
+/**
+ * POST /api/v1/conversations/{id}/messages: append one envelope. Idempotent by
+ * clientMessageId; the seq is gap-free and assigned in commit order.
+ */
+export const appendMessageRoute: ServerRoute = {
+  method: 'POST',
+  path: '/api/v1/conversations/{id}/messages',
+  options: {
+    tags: ['api', 'messages'],
+    description: 'Append a message envelope',
+    validate: {
+      params: Joi.object({ id: S.conversationId.required() }),
+      payload: Joi.object({ envelope: S.envelope.required() }),
+    },
+    plugins: {
+      openapi: {
+        responses: {
+          201: Joi.object({ seq: Joi.number().integer(), duplicate: Joi.boolean().valid(false) }),
+          200: Joi.object({ seq: Joi.number().integer(), duplicate: Joi.boolean().valid(true) }),
+          400: 'invalid_envelope | conversation_mismatch', 403: 'sender_mismatch', 404: 'not_found',
+          409: 'client_id_conflict | unknown_epoch', 413: 'envelope_too_large', 429: 'rate_limited',
+        },
+      },
+    },
+  },
+  async handler(request, h) {
+    const me = caller(request);
+    const { config, appendQueue, appendLimiter } = request.server.app;
+    const { id } = request.params as { id: string };
+    const env = checkEnvelope((request.payload as { envelope: unknown }).envelope, config.maxEnvelopeBytes);
+    if (env.value.conversationId !== id) throw new ApiError(400, 'conversation_mismatch', 'the envelope names another conversation');
+    if (env.value.sender !== me.userId) throw new ApiError(403, 'sender_mismatch', 'the envelope must be sent by the caller');
+    appendLimiter.hit(me.userId);
+    const [result] = await appendQueue.append([{
+      conversationId: id, clientId: env.value.clientMessageId, senderPk: me.userPk, epoch: env.value.epoch, body: env.text, hash: env.hash,
+    }]);
+    const error = appendError(result!);
+    if (error) throw error;
+    const duplicate = result!.status === 'duplicate';
+    return h.response({ seq: result!.seq, duplicate }).code(duplicate ? 200 : 201);
+  },
+};

@@ -1,0 +1,185 @@
+import type { Plugin } from '@hapi/hapi';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { Notifier, type ClientConstructor } from '../../services/notifier.ts';
+import { tokenHash } from '../../services/tokens.ts';
+import { Connection } from './connection.ts';
+import { authMessage, laterMessage, parseJson } from './messages.ts';
+
+export const WS_PATH = '/api/v1/ws';
+
+export interface RealtimeOptions {
+  databaseUrl: string;
+  /** Ping every this many ms; a client that misses a pong is dropped, a revoked session closed. */
+  pingIntervalMs?: number;
+  /** The first message must arrive within this many ms. */
+  authTimeoutMs?: number;
+}
+
+declare module '@hapi/hapi' {
+  interface ServerApplicationState {
+    realtime?: { notifier: Notifier; connections: Set<Connection> };
+  }
+}
+
+/**
+ * Realtime pushes over a WebSocket (`ws` on Hapi's own listener). Every instance
+ * LISTENs on Postgres; an append on any instance NOTIFYs ids, and each instance
+ * pushes the entries to its own sockets.
+ */
+export const realtimePlugin: Plugin<RealtimeOptions> = {
+  name: 'realtime',
+  register(server, options) {
+    const { config, database } = server.app;
+    const db = database.db;
+    const pingInterval = options.pingIntervalMs ?? 25_000;
+    const authTimeout = options.authTimeoutMs ?? 10_000;
+    const notifier = new Notifier(options.databaseUrl, database.pgp.pg.Client as unknown as ClientConstructor, (msg) => server.log(['realtime', 'warn'], msg));
+    const connections = new Set<Connection>();
+    const byUser = new Map<string, Set<Connection>>();
+    server.app.realtime = { notifier, connections };
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
+    const logError = (error: unknown) => server.log(['realtime', 'error'], { message: (error as Error)?.message });
+
+    notifier.on('log', (conversationId, seq) => {
+      for (const c of connections) c.advance(conversationId, seq);
+    });
+    notifier.on('member', (conversationId, userId) => {
+      for (const c of byUser.get(userId) ?? []) void addConversation(c, conversationId);
+    });
+    notifier.on('resync', () => {
+      for (const c of connections) void refresh(c);
+    });
+
+    async function addConversation(c: Connection, conversationId: string): Promise<void> {
+      try {
+        const lastSeq = await db.conversations.memberLastSeq(conversationId, c.user.userPk);
+        if (lastSeq === null || c.closed) return;
+        if (!c.has(conversationId)) c.send({ type: 'conversation', conversationId });
+        c.subscribe(conversationId, 0, lastSeq);
+      } catch (error) {
+        logError(error);
+      }
+    }
+
+    /** After a LISTEN outage: re-read every conversation's head, then push what was missed. */
+    async function refresh(c: Connection): Promise<void> {
+      try {
+        const heads = await db.log.memberCursors(c.user.userPk);
+        for (const { conversationId, lastSeq } of heads) {
+          if (c.has(conversationId)) c.advance(conversationId, lastSeq);
+          else {
+            c.send({ type: 'conversation', conversationId });
+            c.subscribe(conversationId, 0, lastSeq);
+          }
+        }
+      } catch (error) {
+        logError(error);
+      }
+    }
+
+    function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const reject = (status: number, text: string) => {
+        socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      };
+      if (url.pathname !== WS_PATH) return reject(404, 'Not Found');
+      const origin = req.headers.origin;
+      // Cross-site WebSocket hijacking: browsers always send Origin; refuse any other site.
+      if (!origin || !config.origins.includes(origin)) return reject(403, 'Forbidden');
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws));
+    }
+
+    function accept(ws: WebSocket): void {
+      let connection: Connection | null = null;
+      let alive = true;
+      const fail = (code: 'unauthorized' | 'invalid_message', close: number) => {
+        ws.send(JSON.stringify({ type: 'error', code }));
+        ws.close(close, code);
+      };
+      const timer = setTimeout(() => { if (!connection) fail('unauthorized', 4401); }, authTimeout);
+      ws.on('pong', () => { alive = true; });
+      ws.on('error', () => undefined);
+      const ping = setInterval(() => {
+        if (!alive) return ws.terminate();
+        alive = false;
+        ws.ping();
+        if (connection) void recheck(connection);
+      }, pingInterval);
+      ws.on('close', () => {
+        clearTimeout(timer);
+        clearInterval(ping);
+        if (connection) {
+          connection.closed = true;
+          connections.delete(connection);
+          byUser.get(connection.user.userId)?.delete(connection);
+        }
+      });
+
+      let authenticating = false;
+      ws.on('message', (data: RawData, isBinary: boolean) => {
+        const parsed = isBinary ? undefined : parseJson(data.toString());
+        if (connection) {
+          const { error } = laterMessage.validate(parsed);
+          if (error) connection.send({ type: 'error', code: 'invalid_message' });
+          else connection.send({ type: 'pong' });
+          return;
+        }
+        if (authenticating) return;
+        const { value, error } = authMessage.validate(parsed);
+        if (error) return fail('invalid_message', 4400);
+        authenticating = true;
+        void authenticate(ws, value.token, value.cursors as Record<string, number>).then((c) => {
+          if (!c) return fail('unauthorized', 4401);
+          connection = c;
+        }, (err) => {
+          logError(err);
+          ws.close(1011, 'internal error');
+        });
+      });
+    }
+
+    async function authenticate(ws: WebSocket, token: string, cursors: Record<string, number>): Promise<Connection | null> {
+      const session = await db.sessions.authenticate(tokenHash(token));
+      if (!session || ws.readyState !== ws.OPEN) return null;
+      const c = new Connection(ws, { userId: session.userId, userPk: session.userPk, sessionId: session.sessionId }, db, logError);
+      connections.add(c);
+      let set = byUser.get(c.user.userId);
+      if (!set) byUser.set(c.user.userId, (set = new Set()));
+      set.add(c);
+      // Registered before the heads are read: a notification in between is remembered, not lost.
+      const heads = await db.log.memberCursors(c.user.userPk);
+      c.send({ type: 'ready' });
+      for (const { conversationId, lastSeq } of heads) c.subscribe(conversationId, cursors[conversationId] ?? 0, lastSeq);
+      c.started();
+      return c;
+    }
+
+    async function recheck(c: Connection): Promise<void> {
+      try {
+        if (!(await db.sessions.isLive(c.user.sessionId)) && !c.closed) {
+          c.send({ type: 'error', code: 'unauthorized' });
+          c.socket.close(4401, 'unauthorized');
+        }
+      } catch (error) {
+        logError(error);
+      }
+    }
+
+    server.listener.on('upgrade', onUpgrade);
+    server.ext('onPreStart', async () => {
+      await notifier.start();
+    });
+    // Close politely before Hapi stops listening: clients reconnect elsewhere with their cursors.
+    server.ext('onPreStop', async () => {
+      for (const c of connections) c.socket.close(1001, 'server shutting down');
+      for (const ws of wss.clients) if (ws.readyState === ws.CONNECTING || ws.readyState === ws.OPEN) ws.close(1001, 'server shutting down');
+      await notifier.stop();
+    });
+    server.ext('onPostStop', async () => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    });
+  },
+};

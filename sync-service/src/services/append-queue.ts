@@ -1,0 +1,77 @@
+import type { Database } from '../db/index.ts';
+import type { AppendStatus, MessageAppend } from '../db/log.ts';
+
+export interface AppendResult {
+  status: AppendStatus;
+  seq: number | null;
+}
+
+interface Group {
+  items: MessageAppend[];
+  resolve(results: AppendResult[]): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit for message appends. Requests that arrive while a flush is in
+ * flight wait for it and then go together in the next one: one statement
+ * (append_messages), one transaction, one WAL flush for all of them. There is no
+ * timer: an append on an idle instance is flushed at once, and under load the
+ * batches grow by themselves. A request's envelopes are never split between
+ * flushes, so a batch request gets results from one transaction.
+ */
+export class AppendQueue {
+  private pending: Group[] = [];
+  private inFlight = 0;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: { maxItems: number; maxInFlight: number } = { maxItems: 1000, maxInFlight: 2 },
+  ) {}
+
+  append(items: MessageAppend[]): Promise<AppendResult[]> {
+    if (this.closed) return Promise.reject(new Error('the append queue is closed'));
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ items, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Stop taking appends; resolves when every accepted append is settled. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.inFlight > 0 || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.pending.length > 0) {
+      const groups: Group[] = [];
+      let count = 0;
+      while (this.pending.length > 0 && (groups.length === 0 || count + this.pending[0]!.items.length <= this.options.maxItems)) {
+        const g = this.pending.shift()!;
+        groups.push(g);
+        count += g.items.length;
+      }
+      this.inFlight++;
+      void this.flush(groups).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async flush(groups: Group[]): Promise<void> {
+    try {
+      const results = await this.db.log.appendMessages(groups.flatMap((g) => g.items));
+      let at = 0;
+      for (const g of groups) {
+        g.resolve(results.slice(at, at + g.items.length));
+        at += g.items.length;
+      }
+    } catch (error) {
+      for (const g of groups) g.reject(error);
+    }
+  }
+}

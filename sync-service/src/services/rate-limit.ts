@@ -1,0 +1,53 @@
+import type { Request } from '@hapi/hapi';
+import type { Database } from '../db/index.ts';
+import { ApiError } from '../plugins/errors/index.ts';
+
+export function rateLimited(retryAfterSeconds: number): ApiError {
+  const retry = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new ApiError(429, 'rate_limited', 'too many requests; try again later', undefined, { 'retry-after': String(retry) });
+}
+
+/**
+ * Shared fixed-window limit (one minute) kept in Postgres: every instance counts
+ * against the same row, so it holds across a fleet of stateless instances.
+ * Used for registration, challenges and logins, which are rare and worth one write.
+ */
+export async function sharedLimit(db: Database, key: string, perMinute: number): Promise<void> {
+  const { count, retryAfter } = await db.rateLimits.hit(key, 60);
+  if (count > perMinute) throw rateLimited(retryAfter);
+}
+
+/**
+ * Per-instance fixed-window limit in memory, for appends (too frequent to cost a
+ * write each). With N instances behind a balancer a user gets up to N times the
+ * limit; it protects each instance and the database from one runaway client.
+ */
+export class LocalLimiter {
+  private windowStart = 0;
+  private counts = new Map<string, number>();
+
+  constructor(private readonly perMinute: number, private readonly now: () => number = Date.now) {}
+
+  /** Count `cost` hits for key; throws 429 when over the limit. */
+  hit(key: string, cost = 1): void {
+    const t = this.now();
+    const window = Math.floor(t / 60_000) * 60_000;
+    if (window !== this.windowStart) {
+      this.windowStart = window;
+      this.counts.clear();
+    }
+    const count = (this.counts.get(key) ?? 0) + cost;
+    this.counts.set(key, count);
+    if (count > this.perMinute) throw rateLimited((window + 60_000 - t) / 1000);
+  }
+}
+
+/** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
+export function clientAddress(request: Request): string {
+  if (request.server.app.config.trustProxy) {
+    const forwarded = request.headers['x-forwarded-for'];
+    const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
+    if (first) return first;
+  }
+  return request.info.remoteAddress;
+}
