@@ -1,3 +1,5 @@
+import { sha256Sync } from './sha256.ts';
+
 // Byte helpers, strict base64url, the protocol's error type and the canonical,
 // length-prefixed encoding that every signature, AAD, label and hash input uses.
 
@@ -137,41 +139,74 @@ const TAG_UINT = 3;
  * escaping depend on how an object was built (T2, M3, M5).
  */
 export function canonical(purpose: string, fields: readonly Field[]): Uint8Array {
-  const p = utf8(purpose);
-  let total = 4 + p.length + 4;
-  const parts: { tag: number; body: Uint8Array }[] = [];
-  for (const f of fields) {
-    let part: { tag: number; body: Uint8Array };
-    if (f === null) part = { tag: TAG_NULL, body: new Uint8Array(0) };
-    else if (typeof f === 'string') part = { tag: TAG_TEXT, body: utf8(f) };
-    else if (typeof f === 'number') {
+  // Two passes: sizes first, then one allocation. Strings take an ASCII fast
+  // path (ids, hashes, purposes), falling back to TextEncoder otherwise; this
+  // runs several times per message, so it is kept allocation-light.
+  const encoded: (Uint8Array | string | null)[] = new Array(fields.length);
+  const p = asciiOrUtf8(purpose);
+  let total = 4 + byteLen(p) + 4;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (f === null) {
+      encoded[i] = null;
+      total += 5;
+    } else if (typeof f === 'string') {
+      const e = asciiOrUtf8(f);
+      encoded[i] = e;
+      total += 5 + byteLen(e);
+    } else if (typeof f === 'number') {
       if (!Number.isSafeInteger(f) || f < 0) throw new ProtocolError('malformed', 'canonical: integer out of range');
-      const body = new Uint8Array(8);
-      const view = new DataView(body.buffer);
-      view.setUint32(0, Math.floor(f / 2 ** 32));
-      view.setUint32(4, f >>> 0);
-      part = { tag: TAG_UINT, body };
-    } else part = { tag: TAG_BYTES, body: f };
-    parts.push(part);
-    total += 1 + 4 + part.body.length;
+      encoded[i] = null;
+      total += 5 + 8;
+    } else {
+      encoded[i] = f;
+      total += 5 + f.length;
+    }
   }
   const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  let o = 0;
-  view.setUint32(o, p.length);
-  o += 4;
-  out.set(p, o);
-  o += p.length;
-  view.setUint32(o, fields.length);
-  o += 4;
-  for (const part of parts) {
-    out[o++] = part.tag;
-    view.setUint32(o, part.body.length);
-    o += 4;
-    out.set(part.body, o);
-    o += part.body.length;
+  let o = putLen(out, 0, byteLen(p));
+  o = putBody(out, o, p);
+  o = putLen(out, o, fields.length);
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (f === null) {
+      out[o] = TAG_NULL;
+      o = putLen(out, o + 1, 0);
+    } else if (typeof f === 'number') {
+      out[o] = TAG_UINT;
+      o = putLen(out, o + 1, 8);
+      o = putLen(out, o, Math.floor(f / 2 ** 32));
+      o = putLen(out, o, f >>> 0);
+    } else {
+      const e = encoded[i]!;
+      out[o] = typeof f === 'string' ? TAG_TEXT : TAG_BYTES;
+      o = putLen(out, o + 1, byteLen(e));
+      o = putBody(out, o, e);
+    }
   }
   return out;
+}
+
+/** An ASCII string stays a string (written byte by byte); anything else is UTF-8 encoded. */
+function asciiOrUtf8(s: string): string | Uint8Array {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return utf8(s);
+  return s;
+}
+function byteLen(e: string | Uint8Array): number {
+  return e.length;
+}
+function putLen(out: Uint8Array, o: number, n: number): number {
+  out[o] = n >>> 24;
+  out[o + 1] = (n >>> 16) & 0xff;
+  out[o + 2] = (n >>> 8) & 0xff;
+  out[o + 3] = n & 0xff;
+  return o + 4;
+}
+function putBody(out: Uint8Array, o: number, e: string | Uint8Array): number {
+  if (typeof e === 'string') {
+    for (let i = 0; i < e.length; i++) out[o + i] = e.charCodeAt(i);
+  } else out.set(e, o);
+  return o + e.length;
 }
 
 /** WebCrypto wants a BufferSource backed by a plain ArrayBuffer under TS 5.9's typings. */
@@ -185,6 +220,7 @@ export function randomBytes(n: number): Uint8Array {
   return out;
 }
 
+/** SHA-256, computed synchronously (see sha256.ts for why); async for API stability. */
 export async function sha256(data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', buf(data)));
+  return sha256Sync(data);
 }

@@ -6,6 +6,7 @@ import type { EpochMember } from './epoch.ts';
 import { asImported, type Identity, type ImportedIdentity, type PublicIdentity } from './identity.ts';
 import { padPlaintext, unpadPlaintext, type MessagePlaintext } from './padding.ts';
 import { PURPOSE } from './purpose.ts';
+import { sha256Sync } from './sha256.ts';
 import { IV_BYTES, TAG_BYTES, checkHash, checkId, checkInt, checkUuid, decodeEnvelope, MAX_EPOCH, fail, type EnvelopeBytes } from './wire.ts';
 
 export type { MessagePlaintext } from './padding.ts';
@@ -148,14 +149,15 @@ export async function openMessage(envIn: Envelope, ctx: OpenContext): Promise<Op
     return { ok: false, error: 'unknown-sender' };
   }
   if (sender.pub.userId !== env.sender) return { ok: false, error: 'unknown-sender' };
-  // OPEN4 (G3, T2, T3): signature over purpose, header and ciphertext. The chain
-  // hash is computed alongside, since it covers the same bytes.
+  // OPEN4 (G3, T2, T3): signature over purpose, header and ciphertext.
   const fields = bodyFields(env, bytes);
-  const [valid, hashBytes] = await Promise.all([
-    globalThis.crypto.subtle.verify({ name: 'Ed25519' }, sender.signingKey, buf(bytes.sig), buf(canonical(PURPOSE.message, fields))),
-    sha256(canonical(PURPOSE.messageHash, fields)),
-  ]);
-  if (!valid) return { ok: false, error: 'bad-signature' };
+  const verifying = globalThis.crypto.subtle.verify({ name: 'Ed25519' }, sender.signingKey, buf(bytes.sig), buf(canonical(PURPOSE.message, fields)));
+  // While the signature check runs off-thread, prepare what comes after it. Nothing
+  // here acts on unverified data: it only hashes and lays out bytes.
+  const hashBytes = sha256Sync(canonical(PURPOSE.messageHash, fields));
+  const aad = aadOf(env);
+  const sealed = concatBytes(bytes.ciphertext, bytes.tag);
+  if (!(await verifying)) return { ok: false, error: 'bad-signature' };
   // OPEN5 (M1, M4): the epoch must be one this client opened, and the sender one
   // of its signed members with the very key that signed.
   const epoch = ctx.epochs.get(env.epoch);
@@ -167,9 +169,9 @@ export async function openMessage(envIn: Envelope, ctx: OpenContext): Promise<Op
   try {
     padded = new Uint8Array(
       await globalThis.crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: buf(bytes.iv), additionalData: buf(aadOf(env)), tagLength: 128 },
+        { name: 'AES-GCM', iv: buf(bytes.iv), additionalData: buf(aad), tagLength: 128 },
         epoch.key,
-        buf(concatBytes(bytes.ciphertext, bytes.tag)),
+        buf(sealed),
       ),
     );
   } catch {

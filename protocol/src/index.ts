@@ -11,3 +11,4 @@ export * from './padding.ts';
 export * from './envelope.ts';
 export * from './transcript.ts';
 export * from './wire.ts';
+export * from './sha256.ts';

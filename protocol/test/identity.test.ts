@@ -4,7 +4,7 @@ import canonJson from '../vectors/canonical.json';
 import keysJson from '../vectors/keys.json';
 import {
   PURPOSE, ProtocolError, canonical, fingerprint, fromBase64Url, importPublicIdentity, safetyNumber, signLoginProof, signRegistration,
-  toBase64Url, toHex, verifyLoginProof, verifyRegistration, type PublicIdentity,
+  sha256Sync, toBase64Url, toHex, verifyLoginProof, verifyRegistration, type PublicIdentity,
 } from '../src/index.ts';
 import { loadFixtures, type Fixtures } from './fixtures.ts';
 
@@ -135,5 +135,22 @@ describe('login proof', () => {
       expect(await verifyLoginProof(f.pub.alice, { nonce: n, origin, userId: 'alice' }, junk as unknown as string)).toBe(false);
     }
     expect(await verifyLoginProof(null as unknown as PublicIdentity, { nonce: n, origin, userId: 'alice' }, bare)).toBe(false);
+  });
+});
+
+describe('sha256', () => {
+  it('CANON2: the synchronous SHA-256 equals WebCrypto on known answers and random inputs', async () => {
+    expect(toHex(sha256Sync(new TextEncoder().encode('abc')))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(toHex(sha256Sync(new Uint8Array(0)))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (b) => {
+        expect(toHex(sha256Sync(b))).toBe(toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>))));
+      }),
+      { numRuns: 300 },
+    );
+    for (const n of [55, 56, 63, 64, 65, 119, 120, 5000]) {
+      const b = new Uint8Array(n).map((_, i) => i * 7);
+      expect(toHex(sha256Sync(b))).toBe(toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', b))));
+    }
   });
 });
