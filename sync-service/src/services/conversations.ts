@@ -81,8 +81,8 @@ export async function appendEpoch(db: Database, me: Caller, conversationId: stri
 
 /** NOTIFY is transactional: delivered at commit, never for a rolled-back append. Ids only. */
 async function notify(t: Database | any, conversationId: string, seq: number, addedUserIds: string[]): Promise<void> {
-  await t.none('SELECT pg_notify($1, $2)', [CHANNEL_LOG, `${conversationId} ${seq}`]);
-  for (const userId of addedUserIds) await t.none('SELECT pg_notify($1, $2)', [CHANNEL_MEMBER, `${conversationId} ${userId}`]);
+  await t.any('SELECT pg_notify($1, $2)', [CHANNEL_LOG, `${conversationId} ${seq}`]);
+  for (const userId of addedUserIds) await t.any('SELECT pg_notify($1, $2)', [CHANNEL_MEMBER, `${conversationId} ${userId}`]);
 }
 
 export function notFound(): ApiError {

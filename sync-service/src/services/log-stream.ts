@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { Database } from '../db/index.ts';
 import type { RawEntry } from '../db/log.ts';
 
@@ -62,4 +63,20 @@ export async function* syncPage(db: Database, userPk: number, cursors: Record<st
     if (cursor < lastSeq) hasMore = true;
   }
   yield `],"cursors":${JSON.stringify(out)},"hasMore":${hasMore}}`;
+}
+
+/** A byte stream of the generator's text, coalesced into chunks of about 16 KiB. */
+export function toStream(parts: AsyncGenerator<string>): Readable {
+  async function* coalesce(): AsyncGenerator<Buffer> {
+    let buffer = '';
+    for await (const part of parts) {
+      buffer += part;
+      if (buffer.length >= 16_384) {
+        yield Buffer.from(buffer, 'utf8');
+        buffer = '';
+      }
+    }
+    if (buffer) yield Buffer.from(buffer, 'utf8');
+  }
+  return Readable.from(coalesce(), { objectMode: false });
 }

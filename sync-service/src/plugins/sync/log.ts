@@ -1,9 +1,8 @@
 import Joi from 'joi';
-import { Readable } from 'node:stream';
 import type { ServerRoute } from '@hapi/hapi';
 import { caller } from '../auth/scheme.ts';
 import { notFound } from '../../services/conversations.ts';
-import { logPage } from '../../services/log-stream.ts';
+import { logPage, toStream } from '../../services/log-stream.ts';
 import * as S from '../../schemas.ts';
 
 export const MAX_PAGE = 1000;
@@ -39,6 +38,6 @@ export const logRoute: ServerRoute = {
     const db = request.server.app.database.db;
     const lastSeq = await db.conversations.memberLastSeq(id, me.userPk);
     if (lastSeq === null) throw notFound();
-    return h.response(Readable.from(logPage(db, id, after, lastSeq, limit))).type('application/json; charset=utf-8');
+    return h.response(toStream(logPage(db, id, after, lastSeq, limit))).type('application/json; charset=utf-8');
   },
 };

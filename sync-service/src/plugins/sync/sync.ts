@@ -1,8 +1,7 @@
 import Joi from 'joi';
-import { Readable } from 'node:stream';
 import type { ServerRoute } from '@hapi/hapi';
 import { caller } from '../auth/scheme.ts';
-import { syncPage } from '../../services/log-stream.ts';
+import { syncPage, toStream } from '../../services/log-stream.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from './log.ts';
 import * as S from '../../schemas.ts';
 
@@ -35,6 +34,6 @@ export const syncRoute: ServerRoute = {
     const me = caller(request);
     const { cursors, limit } = request.payload as { cursors: Record<string, number>; limit: number };
     const db = request.server.app.database.db;
-    return h.response(Readable.from(syncPage(db, me.userPk, cursors, limit))).type('application/json; charset=utf-8');
+    return h.response(toStream(syncPage(db, me.userPk, cursors, limit))).type('application/json; charset=utf-8');
   },
 };
