@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Identity } from '../../protocol/src/index.ts';
+import { ORIGIN, call, createConversation, login, register, send, startApp, type TestApp } from './support/app.ts';
+import { identity } from './support/identities.ts';
+import { openWs } from './support/ws.ts';
+
+describe('realtime over WebSocket, two instances on one database', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let alice: Identity, bob: Identity, carol: Identity;
+  let ta: string, tb: string, tc: string;
+  const wsUrl = (app: TestApp) => `ws://127.0.0.1:${app.server.info.port}/api/v1/ws`;
+
+  beforeAll(async () => {
+    a = await startApp({ listen: true, deps: { realtime: { pingIntervalMs: 300 } } });
+    b = await startApp({ listen: true, testDb: a.testDb, deps: { realtime: { pingIntervalMs: 300 } } });
+    [alice, bob, carol] = await Promise.all([identity('alice'), identity('bob'), identity('carol')]);
+    for (const id of [alice, bob, carol]) await register(a.server, id);
+    ta = (await login(a.server, alice)).token;
+    tb = (await login(b.server, bob)).token;
+    tc = (await login(b.server, carol)).token;
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.close();
+  });
+
+  it('pushes catch-up then live entries sent on the other instance, in order', async () => {
+    const conv = await createConversation(a.server, ta, alice, [alice, bob]);
+    await send(a.server, ta, conv, await conv.seal(alice, 'before'));
+    const client = await openWs(wsUrl(b), ORIGIN);
+    client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: {} }));
+    expect(await client.next()).toEqual({ type: 'ready' });
+    const catchUp = [await client.next((m) => m.conversationId === conv.id), await client.next((m) => m.conversationId === conv.id)];
+    expect(catchUp.map((m) => [m.type, m.seq, m.kind])).toEqual([['entry', 1, 'epoch'], ['entry', 2, 'message']]);
+    const envs = [];
+    for (let i = 0; i < 20; i++) envs.push(await conv.seal(alice, `live ${i}`));
+    await Promise.all(envs.map((e) => send(a.server, ta, conv, e)));
+    const live = [];
+    for (let i = 0; i < 20; i++) live.push(await client.next((m) => m.conversationId === conv.id));
+    expect(live.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 3));
+    expect(new Set(live.map((m) => m.body.clientMessageId))).toEqual(new Set(envs.map((e) => e.clientMessageId)));
+    client.ws.close();
+  });
+
+  it('resumes from the cursor on reconnect, with nothing twice', async () => {
+    const conv = await createConversation(a.server, ta, alice, [alice, bob]);
+    for (let i = 0; i < 3; i++) await send(a.server, ta, conv, await conv.seal(alice));
+    const client = await openWs(wsUrl(b), ORIGIN);
+    client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: { [conv.id]: 2 } }));
+    await client.next((m) => m.type === 'ready');
+    const got = [await client.next((m) => m.conversationId === conv.id), await client.next((m) => m.conversationId === conv.id)];
+    expect(got.map((m) => m.seq)).toEqual([3, 4]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(client.messages.filter((m) => m.conversationId === conv.id)).toHaveLength(2);
+    client.ws.close();
+  });
+
+  it('tells a user when they are added to a conversation, then pushes it', async () => {
+    const client = await openWs(wsUrl(b), ORIGIN);
+    client.ws.send(JSON.stringify({ type: 'auth', token: tc, cursors: {} }));
+    await client.next((m) => m.type === 'ready');
+    const conv = await createConversation(a.server, ta, alice, [alice, carol]);
+    expect(await client.next((m) => m.type === 'conversation')).toEqual({ type: 'conversation', conversationId: conv.id });
+    expect(await client.next((m) => m.type === 'entry' && m.conversationId === conv.id)).toMatchObject({ seq: 1, kind: 'epoch' });
+    await send(a.server, ta, conv, await conv.seal(alice));
+    expect(await client.next((m) => m.type === 'entry' && m.conversationId === conv.id)).toMatchObject({ seq: 2, kind: 'message' });
+    client.ws.close();
+  });
+
+  it('re-LISTENs after losing its Postgres connection and pushes what it missed', async () => {
+    const conv = await createConversation(a.server, ta, alice, [alice, bob]);
+    const client = await openWs(wsUrl(b), ORIGIN);
+    client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: { [conv.id]: 1 } }));
+    await client.next((m) => m.type === 'ready');
+    const notifier = b.server.app.realtime!.notifier;
+    notifier.breakConnection();
+    await send(a.server, ta, conv, await conv.seal(alice, 'during the outage'));
+    expect(await client.next((m) => m.conversationId === conv.id, 8000)).toMatchObject({ seq: 2 });
+    expect(notifier.connected).toBe(true);
+    await send(a.server, ta, conv, await conv.seal(alice, 'after'));
+    expect(await client.next((m) => m.conversationId === conv.id)).toMatchObject({ seq: 3 });
+    client.ws.close();
+  });
+
+  it('T1: refuses a cross-origin WebSocket (403) and one without Origin', async () => {
+    await expect(openWs(wsUrl(b), 'https://evil.example')).rejects.toMatchObject({ statusCode: 403 });
+    await expect(openWs(wsUrl(b), undefined)).rejects.toMatchObject({ statusCode: 403 });
+  });
+
+  it('closes on a bad first message (4400) or a bad token (4401)', async () => {
+    const c1 = await openWs(wsUrl(a), ORIGIN);
+    c1.ws.send('not json');
+    expect(await c1.next()).toEqual({ type: 'error', code: 'invalid_message' });
+    expect((await c1.closed).code).toBe(4400);
+    const c2 = await openWs(wsUrl(a), ORIGIN);
+    c2.ws.send(JSON.stringify({ type: 'auth', token: 'A'.repeat(43), cursors: {} }));
+    expect(await c2.next()).toEqual({ type: 'error', code: 'unauthorized' });
+    expect((await c2.closed).code).toBe(4401);
+  });
+
+  it('closes the socket of a session revoked meanwhile', async () => {
+    const s = await login(a.server, bob);
+    const client = await openWs(wsUrl(a), ORIGIN);
+    client.ws.send(JSON.stringify({ type: 'auth', token: s.token, cursors: {} }));
+    await client.next((m) => m.type === 'ready');
+    await call(a.server, 'POST', '/api/v1/auth/logout', { token: s.token });
+    expect(await client.next((m) => m.type === 'error', 3000)).toEqual({ type: 'error', code: 'unauthorized' });
+    expect((await client.closed).code).toBe(4401);
+  });
+
+  it('answers an application ping and closes politely (1001) on shutdown', async () => {
+    const c = await startApp({ listen: true, testDb: a.testDb });
+    const client = await openWs(wsUrl(c), ORIGIN);
+    client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: {} }));
+    await client.next((m) => m.type === 'ready');
+    client.ws.send(JSON.stringify({ type: 'ping' }));
+    expect(await client.next((m) => m.type === 'pong')).toEqual({ type: 'pong' });
+    await c.stop();
+    expect((await client.closed).code).toBe(1001);
+  });
+});
