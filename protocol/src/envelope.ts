@@ -1,4 +1,4 @@
-// Message envelopes (ENV1..ENV9, OPEN1..OPEN8). The original design's
+// Message envelopes (ENV1..ENV8, OPEN1..OPEN7). The original design's
 // encrypted_content / iv / tag, plus a signed, authenticated header that names
 // the conversation, epoch, sender and the sender's place in its own chain.
 import { ProtocolError, buf, canonical, concatBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
@@ -126,7 +126,7 @@ export async function sealMessage(p: {
 }
 
 /**
- * OPEN1..OPEN8: shape, conversation, sender, signature, epoch and membership,
+ * OPEN1..OPEN7: shape, conversation, sender, signature, epoch and membership,
  * then AEAD. Never throws for hostile input; every failure is a named result.
  */
 export async function openMessage(envIn: Envelope, ctx: OpenContext): Promise<OpenResult> {

@@ -1,4 +1,4 @@
-// Identities (KEY1..KEY8): an RSA-OAEP 3072/SHA-256 pair for receiving epoch
+// Identities (KEY1..KEY6) and fingerprints/safety numbers (SN1..SN3): an RSA-OAEP 3072/SHA-256 pair for receiving epoch
 // keys and an Ed25519 pair for signing, made on the client. Private halves are
 // non-extractable everywhere except inside createIdentity, while being sealed
 // into the key file.
@@ -89,16 +89,26 @@ export async function createIdentity(
  */
 export async function importIdentityKeys(pubIn: PublicIdentity, encryptionPkcs8: Uint8Array, signingPkcs8: Uint8Array): Promise<Identity> {
   const { pub, encryptionKey, signingKey } = await importPublicIdentity(pubIn);
-  const encPriv = await subtle().importKey('pkcs8', buf(encryptionPkcs8), RSA_IMPORT, false, ['decrypt']);
-  const sigPriv = await subtle().importKey('pkcs8', buf(signingPkcs8), ED25519, false, ['sign']);
-  const probe = canonical(PURPOSE.keyFileSelfTest, [randomBytes(32)]);
-  const s = await subtle().sign(ED25519, sigPriv, buf(probe));
-  const secret = randomBytes(32);
-  const wrapped = await subtle().encrypt({ name: 'RSA-OAEP', label: buf(probe) }, encryptionKey, buf(secret));
-  const back = new Uint8Array(await subtle().decrypt({ name: 'RSA-OAEP', label: buf(probe) }, encPriv, wrapped));
-  if (!(await subtle().verify(ED25519, signingKey, s, buf(probe))) || !equalBytes(back, secret)) {
-    throw new ProtocolError('key-mismatch', 'private keys do not belong to this public identity');
+  let encPriv: CryptoKey;
+  let sigPriv: CryptoKey;
+  try {
+    encPriv = await subtle().importKey('pkcs8', buf(encryptionPkcs8), RSA_IMPORT, false, ['decrypt']);
+    sigPriv = await subtle().importKey('pkcs8', buf(signingPkcs8), ED25519, false, ['sign']);
+  } catch {
+    throw new ProtocolError('malformed', 'private keys do not import');
   }
+  const probe = canonical(PURPOSE.keyFileSelfTest, [randomBytes(32)]);
+  const secret = randomBytes(32);
+  let matches: boolean;
+  try {
+    const s = await subtle().sign(ED25519, sigPriv, buf(probe));
+    const wrapped = await subtle().encrypt({ name: 'RSA-OAEP', label: buf(probe) }, encryptionKey, buf(secret));
+    const back = new Uint8Array(await subtle().decrypt({ name: 'RSA-OAEP', label: buf(probe) }, encPriv, wrapped));
+    matches = (await subtle().verify(ED25519, signingKey, s, buf(probe))) && equalBytes(back, secret);
+  } catch {
+    matches = false; // an RSA decryption under the wrong private key fails rather than returning garbage
+  }
+  if (!matches) throw new ProtocolError('key-mismatch', 'private keys do not belong to this public identity');
   return {
     userId: pub.userId,
     public: pub,
@@ -107,7 +117,7 @@ export async function importIdentityKeys(pubIn: PublicIdentity, encryptionPkcs8:
   };
 }
 
-/** KF1..KF9: open a key file; every failure is a KeyFileError with one of four codes. */
+/** KF1..KF8: open a key file; every failure is a KeyFileError with one of four codes. */
 export async function importKeyFile(keyFileText: string, passphrase: string): Promise<Identity> {
   const secrets = await readKeyFile(keyFileText, passphrase);
   try {
@@ -155,7 +165,7 @@ function identityFields(pub: PublicIdentity): (string | number | Uint8Array)[] {
   return [pub.v, pub.userId, enc, sig];
 }
 
-/** KEY5 (M3): hex SHA-256 over (purpose, version, userId, SPKI, Ed25519 key), length-prefixed. */
+/** SN1 (M3): hex SHA-256 over (purpose, version, userId, SPKI, Ed25519 key), length-prefixed. */
 export async function fingerprint(pub: PublicIdentity): Promise<string> {
   return toHex(await sha256(canonical(PURPOSE.fingerprint, identityFields(pub))));
 }
@@ -189,7 +199,7 @@ function digits30(d: Uint8Array): string {
 }
 
 /**
- * KEY6 (M2, M3): 60 digits, each user's 30-digit half computed from their own
+ * SN2, SN3 (M2, M3): 60 digits, each user's 30-digit half computed from their own
  * identity, halves ordered by userId so both sides show the same number.
  */
 export async function safetyNumber(a: PublicIdentity, b: PublicIdentity): Promise<{ digits: string; qrPayload: string }> {
@@ -207,7 +217,7 @@ function registrationInput(pub: PublicIdentity): Uint8Array {
   return canonical(PURPOSE.register, identityFields(pub));
 }
 
-/** KEY7: proof of possession of the signing key, bound to the whole public identity. */
+/** KEY5: proof of possession of the signing key, bound to the whole public identity. */
 export async function signRegistration(identity: Identity): Promise<string> {
   const s = await subtle().sign(ED25519, identity.signing.privateKey, buf(registrationInput(identity.public)));
   return toBase64Url(new Uint8Array(s));

@@ -1,4 +1,4 @@
-// The key file (KF1..KF9): the only place private keys ever exist outside a
+// The key file (KF1..KF8): the only place private keys ever exist outside a
 // non-extractable CryptoKey, and only as AES-256-GCM ciphertext under an
 // Argon2id key. Its header is authenticated, its size depends only on the keys,
 // and its four failure modes are named without revealing anything else.

@@ -90,7 +90,7 @@ async function run(): Promise<CheckResult[]> {
     }
     return true;
   });
-  await check('KEY6: safety number matches the Node vector', async () => {
+  await check('SN2: safety number matches the Node vector', async () => {
     const v = keysJson.safetyNumbers[0]!;
     const s = await safetyNumber(pins.get(v.a)!, pins.get(v.b)!);
     return (s.digits === v.digits && s.qrPayload === v.qrPayload) || s.digits;

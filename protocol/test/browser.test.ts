@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 describe('Chromium', () => {
-  it('ENV1, ENV7, EPOCH1, EPOCH4, KF1, KF7, KEY6, AUTH1: round trips and tamper checks pass in real Chromium', async () => {
+  it('ENV1, ENV7, EPOCH1, EPOCH4, KF1, KF7, SN2, AUTH1: round trips and tamper checks pass in real Chromium', async () => {
     const page = await browser!.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));

@@ -102,7 +102,7 @@ describe('opening refuses, with a named reason', () => {
     expect(await openMessage(env, ctx({ conversationId: 'conv-other' }))).toEqual({ ok: false, error: 'wrong-conversation' });
   });
 
-  it('OPEN3, M2: a sender without a pinned key is unknown-sender', async () => {
+  it('OPEN3, KEY6, M2: a sender without a pinned key is unknown-sender', async () => {
     const env = await seal('hi');
     expect(await openMessage(env, ctx({ resolveIdentity: () => undefined }))).toEqual({ ok: false, error: 'unknown-sender' });
   });

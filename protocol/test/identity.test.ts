@@ -66,7 +66,7 @@ describe('identity', () => {
     await expect(importPublicIdentity({ ...f.pub.alice, v: 2 } as unknown as PublicIdentity)).rejects.toMatchObject({ code: 'unsupported-version' });
   });
 
-  it('KEY5, M3: the fingerprint covers user id and both keys; swapping any of them changes it', async () => {
+  it('SN1, M3: the fingerprint covers user id and both keys; swapping any of them changes it', async () => {
     const base = await fingerprint(f.pub.alice);
     expect(base).toMatch(/^[0-9a-f]{64}$/);
     for (const v of [keysJson.identities[0]!.fingerprint]) expect(base).toBe(v);
@@ -79,7 +79,7 @@ describe('identity', () => {
     expect(new Set([base, ...fps]).size).toBe(4);
   });
 
-  it('KEY6, M2, M3: safety numbers are 60 digits, the same from both sides, and match the vectors', async () => {
+  it('SN2, SN3, M2, M3: safety numbers are 60 digits, the same from both sides, and match the vectors', async () => {
     for (const v of keysJson.safetyNumbers) {
       const a = keysJson.identities.find((k) => k.userId === v.a)!.public as PublicIdentity;
       const b = keysJson.identities.find((k) => k.userId === v.b)!.public as PublicIdentity;
@@ -94,7 +94,7 @@ describe('identity', () => {
     await expect(safetyNumber(f.pub.alice, f.pub.alice)).rejects.toMatchObject({ code: 'malformed' });
   });
 
-  it('KEY7, T2: a registration proof verifies only for its own identity and is not a login proof', async () => {
+  it('KEY5, T2: a registration proof verifies only for its own identity and is not a login proof', async () => {
     const proof = await signRegistration(f.ids.alice);
     expect(await verifyRegistration(f.pub.alice, proof)).toBe(true);
     expect(await verifyRegistration(f.pub.bob, proof)).toBe(false);
@@ -152,5 +152,46 @@ describe('sha256', () => {
       const b = new Uint8Array(n).map((_, i) => i * 7);
       expect(toHex(sha256Sync(b))).toBe(toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', b))));
     }
+  });
+});
+
+describe('wire and key import rules', () => {
+  it('KEY3: private keys that do not belong to the public identity are refused', async () => {
+    const { importIdentityKeys } = await import('../src/index.ts');
+    const alice = keysJson.identities.find((k) => k.userId === 'alice')!;
+    const bob = keysJson.identities.find((k) => k.userId === 'bob')!;
+    await expect(importIdentityKeys(alice.public as PublicIdentity, fromBase64Url(bob.encryptionPkcs8), fromBase64Url(alice.signingPkcs8))).rejects.toMatchObject({ code: 'key-mismatch' });
+    await expect(importIdentityKeys(alice.public as PublicIdentity, fromBase64Url(alice.encryptionPkcs8), fromBase64Url(bob.signingPkcs8))).rejects.toMatchObject({ code: 'key-mismatch' });
+    const ok = await importIdentityKeys(alice.public as PublicIdentity, fromBase64Url(alice.encryptionPkcs8), fromBase64Url(alice.signingPkcs8));
+    expect(ok.signing.privateKey.extractable).toBe(false);
+    expect(ok.encryption.privateKey.extractable).toBe(false);
+  });
+
+  it('WIRE3: identifiers are short printable ASCII; message ids are lowercase UUIDs', async () => {
+    const { isId, createEpoch, sealMessage } = await import('../src/index.ts');
+    for (const good of ['alice', 'user@example.org', 'a.b_c-d:1', 'x'.repeat(128)]) expect(isId(good)).toBe(true);
+    for (const bad of ['', 'x'.repeat(129), 'has space', 'ünï', 'a\u0000b', 'a/b', 42]) expect(isId(bad)).toBe(false);
+    await expect(createEpoch({ conversationId: 'bad id', epoch: 0, creator: f.ids.alice, members: [f.pub.alice], previous: null })).rejects.toMatchObject({ code: 'malformed' });
+    const { key } = await createEpoch({ conversationId: 'c', epoch: 0, creator: f.ids.alice, members: [f.pub.alice], previous: null });
+    await expect(sealMessage({ conversationId: 'c', epoch: 0, epochKey: key, sender: f.ids.alice, clientMessageId: 'not-a-uuid', counter: 1, prevHash: null, plaintext: { type: 'text', body: '', composedAt: 0 } })).rejects.toMatchObject({ code: 'malformed' });
+  });
+
+  it('WIRE4: a public identity has exactly its four fields', async () => {
+    const { parsePublicIdentity } = await import('../src/index.ts');
+    expect(parsePublicIdentity(JSON.parse(JSON.stringify(f.pub.alice)))).toEqual(f.pub.alice);
+    expect(() => parsePublicIdentity({ ...f.pub.alice, extra: 1 })).toThrow(ProtocolError);
+    expect(() => parsePublicIdentity({ ...f.pub.alice, signingKey: f.pub.alice.signingKey + 'A' })).toThrow(ProtocolError);
+    expect(() => parsePublicIdentity('alice')).toThrow(ProtocolError);
+  });
+
+  it('WIRE7: LIMITS hold: member cap, receipt refs, largest body fits the largest bucket', async () => {
+    const { LIMITS, createEpoch, padPlaintext } = await import('../src/index.ts');
+    const many = Array.from({ length: LIMITS.maxMembers + 1 }, (_, i) => ({ ...f.pub.alice, userId: i === 0 ? 'alice' : `m${String(i).padStart(3, '0')}` }));
+    await expect(createEpoch({ conversationId: 'c', epoch: 0, creator: f.ids.alice, members: many, previous: null })).rejects.toMatchObject({ code: 'too-large' });
+    const worst = padPlaintext({ type: 'text', body: '\u0001'.repeat(LIMITS.maxBodyChars), composedAt: Number.MAX_SAFE_INTEGER, refs: Array.from({ length: LIMITS.maxRefs }, () => crypto.randomUUID()) });
+    expect(worst.length).toBe(LIMITS.paddingBuckets[LIMITS.paddingBuckets.length - 1]);
+    expect(() => padPlaintext({ type: 'receipt', body: '', composedAt: 0, refs: Array.from({ length: LIMITS.maxRefs + 1 }, () => crypto.randomUUID()) })).toThrow(ProtocolError);
+    expect(() => padPlaintext({ type: 'receipt', body: '', composedAt: 0 })).toThrow(ProtocolError);
+    expect(() => padPlaintext({ type: 'text', body: '\uD800', composedAt: 0 })).toThrow(ProtocolError);
   });
 });
