@@ -2,12 +2,18 @@ import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { readFileSync } from 'node:fs';
 
+// A build is always a production build, whatever NODE_ENV the caller has (vitest sets
+// 'test'): Lit and Workbox otherwise ship their development code and logging.
+if (process.env.NODE_ENV !== 'production' && process.argv.includes('build')) process.env.NODE_ENV = 'production';
+
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 // The PWA lives in pwa/ and builds to dist/pwa, which the sync service serves on its own port.
 export default defineConfig({
   root: 'pwa',
   publicDir: 'public',
+  // Lit's production build whatever NODE_ENV the caller has (vitest sets 'test').
+  resolve: { conditions: ['module', 'browser', 'production'] },
   define: {
     __APP_VERSION__: JSON.stringify(pkg.version),
   },

@@ -92,12 +92,14 @@ export class MhConversation extends LitElement {
     const text = input.value;
     if (!text.trim()) return;
     this._error = '';
+    // Clear at once, so the next message can be typed while this one is being sealed.
+    input.value = '';
     try {
       await this.messenger.value!.send(this.conversationId, text);
-      input.value = '';
       this.stick = true;
       await this._load();
     } catch (err) {
+      if (!input.value) input.value = text;
       this._error = plainError(err);
     }
     input.focus();

@@ -82,7 +82,7 @@ export class MhOnboarding extends LitElement {
       return;
     }
     try {
-      await m.checkUserName(userName);
+      m.checkUserName(userName);
       this._step = 'generating';
       this._progress = 0;
       this.pending = await m.generateAccount(userName, pass, (stage, fraction) => {
@@ -110,6 +110,14 @@ export class MhOnboarding extends LitElement {
       this.pending = null;
       this.messenger.value!.enterApp();
     } catch (err) {
+      if ((err as { code?: string }).code === 'user_name_taken') {
+        // The key file just saved names a user that is not ours: start again with another name.
+        this.pending = null;
+        this._saved = false;
+        this._step = 'form';
+        this._error = 'That user name is taken. Choose another one; the key file you saved for it cannot be used, delete it.';
+        return;
+      }
       this._step = 'save';
       this._error = plainError(err);
     }

@@ -193,20 +193,15 @@ export class Messenger extends EventTarget {
 
   // ---- onboarding -----------------------------------------------------------------
 
-  /** Step 1: is the name free? (404 from the directory) */
-  async checkUserName(userName: string): Promise<void> {
-    await this.ensureDb();
+  /**
+   * Step 1: is the name well formed? (Whether it is free is only known at registration:
+   * the directory answers signed-in users only.)
+   */
+  checkUserName(userName: string): void {
     const userId = userName.trim().toLowerCase();
     if (!/^[a-z0-9](?:[a-z0-9._-]{1,30}[a-z0-9])$/.test(userId)) {
       throw new Error('A user name has 3 to 32 letters, digits, dots, dashes or underscores, and starts and ends with a letter or digit.');
     }
-    try {
-      await this.api.keys(userId);
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404) return;
-      throw e;
-    }
-    throw new Error('That user name is taken. Choose another one.');
   }
 
   /** Step 2: make the keys and the key file (Argon2id runs here), nothing stored yet. */
