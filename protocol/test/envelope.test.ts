@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  LIMITS, createEpoch, envelopeHash, envelopeSigningInput, fromBase64Url, openMessage, parseEnvelope, sealMessage, toBase64Url,
+  LIMITS, PURPOSE, canonical, signRegistration, createEpoch, envelopeHash, envelopeSigningInput, fromBase64Url, openMessage, parseEnvelope, sealMessage, toBase64Url,
   type Envelope, type EpochMember, type MessagePlaintext, type OpenResult,
 } from '../src/index.ts';
 import { getAt, leafPaths, loadFixtures, mutationsOf, setAt, type Fixtures } from './fixtures.ts';
@@ -199,5 +199,35 @@ describe('tamper: every byte of every field, and swaps', () => {
       if (JSON.stringify(swapped) === JSON.stringify(a)) continue;
       expect((await openMessage(swapped, ctx())).ok, path.join('.')).toBe(false);
     }
+  });
+});
+
+describe('authentic but wrong', () => {
+  it('OPEN7: a member who encrypts a badly padded plaintext gets malformed, not a crash', async () => {
+    const header = { v: 1 as const, type: 'message' as const, conversationId: conv, epoch: 0, sender: 'alice', clientMessageId: uuid(7), counter: 1, prevHash: null };
+    const aad = canonical(PURPOSE.messageAad, [header.v, header.type, header.conversationId, header.epoch, header.sender, header.clientMessageId, header.counter, header.prevHash]);
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const junk = new Uint8Array(256).fill(0xff); // length prefix far beyond the bucket
+    const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad as Uint8Array<ArrayBuffer> }, key0, junk));
+    const env = await resign({ ...header, iv: toBase64Url(iv), encryptedContent: toBase64Url(sealed.subarray(0, 256)), tag: toBase64Url(sealed.subarray(256)), sig: '' });
+    expect(await openMessage(env, ctx())).toEqual({ ok: false, error: 'malformed' });
+  });
+
+  it('R2, G3: a receipt is a signed, encrypted message; a forged receipt does not open', async () => {
+    const receipt = await sealMessage({ conversationId: conv, epoch: 0, epochKey: key0, sender: f.ids.bob, clientMessageId: uuid(1), counter: 1, prevHash: null, plaintext: { type: 'receipt', body: '', composedAt: 5, refs: [uuid(42)] } });
+    expect(await openMessage(receipt, ctx())).toMatchObject({ ok: true, plaintext: { type: 'receipt', refs: [uuid(42)] } });
+    expect(await openMessage({ ...receipt, sender: 'alice' }, ctx())).toEqual({ ok: false, error: 'bad-signature' });
+    const byOutsider = await sealMessage({ conversationId: conv, epoch: 0, epochKey: key0, sender: f.ids.mallory, clientMessageId: uuid(2), counter: 1, prevHash: null, plaintext: { type: 'receipt', body: '', composedAt: 5, refs: [uuid(42)] } });
+    expect(await openMessage(byOutsider, ctx())).toEqual({ ok: false, error: 'not-a-member' });
+  });
+
+  it('M5, T2, PUR1: signatures made for another purpose by the same key are not message signatures', async () => {
+    const env = await seal('hi');
+    const registration = await signRegistration(f.ids.alice);
+    expect(await openMessage({ ...env, sig: registration }, ctx())).toEqual({ ok: false, error: 'bad-signature' });
+    const epoch = await createEpoch({ conversationId: conv, epoch: 0, creator: f.ids.alice, members: [f.pub.alice, f.pub.bob], previous: null });
+    expect(await openMessage({ ...env, sig: epoch.record.sig }, ctx())).toEqual({ ok: false, error: 'bad-signature' });
+    // the same header bytes under the AAD purpose and the signature purpose differ
+    expect(canonical(PURPOSE.messageAad, [1])).not.toEqual(canonical(PURPOSE.message, [1]));
   });
 });
