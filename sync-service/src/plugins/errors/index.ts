@@ -45,7 +45,10 @@ export const validationFailAction: Lifecycle.FailAction = async (_request, _h, e
   const boom = error as Boom.Boom & { details?: { path: (string | number)[]; type: string }[] };
   const source = (boom.output?.payload as { validation?: { source?: string } } | undefined)?.validation?.source ?? 'request';
   const detail = boom.details?.[0];
-  const field = detail?.path.length ? detail.path.join('.') : source;
+  // Field names only: a client-chosen key (a cursor's conversation id) is not echoed.
+  const field = detail?.path.length
+    ? detail.path.map((p) => (typeof p === 'number' ? String(p) : /^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(p) ? p : '*')).join('.')
+    : source;
   throw new ApiError(400, 'invalid_request', `invalid ${source}: "${field}" ${detail ? describeType(detail.type) : 'is not valid'}`);
 };
 
