@@ -104,25 +104,27 @@ export async function sealMessage(p: {
   if ((header.counter === 1) !== (header.prevHash === null)) fail('envelope: prevHash must be null exactly for counter 1');
   const padded = padPlaintext(p.plaintext);
   const iv = randomBytes(IV_BYTES); // ENV4: fresh random 96-bit IV per message
-  const sealed = new Uint8Array(
-    await globalThis.crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv: buf(iv), additionalData: buf(aadOf(header)), tagLength: 128 },
-      p.epochKey,
-      buf(padded),
-    ),
+  const encrypting = globalThis.crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv: buf(iv), additionalData: buf(aadOf(header)), tagLength: 128 },
+    p.epochKey,
+    buf(padded),
   );
+  // While AES-GCM runs off-thread, lay out the signing input with zeroed slots
+  // for ciphertext and tag; they are the last two fields, so their offsets are
+  // fixed by the canonical encoding (tag byte + u32 length before each).
+  const input = canonical(PURPOSE.message, bodyFields(header, { iv, ciphertext: new Uint8Array(padded.length), tag: new Uint8Array(TAG_BYTES) }));
+  const ivText = toBase64Url(iv);
+  const sealed = new Uint8Array(await encrypting);
   padded.fill(0);
   const ciphertext = sealed.subarray(0, sealed.length - TAG_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
-  const input = canonical(PURPOSE.message, bodyFields(header, { iv, ciphertext, tag }));
-  const sig = new Uint8Array(await globalThis.crypto.subtle.sign({ name: 'Ed25519' }, p.sender.signing.privateKey, buf(input)));
-  return {
-    ...header,
-    iv: toBase64Url(iv),
-    encryptedContent: toBase64Url(ciphertext),
-    tag: toBase64Url(tag),
-    sig: toBase64Url(sig),
-  };
+  input.set(ciphertext, input.length - TAG_BYTES - 5 - ciphertext.length);
+  input.set(tag, input.length - TAG_BYTES);
+  const signing = globalThis.crypto.subtle.sign({ name: 'Ed25519' }, p.sender.signing.privateKey, buf(input));
+  const encryptedContent = toBase64Url(ciphertext);
+  const tagText = toBase64Url(tag);
+  const sig = new Uint8Array(await signing);
+  return { ...header, iv: ivText, encryptedContent, tag: tagText, sig: toBase64Url(sig) };
 }
 
 /**
