@@ -5,7 +5,7 @@
 // answer may be a 5xx; every error must be the JSON error shape with a documented
 // code; /healthz must still answer 200 afterwards.
 //
-// Default: FUZZ_RUNS (300) requests per route, so `npm test` stays short on two
+// Default: FUZZ_RUNS=200 requests per route, so `npm test` stays short on two
 // cores. Long mode: `FUZZ_RUNS=10000 npx tsx bench/soak-fuzz.ts` (10,000 per route).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -22,7 +22,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/databa
 import { fixtureIdentity } from '../../test/hardening/support/identities.ts';
 import { Chain, createConversation, injector, login, register, type Requester } from '../../test/hardening/support/service.ts';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const WS_RUNS = Number(process.env.FUZZ_WS_RUNS ?? Math.min(RUNS, 200));
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -384,6 +384,14 @@ describe('route fuzzing', () => {
       { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)) },
       { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 1_100_000 }).map((n) => JSON.stringify({ type: 'auth', token: t.alice, cursors: { x: 'A'.repeat(n) } })) },
     );
+    // Regression (found by this fuzzer on its first run, fixed in 066f0fd): a first message
+    // that is not JSON, or a binary frame, passed the optional joi schema as `undefined`
+    // and threw in the 'message' handler: an uncaught exception that killed the service.
+    for (const junk of ['not json', Buffer.from([0xff, 0x00]), '', 'null']) {
+      const v = await wsExchange(url, origin, junk);
+      expect(v).toEqual({ kind: 'invalid_message', close: 4400 });
+    }
+    expect((await server.inject('/healthz')).statusCode).toBe(200);
     const verdicts = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(first, async (msg) => {

@@ -1,0 +1,28 @@
+// Fixed test identities (sync-service/test/fixtures/identities.json): importing a
+// key costs milliseconds, generating an RSA-3072 pair costs a second. These keys
+// protect nothing; they only let tests play real clients with the real protocol.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fromBase64Url, importIdentityKeys, type Identity, type PublicIdentity } from '../../../protocol/src/index.ts';
+
+export type FixtureName = 'alice' | 'bob' | 'carol' | 'dave' | 'erin' | 'mallory' | 'trent' | 'victor';
+
+interface KeyMaterial { encryptionSpki: string; encryptionPkcs8: string; signingRaw: string; signingPkcs8: string }
+
+const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../sync-service/test/fixtures/identities.json');
+const material = JSON.parse(readFileSync(file, 'utf8')) as Record<FixtureName, KeyMaterial>;
+
+export const FIXTURE_NAMES = Object.keys(material) as FixtureName[];
+
+/** The public identity of fixture `keys` under the user id `userId` (any valid id). */
+export function publicOf(keys: FixtureName, userId: string = keys): PublicIdentity {
+  const m = material[keys];
+  return { v: 1, userId, encryptionKey: m.encryptionSpki, signingKey: m.signingRaw };
+}
+
+/** A full identity (non-extractable private keys) for fixture `keys` under `userId`. */
+export async function fixtureIdentity(keys: FixtureName, userId: string = keys): Promise<Identity> {
+  const m = material[keys];
+  return importIdentityKeys(publicOf(keys, userId), fromBase64Url(m.encryptionPkcs8), fromBase64Url(m.signingPkcs8));
+}
