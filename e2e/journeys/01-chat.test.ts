@@ -1,0 +1,80 @@
+// Journey 1 — Chat: A and B create accounts, start a conversation, see the same safety
+// number and exchange messages in real time both ways.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from '../support/browser.ts';
+import { startStack, type Stack } from '../support/stack.ts';
+import { createAccount, message, openConversationWith, personContext, send, startConversation, stateOf, watchErrors } from '../support/journeys.ts';
+
+describe('journey 1: chat', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let ctxA: BrowserContext;
+  let ctxB: BrowserContext;
+  let pageA: Page;
+  let pageB: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await launchBrowser();
+    ctxA = await personContext(browser, stack.url);
+    ctxB = await personContext(browser, stack.url);
+    pageA = await ctxA.newPage();
+    pageB = await ctxB.newPage();
+    watchErrors(pageA, errors);
+    watchErrors(pageB, errors);
+  });
+
+  afterAll(async () => {
+    await ctxA?.close();
+    await ctxB?.close();
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('A and B create accounts, start a conversation, compare safety numbers and chat live both ways', async () => {
+    await createAccount(pageA, stack.url, 'Ada', 'ada passphrase: purple otter meets granite');
+    await createAccount(pageB, stack.url, 'Bea', 'bea passphrase: seven quiet lanterns drift');
+
+    // A starts the conversation by user name; it appears on B's side by itself (live).
+    await startConversation(pageA, 'bea');
+    await expect.poll(() => pageA.getByTestId('conversation-title').textContent()).toBe('bea');
+    await openConversationWith(pageB, 'ada');
+
+    // Both see the same 60-digit safety number for the pair.
+    await pageA.getByTestId('open-safety-number').click();
+    await pageB.getByTestId('open-safety-number').click();
+    await expect.poll(() => pageA.getByTestId('safety-number').getAttribute('data-digits')).toMatch(/^\d{60}$/);
+    const digitsA = await pageA.getByTestId('safety-number').getAttribute('data-digits');
+    await expect.poll(() => pageB.getByTestId('safety-number').getAttribute('data-digits')).toBe(digitsA);
+    // And it is shown as digits (12 groups of 5) and a QR code.
+    expect((await pageA.getByTestId('safety-number').locator('li').allTextContents()).join('')).toBe(digitsA);
+    await pageA.getByTestId('contact-back').click();
+    await pageB.getByTestId('contact-back').click();
+
+    // Real time both ways: no reload, each message shows up on the other side.
+    const lines: [Page, Page, string][] = [
+      [pageA, pageB, 'Hi Bea, this is Ada.'],
+      [pageB, pageA, 'Hello Ada! Bea here.'],
+      [pageA, pageB, 'Lunch at noon?'],
+      [pageB, pageA, 'Noon works. See you.'],
+    ];
+    for (const [from, to, text] of lines) {
+      const t0 = Date.now();
+      await send(from, text);
+      await message(to, text).waitFor({ timeout: 10_000 });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    }
+    // Each side shows the whole exchange once, in order.
+    const expected = lines.map((l) => l[2]);
+    await expect.poll(() => pageA.getByTestId('message-body').allTextContents()).toEqual(expected);
+    await expect.poll(() => pageB.getByTestId('message-body').allTextContents()).toEqual(expected);
+    // The other side read them live: their signed receipts turn A's and B's messages "delivered".
+    for (const [from, , text] of lines) await expect.poll(() => stateOf(from, text), { timeout: 15_000 }).toBe('delivered');
+    // Nothing was flagged.
+    expect(await pageA.getByTestId('integrity-warning').count()).toBe(0);
+    expect(await pageB.getByTestId('integrity-warning').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+});

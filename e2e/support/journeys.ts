@@ -1,0 +1,279 @@
+// Helpers shared by the user journeys (e2e/journeys/**): the app driven the way a person
+// uses it (test ids from pwa/src/components), plus the attacker's and the seeder's side
+// in Node through protocol/ and the real API.
+import { readFile } from 'node:fs/promises';
+import type { Browser, BrowserContext, BrowserContextOptions, CDPSession, Locator, Page } from 'playwright-core';
+import { expect } from 'vitest';
+import {
+  createEpoch, createIdentity, envelopeHash, sealMessage, signLoginProof, signRegistration,
+  type EpochRecord, type Envelope, type Identity,
+} from '../../protocol/src/index.ts';
+import { Api } from '../../pwa/src/services/api.ts';
+import type { TestDatabase } from '../../test/support/database.ts';
+
+export const SCREENSHOT_DIR = new URL('../../screenshots/', import.meta.url).pathname;
+
+/** A context for one person: Background Sync granted (granting replaces the whole set). */
+export async function personContext(browser: Browser, url: string, opts: BrowserContextOptions & { backgroundSync?: boolean } = {}): Promise<BrowserContext> {
+  const { backgroundSync = true, ...rest } = opts;
+  const ctx = await browser.newContext(rest);
+  if (backgroundSync) await ctx.grantPermissions(['background-sync'], { origin: url });
+  return ctx;
+}
+
+/** Removes Background Sync before the app loads: the page's own fallback must do the sending. */
+export async function withoutBackgroundSync(ctx: BrowserContext): Promise<void> {
+  await ctx.addInitScript(() => {
+    const g = globalThis as unknown as Record<string, unknown>;
+    delete g.SyncManager;
+    const proto = (globalThis as unknown as { ServiceWorkerRegistration?: { prototype: object } }).ServiceWorkerRegistration?.prototype;
+    if (proto && 'sync' in proto) delete (proto as Record<string, unknown>).sync;
+  });
+}
+
+/** Collects uncaught page errors (a journey expects none). */
+export function watchErrors(page: Page, into: string[]): void {
+  page.on('pageerror', (e) => into.push(`${page.url()}: ${e.message}`));
+}
+
+/** Onboarding through the UI; returns the downloaded key file's text. */
+export async function createAccount(page: Page, url: string, name: string, passphrase: string): Promise<string> {
+  await page.goto(url);
+  await page.getByTestId('onboarding-username').fill(name);
+  await page.getByTestId('onboarding-passphrase').fill(passphrase);
+  await page.getByTestId('onboarding-passphrase-confirm').fill(passphrase);
+  await page.getByTestId('onboarding-create').click();
+  const link = page.getByTestId('download-keyfile');
+  await link.waitFor({ timeout: 60_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const keyFile = await readFile((await download.path())!, 'utf8');
+  await page.getByTestId('keyfile-saved').check();
+  await page.getByTestId('onboarding-continue').click();
+  await page.getByTestId('start-username').waitFor({ timeout: 30_000 });
+  return keyFile;
+}
+
+export async function startConversation(page: Page, other: string): Promise<void> {
+  await page.getByTestId('start-username').fill(other);
+  await page.getByTestId('start-conversation').click();
+  await page.getByTestId('composer-input').waitFor({ timeout: 20_000 });
+}
+
+export function conversationItem(page: Page, title: string): Locator {
+  return page.locator(`[data-testid="conversation-item"][data-title="${title}"]`);
+}
+
+export async function openConversationWith(page: Page, title: string): Promise<void> {
+  const item = conversationItem(page, title);
+  await item.waitFor({ timeout: 20_000 });
+  await item.click();
+  await page.getByTestId('composer-input').waitFor();
+  await expect.poll(() => page.getByTestId('conversation-title').textContent()).toBe(title);
+}
+
+export async function send(page: Page, text: string): Promise<void> {
+  await page.getByTestId('composer-input').fill(text);
+  await page.getByTestId('composer-send').click();
+  // Sealed and shown at once (queued or already sent), online or not.
+  await message(page, text).first().waitFor({ timeout: 10_000 });
+}
+
+/** The message bubbles whose body is exactly `text`. */
+export function message(page: Page, text: string): Locator {
+  return page.locator('[data-testid="message"]', { has: page.getByText(text, { exact: true }) });
+}
+
+export async function bodies(page: Page): Promise<string[]> {
+  return page.getByTestId('message-body').allTextContents();
+}
+
+export async function stateOf(page: Page, text: string): Promise<string | null> {
+  return message(page, text).first().getAttribute('data-state');
+}
+
+/** A CDP session on the page, with the service worker domain enabled and its registration id. */
+export async function serviceWorkerCdp(page: Page): Promise<{ cdp: CDPSession; registrationId: () => Promise<string> }> {
+  const cdp = await page.context().newCDPSession(page);
+  let id: string | undefined;
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (e: { registrations: { registrationId: string; isDeleted: boolean }[] }) => {
+    for (const r of e.registrations) if (!r.isDeleted) id = r.registrationId;
+  });
+  await cdp.send('ServiceWorker.enable');
+  return {
+    cdp,
+    async registrationId() {
+      await expect.poll(() => id, { timeout: 10_000 }).toBeTruthy();
+      return id!;
+    },
+  };
+}
+
+/** Fires the service worker's Background Sync at once (Chromium would back off for minutes). */
+export async function dispatchSync(page: Page, origin: string, tag = 'outbox-flush'): Promise<void> {
+  const { cdp, registrationId } = await serviceWorkerCdp(page);
+  try {
+    await cdp.send('ServiceWorker.dispatchSyncEvent', { origin, registrationId: await registrationId(), tag, lastChance: false });
+  } finally {
+    await cdp.detach().catch(() => undefined);
+  }
+}
+
+// ---- at rest --------------------------------------------------------------------------
+
+/**
+ * Every record of every store of every IndexedDB database of the page's origin, as
+ * text: binary data as hex and base64, CryptoKeys described (never their bytes, which
+ * cannot be read unless extractable — reported as `extractable`).
+ */
+export async function dumpIndexedDb(page: Page): Promise<{ text: string; stores: Record<string, number>; extractablePrivateKeys: number }> {
+  return page.evaluate(async () => {
+    const hex = (u: Uint8Array) => Array.from(u, (b) => b.toString(16).padStart(2, '0')).join('');
+    const b64 = (u: Uint8Array) => {
+      let s = '';
+      for (const b of u) s += String.fromCharCode(b);
+      return btoa(s);
+    };
+    let extractablePrivateKeys = 0;
+    const ser = (v: unknown): unknown => {
+      if (v instanceof ArrayBuffer) return { hex: hex(new Uint8Array(v)), b64: b64(new Uint8Array(v)) };
+      if (ArrayBuffer.isView(v)) {
+        const u = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+        return { hex: hex(u), b64: b64(u) };
+      }
+      if (typeof CryptoKey !== 'undefined' && v instanceof CryptoKey) {
+        if (v.type !== 'public' && v.extractable) extractablePrivateKeys++;
+        return { cryptoKey: { type: v.type, extractable: v.extractable, algorithm: v.algorithm, usages: v.usages } };
+      }
+      if (v instanceof Blob) return { blob: v.size };
+      if (Array.isArray(v)) return v.map(ser);
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, ser(x)]));
+      return v;
+    };
+    const stores: Record<string, number> = {};
+    const out: Record<string, unknown> = {};
+    for (const info of await indexedDB.databases()) {
+      const db = await new Promise<IDBDatabase>((res, rej) => {
+        const r = indexedDB.open(info.name!);
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      for (const name of Array.from(db.objectStoreNames)) {
+        const rows = await new Promise<unknown[]>((res, rej) => {
+          const r = db.transaction(name).objectStore(name).getAll();
+          r.onsuccess = () => res(r.result);
+          r.onerror = () => rej(r.error);
+        });
+        stores[`${info.name}/${name}`] = rows.length;
+        out[`${info.name}/${name}`] = rows.map(ser);
+      }
+      db.close();
+    }
+    return { text: JSON.stringify(out), stores, extractablePrivateKeys };
+  });
+}
+
+/** Every row of every table of the public schema, all columns cast to text. */
+export async function dumpDatabase(db: TestDatabase): Promise<{ text: string; tables: Record<string, number> }> {
+  const names = await db.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
+  const tables: Record<string, number> = {};
+  const parts: string[] = [];
+  for (const { tablename } of names.rows) {
+    const rows = await db.query<{ t: string }>(`SELECT t::text AS t FROM public."${tablename}" t`);
+    tables[tablename] = rows.rowCount ?? 0;
+    for (const r of rows.rows) parts.push(`${tablename}: ${r.t}`);
+  }
+  return { text: parts.join('\n'), tables };
+}
+
+/** The ways a secret could appear in a dump: as itself, as UTF-8 hex, as base64/base64url. */
+export function spellings(secret: string | Uint8Array): string[] {
+  const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+  const out = [bytes.toString('hex'), bytes.toString('base64').replace(/=+$/, ''), bytes.toString('base64url')];
+  if (typeof secret === 'string') out.push(secret, JSON.stringify(secret).slice(1, -1));
+  return [...new Set(out)].filter((s) => s.length >= 8);
+}
+
+// ---- the seeder and the attacker, in Node --------------------------------------------
+
+/** A signed-in client in Node, through the same Api class the app uses. */
+export class NodeClient {
+  readonly api: Api;
+  private token: string | undefined;
+  private chains = new Map<string, { counter: number; prevHash: string | null }>();
+
+  constructor(readonly url: string, readonly identity: Identity) {
+    this.api = new Api({ baseUrl: url, token: () => this.token });
+  }
+
+  /** A new user made in Node (Argon2id runs here for the key file). */
+  static async register(url: string, userName: string, passphrase: string): Promise<{ client: NodeClient; keyFile: string }> {
+    const { identity, keyFile } = await createIdentity(userName.toLowerCase(), passphrase);
+    const api = new Api({ baseUrl: url });
+    await api.register(userName, identity.public, await signRegistration(identity));
+    const client = new NodeClient(url, identity);
+    await client.login();
+    return { client, keyFile };
+  }
+
+  async login(): Promise<void> {
+    const ch = await this.api.challenge(this.identity.userId, this.url);
+    const proof = await signLoginProof(this.identity, { nonce: ch.nonce, origin: this.url });
+    this.token = (await this.api.login(ch.challengeId, proof, 'e2e seeder')).token;
+  }
+
+  /** A new conversation (epoch 0) with the given users, keys taken from the directory. */
+  async createConversation(others: string[]): Promise<{ conversationId: string; record: EpochRecord; key: CryptoKey }> {
+    const members = [this.identity.public];
+    for (const u of others) members.push((await this.api.keys(u)).current.identity);
+    const conversationId = crypto.randomUUID();
+    const { record, key } = await createEpoch({ conversationId, epoch: 0, creator: this.identity, members, previous: null });
+    await this.api.createConversation(record);
+    return { conversationId, record, key };
+  }
+
+  /** Seals texts as this user in a conversation, continuing this client's own chain. */
+  async seal(conversationId: string, epoch: number, key: CryptoKey, texts: { body: string; composedAt: number }[]): Promise<Envelope[]> {
+    const out: Envelope[] = [];
+    let chain = this.chains.get(conversationId) ?? { counter: 0, prevHash: null };
+    for (const t of texts) {
+      const env = await sealMessage({
+        conversationId, epoch, epochKey: key, sender: this.identity, clientMessageId: crypto.randomUUID(),
+        counter: chain.counter + 1, prevHash: chain.prevHash, plaintext: { type: 'text', body: t.body, composedAt: t.composedAt },
+      });
+      chain = { counter: env.counter, prevHash: await envelopeHash(env) };
+      out.push(env);
+    }
+    this.chains.set(conversationId, chain);
+    return out;
+  }
+
+  async sendBatch(envelopes: Envelope[]): Promise<void> {
+    for (let i = 0; i < envelopes.length; i += 500) {
+      const { results } = await this.api.batch(envelopes.slice(i, i + 500));
+      const bad = results.filter((r) => r.status === 'rejected');
+      if (bad.length) throw new Error(`seeding rejected: ${JSON.stringify(bad[0])}`);
+    }
+  }
+}
+
+/** The service's internal id of a user (for playing the attacker in SQL). */
+export async function userRowId(db: TestDatabase, userId: string): Promise<string> {
+  const r = await db.query<{ id: string }>('SELECT id FROM users WHERE user_id = $1', [userId]);
+  if (!r.rows[0]) throw new Error(`no user ${userId}`);
+  return r.rows[0].id;
+}
+
+/** Runs SQL as the superuser with the append-only triggers of log_entries and user_keys off. */
+export async function asAttacker(db: TestDatabase, sql: string, params: unknown[] = []): Promise<void> {
+  await db.query(
+    `DO $$ BEGIN
+       ALTER TABLE log_entries DISABLE TRIGGER USER;
+       ALTER TABLE user_keys DISABLE TRIGGER USER;
+     END $$;`,
+  );
+  try {
+    await db.query(sql, params);
+  } finally {
+    await db.query(`ALTER TABLE log_entries ENABLE TRIGGER USER; ALTER TABLE user_keys ENABLE TRIGGER USER;`);
+  }
+}
