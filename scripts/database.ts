@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../db/embedded.ts';
+import { spawnEmbeddedPostgres } from '../db/embedded-process.ts';
 import { loadConfig } from '../sync-service/src/config.ts';
 
 export const EMBEDDED_DATABASE_NAME = 'messagehub';
@@ -14,7 +14,7 @@ export interface OpenedDatabase {
 export async function openDatabase(env: NodeJS.ProcessEnv = process.env): Promise<OpenedDatabase> {
   const config = loadConfig(env);
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
-  const cluster = await startEmbeddedPostgres({ dataDir: config.dataDir });
+  const cluster = await spawnEmbeddedPostgres({ dataDir: config.dataDir });
   try {
     const client = new pg.Client({ connectionString: cluster.adminUrl });
     await client.connect();

@@ -3,7 +3,7 @@ import { mkdtemp, rm, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../db/embedded.ts';
+import { spawnEmbeddedPostgres } from '../../db/embedded-process.ts';
 import { migrate } from '../../db/migrate.ts';
 
 export const TEMPLATE_DATABASE = 'messagehub_template';
@@ -26,7 +26,7 @@ export default async function setup(project: TestProject) {
   if (!adminUrl) {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'messagehub-test-pg-'));
     await chmod(dataDir, 0o700);
-    const cluster = await startEmbeddedPostgres({ dataDir });
+    const cluster = await spawnEmbeddedPostgres({ dataDir });
     adminUrl = cluster.adminUrl;
     stop = async () => {
       await cluster.stop();
