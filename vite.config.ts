@@ -53,8 +53,10 @@ export default defineConfig({
           { src: 'icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
         ],
       },
+      // Each asset once: the plugin adds manifest.webmanifest itself, and the icons come from the glob.
+      includeManifestIcons: false,
       injectManifest: {
-        globPatterns: ['**/*.{js,css,html,png,svg,webmanifest,wasm}'],
+        globPatterns: ['**/*.{js,css,html,png,svg,wasm}'],
       },
     }),
   ],

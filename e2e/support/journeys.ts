@@ -3,7 +3,6 @@
 // in Node through protocol/ and the real API.
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, BrowserContextOptions, CDPSession, Locator, Page } from 'playwright-core';
-import { expect } from 'vitest';
 import {
   createEpoch, createIdentity, envelopeHash, sealMessage, signLoginProof, signRegistration,
   type EpochRecord, type Envelope, type Identity,
@@ -68,7 +67,17 @@ export async function openConversationWith(page: Page, title: string): Promise<v
   await item.waitFor({ timeout: 20_000 });
   await item.click();
   await page.getByTestId('composer-input').waitFor();
-  await expect.poll(() => page.getByTestId('conversation-title').textContent()).toBe(title);
+  await until(async () => (await page.getByTestId('conversation-title').textContent()) === title, `the conversation with ${title} to open`);
+}
+
+/** Polls until `check` is true (usable in hooks, unlike expect.poll). */
+export async function until(check: () => Promise<boolean> | boolean, what: string, timeout = 10_000): Promise<void> {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export async function send(page: Page, text: string): Promise<void> {
@@ -102,7 +111,7 @@ export async function serviceWorkerCdp(page: Page): Promise<{ cdp: CDPSession; r
   return {
     cdp,
     async registrationId() {
-      await expect.poll(() => id, { timeout: 10_000 }).toBeTruthy();
+      await until(() => id !== undefined, 'the service worker registration');
       return id!;
     },
   };

@@ -13,6 +13,7 @@ export async function enqueue(db: Db, p: { envelope: Envelope; composedAt: numbe
   const env = p.envelope;
   const chain = await chains.get(env.conversationId);
   if ((chain?.counter ?? 0) + 1 !== env.counter) {
+    tx.done.catch(() => undefined); // the abort below rejects it: expected
     tx.abort();
     throw new Error(`outbox: counter ${env.counter} does not continue the chain at ${chain?.counter ?? 0}`);
   }
