@@ -48,6 +48,9 @@ export interface OpenContext {
   resolveIdentity: (userId: string) => PublicIdentity | ImportedIdentity | undefined;
 }
 
+/** Read-only placeholder bytes (never written): views of it cost no allocation. */
+const ZEROS = new Uint8Array(65536);
+
 type Header = Pick<Envelope, 'v' | 'type' | 'conversationId' | 'epoch' | 'sender' | 'clientMessageId' | 'counter' | 'prevHash'>;
 
 /** ENV3 (M7, T3): every header field, in a fixed order. */
@@ -112,7 +115,7 @@ export async function sealMessage(p: {
   // While AES-GCM runs off-thread, lay out the signing input with zeroed slots
   // for ciphertext and tag; they are the last two fields, so their offsets are
   // fixed by the canonical encoding (tag byte + u32 length before each).
-  const input = canonical(PURPOSE.message, bodyFields(header, { iv, ciphertext: new Uint8Array(padded.length), tag: new Uint8Array(TAG_BYTES) }));
+  const input = canonical(PURPOSE.message, bodyFields(header, { iv, ciphertext: ZEROS.subarray(0, padded.length), tag: ZEROS.subarray(0, TAG_BYTES) }));
   const ivText = toBase64Url(iv);
   const sealed = new Uint8Array(await encrypting);
   padded.fill(0);

@@ -2,7 +2,7 @@
 // a small JSON object, but it is written and read by hand with a fixed key order
 // and strict types, then padded to the next bucket so the ciphertext length only
 // reveals the bucket.
-import { ProtocolError, fromUtf8, utf8 } from './encoding.ts';
+import { ProtocolError, fromUtf8 } from './encoding.ts';
 import { LIMITS, checkUuid, fail, isRecord } from './wire.ts';
 
 export interface MessagePlaintext {
@@ -15,6 +15,11 @@ export interface MessagePlaintext {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+function wellFormed(s: string): boolean {
+  const native = (s as { isWellFormed?: () => boolean }).isWellFormed;
+  return typeof native === 'function' ? native.call(s) : !LONE_SURROGATE.test(s);
+}
+
 export function checkPlaintext(p: unknown): MessagePlaintext {
   if (!isRecord(p)) fail('plaintext: not an object');
   const keys = Object.keys(p);
@@ -24,7 +29,7 @@ export function checkPlaintext(p: unknown): MessagePlaintext {
   if (typeof p.body !== 'string' || p.body.length > LIMITS.maxBodyChars) fail('plaintext: body');
   // A lone surrogate would be replaced by U+FFFD in UTF-8, so the receiver would
   // read a different body than the sender typed; refuse it instead.
-  if (LONE_SURROGATE.test(p.body)) fail('plaintext: body is not well-formed Unicode');
+  if (!wellFormed(p.body)) fail('plaintext: body is not well-formed Unicode');
   if (typeof p.composedAt !== 'number' || !Number.isSafeInteger(p.composedAt) || p.composedAt < 0) fail('plaintext: composedAt');
   const out: MessagePlaintext = { type: p.type, body: p.body, composedAt: p.composedAt };
   if ('refs' in p && p.refs !== undefined) {
@@ -40,16 +45,26 @@ export function bucketFor(n: number): number {
   throw new ProtocolError('too-large', 'message too large for the largest padding bucket');
 }
 
+const encoder = new TextEncoder();
+
 /** ENV5: u32 length || UTF-8 JSON || zero bytes up to the bucket size. */
 export function padPlaintext(p: MessagePlaintext): Uint8Array {
   const clean = checkPlaintext(p);
-  const obj: MessagePlaintext = { type: clean.type, body: clean.body, composedAt: clean.composedAt };
-  if (clean.refs !== undefined) obj.refs = clean.refs;
-  const json = utf8(JSON.stringify(obj));
-  const out = new Uint8Array(bucketFor(4 + json.length));
-  new DataView(out.buffer).setUint32(0, json.length);
-  out.set(json, 4);
-  return out;
+  const json = JSON.stringify(clean); // checkPlaintext built it with the fixed key order
+  // Encode straight into the padded buffer: start from the bucket the UTF-16
+  // length needs and move up only if the UTF-8 form does not fit.
+  for (let need = 4 + json.length; ; ) {
+    const out = new Uint8Array(bucketFor(need));
+    const { read, written } = encoder.encodeInto(json, out.subarray(4));
+    if (read === json.length) {
+      out[0] = written >>> 24;
+      out[1] = (written >>> 16) & 0xff;
+      out[2] = (written >>> 8) & 0xff;
+      out[3] = written & 0xff;
+      return out;
+    }
+    need = out.length + 1;
+  }
 }
 
 /** ENV6: the inverse, refusing a wrong bucket, a bad length, non-zero padding or a bad object. */
