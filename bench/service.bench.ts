@@ -1,0 +1,273 @@
+// Sync service benchmark (issue 4 item 12). Every figure sits beside a ceiling
+// measured in the same run, on the same database:
+//  * durable appends/s: 16 concurrent HTTP clients appending signed envelopes for a
+//    fixed time, against raw single-row INSERTs (autocommit) over 16 connections, and
+//    the multi-row batched INSERT ceiling;
+//  * send → push latency p50/p95/p99 at fixed 100 and 1,000 msg/s (open loop), against
+//    the bare LISTEN/NOTIFY round trip at the same rates.
+// Traffic goes only to 127.0.0.1; every loop is bounded in count and time.
+// Run alone: `npx tsx bench/service.bench.ts` (BENCH_QUICK=1 for a short run).
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { createEpoch, sealMessage, type Envelope, type Identity } from '../protocol/src/index.ts';
+import { identity, NAMES } from '../sync-service/test/support/identities.ts';
+import { ApiClient } from './support/api.ts';
+import { startServiceProcess } from './support/service.ts';
+import { connectRealtime } from './support/ws.ts';
+import { percentile, round } from './support/rows.ts';
+
+export interface ServiceBenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  ceiling?: number;
+  ceilingName?: string;
+  ratio?: number;
+  goal?: string;
+  met?: boolean;
+  note?: string;
+}
+
+const CLIENTS = 16;
+// Bodies come back as Postgres renders jsonb: `"key": "value"`, with a space.
+const CID = /"clientMessageId": ?"([0-9a-f-]{36})"/;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface User { id: Identity; token: string }
+
+async function makeUsers(api: ApiClient, n: number, prefix: string): Promise<User[]> {
+  const users: User[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = await identity(NAMES[i % NAMES.length]!, `${prefix}${String(i).padStart(2, '0')}`);
+    await api.register(id);
+    users.push({ id, token: await api.login(id) });
+  }
+  return users;
+}
+
+async function conversation(api: ApiClient, creator: User, members: User[]): Promise<{ id: string; key: CryptoKey }> {
+  const id = randomUUID();
+  const { record, key } = await createEpoch({ conversationId: id, epoch: 0, creator: creator.id, members: members.map((m) => m.id.public), previous: null });
+  await api.createConversation(creator.token, record);
+  return { id, key };
+}
+
+/** Pre-sealed envelopes (sealing is the client's cost, not the service's). Chained per sender. */
+async function seal(conv: { id: string; key: CryptoKey }, sender: Identity, n: number): Promise<Envelope[]> {
+  const out: Envelope[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(await sealMessage({
+      conversationId: conv.id, epoch: 0, epochKey: conv.key, sender, clientMessageId: randomUUID(),
+      // The service does not check chains; a valid shape needs prevHash from counter 2 on.
+      counter: i + 1, prevHash: i === 0 ? null : 'ab'.repeat(32),
+      plaintext: { type: 'text', body: `bench message ${i}`, composedAt: Date.now() },
+    }));
+  }
+  return out;
+}
+
+/** Run `worker(i)` for 16 workers until `seconds` pass (or its items run out); returns completed count. */
+async function forSeconds(seconds: number, workers: number, step: (worker: number, n: number) => Promise<number | null>): Promise<{ done: number; elapsed: number }> {
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: workers }, async (_, w) => {
+    for (let n = 0; performance.now() < deadline; n++) {
+      const k = await step(w, n);
+      if (k === null) break;
+      done += k;
+    }
+  }));
+  return { done, elapsed: (performance.now() - started) / 1000 };
+}
+
+async function rawCeilings(databaseUrl: string, bodies: string[], seconds: number): Promise<{ single: number; multi: number }> {
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  await admin.query('CREATE TABLE IF NOT EXISTS bench_raw (LIKE log_entries INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)');
+  await admin.query("INSERT INTO users (user_id, display_name) VALUES ('benchraw', 'benchraw') ON CONFLICT DO NOTHING");
+  const senderPk = (await admin.query("SELECT id FROM users WHERE user_id = 'benchraw'")).rows[0].id;
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    const c = new pg.Client({ connectionString: databaseUrl });
+    await c.connect();
+    return c;
+  }));
+  const hash = Buffer.alloc(32, 7);
+  let seq = 0;
+  try {
+    const single = await forSeconds(seconds, CLIENTS, async (w, n) => {
+      const s = ++seq;
+      await clients[w]!.query(
+        "INSERT INTO bench_raw (conversation_id, seq, kind, client_id, sender_id, epoch, body, body_sha256) VALUES ($1, $2, 'message', $3, $4, 0, $5::jsonb, $6)",
+        [`raw-${w}`, s, randomUUID(), senderPk, bodies[n % bodies.length], hash],
+      );
+      return 1;
+    });
+    const ROWS = 100;
+    const multi = await forSeconds(seconds, CLIENTS, async (w, n) => {
+      const values: unknown[] = [];
+      const tuples: string[] = [];
+      for (let r = 0; r < ROWS; r++) {
+        const s = ++seq;
+        const k = values.length;
+        tuples.push(`($${k + 1}, $${k + 2}, 'message', $${k + 3}, $${k + 4}, 0, $${k + 5}::jsonb, $${k + 6})`);
+        values.push(`raw-${w}`, s, randomUUID(), senderPk, bodies[(n * ROWS + r) % bodies.length], hash);
+      }
+      await clients[w]!.query(`INSERT INTO bench_raw (conversation_id, seq, kind, client_id, sender_id, epoch, body, body_sha256) VALUES ${tuples.join(',')}`, values);
+      return ROWS;
+    });
+    return { single: single.done / single.elapsed, multi: multi.done / multi.elapsed };
+  } finally {
+    await Promise.all(clients.map((c: pg.Client) => c.end()));
+    await admin.query('DROP TABLE bench_raw');
+    await admin.end();
+  }
+}
+
+/** NOTIFY → notification on another connection, at a fixed rate: the floor under any push. */
+async function notifyFloor(databaseUrl: string, rate: number, seconds: number): Promise<number[]> {
+  const listener = new pg.Client({ connectionString: databaseUrl });
+  await listener.connect();
+  // Several sending connections, as the service's pool has: one would queue its NOTIFYs.
+  const senders = await Promise.all(Array.from({ length: 4 }, async () => {
+    const c = new pg.Client({ connectionString: databaseUrl });
+    await c.connect();
+    return c;
+  }));
+  const sent = new Map<string, number>();
+  const lat: number[] = [];
+  listener.on('notification', (n: { payload?: string }) => {
+    const t = sent.get(n.payload ?? '');
+    if (t !== undefined) lat.push(performance.now() - t);
+  });
+  await listener.query('LISTEN bench_floor');
+  const total = Math.round(rate * seconds);
+  const start = performance.now();
+  const inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const id = String(i);
+    sent.set(id, performance.now());
+    inflight.push(senders[i % senders.length]!.query('SELECT pg_notify($1, $2)', ['bench_floor', id]));
+  }
+  await Promise.all(inflight);
+  await sleep(200);
+  await listener.end();
+  await Promise.all(senders.map((c) => c.end()));
+  return lat;
+}
+
+async function pushLatency(api: ApiClient, port: number, origin: string, senders: User[], receiver: User, rate: number, seconds: number): Promise<{ lat: number[]; lost: number }> {
+  const convs = await Promise.all(senders.map((s) => conversation(api, s, [s, receiver])));
+  const total = Math.round(rate * seconds);
+  const perSender = Math.ceil(total / senders.length);
+  const envs = await Promise.all(senders.map((s, i) => seal(convs[i]!, s.id, perSender)));
+  const sentAt = new Map<string, number>();
+  const lat: number[] = [];
+  const client = connectRealtime(port, origin, receiver.token, Object.fromEntries(convs.map((c) => [c.id, 1])), (p) => {
+    const m = CID.exec(p.text);
+    const t = m ? sentAt.get(m[1]!) : undefined;
+    if (t !== undefined) lat.push(p.at - t);
+  });
+  await client.ready;
+  const start = performance.now();
+  const inflight: Promise<unknown>[] = [];
+  const deadline = start + seconds * 1000 + 30_000;
+  for (let i = 0; i < total && performance.now() < deadline; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const s = i % senders.length;
+    const env = envs[s]![Math.floor(i / senders.length)]!;
+    sentAt.set(env.clientMessageId, performance.now());
+    inflight.push(api.append(senders[s]!.token, env).catch(() => undefined));
+  }
+  await Promise.all(inflight);
+  for (let i = 0; i < 50 && lat.length < sentAt.size; i++) await sleep(20);
+  client.close();
+  return { lat, lost: sentAt.size - lat.length };
+}
+
+export async function runServiceBench(opts: { databaseUrl: string; quick?: boolean }): Promise<ServiceBenchRow[]> {
+  const quick = opts.quick ?? false;
+  const seconds = quick ? 3 : 8;
+  const latencySeconds = quick ? 2 : 5;
+  const rows: ServiceBenchRow[] = [];
+  const service = await startServiceProcess({ databaseUrl: opts.databaseUrl });
+  const api = new ApiClient(service.port, service.origin, 64);
+  try {
+    // 1. Durable appends/s: 16 clients, one conversation each, one envelope per request.
+    const users = await makeUsers(api, CLIENTS, 'bench');
+    const convs = await Promise.all(users.map((u) => conversation(api, u, [u])));
+    const perClient = quick ? 1500 : 5000;
+    const envs = await Promise.all(users.map((u, i) => seal(convs[i]!, u.id, perClient)));
+    await forSeconds(0.5, CLIENTS, async (w, n) => (n < 20 ? (await api.append(users[w]!.token, envs[w]![n]!), 1) : null)); // warm-up
+    const appended = await forSeconds(seconds, CLIENTS, async (w, n) => {
+      const env = envs[w]![n + 20];
+      if (!env) return null;
+      await api.append(users[w]!.token, env);
+      return 1;
+    });
+    const appendsPerSecond = appended.done / appended.elapsed;
+    const bodies = envs[0]!.slice(0, 200).map((e) => JSON.stringify(e));
+    const raw = await rawCeilings(opts.databaseUrl, bodies, seconds);
+    rows.push({
+      name: 'durable appends/s, 16 HTTP clients',
+      value: round(appendsPerSecond, 0),
+      unit: 'appends/s',
+      ceiling: round(raw.single, 0),
+      ceilingName: 'raw single-row INSERTs, 16 connections',
+      ratio: round(raw.single / appendsPerSecond),
+      goal: '≥ 1.0× raw single-row',
+      met: appendsPerSecond >= raw.single,
+      note: `${round(appendsPerSecond / raw.single)}× raw single-row; ${round(appendsPerSecond / raw.multi)}× the multi-row batched ceiling (${round(raw.multi, 0)} rows/s); group commit, ${appended.done} appends in ${round(appended.elapsed, 1)} s`,
+    });
+    rows.push({
+      name: 'raw multi-row batched INSERTs (ceiling)',
+      value: round(raw.multi, 0),
+      unit: 'rows/s',
+      note: '16 connections, 100 rows per INSERT, same table shape and bodies',
+    });
+
+    // 2. send → push at fixed rates, sender and receiver on one instance.
+    const senders = await makeUsers(api, 4, 'snd');
+    const [receiver] = await makeUsers(api, 1, 'rcv');
+    for (const rate of [100, 1000]) {
+      const floor = await notifyFloor(opts.databaseUrl, rate, latencySeconds);
+      const { lat, lost } = await pushLatency(api, service.port, service.origin, senders, receiver!, rate, latencySeconds);
+      const p = (x: number) => round(percentile(lat, x), 2);
+      const f = (x: number) => round(percentile(floor, x), 2);
+      for (const q of [50, 95, 99]) {
+        rows.push({
+          name: `send → push p${q} at ${rate} msg/s`,
+          value: p(q),
+          unit: 'ms',
+          ceiling: f(q),
+          ceilingName: 'LISTEN/NOTIFY round trip',
+          ratio: f(q) > 0 ? round(p(q) / f(q)) : undefined,
+          goal: q === 99 ? '≤ 25 ms' : undefined,
+          met: q === 99 ? p(q) <= 25 : undefined,
+          note: q === 99 ? `${lat.length} pushes${lost ? `, ${lost} not pushed in time` : ''}; HTTP append → WebSocket push` : undefined,
+        });
+      }
+    }
+  } finally {
+    api.close();
+    await service.stop();
+  }
+  return rows;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { startBenchPostgres } = await import('./support/postgres.ts');
+  const pgc = await startBenchPostgres((line) => console.error(line));
+  try {
+    const rows = await runServiceBench({ databaseUrl: await pgc.freshDatabase('service'), quick: process.env.BENCH_QUICK === '1' });
+    console.table(rows.map((r) => ({ name: r.name, value: r.value, unit: r.unit, ceiling: r.ceiling, ratio: r.ratio, goal: r.goal, met: r.met })));
+    for (const r of rows) if (r.note) console.log(`${r.name}: ${r.note}`);
+  } finally {
+    await pgc.stop();
+  }
+}
