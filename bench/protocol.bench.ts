@@ -125,7 +125,7 @@ export async function runProtocolBench(): Promise<BenchRow[]> {
       await subtle.importKey('pkcs8', encPkcs8, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
       await subtle.importKey('pkcs8', sigPkcs8, { name: 'Ed25519' }, false, ['sign']);
     },
-    1, 5,
+    1, 7,
   ), 'ms', 'importKeyFile vs Argon2id + AES-GCM decrypt + 2 PKCS#8 imports (raw also pays one extra AES-GCM encrypt)'));
   return rows;
 }

@@ -47,6 +47,21 @@ export function bucketFor(n: number): number {
 
 const encoder = new TextEncoder();
 
+/** UTF-8 into out[4..]: a plain loop for ASCII (most messages), TextEncoder otherwise. */
+function encodeInto(json: string, out: Uint8Array): { read: number; written: number } {
+  const n = json.length;
+  if (n <= out.length - 4) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = json.charCodeAt(i);
+      if (c > 0x7f) break;
+      out[4 + i] = c;
+    }
+    if (i === n) return { read: n, written: n };
+  }
+  return encoder.encodeInto(json, out.subarray(4));
+}
+
 /** ENV5: u32 length || UTF-8 JSON || zero bytes up to the bucket size. */
 export function padPlaintext(p: MessagePlaintext): Uint8Array {
   const clean = checkPlaintext(p);
@@ -55,7 +70,7 @@ export function padPlaintext(p: MessagePlaintext): Uint8Array {
   // length needs and move up only if the UTF-8 form does not fit.
   for (let need = 4 + json.length; ; ) {
     const out = new Uint8Array(bucketFor(need));
-    const { read, written } = encoder.encodeInto(json, out.subarray(4));
+    const { read, written } = encodeInto(json, out);
     if (read === json.length) {
       out[0] = written >>> 24;
       out[1] = (written >>> 16) & 0xff;
