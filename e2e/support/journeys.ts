@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, BrowserContextOptions, CDPSession, Locator, Page } from 'playwright-core';
 import {
-  createEpoch, createIdentity, envelopeHash, sealMessage, signLoginProof, signRegistration,
+  createEpoch, envelopeHash, importIdentityKeys, sealMessage, signLoginProof, signRegistration, toBase64Url,
   type EpochRecord, type Envelope, type Identity,
 } from '../../protocol/src/index.ts';
 import { Api } from '../../pwa/src/services/api.ts';
@@ -214,14 +214,14 @@ export class NodeClient {
     this.api = new Api({ baseUrl: url, token: () => this.token });
   }
 
-  /** A new user made in Node (Argon2id runs here for the key file). */
-  static async register(url: string, userName: string, passphrase: string): Promise<{ client: NodeClient; keyFile: string }> {
-    const { identity, keyFile } = await createIdentity(userName.toLowerCase(), passphrase);
+  /** A new user made and registered in Node (no key file: seeding needs no Argon2id run). */
+  static async register(url: string, userName: string): Promise<NodeClient> {
+    const identity = await quickIdentity(userName.toLowerCase());
     const api = new Api({ baseUrl: url });
     await api.register(userName, identity.public, await signRegistration(identity));
     const client = new NodeClient(url, identity);
     await client.login();
-    return { client, keyFile };
+    return client;
   }
 
   async login(): Promise<void> {
@@ -263,6 +263,20 @@ export class NodeClient {
       if (bad.length) throw new Error(`seeding rejected: ${JSON.stringify(bad[0])}`);
     }
   }
+}
+
+/** An identity with the protocol's key types, made without a key file. */
+export async function quickIdentity(userId: string): Promise<Identity> {
+  const subtle = globalThis.crypto.subtle;
+  const enc = await subtle.generateKey({ name: 'RSA-OAEP', modulusLength: 3072, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt']);
+  const sig = (await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const pub = {
+    v: 1 as const,
+    userId,
+    encryptionKey: toBase64Url(new Uint8Array(await subtle.exportKey('spki', enc.publicKey))),
+    signingKey: toBase64Url(new Uint8Array(await subtle.exportKey('raw', sig.publicKey))),
+  };
+  return importIdentityKeys(pub, new Uint8Array(await subtle.exportKey('pkcs8', enc.privateKey)), new Uint8Array(await subtle.exportKey('pkcs8', sig.privateKey)));
 }
 
 /** The service's internal id of a user (for playing the attacker in SQL). */

@@ -103,18 +103,22 @@ export class MhApp extends LitElement {
         <span class="status muted" data-testid="connection-status" role="status">${this._statusText()}</span>
         <button class="secondary" data-testid="open-settings" @click=${() => this._navigate({ name: 'settings' })}>Settings</button>
       </header>
-      <div class="layout ${detail ? 'detail' : 'list-only'}">
+      <main class="layout ${detail ? 'detail' : 'list-only'}">
         <nav class="pane-list" aria-label="Conversations">
           <mh-conversation-list .selected=${v.name === 'conversation' ? v.id : null}></mh-conversation-list>
         </nav>
-        <main class="pane-main">
+        <section class="pane-main" aria-label=${this._paneLabel()}>
           ${v.name === 'conversation' ? html`<mh-conversation .conversationId=${v.id}></mh-conversation>` : nothing}
           ${v.name === 'contact' ? html`<mh-contact .userId=${v.userId} .backTo=${v.from}></mh-contact>` : nothing}
           ${v.name === 'settings' ? html`<mh-settings></mh-settings>` : nothing}
           ${v.name === 'list' ? html`<p class="empty muted">Choose a conversation or start a new one.</p>` : nothing}
-        </main>
-      </div>
+        </section>
+      </main>
     `;
+  }
+
+  private _paneLabel(): string {
+    return { list: 'Welcome', conversation: 'Conversation', contact: 'Safety number', settings: 'Settings' }[this._view.name];
   }
 
   private _statusText(): string {
