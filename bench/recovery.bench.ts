@@ -3,10 +3,11 @@
 // conversation list is usable. Compared with the sum of the raw WebCrypto/Argon2id
 // operations the same restore needs, measured in the same browser in the same run.
 import { pathToFileURL } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { PURPOSE, canonical, envelopeSigningInput, epochSigningInput, toBase64Url } from '../protocol/src/index.ts';
 import { seedHistory, type SeededHistory } from './seed.ts';
 import { ApiClient } from './support/api.ts';
+import { restoreThroughApp, type AppRestore } from './support/app.ts';
 import { benchPage, launchChromium } from './support/browser.ts';
 import { RESULTS_DIR, type BenchContext } from './support/context.ts';
 import { formatHotSpots, hotSpots, profilePage, saveProfile } from './support/profile.ts';
@@ -36,57 +37,17 @@ function rawInput(s: SeededHistory): RawInput {
   };
 }
 
-interface AppRestore { seconds: number; toSummary: number; listed: number; messages: number; failed: number }
-
-/**
- * Wait (polling every animation frame) until the app's conversation list shows n items.
- * Lit renders into shadow roots, so the page walks them; a string, not a function,
- * because tsx's name helpers do not exist in the page.
- */
-export async function waitForItems(page: Page, n: number, timeoutMs: number): Promise<void> {
-  await page.waitForFunction(
-    `(() => {
-      const walk = (root) => {
-        let count = root.querySelectorAll('[data-testid="conversation-item"]').length;
-        for (const el of root.querySelectorAll('*')) if (el.shadowRoot) count += walk(el.shadowRoot);
-        return count;
-      };
-      return walk(document) >= ${n};
-    })()`,
-    undefined,
-    { timeout: timeoutMs, polling: 'raf' },
-  );
-}
-
-/** Drive the real PWA restore screen (pwa/src/components/mh-restore.ts) on a fresh profile. */
+/** The real PWA restore screen (pwa/src/components/mh-restore.ts) on a fresh profile. */
 async function restoreInApp(context: BrowserContext, origin: string, s: SeededHistory, timeoutMs: number, profile: boolean): Promise<AppRestore & { hot?: string }> {
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(origin + '/');
-  await page.getByTestId('go-restore').click({ timeout: 30_000 });
-  await page.getByTestId('restore-keyfile').setInputFiles({ name: 'messagehub.keyfile.json', mimeType: 'application/json', buffer: Buffer.from(s.keyFile) });
-  await page.getByTestId('restore-passphrase').fill(s.passphrase);
-  const run = async (): Promise<AppRestore> => {
-    const t0 = performance.now();
-    await page.getByTestId('restore-submit').click();
-    const summary = page.getByTestId('restore-summary').or(page.getByTestId('restore-error'));
-    await summary.first().waitFor({ timeout: timeoutMs });
-    const error = await page.getByTestId('restore-error').count();
-    if (error) throw new Error(`the app's restore failed: ${await page.getByTestId('restore-error').innerText()}`);
-    const toSummary = performance.now() - t0;
-    const messages = Number((await page.getByTestId('restore-messages').innerText()).replace(/[^0-9]/g, ''));
-    const failed = Number(await page.getByTestId('restore-failed').getAttribute('data-count'));
-    await page.getByTestId('restore-continue').click();
-    await waitForItems(page, s.epochs, timeoutMs);
-    const seconds = (performance.now() - t0) / 1000;
-    return { seconds, toSummary: toSummary / 1000, listed: await page.getByTestId('conversation-item').count(), messages, failed };
-  };
   try {
-    if (!profile) return await run();
-    const { result, profile: p } = await profilePage(page, run);
+    await page.goto(origin + '/');
+    if (!profile) return await restoreThroughApp(page, s, timeoutMs);
+    const { result, profile: p } = await profilePage(page, () => restoreThroughApp(page, s, timeoutMs));
     await saveProfile(RESULTS_DIR, 'recovery-pwa', p);
-    return { ...result, hot: formatHotSpots('PWA restore, main thread self time:', hotSpots(p, 15)) };
+    return { ...result, hot: formatHotSpots('recovery: PWA restore, main thread self time:', hotSpots(p, 25)) };
   } finally {
     if (errors.length) console.warn(`recovery: page errors: ${errors.slice(0, 3).join(' | ')}`);
     await page.close();

@@ -39,8 +39,12 @@ export function keyFileFor(userId: string, k: KeyMaterial, passphrase: string): 
   return writeKeyFile({ pub: publicIdentity(userId, k), encryptionPkcs8: k.encryptionPkcs8, signingPkcs8: k.signingPkcs8 }, passphrase);
 }
 
+/** Generated once per run and shared by the benchmarks that need many users (keygen is the slow part of seeding). */
+const pool: Promise<KeyMaterial>[] = [];
+
 export async function keyPool(n: number): Promise<KeyMaterial[]> {
-  return Promise.all(Array.from({ length: n }, () => newKeyMaterial()));
+  while (pool.length < n) pool.push(newKeyMaterial());
+  return Promise.all(pool.slice(0, n));
 }
 
 /** A run-unique, valid userId ("^[a-z0-9][a-z0-9._-]{1,30}[a-z0-9]$"). */

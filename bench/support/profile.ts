@@ -12,6 +12,14 @@ export interface CpuProfile {
   endTime: number;
 }
 
+/** Sampled time not spent idle, in ms. */
+export function busyMs(profile: CpuProfile): number {
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  let ms = 0;
+  for (let i = 0; i < profile.samples.length; i++) if (!idle.has(profile.samples[i]!)) ms += (profile.timeDeltas[i + 1] ?? 0) / 1000;
+  return ms;
+}
+
 export interface HotSpot { name: string; ms: number; share: number }
 
 function shortUrl(url: string): string {
@@ -71,12 +79,18 @@ export async function saveProfile(dir: string, name: string, profile: CpuProfile
   return file;
 }
 
-/** The newest .cpuprofile in dir (node --cpu-prof writes one per process on exit). */
+/**
+ * The main thread's profile in dir: node --cpu-prof writes one per thread on exit (tsx's
+ * loader runs in a worker thread): keep the one with the most non-idle time.
+ */
 export async function newestProfile(dir: string): Promise<CpuProfile | null> {
   try {
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).sort();
-    const last = files[files.length - 1];
-    return last ? (JSON.parse(await readFile(path.join(dir, last), 'utf8')) as CpuProfile) : null;
+    let best: CpuProfile | null = null;
+    for (const f of (await readdir(dir)).filter((x) => x.endsWith('.cpuprofile'))) {
+      const p = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as CpuProfile;
+      if (!best || busyMs(p) > busyMs(best)) best = p;
+    }
+    return best;
   } catch {
     return null;
   }

@@ -1,0 +1,53 @@
+// Realtime clients for load: authenticate on /api/v1/ws and report pushed entries
+// with their arrival time, parsing only what is needed to recognise them.
+import WebSocket from 'ws';
+
+export interface Pushed { conversationId: string; seq: number; at: number; text: string }
+
+export interface RealtimeClient {
+  ws: WebSocket;
+  ready: Promise<void>;
+  close(): void;
+}
+
+const SEQ = /"type":"entry","conversationId":"([^"]+)","seq":(\d+)/;
+
+export function connectRealtime(
+  port: number,
+  origin: string,
+  token: string,
+  cursors: Record<string, number>,
+  onEntry: (p: Pushed) => void,
+  timeoutMs = 30_000,
+): RealtimeClient {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/ws`, { origin, perMessageDeflate: false, handshakeTimeout: timeoutMs });
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('realtime: no "ready" in time')), timeoutMs);
+    ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', token, cursors })));
+    ws.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    ws.once('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`realtime: closed with ${code} before "ready"`));
+    });
+    ws.on('message', (data: Buffer) => {
+      const text = data.toString('utf8');
+      const m = SEQ.exec(text.slice(0, 200));
+      if (m) {
+        onEntry({ conversationId: m[1]!, seq: Number(m[2]), at: performance.now(), text });
+        return;
+      }
+      if (text.startsWith('{"type":"ready"')) {
+        clearTimeout(timer);
+        resolve();
+      } else if (text.includes('"type":"error"')) {
+        clearTimeout(timer);
+        reject(new Error(`realtime: ${text}`));
+      }
+    });
+  });
+  ready.catch(() => undefined);
+  return { ws, ready, close: () => ws.terminate() };
+}
