@@ -3,7 +3,7 @@
 // turning it into per-message states and integrity warnings. Plaintext lives only in
 // this object's memory.
 import {
-  createEpoch, emptyTranscript, envelopeHash, importPublicIdentity, observe, openEpoch, openMessage, ProtocolError, sealMessage,
+  createEpoch, emptyTranscript, envelopeHash, importPublicIdentity, observe, openEpoch, openMessage, parseEpochRecord, ProtocolError, sealMessage,
   type EpochMember, type EpochRecord, type Envelope, type Identity, type ImportedIdentity, type MessagePlaintext, type PublicIdentity,
 } from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EntryCheck, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
@@ -272,6 +272,8 @@ export class Engine {
       if (entry.kind === 'epoch') {
         const rec = entry.body as EpochRecord;
         try {
+          // Shape first: a body that is not an epoch record (M5) is 'malformed', never a replay.
+          parseEpochRecord(rec);
           if (epochs.has(rec.epoch)) throw new ProtocolError('broken-chain', 'epoch already opened');
           // Trust on first use for members we have never seen (fetching their keys).
           for (const m of Array.isArray(rec.members) ? rec.members : []) {
