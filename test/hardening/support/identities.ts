@@ -26,3 +26,17 @@ export async function fixtureIdentity(keys: FixtureName, userId: string = keys):
   const m = material[keys];
   return importIdentityKeys(publicOf(keys, userId), fromBase64Url(m.encryptionPkcs8), fromBase64Url(m.signingPkcs8));
 }
+
+/** The private keys as PKCS#8 bytes, for writing key files in tests. */
+export function secretsOf(keys: FixtureName, userId: string = keys): { pub: PublicIdentity; encryptionPkcs8: Uint8Array; signingPkcs8: Uint8Array } {
+  const m = material[keys];
+  return { pub: publicOf(keys, userId), encryptionPkcs8: fromBase64Url(m.encryptionPkcs8), signingPkcs8: fromBase64Url(m.signingPkcs8) };
+}
+
+/**
+ * An identity that claims `victim`'s name and public keys but holds `forger`'s private
+ * keys: what a server or a member would need to forge in someone else's name.
+ */
+export function impostor(victim: Identity, forger: Identity): Identity {
+  return { userId: victim.userId, public: victim.public, encryption: forger.encryption, signing: forger.signing };
+}

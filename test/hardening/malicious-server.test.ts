@@ -1,0 +1,613 @@
+// The malicious server suite (issue 8, item 3). For every attack of THREATS.md that a
+// client can notice, a test named after its id makes the sync service lie — rewriting
+// its answers in flight (support/lying-server.ts) or editing its database as the
+// superuser — and checks that the PWA's own client code (Engine, Directory, stores, on
+// fake-indexeddb) refuses, reports the right kind of problem, and fails closed
+// (nothing forged is shown; sending pauses where it would help the attacker).
+// The protocol tests cover the same ids at the crypto layer; this is client + server.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { freePort } from '../../db/embedded.ts';
+import { startService, type RunningService } from '../../sync-service/src/start.ts';
+import { launchBrowser } from '../../e2e/support/browser.ts';
+import { fileURLToPath } from 'node:url';
+import type { Server } from '@hapi/hapi';
+import {
+  createEpoch, epochHash, epochSigningInput, fingerprint, fromBase64Url, importKeyFile, KeyFileError, keyFileChecksum,
+  randomBytes, sealMessage, signLoginProof, signRegistration, toBase64Url, verifyLoginProof, wrapLabel, writeKeyFile,
+  type EpochRecord, type Envelope, type Identity,
+} from '../../protocol/src/index.ts';
+import { testConfig, type Config } from '../../sync-service/src/config.ts';
+import { openDatabase, type DatabaseHandle } from '../../sync-service/src/db/index.ts';
+import { createServer } from '../../sync-service/src/server.ts';
+import { CONTENT_SECURITY_POLICY } from '../../sync-service/src/plugins/static/index.ts';
+import { BlockedError } from '../../pwa/src/services/engine.ts';
+import { UnknownUserError } from '../../pwa/src/services/directory.ts';
+import { getContact } from '../../pwa/src/stores/contacts.ts';
+import { getConversation, getEpochs } from '../../pwa/src/stores/conversations.ts';
+import { getLog } from '../../pwa/src/stores/log.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { fixtureIdentity, impostor, secretsOf, type FixtureName } from './support/identities.ts';
+import { Dba, lyingFetch, onSync, type Lie, type Traffic } from './support/lying-server.ts';
+import { PwaClient } from './support/pwa-client.ts';
+
+const BASE = 'http://localhost:0'; // one of testConfig()'s origins
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const subtle = globalThis.crypto.subtle;
+
+describe('a malicious server: the client refuses and says why', () => {
+  let testDb: TestDatabase;
+  let database: DatabaseHandle;
+  let server: Server;
+  let config: Config;
+  let dba: Dba;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase('malicious');
+    database = openDatabase(testDb.url);
+    config = testConfig({ loginRateLimitPerMinute: 100_000 });
+    server = await createServer(config, { database });
+    await server.initialize();
+    dba = new Dba(testDb);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await database?.close();
+    await testDb?.drop();
+  });
+
+  interface Device { client: PwaClient; lies: Lie[]; traffic: Traffic[]; id: Identity }
+
+  /** A registered, logged-in device whose every answer passes through `lies`. */
+  async function device(keys: FixtureName, userId: string, opts: { register?: boolean } = {}): Promise<Device> {
+    const lies: Lie[] = [];
+    const traffic: Traffic[] = [];
+    const id = await fixtureIdentity(keys, userId);
+    const client = await PwaClient.create(id, BASE, { fetch: lyingFetch(server, lies, traffic) });
+    if (opts.register !== false) await client.register();
+    await client.login();
+    return { client, lies, traffic, id };
+  }
+
+  /** Alice starts a conversation with Bob and both have its keys; Bob's lies apply from his first pull. */
+  async function pair(tag: string, bobLies: Lie[] = []) {
+    const alice = await device('alice', `alice-${tag}`);
+    const bob = await device('bob', `bob-${tag}`);
+    bob.lies.push(...bobLies);
+    const cid = await alice.client.engine.startConversation(bob.id.userId);
+    await bob.client.pull();
+    return { alice, bob, cid };
+  }
+
+  async function send(d: Device, cid: string, body: string): Promise<string> {
+    const row = await d.client.engine.send(cid, body);
+    expect(await d.client.flush()).toMatchObject({ ok: true });
+    return row.clientMessageId;
+  }
+
+  async function problems(d: Device, cid: string): Promise<(string | null)[]> {
+    return (await getLog(d.client.db, cid)).map((r) => r.check.problem);
+  }
+
+  async function warnings(d: Device, cid: string): Promise<string[]> {
+    return (await d.client.engine.messages(cid)).flatMap((v) => v.warnings.map((w) => w.kind));
+  }
+
+  async function bodies(d: Device, cid: string): Promise<(string | null)[]> {
+    return (await d.client.engine.messages(cid)).filter((v) => v.body !== null).map((v) => v.body);
+  }
+
+  /** Sign an epoch record (any content) with `signer`'s key, as a server or member could. */
+  async function resign(record: Omit<EpochRecord, 'sig'>, signer: Identity): Promise<EpochRecord> {
+    const sig = new Uint8Array(await subtle.sign({ name: 'Ed25519' }, signer.signing.privateKey, epochSigningInput(record)));
+    return { ...record, sig: toBase64Url(sig) } as EpochRecord;
+  }
+
+  async function expectPaused(d: Device, cid: string, why: RegExp): Promise<void> {
+    expect(await d.client.engine.blockedReason(cid)).toMatch(why);
+    await expect(d.client.engine.send(cid, 'anything')).rejects.toBeInstanceOf(BlockedError);
+  }
+
+  // ---- membership and keys --------------------------------------------------------------
+
+  it('M1: a member added by someone who is not a member (the server\'s own key) is refused, shown, and sending pauses', async () => {
+    const { alice, bob, cid } = await pair('m1a');
+    const mallory = await device('mallory', 'mallory-m1a');
+    await send(alice, cid, 'before');
+    await bob.client.pull();
+    // Epoch 1, chained correctly, validly signed — by mallory, who was never a member.
+    const prev = (await dba.body(cid, 1)) as EpochRecord;
+    const { record } = await createEpoch({
+      conversationId: cid, epoch: 1, creator: mallory.id,
+      members: [alice.id.public, bob.id.public, mallory.id.public],
+      previous: { ...prev, members: [...prev.members, { userId: mallory.id.userId, fingerprint: await fingerprint(mallory.id.public) }], wrappedKeys: [...prev.wrappedKeys, { userId: mallory.id.userId, wrappedKey: prev.wrappedKeys[0]!.wrappedKey }] },
+    });
+    const { sig: _s, ...unsigned } = record;
+    const forged = await resign({ ...unsigned, prevEpochHash: await epochHash(prev) }, mallory.id);
+    await dba.append(cid, 'epoch', forged, mallory.id.userId);
+    await bob.client.pull();
+    expect(await problems(bob, cid)).toContain('epoch-not-a-member');
+    expect(await warnings(bob, cid)).toContain('membership');
+    expect((await getConversation(bob.client.db, cid))!.members).toEqual([alice.id.userId, bob.id.userId].sort());
+    await expectPaused(bob, cid, /without a valid signature/);
+    expect(await bodies(bob, cid)).toEqual(['before']);
+  });
+
+  it('M1: a member list the server edited inside a signed record is refused (bad signature), sending pauses', async () => {
+    const malloryPub = (await device('mallory', 'mallory-m1b')).id.public;
+    const addMallory: Lie = onSync((entries) => entries.map((e) => (e.kind !== 'epoch' ? e : {
+      ...e,
+      body: {
+        ...e.body,
+        members: [...e.body.members, { userId: malloryPub.userId, fingerprint: '0'.repeat(64) }],
+        wrappedKeys: [...e.body.wrappedKeys, { userId: malloryPub.userId, wrappedKey: toBase64Url(randomBytes(384)) }],
+      },
+    })));
+    const { bob, cid } = await pair('m1b', [addMallory]);
+    expect(await problems(bob, cid)).toEqual(['epoch-bad-signature']);
+    expect(await getEpochs(bob.client.db, cid)).toEqual([]);
+    await expectPaused(bob, cid, /without a valid signature/);
+  });
+
+  it("M2: the directory swaps a contact's key: the new key is held pending, never used, and sending to them pauses", async () => {
+    const { alice, bob, cid } = await pair('m2');
+    const mallory = await fixtureIdentity('mallory', bob.id.userId);
+    await dba.swapKey(bob.id.userId, mallory.public, await signRegistration(mallory));
+    const { outcome, contact } = await alice.client.directory.refresh(bob.id.userId);
+    expect(outcome).toBe('changed');
+    expect(contact.pinned).toEqual(bob.id.public);
+    expect(contact.pending?.identity).toEqual(mallory.public);
+    await expectPaused(alice, cid, /key has changed/);
+    // Bob's own messages still verify under the pinned key; nothing was wrapped for the new key.
+    await send(bob, cid, 'still bob');
+    await alice.client.pull();
+    expect(await bodies(alice, cid)).toEqual(['still bob']);
+    expect((await getEpochs(alice.client.db, cid)).map((e) => e.epoch)).toEqual([0]);
+  });
+
+  it('M3: a directory answer naming another user, or another user\'s key, is refused and nothing is pinned', async () => {
+    const alice = await device('alice', 'alice-m3');
+    const carol = await device('carol', 'carol-m3');
+    const dave = await device('dave', 'dave-m3');
+    // The key of dave served as carol's (with dave's id inside it).
+    alice.lies.push((req, res) => {
+      if (req.path !== `/api/v1/users/${carol.id.userId}/keys`) return;
+      return { status: 200, json: { ...res.json, current: { ...res.json.current, identity: dave.id.public } } };
+    });
+    await expect(alice.client.directory.lookup(carol.id.userId)).rejects.toBeInstanceOf(UnknownUserError);
+    expect(await getContact(alice.client.db, carol.id.userId)).toBeUndefined();
+    await expect(alice.client.engine.startConversation(carol.id.userId)).rejects.toBeInstanceOf(UnknownUserError);
+    // An answer whose top-level userId names someone else.
+    alice.lies.length = 0;
+    alice.lies.push((req, res) => (req.path === `/api/v1/users/${dave.id.userId}/keys` ? { status: 200, json: { ...res.json, userId: carol.id.userId } } : undefined));
+    await expect(alice.client.directory.lookup(dave.id.userId)).rejects.toBeInstanceOf(UnknownUserError);
+    expect(await getContact(alice.client.db, dave.id.userId)).toBeUndefined();
+  });
+
+  it('M4: a conversation key offered "from" a member but signed by the server is refused; its messages stay unreadable', async () => {
+    const { alice, bob } = await pair('m4');
+    const mallory = await fixtureIdentity('mallory', 'mallory-m4');
+    const fakeId = `fake-${crypto.randomUUID()}`;
+    const { record, key } = await createEpoch({ conversationId: fakeId, epoch: 0, creator: impostor(alice.id, mallory), members: [alice.id.public, bob.id.public], previous: null });
+    const env = await sealMessage({ conversationId: fakeId, epoch: 0, epochKey: key, sender: impostor(alice.id, mallory), clientMessageId: crypto.randomUUID(), counter: 1, prevHash: null, plaintext: { type: 'text', body: 'trust me', composedAt: 1 } });
+    bob.lies.push(onSync((entries) => [
+      ...entries,
+      { conversationId: fakeId, seq: 1, kind: 'epoch', body: record, createdAt: new Date().toISOString() },
+      { conversationId: fakeId, seq: 2, kind: 'message', body: env, createdAt: new Date().toISOString() },
+    ]));
+    await bob.client.pull();
+    expect(await problems(bob, fakeId)).toEqual(['epoch-bad-signature', 'bad-signature']);
+    expect(await getEpochs(bob.client.db, fakeId)).toEqual([]);
+    expect(await bodies(bob, fakeId)).toEqual([]);
+    await expectPaused(bob, fakeId, /./);
+  });
+
+  it('M5: an epoch record served as a message, and a message served as an epoch record, are refused', async () => {
+    const { alice, bob, cid } = await pair('m5');
+    const record = (await dba.body(cid, 1)) as EpochRecord;
+    await send(alice, cid, 'hello');
+    const env = (await dba.body(cid, 2)) as Envelope;
+    await dba.append(cid, 'message', record, alice.id.userId);
+    await dba.append(cid, 'epoch', env, alice.id.userId);
+    await bob.client.pull();
+    expect(await problems(bob, cid)).toEqual([null, null, 'malformed', 'epoch-malformed']);
+    expect(await warnings(bob, cid)).toEqual(['malformed', 'membership']);
+    expect(await bodies(bob, cid)).toEqual(['hello']);
+  });
+
+  it('M6: recovery material comes only from the user\'s key file: a server-made file, or the user\'s file with the server\'s keys in its header, does not open', async () => {
+    const passphrase = 'correct horse battery staple, twice over';
+    const mine = await writeKeyFile(secretsOf('alice', 'alice-m6'), passphrase);
+    await expect(importKeyFile(mine, passphrase)).resolves.toMatchObject({ userId: 'alice-m6' });
+    // The server's own keys under the user's id, sealed with a passphrase the server chose.
+    const offered = await writeKeyFile(secretsOf('mallory', 'alice-m6'), 'the server chose this');
+    await expect(importKeyFile(offered, passphrase)).rejects.toMatchObject({ code: 'wrong-passphrase' });
+    // The user's file with the server's public keys put in its header (checksum recomputed).
+    const f = JSON.parse(mine);
+    f.public = { ...f.public, encryptionKey: secretsOf('mallory').pub.encryptionKey, signingKey: secretsOf('mallory').pub.signingKey };
+    const { checksum: _c, ...rest } = f;
+    f.checksum = await keyFileChecksum(rest);
+    await expect(importKeyFile(JSON.stringify(f), passphrase)).rejects.toMatchObject({ code: 'wrong-passphrase' });
+  });
+
+  it('M7: bits flipped in a stored IV or header field are refused and the message is not shown', async () => {
+    const { alice, bob, cid } = await pair('m7');
+    await send(alice, cid, 'one');
+    await bob.client.pull();
+    await send(alice, cid, 'two');
+    await send(alice, cid, 'three');
+    const flip = (s: string) => { const b = fromBase64Url(s); b[0]! ^= 1; return toBase64Url(b); };
+    await dba.edit(cid, 3, (e) => ({ ...e, iv: flip(e.iv) }));
+    await dba.edit(cid, 4, (e) => ({ ...e, epoch: 0, counter: e.counter + 1 }));
+    await bob.client.pull();
+    const p = await problems(bob, cid);
+    expect(p.slice(2)).toEqual(['bad-signature', 'bad-signature']);
+    expect(await bodies(bob, cid)).toEqual(['one']);
+    expect(await warnings(bob, cid)).toEqual(['bad-signature', 'bad-signature']);
+  });
+
+  // ---- the transcript -----------------------------------------------------------------------
+
+  it('R1: a dropped message is a gap, swapped messages are reordered, a replay is a replay', async () => {
+    const { alice, bob, cid } = await pair('r1');
+    for (const b of ['m1', 'm2', 'm3']) await send(alice, cid, b);
+    // Drop m2 (counter 2) from what Bob receives.
+    bob.lies.push(onSync((entries) => entries.filter((e) => !(e.kind === 'message' && e.body.counter === 2))));
+    await bob.client.pull();
+    expect(await problems(bob, cid)).toEqual([null, null, 'gap']);
+    expect(await warnings(bob, cid)).toEqual(['gap']);
+    // Swap m4 and m5 (seqs kept: the server assigns them).
+    bob.lies.length = 0;
+    for (const b of ['m4', 'm5']) await send(alice, cid, b);
+    bob.lies.push(onSync((entries) => {
+      const msgs = entries.filter((e) => e.kind === 'message');
+      if (msgs.length !== 2) return;
+      return [{ ...msgs[0], body: msgs[1].body }, { ...msgs[1], body: msgs[0].body }];
+    }));
+    await bob.client.pull();
+    expect((await problems(bob, cid)).slice(3)).toEqual(['gap', 'reordered']);
+    // Replay m1 at a new seq.
+    bob.lies.length = 0;
+    await dba.append(cid, 'message', await dba.body(cid, 2), alice.id.userId);
+    await bob.client.pull();
+    expect((await problems(bob, cid)).slice(5)).toEqual(['replayed']);
+    expect(await warnings(bob, cid)).toEqual(['gap', 'gap', 'reordered', 'replayed']);
+    expect(await bodies(bob, cid)).toEqual(['m1', 'm3', 'm5', 'm4']);
+  });
+
+  it('R2: a receipt forged by the server does not mark a message delivered; a real one does', async () => {
+    const { alice, bob, cid } = await pair('r2');
+    const m1 = await send(alice, cid, 'first');
+    const m2 = await send(alice, cid, 'second');
+    await bob.client.pull();
+    // Bob acknowledges m1 with a real receipt (a signed, encrypted message).
+    await bob.client.engine.send(cid, '', 'receipt', [m1]);
+    expect(await bob.client.flush()).toMatchObject({ ok: true });
+    // The server forges Bob's receipt for m2: it has neither Bob's key nor the epoch key.
+    const mallory = await fixtureIdentity('mallory', 'mallory-r2');
+    const epochKey = await subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const forged = await sealMessage({ conversationId: cid, epoch: 0, epochKey, sender: impostor(bob.id, mallory), clientMessageId: crypto.randomUUID(), counter: 2, prevHash: 'a'.repeat(64), plaintext: { type: 'receipt', body: '', composedAt: 1, refs: [m2] } });
+    await dba.append(cid, 'message', forged, bob.id.userId);
+    await alice.client.pull();
+    const views = await alice.client.engine.messages(cid);
+    expect(views.find((v) => v.id === m1)?.state).toBe('delivered');
+    expect(views.find((v) => v.id === m2)?.state).toBe('sent');
+    expect(await warnings(alice, cid)).toEqual(['bad-signature']);
+  });
+
+  // ---- login and signatures -------------------------------------------------------------------
+
+  it('T1: the client signs its own origin and user, never an origin the server names in the challenge', async () => {
+    const carol = await device('carol', 'carol-t1');
+    let seen: { nonce: string; proof: string } | null = null;
+    let nonce = '';
+    carol.lies.push((req, res) => {
+      if (req.path === '/api/v1/auth/challenge' && res.status === 201) {
+        nonce = res.json.nonce;
+        return { status: 201, json: { ...res.json, origin: 'https://evil.example' } };
+      }
+      if (req.path === '/api/v1/auth/login') seen = { nonce, proof: req.body.proof };
+    });
+    await carol.client.login(); // the same code path as Messenger.login: api.challenge, signLoginProof(own origin), api.login
+    expect(seen).not.toBeNull();
+    const s = seen as unknown as { nonce: string; proof: string };
+    expect(await verifyLoginProof(carol.id.public, { nonce: s.nonce, origin: BASE, userId: carol.id.userId }, s.proof)).toBe(true);
+    expect(await verifyLoginProof(carol.id.public, { nonce: s.nonce, origin: 'https://evil.example', userId: carol.id.userId }, s.proof)).toBe(false);
+    // Messenger.login passes this.origin, not ch.origin, to signLoginProof (pwa/src/services/messenger.ts).
+    const source = readFileSync(path.join(ROOT, 'pwa/src/services/messenger.ts'), 'utf8');
+    expect(source).toMatch(/signLoginProof\(identity, \{ nonce: ch\.nonce, origin: this\.origin \}\)/);
+  });
+
+  it('T2: a signature made for another purpose (registration, login) does not count as a message signature', async () => {
+    const { alice, bob, cid } = await pair('t2');
+    await send(alice, cid, 'real');
+    const env = (await dba.body(cid, 2)) as Envelope;
+    const registration = await signRegistration(alice.id);
+    const loginProof = await signLoginProof(alice.id, { nonce: toBase64Url(randomBytes(32)), origin: BASE });
+    await dba.append(cid, 'message', { ...env, counter: 2, prevHash: 'b'.repeat(64), clientMessageId: crypto.randomUUID(), sig: registration }, alice.id.userId);
+    await dba.append(cid, 'message', { ...env, counter: 3, prevHash: 'c'.repeat(64), clientMessageId: crypto.randomUUID(), sig: loginProof }, alice.id.userId);
+    await bob.client.pull();
+    expect(await problems(bob, cid)).toEqual([null, null, 'bad-signature', 'bad-signature']);
+    expect(await bodies(bob, cid)).toEqual(['real']);
+  });
+
+  it("T3: a message whose sender is swapped, or reflected into another conversation, is refused", async () => {
+    const { alice, bob, cid } = await pair('t3');
+    const carol = await device('carol', 'carol-t3');
+    const other = await alice.client.engine.startConversation(carol.id.userId);
+    await send(bob, cid, 'from bob');
+    const env = (await dba.body(cid, 2)) as Envelope;
+    // Bob's message presented to Bob as Alice's.
+    await dba.append(cid, 'message', { ...env, sender: alice.id.userId }, alice.id.userId);
+    // Alice's own message reflected back to her from another conversation.
+    await send(alice, cid, 'from alice');
+    const mine = (await dba.body(cid, 4)) as Envelope;
+    await dba.append(other, 'message', mine, alice.id.userId);
+    await bob.client.pull();
+    expect(await problems(bob, cid)).toEqual([null, null, 'bad-signature', null]);
+    await alice.client.pull();
+    expect(await problems(alice, other)).toEqual([null, 'wrong-conversation']);
+    expect(await warnings(alice, other)).toEqual(['wrong-conversation']);
+  });
+
+  it('T4: a freshly restored device rebuilds the transcript from the log, so old messages replayed to it are flagged', async () => {
+    const { alice, bob, cid } = await pair('t4');
+    for (const b of ['a', 'b', 'c']) await send(alice, cid, b);
+    await dba.append(cid, 'message', await dba.body(cid, 2), alice.id.userId);
+    await dba.append(cid, 'message', await dba.body(cid, 3), alice.id.userId);
+    const restored = await PwaClient.create(bob.id, BASE, { fetch: lyingFetch(server, []) });
+    await restored.login();
+    await restored.pull();
+    const d: Device = { client: restored, lies: [], traffic: [], id: bob.id };
+    expect(await problems(d, cid)).toEqual([null, null, null, null, 'replayed', 'replayed']);
+    expect(await bodies(d, cid)).toEqual(['a', 'b', 'c']);
+    expect(await warnings(d, cid)).toEqual(['replayed', 'replayed']);
+  });
+
+  it('T7: stored ciphertexts reveal only the padding bucket; key files have one size whatever the keys', async () => {
+    const { alice, cid } = await pair('t7');
+    await send(alice, cid, 'a');
+    await send(alice, cid, 'x'.repeat(200));
+    await send(alice, cid, 'y'.repeat(300));
+    const sizes = await Promise.all([2, 3, 4].map(async (s) => ((await dba.body(cid, s)) as Envelope).encryptedContent.length));
+    expect(sizes[0]).toBe(sizes[1]); // 1 and 200 characters: the same 256-byte bucket
+    expect(sizes[2]).toBeGreaterThan(sizes[1]!); // 300 characters: the next bucket (documented in SECURITY.md)
+    const a = await writeKeyFile(secretsOf('alice'), 'passphrase one');
+    const b = await writeKeyFile(secretsOf('victor', 'v'), 'another passphrase');
+    expect(JSON.parse(a).ciphertext.length).toBe(JSON.parse(b).ciphertext.length);
+  });
+
+  // ---- keys, wrapping, forgery ---------------------------------------------------------------------
+
+  it('G1, C2: a mauled or weakened key file fails with one uniform error (or as damaged before any KDF run)', async () => {
+    const passphrase = 'a long enough passphrase for tests';
+    const text = await writeKeyFile(secretsOf('erin'), passphrase);
+    const maul = async (change: (f: any) => void) => {
+      const f = JSON.parse(text);
+      change(f);
+      const { checksum: _c, ...rest } = f;
+      f.checksum = await keyFileChecksum(rest);
+      return JSON.stringify(f);
+    };
+    const flipped = await maul((f) => { const c = fromBase64Url(f.ciphertext); c[100]! ^= 0x80; f.ciphertext = toBase64Url(c); });
+    const wrong = await importKeyFile(text, 'not the passphrase').catch((e) => e);
+    const mauled = await importKeyFile(flipped, passphrase).catch((e) => e);
+    expect(wrong).toBeInstanceOf(KeyFileError);
+    expect([mauled.code, mauled.message]).toEqual([wrong.code, wrong.message]);
+    // C2: parameters lowered below the floor are refused, checksum or not.
+    const weak = await maul((f) => { f.kdf.memoryKiB = 1024; f.kdf.passes = 1; });
+    await expect(importKeyFile(weak, passphrase)).rejects.toMatchObject({ code: 'damaged' });
+  });
+
+  it('G2: an epoch record cut from one conversation into another, or with wrapped keys swapped between users, is refused', async () => {
+    const swap: Lie = onSync((entries) => entries.map((e) => {
+      if (e.kind !== 'epoch') return e;
+      const w = e.body.wrappedKeys;
+      return { ...e, body: { ...e.body, wrappedKeys: [{ ...w[0], wrappedKey: w[1].wrappedKey }, { ...w[1], wrappedKey: w[0].wrappedKey }] } };
+    }));
+    const { alice, bob, cid } = await pair('g2', [swap]);
+    expect(await problems(bob, cid)).toEqual(['epoch-bad-signature']);
+    // The valid record of this conversation served as the first entry of another one.
+    const pasted = `pasted-${crypto.randomUUID()}`;
+    const record = (await dba.body(cid, 1)) as EpochRecord;
+    const carol = await device('carol', 'carol-g2');
+    carol.lies.push(onSync((entries) => [...entries, { conversationId: pasted, seq: 1, kind: 'epoch', body: record, createdAt: new Date().toISOString() }]));
+    await carol.client.pull();
+    expect(await problems(carol, pasted)).toEqual(['epoch-wrong-conversation']);
+    // The same record replayed later in its own conversation.
+    await dba.append(cid, 'epoch', record, alice.id.userId);
+    await alice.client.pull();
+    expect(await problems(alice, cid)).toEqual([null, 'epoch-replayed']);
+  });
+
+  it("G3: a member who forges a message in another member's name is refused (bad signature)", async () => {
+    const alice = await device('alice', 'alice-g3');
+    const bob = await device('bob', 'bob-g3');
+    const carol = await device('carol', 'carol-g3');
+    const cid = `group-${crypto.randomUUID()}`;
+    const { record } = await createEpoch({ conversationId: cid, epoch: 0, creator: alice.id, members: [alice.id.public, bob.id.public, carol.id.public], previous: null });
+    await alice.client.api.createConversation(record);
+    await Promise.all([bob.client.pull(), carol.client.pull()]);
+    const [{ key }] = await getEpochs(carol.client.db, cid);
+    const forged = await sealMessage({ conversationId: cid, epoch: 0, epochKey: key!, sender: impostor(alice.id, carol.id), clientMessageId: crypto.randomUUID(), counter: 1, prevHash: null, plaintext: { type: 'text', body: 'alice never said this', composedAt: 1 } });
+    await dba.append(cid, 'message', forged, alice.id.userId);
+    await send(carol, cid, 'carol, signed by carol');
+    await bob.client.pull();
+    expect(await problems(bob, cid)).toEqual([null, 'bad-signature', null]);
+    expect(await bodies(bob, cid)).toEqual(['carol, signed by carol']);
+  });
+
+  it('G4: a wrapped key that does not open (garbage, or a valid OAEP ciphertext under another label) gives one uniform error, and nothing is sent back', async () => {
+    const { alice, bob, cid } = await pair('g4');
+    const prev = (await dba.body(cid, 1)) as EpochRecord;
+    const bobIndex = prev.members.findIndex((m) => m.userId === bob.id.userId);
+    const spoil = async (epoch: number, previous: EpochRecord, wrapped: (real: string) => Promise<string>) => {
+      const { record } = await createEpoch({ conversationId: cid, epoch, creator: alice.id, members: [alice.id.public, bob.id.public], previous });
+      const wrappedKeys = record.wrappedKeys.map((w, i) => (i === bobIndex ? { ...w } : w));
+      wrappedKeys[bobIndex]!.wrappedKey = await wrapped(wrappedKeys[bobIndex]!.wrappedKey);
+      const { sig: _s, ...unsigned } = record;
+      return resign({ ...unsigned, wrappedKeys }, alice.id); // a member signs it: only the unwrap can fail
+    };
+    const garbage = await spoil(1, prev, async () => toBase64Url(randomBytes(384)));
+    const bobKey = await subtle.importKey('spki', fromBase64Url(bob.id.public.encryptionKey), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+    const otherLabel = await spoil(1, prev, async () => toBase64Url(new Uint8Array(await subtle.encrypt({ name: 'RSA-OAEP', label: wrapLabel('another', 1, bob.id.userId) }, bobKey, randomBytes(32)))));
+    expect((await alice.client.api.addEpoch(cid, garbage)).seq).toBe(2);
+    await bob.client.pull();
+    // A second record for epoch 1 cannot be appended through the API (409); the server inserts it.
+    await dba.append(cid, 'epoch', otherLabel, alice.id.userId);
+    const bobFresh = await PwaClient.create(bob.id, BASE, { fetch: lyingFetch(server, [], bob.traffic) });
+    await bobFresh.login();
+    await bobFresh.pull();
+    expect(await problems(bob, cid)).toEqual([null, 'epoch-tampered']);
+    const fresh: Device = { client: bobFresh, lies: [], traffic: [], id: bob.id };
+    expect(await problems(fresh, cid)).toEqual([null, 'epoch-tampered', 'epoch-tampered']);
+    // Every request Bob's devices made was a read or a login: nothing derived from the failed unwraps went back.
+    const writes = bob.traffic.filter((t) => t.method !== 'GET' && !['/api/v1/sync', '/api/v1/auth/challenge', '/api/v1/auth/login', '/api/v1/users'].includes(t.path));
+    expect(writes).toEqual([]);
+  });
+
+  // ---- served JavaScript --------------------------------------------------------------------------
+
+  it('W1: every response carries the strict CSP: no inline or foreign script, no eval, no framing', async () => {
+    for (const url of ['/', '/index.html', '/sw.js', '/healthz', '/api/v1/conversations', '/no-such-page', '/api/v1/openapi.json']) {
+      const res = await server.inject(url);
+      expect(res.headers['content-security-policy'], url).toBe(CONTENT_SECURITY_POLICY);
+    }
+    const directives = new Map(CONTENT_SECURITY_POLICY.split('; ').map((d) => [d.split(' ')[0]!, d.split(' ').slice(1)]));
+    expect(directives.get('script-src')).toEqual(["'self'", "'wasm-unsafe-eval'"]);
+    expect(directives.get('default-src')).toEqual(["'self'"]);
+    expect(directives.get('object-src')).toEqual(["'none'"]);
+    expect(directives.get('base-uri')).toEqual(["'none'"]);
+    expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
+    expect(directives.get('connect-src')).toEqual(["'self'"]);
+    expect(CONTENT_SECURITY_POLICY).not.toMatch(/'unsafe-inline'|'unsafe-eval'|\*|https?:|data:[^;]*script/);
+  });
+
+  it('W1: the app is built to prompt for updates (registerType prompt; skipWaiting only on the prompt\'s message)', () => {
+    const vite = readFileSync(path.join(ROOT, 'vite.config.ts'), 'utf8');
+    expect(vite).toMatch(/registerType: 'prompt'/);
+    const sw = readFileSync(path.join(ROOT, 'pwa/src/sw.ts'), 'utf8');
+    // clientsClaim() only lets the first worker control the page it was installed from; an
+    // update is still 'waiting' until the prompt's SKIP_WAITING (checked in Chromium below).
+    const skips = [...sw.matchAll(/skipWaiting\(\)/g)];
+    expect(skips.length).toBe(1);
+    expect(sw).toMatch(/if \(event\.data && event\.data\.type === 'SKIP_WAITING'\) void self\.skipWaiting\(\);/);
+    const main = readFileSync(path.join(ROOT, 'pwa/src/main.ts'), 'utf8');
+    expect(main).toMatch(/wb\.addEventListener\('waiting'/);
+    expect(main).toMatch(/messageSkipWaiting\(\)/);
+  });
+});
+
+describe('W1 in Chromium: what the browser enforces', () => {
+  let database: TestDatabase;
+  let service: RunningService;
+  let browser: Browser;
+  let dir: string;
+  let url: string;
+
+  beforeAll(async () => {
+    // A private copy of the built app, so this test can publish a "new version" of sw.js.
+    dir = await mkdtemp(path.join(os.tmpdir(), 'messagehub-w1-'));
+    await builtApp(dir);
+    database = await createTestDatabase('w1');
+    const port = await freePort();
+    url = `http://localhost:${port}`;
+    service = await startService(testConfig({ port, host: '127.0.0.1', staticDir: dir, origins: [url] }), database.url);
+    browser = await launchBrowser();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await service?.stop();
+    await database?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('W1: the served CSP blocks an injected inline script and a script from another origin', async () => {
+    const page = await browser.newPage();
+    // The service's real answer (with its real headers) for a page, with markup an attacker injected.
+    await page.route(`${url}/csp-probe`, async (route) => {
+      const real = await route.fetch();
+      expect(real.headers()['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+      await route.fulfill({
+        response: real,
+        status: 200,
+        headers: { ...real.headers(), 'content-type': 'text/html; charset=utf-8' },
+        body: `<!doctype html><title>probe</title>
+          <script>window.__inline = true</script>
+          <script src="http://127.0.0.1:9/evil.js"></script>
+          <img src="x" onerror="window.__handler = true">`,
+      });
+    });
+    // Recorded by the test harness (an init script is not page content, so CSP does not apply to it).
+    await page.addInitScript(() => {
+      (window as any).__violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => (window as any).__violations.push(`${e.effectiveDirective} ${e.blockedURI}`));
+    });
+    await page.goto(`${url}/csp-probe`);
+    await page.waitForFunction(() => document.readyState === 'complete' && (window as any).__violations.length >= 3);
+    expect(await page.evaluate(() => ({ inline: (window as any).__inline ?? null, handler: (window as any).__handler ?? null }))).toEqual({ inline: null, handler: null });
+    expect((await page.evaluate(() => (window as any).__violations as string[])).sort()).toEqual([
+      'script-src-attr inline', 'script-src-elem http://127.0.0.1:9/evil.js', 'script-src-elem inline',
+    ]);
+    await page.close();
+  });
+
+  it('W1: a new version of the service worker waits, across a reload, until the user accepts the update', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 });
+    const first = await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL);
+    // The server publishes a new sw.js (any change of bytes is a new version).
+    await writeFile(path.join(dir, 'sw.js'), (await readFile(path.join(dir, 'sw.js'), 'utf8')) + '\n// a new version\n');
+    await page.evaluate(async () => { await (await navigator.serviceWorker.getRegistration())!.update(); });
+    await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration())?.waiting?.state === 'installed', undefined, { timeout: 60_000 });
+    const state = () => page.evaluate(async () => {
+      const reg = (await navigator.serviceWorker.getRegistration())!;
+      return { waiting: reg.waiting?.state ?? null, active: reg.active?.state ?? null, controlled: navigator.serviceWorker.controller !== null };
+    });
+    expect(await state()).toEqual({ waiting: 'installed', active: 'activated', controlled: true });
+    // A reload does not let it take over: the old version still controls the page.
+    await page.reload();
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    expect(await state()).toEqual({ waiting: 'installed', active: 'activated', controlled: true });
+    // The update prompt's answer (main.ts: wb.messageSkipWaiting()) activates it.
+    const changed = page.evaluate(() => new Promise<boolean>((resolve) => navigator.serviceWorker.addEventListener('controllerchange', () => resolve(true))));
+    await page.evaluate(async () => { (await navigator.serviceWorker.getRegistration())!.waiting!.postMessage({ type: 'SKIP_WAITING' }); });
+    expect(await changed).toBe(true);
+    expect(first).toMatch(/\/sw\.js$/);
+    await context.close();
+  }, 180_000);
+});
+
+/** Copy the built app (dist/pwa) if it is current, else build one into `dir`. */
+async function builtApp(dir: string): Promise<void> {
+  const dist = path.join(ROOT, 'dist/pwa');
+  const fresh = (() => {
+    try {
+      const built = statSync(path.join(dist, 'index.html')).mtimeMs;
+      return ['pwa', 'protocol/src', 'vite.config.ts'].every((s) => newest(path.join(ROOT, s)) < built);
+    } catch {
+      return false;
+    }
+  })();
+  if (fresh) {
+    await cp(dist, dir, { recursive: true });
+    return;
+  }
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', dir, '--emptyOutDir'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('building the app for the W1 test failed');
+}
+
+function newest(p: string): number {
+  const info = statSync(p);
+  if (!info.isDirectory()) return info.mtimeMs;
+  return Math.max(info.mtimeMs, ...readdirSync(p).filter((c) => c !== 'node_modules').map((c) => newest(path.join(p, c))));
+}
