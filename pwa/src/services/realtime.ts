@@ -24,6 +24,21 @@ export class Realtime {
   private delay = 500;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly onOnline = () => this.reconnectNow();
+  /**
+   * The browser lost the network: an open socket may linger for a long time before it
+   * notices, so drop it now and say "offline" (messages are queued) instead of "online".
+   */
+  private readonly onOffline = () => {
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onclose = null;
+      ws.onmessage = null;
+      ws.close();
+    }
+    this.opts.onState('offline');
+    this.retry();
+  };
 
   constructor(opts: RealtimeOptions) {
     this.opts = opts;
@@ -33,12 +48,14 @@ export class Realtime {
     if (!this.stopped) return;
     this.stopped = false;
     globalThis.addEventListener?.('online', this.onOnline);
+    globalThis.addEventListener?.('offline', this.onOffline);
     void this.connect();
   }
 
   stop(): void {
     this.stopped = true;
     globalThis.removeEventListener?.('online', this.onOnline);
+    globalThis.removeEventListener?.('offline', this.onOffline);
     clearTimeout(this.timer);
     this.ws?.close();
     this.ws = null;
