@@ -10,7 +10,7 @@ import {
 import { Api } from '../../pwa/src/services/api.ts';
 import type { TestDatabase } from '../../test/support/database.ts';
 
-export const SCREENSHOT_DIR = new URL('../../screenshots/', import.meta.url).pathname;
+export const SCREENSHOT_DIR = new URL('../../screenshots/journeys/', import.meta.url).pathname;
 
 /** A context for one person: Background Sync granted (granting replaces the whole set). */
 export async function personContext(browser: Browser, url: string, opts: BrowserContextOptions & { backgroundSync?: boolean } = {}): Promise<BrowserContext> {

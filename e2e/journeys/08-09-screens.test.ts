@@ -1,0 +1,182 @@
+// Journeys 8 and 9 — every screen a person sees, walked once: axe-core finds no
+// accessibility violations on the onboarding, restore, conversation list, conversation
+// and safety-number screens (desktop/light and phone/dark; the rest at desktop/light), and each screen
+// is photographed at phone (390×844) and desktop (1280×800) size into screenshots/
+// (gitignored) for a person to look at.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from '../support/browser.ts';
+import { startStack, type Stack } from '../support/stack.ts';
+import {
+  createAccount, message, openConversationWith, personContext, SCREENSHOT_DIR, send, startConversation, watchErrors,
+} from '../support/journeys.ts';
+
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
+const PASS_A = 'ada passphrase: purple otter meets granite';
+
+describe('journeys 8 and 9: accessibility and screenshots of every screen', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let ctxA: BrowserContext;
+  let ctxB: BrowserContext;
+  let pageA: Page;
+  let pageB: Page;
+  const errors: string[] = [];
+  const violations: Record<string, { id: string; impact: string | null | undefined; targets: string[] }[]> = {};
+  const audited: string[] = [];
+  const shots: string[] = [];
+
+  async function capture(page: Page, name: string): Promise<void> {
+    for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
+      await page.setViewportSize(viewport);
+      await page.waitForTimeout(100); // layout settles
+      const file = path.join(SCREENSHOT_DIR, `${name}-${size}.png`);
+      await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
+      shots.push(file);
+    }
+    await page.setViewportSize(DESKTOP);
+  }
+
+  /**
+   * axe at desktop size in light mode, and for the five main screens also at phone size in
+   * dark mode; violations are collected and asserted at the end (all screens reported at once).
+   */
+  async function audit(page: Page, name: string, main = false): Promise<void> {
+    const variants = [['desktop', DESKTOP, 'light'], ...(main ? [['phone', PHONE, 'dark']] : [])] as const;
+    for (const [size, viewport, scheme] of variants) {
+      {
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.setViewportSize(viewport);
+        const result = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
+        const key = `${name} (${size}, ${scheme})`;
+        audited.push(key);
+        if (result.violations.length) {
+          violations[key] = result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 5) }));
+        }
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize(DESKTOP);
+  }
+
+  beforeAll(async () => {
+    await rm(SCREENSHOT_DIR, { recursive: true, force: true });
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+    stack = await startStack();
+    browser = await launchBrowser();
+    ctxA = await personContext(browser, stack.url, { viewport: DESKTOP });
+    ctxB = await personContext(browser, stack.url, { viewport: DESKTOP });
+    pageA = await ctxA.newPage();
+    pageB = await ctxB.newPage();
+    watchErrors(pageA, errors);
+    watchErrors(pageB, errors);
+  });
+
+  afterAll(async () => {
+    await ctxA?.close();
+    await ctxB?.close();
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('walks every screen: axe finds no violations, and each screen is photographed at phone and desktop size', async () => {
+    // Onboarding: the form, and its error.
+    await pageA.goto(stack.url);
+    await pageA.getByTestId('onboarding-username').waitFor();
+    await audit(pageA, 'onboarding', true);
+    await capture(pageA, '01-onboarding');
+    await pageA.getByTestId('onboarding-username').fill('ada');
+    await pageA.getByTestId('onboarding-passphrase').fill('short');
+    await pageA.getByTestId('onboarding-passphrase-confirm').fill('short');
+    await pageA.getByTestId('onboarding-create').click();
+    await pageA.getByTestId('onboarding-error').waitFor();
+    await audit(pageA, 'onboarding with an error');
+    await capture(pageA, '02-onboarding-weak-passphrase');
+
+    // Restore: the form, and a plain error for a file that is not a key file.
+    await pageA.getByTestId('go-restore').click();
+    await pageA.getByTestId('restore-keyfile').waitFor();
+    await audit(pageA, 'restore', true);
+    await capture(pageA, '03-restore');
+    await pageA.getByTestId('restore-keyfile').setInputFiles({ name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello":1}') });
+    await pageA.getByTestId('restore-passphrase').fill(PASS_A);
+    await pageA.getByTestId('restore-submit').click();
+    await pageA.getByTestId('restore-error').waitFor();
+    await audit(pageA, 'restore with an error');
+    await capture(pageA, '04-restore-error');
+    await pageA.getByTestId('go-create').click();
+
+    // Key generation, the key-file step and the empty list (through the real onboarding).
+    await pageA.getByTestId('onboarding-username').fill('ada');
+    await pageA.getByTestId('onboarding-passphrase').fill(PASS_A);
+    await pageA.getByTestId('onboarding-passphrase-confirm').fill(PASS_A);
+    await pageA.getByTestId('onboarding-create').click();
+    await pageA.getByTestId('download-keyfile').waitFor({ timeout: 60_000 });
+    await audit(pageA, 'save the key file');
+    await capture(pageA, '05-save-key-file');
+    await Promise.all([pageA.waitForEvent('download'), pageA.getByTestId('download-keyfile').click()]);
+    await pageA.getByTestId('keyfile-saved').check();
+    await pageA.getByTestId('onboarding-continue').click();
+    await pageA.getByTestId('start-username').waitFor({ timeout: 30_000 });
+    await audit(pageA, 'empty conversation list');
+    await capture(pageA, '06-conversation-list-empty');
+
+    // A conversation with messages both ways, one delivered and one queued.
+    await createAccount(pageB, stack.url, 'bea', 'bea passphrase: seven quiet lanterns drift');
+    await startConversation(pageA, 'bea');
+    await openConversationWith(pageB, 'ada');
+    await send(pageA, 'Hi Bea! Are we still on for Saturday?');
+    await message(pageB, 'Hi Bea! Are we still on for Saturday?').waitFor({ timeout: 10_000 });
+    await send(pageB, 'Yes — 10:00 at the station. I will bring the map.');
+    await message(pageA, 'Yes — 10:00 at the station. I will bring the map.').waitFor({ timeout: 10_000 });
+    await expect.poll(() => message(pageA, 'Hi Bea! Are we still on for Saturday?').getAttribute('data-state'), { timeout: 15_000 }).toBe('delivered');
+    await ctxA.setOffline(true);
+    await send(pageA, 'Written on the train, no signal: see you there.');
+    await expect.poll(() => pageA.getByTestId('connection-status').textContent()).toContain('Offline');
+    await audit(pageA, 'conversation', true);
+    await capture(pageA, '07-conversation');
+    await ctxA.setOffline(false);
+    await pageA.getByTestId('back-to-list').click();
+    await pageA.getByTestId('conversation-item').first().waitFor();
+    await audit(pageA, 'conversation list', true);
+    await capture(pageA, '08-conversation-list');
+
+    // Safety number: digits and QR code, before and after "mark as verified".
+    await openConversationWith(pageA, 'bea');
+    await pageA.getByTestId('open-safety-number').click();
+    await pageA.getByTestId('safety-number').waitFor();
+    await audit(pageA, 'safety number', true);
+    await capture(pageA, '09-safety-number');
+    await pageA.getByTestId('mark-verified').click();
+    await expect.poll(() => pageA.getByTestId('verified-status').getAttribute('data-verified')).toBe('true');
+    await audit(pageA, 'safety number, verified');
+    await capture(pageA, '10-safety-number-verified');
+
+    // Settings (storage, forget this device, the build's hashes).
+    await pageA.getByTestId('open-settings').click();
+    await pageA.getByTestId('settings-user').waitFor();
+    await audit(pageA, 'settings');
+    await capture(pageA, '11-settings');
+    // B's side of the conversation too (received messages).
+    await capture(pageB, '12-conversation-other-side');
+
+    expect(audited.length).toBe(16); // 11 screens, the 5 main ones twice
+    expect(violations).toEqual({});
+    expect(errors).toEqual([]);
+  });
+
+  it('wrote each screenshot at phone and desktop width', async () => {
+    expect(shots.length).toBe(24);
+    for (const file of shots) {
+      const png = await readFile(file);
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+      const width = png.readUInt32BE(16);
+      expect(width).toBe(file.endsWith('-phone.png') ? PHONE.width : DESKTOP.width);
+      expect(png.readUInt32BE(20)).toBeGreaterThanOrEqual(file.endsWith('-phone.png') ? PHONE.height : DESKTOP.height);
+    }
+  });
+});
