@@ -114,13 +114,13 @@ async function coldStart(context: Awaited<ReturnType<typeof launchPersistentChro
 async function coldStartRows(ctx: BenchContext): Promise<BenchRow[]> {
   const conversations = ctx.quick ? 5 : 20;
   const messages = ctx.quick ? 100 : 1_000;
-  const launches = ctx.quick ? 2 : 3;
+  const launches = ctx.quick ? 1 : 3;
   const databaseUrl = await ctx.pg.freshDatabase('client');
   const service = await startServiceProcess({ databaseUrl });
   const api = new ApiClient(service.port, service.origin, 8);
   const profileDir = await mkdtemp(path.join(os.tmpdir(), 'messagehub-bench-profile-'));
   try {
-    const seeded = await seedHistory(api, { messages, conversations, log: ctx.log });
+    const seeded = await seedHistory(api, { messages, conversations, keyPairs: ctx.quick ? 1 : 4, log: ctx.log });
     // Online once: restore the account, then reload so the service worker controls the page.
     let context = await launchPersistentChromium(profileDir);
     try {

@@ -2,6 +2,10 @@
 // (bench/seed.ts), then key file → login → pull, verify and open everything → the
 // conversation list is usable. Compared with the sum of the raw WebCrypto/Argon2id
 // operations the same restore needs, measured in the same browser in the same run.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
 import { PURPOSE, canonical, envelopeSigningInput, epochSigningInput, toBase64Url } from '../protocol/src/index.ts';
@@ -12,7 +16,7 @@ import { benchPage, launchChromium } from './support/browser.ts';
 import { RESULTS_DIR, type BenchContext } from './support/context.ts';
 import { formatHotSpots, hotSpots, profilePage, saveProfile } from './support/profile.ts';
 import { round, type BenchRow } from './support/rows.ts';
-import { startServiceProcess } from './support/service.ts';
+import { ROOT, startServiceProcess } from './support/service.ts';
 import type { PipelineResult, RawInput, RawResult } from './support/recovery-page.ts';
 
 const GROUP = 'recovery';
@@ -55,7 +59,7 @@ async function restoreInApp(context: BrowserContext, origin: string, s: SeededHi
 }
 
 export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
-  const messages = ctx.quick ? 2_000 : 10_000;
+  const messages = ctx.quick ? 1_000 : 10_000;
   const conversations = 20;
   const rows: BenchRow[] = [];
   const databaseUrl = await ctx.pg.freshDatabase('recovery');
@@ -64,7 +68,7 @@ export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
   const browser = await launchChromium();
   try {
     const t = performance.now();
-    const seeded = await seedHistory(api, { messages, conversations, log: ctx.log });
+    const seeded = await seedHistory(api, { messages, conversations, keyPairs: ctx.quick ? 1 : 4, log: ctx.log });
     const seedSeconds = (performance.now() - t) / 1000;
     rows.push({
       group: GROUP, name: `seed ${messages.toLocaleString('en')} messages / ${conversations} conversations through the API`, value: round(seedSeconds, 1), unit: 's',
@@ -129,12 +133,24 @@ export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
     });
 
     if (ctx.profile && !(app instanceof Error)) {
+      // Where the time goes: the same restore against an unminified build, under the profiler.
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'messagehub-bench-unminified-'));
+      const built = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--minify', 'false', '--outDir', dir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+      const profService = built.status === 0 ? await startServiceProcess({ databaseUrl, staticDir: dir }) : null;
       const profCtx = await browser.newContext();
       try {
-        const prof = await restoreInApp(profCtx, service.origin, seeded, 300_000, true);
-        if (prof.hot) ctx.log(prof.hot);
+        if (profService) {
+          const prof = await restoreInApp(profCtx, profService.origin, seeded, 300_000, true);
+          if (prof.hot) ctx.log(prof.hot);
+        }
+        const pipeProfPage = await benchPage(profCtx, service.origin);
+        const { profile: pp } = await profilePage(pipeProfPage, () => pipeProfPage.evaluate((p) => (globalThis as any).__bench.pipelineRestore(p), { keyFile: seeded.keyFile, passphrase: seeded.passphrase }));
+        await saveProfile(RESULTS_DIR, 'recovery-pipeline', pp);
+        ctx.log(formatHotSpots('recovery: protocol pipeline, main thread self time:', hotSpots(pp, 20)));
       } finally {
         await profCtx.close();
+        await profService?.stop();
+        await rm(dir, { recursive: true, force: true });
       }
     }
     return rows;

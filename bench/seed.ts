@@ -9,12 +9,14 @@ import {
   createEpoch, envelopeHash, sealMessage, type EpochRecord, type Envelope, type Identity, type MessagePlaintext,
 } from '../protocol/src/index.ts';
 import { ApiClient, pool } from './support/api.ts';
-import { identityFrom, keyFileFor, keyPool, newKeyMaterial, runTag, userIdFor, type KeyMaterial } from './support/identities.ts';
+import { identityFrom, keyFileFor, keyPool, runTag, userIdFor, type KeyMaterial } from './support/identities.ts';
 
 export interface SeedOptions {
   messages: number;
   conversations: number;
   passphrase?: string;
+  /** Distinct key pairs for the peers (default 4; users are distinct either way). */
+  keyPairs?: number;
   log?: (line: string) => void;
 }
 
@@ -51,15 +53,15 @@ export async function seedHistory(api: ApiClient, opts: SeedOptions): Promise<Se
   const passphrase = opts.passphrase ?? `correct horse battery staple ${run}`;
   let t = performance.now();
 
-  // Identities: the restoring user's own keys, and one peer per conversation.
-  const mine = await newKeyMaterial();
-  const peerKeys = await keyPool(Math.min(opts.conversations, 4));
+  // Identities: the restoring user and one peer per conversation, over key material from the
+  // run's pool (RSA-3072 generation dominates seeding on a busy 2-core machine).
+  const [mine, ...peerKeys] = await keyPool(1 + Math.min(opts.conversations, opts.keyPairs ?? 4));
   const userId = userIdFor('r', 0, run);
-  const me = await identityFrom(userId, mine);
+  const me = await identityFrom(userId, mine!);
   const peers: Identity[] = await Promise.all(
     Array.from({ length: opts.conversations }, (_, i) => identityFrom(userIdFor('p', i, run), peerKeys[i % peerKeys.length]!)),
   );
-  const keyFile = await keyFileFor(userId, mine, passphrase);
+  const keyFile = await keyFileFor(userId, mine!, passphrase);
   await api.register(me);
   await pool(peers, 8, (p) => api.register(p));
   const tokens = new Map<string, string>();
@@ -144,7 +146,7 @@ export async function seedHistory(api: ApiClient, opts: SeedOptions): Promise<Se
     userId,
     passphrase,
     keyFile,
-    keys: mine,
+    keys: mine!,
     conversationIds: conversations.map((c) => c.conversationId),
     peers: peers.map((p) => p.userId),
     messages: n,

@@ -27,7 +27,7 @@ const CID = /"clientMessageId":\s*"([0-9a-f-]{36})"/;
 const SENDER = /"sender":\s*"([^"]+)"/;
 
 export async function runSustainedBench(ctx: BenchContext): Promise<BenchRow[]> {
-  const seconds = ctx.quick ? 10 : 60;
+  const seconds = ctx.quick ? 5 : 60;
   const total = RATE * seconds;
   const databaseUrl = await ctx.pg.freshDatabase('sustained');
   const profileDir = ctx.profile ? path.join(RESULTS_DIR, `sustained-service-${Date.now()}`) : undefined;
@@ -98,6 +98,8 @@ export async function runSustainedBench(ctx: BenchContext): Promise<BenchRow[]> 
     // The run: open loop, a tick every 5 ms sends what is due.
     const rssSamples: { t: number; rss: number }[] = [];
     const before = await service.memory(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    const xactBefore = await ctx.pg.transactions(databaseUrl);
     const appendLatency: number[] = [];
     const errors = new Map<string, number>();
     const fail = (why: string) => errors.set(why, (errors.get(why) ?? 0) + 1);
@@ -143,6 +145,8 @@ export async function runSustainedBench(ctx: BenchContext): Promise<BenchRow[]> 
     clearInterval(sampler);
     const after = await service.memory(true);
     const elapsed = (performance.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, 1500));
+    const xactPerMessage = ((await ctx.pg.transactions(databaseUrl)) - xactBefore - 1) / Math.max(1, appendLatency.length);
 
     const stored = appendLatency.length;
     const missing = stored - pushes;
@@ -165,6 +169,10 @@ export async function runSustainedBench(ctx: BenchContext): Promise<BenchRow[]> 
       {
         group: GROUP, name: `send → push p99 at ${label}`, value: round(percentile(pushLatency, 99), 1), unit: 'ms',
         note: `${pct(pushLatency)}, from the scheduled send time to the other member's WebSocket; append (HTTP 201) ${pct(appendLatency)}; envelopes are one real sealed envelope per sender under fresh headers (see the file)`,
+      },
+      {
+        group: GROUP, name: 'Postgres transactions per stored message', value: round(xactPerMessage, 2), unit: '',
+        note: 'pg_stat_database xact_commit + xact_rollback over the run, divided by messages stored: each pg-promise query outside a transaction is one (token lookup per request, one group-committed append per batch, one log read per subscribed connection per notification, …)',
       },
       {
         group: GROUP, name: `service RSS slope over the run (${label})`, value: round(kbPerMin, 0), unit: 'KB/min', goal: `flat (≤ ${FLAT_KB_PER_MIN} KB/min)`, met: Math.abs(kbPerMin) <= FLAT_KB_PER_MIN,

@@ -38,7 +38,7 @@ export function pageBundle(): Promise<string> {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    minify: true,
+    minify: false, // readable names in profiles
     write: false,
     logLevel: 'silent',
   }).then((out) => out.outputFiles[0]!.text);

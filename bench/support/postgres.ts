@@ -15,6 +15,8 @@ export interface BenchPostgres {
   freshDatabase(prefix: string): Promise<string>;
   /** Run one SQL statement as the superuser on a database of this cluster. */
   query<T extends pg.QueryResultRow = any>(databaseUrl: string, sql: string, params?: unknown[]): Promise<pg.QueryResult<T>>;
+  /** Transactions committed or rolled back in a database so far (pg_stat_database; flushed about once a second). */
+  transactions(databaseUrl: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,17 @@ export async function startBenchPostgres(log: (line: string) => void): Promise<B
       await c.connect();
       try {
         return await c.query(sql, params as any[]);
+      } finally {
+        await c.end();
+      }
+    },
+    async transactions(databaseUrl) {
+      const c = new pg.Client({ connectionString: databaseUrl });
+      await c.connect();
+      try {
+        await c.query('SELECT pg_stat_force_next_flush()').catch(() => undefined);
+        const r = await c.query('SELECT (xact_commit + xact_rollback)::bigint AS n FROM pg_stat_database WHERE datname = current_database()');
+        return Number(r.rows[0].n);
       } finally {
         await c.end();
       }
