@@ -92,8 +92,10 @@ export const errorsPlugin: Plugin<void> = {
         .response({ error: { code, message: response.message } })
         .code(status)
         .header('content-type', 'application/json; charset=utf-8');
+      // Boom names these 'WWW-Authenticate' and 'Allow': look them up without regard to case.
+      const headers = new Map(Object.entries(response.output.headers).map(([k, v]) => [k.toLowerCase(), v]));
       for (const name of ['www-authenticate', 'allow', 'retry-after']) {
-        const value = response.output.headers[name];
+        const value = headers.get(name);
         if (value !== undefined) r.header(name, String(value));
       }
       return r;
