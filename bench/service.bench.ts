@@ -8,6 +8,8 @@
 // Traffic goes only to 127.0.0.1; every loop is bounded in count and time.
 // Run alone: `npx tsx bench/service.bench.ts` (BENCH_QUICK=1 for a short run).
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import pg from 'pg';
 import { createEpoch, sealMessage, type Envelope, type Identity } from '../protocol/src/index.ts';
 import { identity, NAMES } from '../sync-service/test/support/identities.ts';
@@ -32,6 +34,16 @@ const CLIENTS = 16;
 // Bodies come back as Postgres renders jsonb: `"key": "value"`, with a space.
 const CID = /"clientMessageId": ?"([0-9a-f-]{36})"/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU time (ms) a process has used so far, from /proc (Linux). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 interface User { id: Identity; token: string }
 
@@ -155,7 +167,7 @@ async function notifyFloor(databaseUrl: string, rate: number, seconds: number): 
   await Promise.all(inflight);
   await sleep(200);
   await listener.end();
-  await Promise.all(senders.map((c) => c.end()));
+  await Promise.all(senders.map((c: pg.Client) => c.end()));
   return lat;
 }
 
@@ -204,6 +216,9 @@ export async function runServiceBench(opts: { databaseUrl: string; quick?: boole
     const perClient = quick ? 1500 : 5000;
     const envs = await Promise.all(users.map((u, i) => seal(convs[i]!, u.id, perClient)));
     await forSeconds(0.5, CLIENTS, async (w, n) => (n < 20 ? (await api.append(users[w]!.token, envs[w]![n]!), 1) : null)); // warm-up
+    const serviceCpu0 = cpuMs(service.pid);
+    const benchCpu0 = process.cpuUsage();
+    const load = os.loadavg()[0]!;
     const appended = await forSeconds(seconds, CLIENTS, async (w, n) => {
       const env = envs[w]![n + 20];
       if (!env) return null;
@@ -211,6 +226,9 @@ export async function runServiceBench(opts: { databaseUrl: string; quick?: boole
       return 1;
     });
     const appendsPerSecond = appended.done / appended.elapsed;
+    const serviceCpuPerAppend = (cpuMs(service.pid) - serviceCpu0) / appended.done;
+    const benchCpu = process.cpuUsage(benchCpu0);
+    const clientCpuPerAppend = (benchCpu.user + benchCpu.system) / 1000 / appended.done;
     const bodies = envs[0]!.slice(0, 200).map((e) => JSON.stringify(e));
     const raw = await rawCeilings(opts.databaseUrl, bodies, seconds);
     rows.push({
@@ -222,7 +240,7 @@ export async function runServiceBench(opts: { databaseUrl: string; quick?: boole
       ratio: round(raw.single / appendsPerSecond),
       goal: '≥ 1.0× raw single-row',
       met: appendsPerSecond >= raw.single,
-      note: `${round(appendsPerSecond / raw.single)}× raw single-row; ${round(appendsPerSecond / raw.multi)}× the multi-row batched ceiling (${round(raw.multi, 0)} rows/s); group commit, ${appended.done} appends in ${round(appended.elapsed, 1)} s`,
+      note: `${round(appendsPerSecond / raw.single)}× raw single-row; ${round(appendsPerSecond / raw.multi)}× the multi-row batched ceiling (${round(raw.multi, 0)} rows/s); group commit, ${appended.done} appends in ${round(appended.elapsed, 1)} s; service CPU ${round(serviceCpuPerAppend)} ms/append, load generator ${round(clientCpuPerAppend)} ms/append; 1-min load average ${round(load, 1)} on ${os.cpus().length} CPUs`,
     });
     rows.push({
       name: 'raw multi-row batched INSERTs (ceiling)',

@@ -161,6 +161,7 @@ describe('route fuzzing', () => {
   let req: Requester;
   let world: World;
   let identities: Record<'alice' | 'bob' | 'carol', Identity>;
+  let largest: { conv: Awaited<ReturnType<typeof createConversation>>; alice: Identity };
 
   /** Fuzzing logout and DELETE /sessions revokes tokens: fresh sessions before each route. */
   async function refreshTokens(): Promise<void> {
@@ -195,6 +196,7 @@ describe('route fuzzing', () => {
     expect((await req('POST', '/api/v1/auth/logout', { token: revoked.token })).status).toBe(204);
 
     const conv = await createConversation(req, a.token, alice!, [bob!.public]);
+    largest = { conv, alice: alice! };
     const other = await createConversation(req, c.token, carol!, [bob!.public]);
     const chain = new Chain(alice!, conv);
     const env1 = await chain.next('hello');
@@ -409,6 +411,20 @@ describe('route fuzzing', () => {
     expect(ok.later).toEqual([{ type: 'error', code: 'invalid_message' }, { type: 'pong' }]);
     expect((await server.inject('/healthz')).statusCode).toBe(200);
   }, 600_000);
+
+  it('accepts the largest message the protocol makes (8,000 characters, 64 KiB bucket), alone and in a batch', async () => {
+    await refreshTokens();
+    const chain = new Chain(largest.alice, largest.conv);
+    chain.counter = 1_000_000; // a chain of its own, after anything the fuzzer stored
+    chain.prevHash = 'f'.repeat(64);
+    const one = await chain.next('\u0001'.repeat(8000));
+    const two = await chain.next('界'.repeat(8000));
+    expect(JSON.stringify(one).length).toBeGreaterThan(65_536);
+    const single = await req('POST', `/api/v1/conversations/${largest.conv.id}/messages`, { token: world.tokens.alice, body: { envelope: one } });
+    expect([single.status, single.json]).toEqual([201, { seq: expect.any(Number), duplicate: false }]);
+    const batch = await req('POST', '/api/v1/messages/batch', { token: world.tokens.alice, body: { envelopes: [one, two] } });
+    expect(batch.json.results.map((r: { status: string }) => r.status)).toEqual(['duplicate', 'stored']);
+  });
 
   it('the fuzzer got past validation into the handlers (it saw their error codes)', () => {
     const codes = new Set([...seen.values()].flatMap((s) => [...s].map((c) => c.split(' ')[1]!)));

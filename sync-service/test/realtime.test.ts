@@ -83,6 +83,24 @@ describe('realtime over WebSocket, two instances on one database', () => {
     client.ws.close();
   });
 
+  it('M1: stops pushing a conversation to a member removed by a new epoch', async () => {
+    const conv = await createConversation(a.server, ta, alice, [alice, bob]);
+    const client = await openWs(wsUrl(b), ORIGIN);
+    client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: { [conv.id]: 1 } }));
+    await client.next((m) => m.type === 'ready');
+    await send(a.server, ta, conv, await conv.seal(alice, 'bob still reads this'));
+    expect(await client.next((m) => m.conversationId === conv.id)).toMatchObject({ seq: 2 });
+    const e1 = await conv.makeEpoch(alice, [alice]);
+    expect((await call(a.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: ta, payload: { epochRecord: e1 } })).statusCode).toBe(201);
+    await send(a.server, ta, conv, await conv.seal(alice, 'not for bob'));
+    // A later push on another conversation proves the socket is alive and caught up.
+    const other = await createConversation(a.server, ta, alice, [alice, bob]);
+    await client.next((m) => m.type === 'entry' && m.conversationId === other.id);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(client.messages.filter((m) => m.conversationId === conv.id && m.type === 'entry').map((m) => m.seq)).toEqual([2]);
+    client.ws.close();
+  });
+
   it('T1: refuses a cross-origin WebSocket (403) and one without Origin', async () => {
     await expect(openWs(wsUrl(b), 'https://evil.example')).rejects.toMatchObject({ statusCode: 403 });
     await expect(openWs(wsUrl(b), undefined)).rejects.toMatchObject({ statusCode: 403 });

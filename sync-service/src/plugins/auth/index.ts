@@ -12,5 +12,26 @@ export const authPlugin: Plugin<void> = {
     server.auth.strategy('session', 'mh-bearer');
     server.auth.default('session');
     server.route([challengeRoute, loginRoute, logoutRoute]);
+
+    // Housekeeping: used and expired challenges and old rate-limit windows are deleted
+    // every ten minutes (both tables are scratch, not history).
+    let timer: NodeJS.Timeout | undefined;
+    const prune = async () => {
+      const db = server.app.database.db;
+      try {
+        await db.challenges.prune();
+        await db.rateLimits.prune();
+      } catch (error) {
+        server.log(['auth', 'warn'], { message: `pruning failed: ${(error as Error).message}` });
+      }
+    };
+    server.ext('onPostStart', () => {
+      void prune();
+      timer = setInterval(() => void prune(), 10 * 60_000);
+      timer.unref();
+    });
+    server.ext('onPreStop', () => {
+      clearInterval(timer);
+    });
   },
 };

@@ -30,7 +30,14 @@ export class Connection {
     readonly user: Caller,
     private readonly db: Database,
     private readonly onError: (error: unknown) => void,
+    /** Keeps the instance's conversation → connections index up to date. */
+    private readonly index: { add(conversationId: string, c: Connection): void; remove(conversationId: string, c: Connection): void },
   ) {}
+
+  /** True until started(): notifications for any conversation are remembered. */
+  get starting(): boolean {
+    return this.early !== null;
+  }
 
   has(conversationId: string): boolean {
     return this.subs.has(conversationId);
@@ -48,6 +55,7 @@ export class Connection {
     }
     const early = this.early?.get(conversationId) ?? 0;
     this.subs.set(conversationId, { cursor, target: Math.max(target, early), draining: false });
+    this.index.add(conversationId, this);
     this.drain(conversationId);
   }
 
@@ -60,6 +68,17 @@ export class Connection {
     }
     if (seq > sub.target) sub.target = seq;
     this.drain(conversationId);
+  }
+
+  unsubscribe(conversationId: string): void {
+    if (this.subs.delete(conversationId)) this.index.remove(conversationId, this);
+  }
+
+  /** Forget every subscription (the socket closed). */
+  dispose(): void {
+    this.closed = true;
+    for (const id of this.subs.keys()) this.index.remove(id, this);
+    this.subs.clear();
   }
 
   /** The initial subscriptions are in place: later notifications go to them directly. */
@@ -90,7 +109,7 @@ export class Connection {
           const rows = await this.db.log.pageForMember(conversationId, this.user.userPk, sub.cursor, CHUNK);
           if (rows.length === 0) {
             // No longer a member (or nothing there): stop pushing this conversation.
-            if (sub.cursor < sub.target) this.subs.delete(conversationId);
+            if (sub.cursor < sub.target) this.unsubscribe(conversationId);
             break;
           }
           for (const row of rows) {

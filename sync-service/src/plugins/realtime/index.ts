@@ -38,12 +38,29 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
     const notifier = new Notifier(options.databaseUrl, database.pgp.pg.Client as unknown as ClientConstructor, (msg) => server.log(['realtime', 'warn'], msg));
     const connections = new Set<Connection>();
     const byUser = new Map<string, Set<Connection>>();
+    /** conversation → subscribed connections: a notification touches only those. */
+    const byConversation = new Map<string, Set<Connection>>();
+    /** Connections still reading their first subscriptions (they remember every notification). */
+    const starting = new Set<Connection>();
+    const index = {
+      add(conversationId: string, c: Connection) {
+        let set = byConversation.get(conversationId);
+        if (!set) byConversation.set(conversationId, (set = new Set()));
+        set.add(c);
+      },
+      remove(conversationId: string, c: Connection) {
+        const set = byConversation.get(conversationId);
+        set?.delete(c);
+        if (set?.size === 0) byConversation.delete(conversationId);
+      },
+    };
     server.app.realtime = { notifier, connections };
     const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
     const logError = (error: unknown) => server.log(['realtime', 'error'], { message: (error as Error)?.message });
 
     notifier.on('log', (conversationId, seq) => {
-      for (const c of connections) c.advance(conversationId, seq);
+      for (const c of byConversation.get(conversationId) ?? []) c.advance(conversationId, seq);
+      for (const c of starting) c.advance(conversationId, seq);
     });
     notifier.on('member', (conversationId, userId) => {
       for (const c of byUser.get(userId) ?? []) void addConversation(c, conversationId);
@@ -110,11 +127,7 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
       ws.on('close', () => {
         clearTimeout(timer);
         clearInterval(ping);
-        if (connection) {
-          connection.closed = true;
-          connections.delete(connection);
-          byUser.get(connection.user.userId)?.delete(connection);
-        }
+        if (connection) forget(connection);
       });
 
       let authenticating = false;
@@ -132,6 +145,8 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
         authenticating = true;
         void authenticate(ws, value.token, value.cursors as Record<string, number>).then((c) => {
           if (!c) return fail('unauthorized', 4401);
+          // Closed while authenticating: the close handler saw no connection.
+          if (ws.readyState !== ws.OPEN) return forget(c);
           connection = c;
         }, (err) => {
           logError(err);
@@ -143,17 +158,34 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
     async function authenticate(ws: WebSocket, token: string, cursors: Record<string, number>): Promise<Connection | null> {
       const session = await db.sessions.authenticate(tokenHash(token));
       if (!session || ws.readyState !== ws.OPEN) return null;
-      const c = new Connection(ws, { userId: session.userId, userPk: session.userPk, sessionId: session.sessionId }, db, logError);
+      const c = new Connection(ws, { userId: session.userId, userPk: session.userPk, sessionId: session.sessionId }, db, logError, index);
       connections.add(c);
+      starting.add(c);
       let set = byUser.get(c.user.userId);
       if (!set) byUser.set(c.user.userId, (set = new Set()));
       set.add(c);
       // Registered before the heads are read: a notification in between is remembered, not lost.
-      const heads = await db.log.memberCursors(c.user.userPk);
-      c.send({ type: 'ready' });
-      for (const { conversationId, lastSeq } of heads) c.subscribe(conversationId, cursors[conversationId] ?? 0, lastSeq);
-      c.started();
+      try {
+        const heads = await db.log.memberCursors(c.user.userPk);
+        c.send({ type: 'ready' });
+        for (const { conversationId, lastSeq } of heads) c.subscribe(conversationId, cursors[conversationId] ?? 0, lastSeq);
+      } catch (error) {
+        forget(c);
+        throw error;
+      } finally {
+        c.started();
+        starting.delete(c);
+      }
       return c;
+    }
+
+    function forget(c: Connection): void {
+      c.dispose();
+      connections.delete(c);
+      starting.delete(c);
+      const set = byUser.get(c.user.userId);
+      set?.delete(c);
+      if (set?.size === 0) byUser.delete(c.user.userId);
     }
 
     async function recheck(c: Connection): Promise<void> {
