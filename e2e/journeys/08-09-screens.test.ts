@@ -4,7 +4,7 @@
 // is photographed at phone (390×844) and desktop (1280×800) size into screenshots/
 // (gitignored) for a person to look at.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -46,7 +46,8 @@ describe('journeys 8 and 9: accessibility and screenshots of every screen', () =
    * dark mode; violations are collected and asserted at the end (all screens reported at once).
    */
   async function audit(page: Page, name: string, main = false): Promise<void> {
-    const variants = [['desktop', DESKTOP, 'light'], ...(main ? [['phone', PHONE, 'dark']] : [])] as const;
+    type Variant = [string, { width: number; height: number }, 'light' | 'dark'];
+    const variants: Variant[] = [['desktop', DESKTOP, 'light'], ...(main ? [['phone', PHONE, 'dark'] as Variant] : [])];
     for (const [size, viewport, scheme] of variants) {
       {
         await page.emulateMedia({ colorScheme: scheme });
@@ -64,7 +65,6 @@ describe('journeys 8 and 9: accessibility and screenshots of every screen', () =
   }
 
   beforeAll(async () => {
-    await rm(SCREENSHOT_DIR, { recursive: true, force: true });
     await mkdir(SCREENSHOT_DIR, { recursive: true });
     stack = await startStack();
     browser = await launchBrowser();

@@ -100,6 +100,21 @@ export async function stateOf(page: Page, text: string): Promise<string | null> 
   return message(page, text).first().getAttribute('data-state');
 }
 
+/** A full-page screenshot at phone (390×844) and desktop (1280×800) size into screenshots/journeys. */
+export async function screenshotBoth(page: Page, name: string): Promise<string[]> {
+  const files: string[] = [];
+  const original = page.viewportSize();
+  for (const [size, viewport] of [['phone', { width: 390, height: 844 }], ['desktop', { width: 1280, height: 800 }]] as const) {
+    await page.setViewportSize(viewport);
+    await page.waitForTimeout(100);
+    const file = `${SCREENSHOT_DIR}${name}-${size}.png`;
+    await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
+    files.push(file);
+  }
+  if (original) await page.setViewportSize(original);
+  return files;
+}
+
 /** A CDP session on the page, with the service worker domain enabled and its registration id. */
 export async function serviceWorkerCdp(page: Page): Promise<{ cdp: CDPSession; registrationId: () => Promise<string> }> {
   const cdp = await page.context().newCDPSession(page);
