@@ -1,0 +1,184 @@
+// Journey 7 — No plaintext at rest. The data of journeys 1–4 is made again here (each
+// test file has its own database): a live chat, messages composed offline (dumped while
+// still queued in the outbox), a message sent while the service was down, and a restore
+// on a new device with history seeded through the API. Then every table of the database
+// (all columns cast to text) and every IndexedDB store, the Cache Storage and Web Storage
+// of every browser profile are dumped: none holds a message text, a passphrase, or the
+// private keys (the PKCS#8 inside the key files, or the raw Ed25519 seed) in any spelling.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { fromBase64Url, importKeyFile, readKeyFile } from '../../protocol/src/index.ts';
+import { launchBrowser, launchPersistent } from '../support/browser.ts';
+import { startStack, type Stack } from '../support/stack.ts';
+import {
+  createAccount, dispatchSync, dumpDatabase, dumpIndexedDb, message, NodeClient, openConversationWith, personContext, send, spellings,
+  startConversation, stateOf, watchErrors,
+} from '../support/journeys.ts';
+
+const PASS_A = 'ada passphrase: purple otter meets granite';
+const PASS_B = 'bea passphrase: seven quiet lanterns drift';
+
+/** Cache Storage (every cached response body) and Web Storage of the page's origin. */
+async function dumpOtherStorage(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const parts: string[] = [JSON.stringify({ ...localStorage }), JSON.stringify({ ...sessionStorage })];
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      for (const req of await cache.keys()) parts.push(`${name} ${req.url}\n${await (await cache.match(req))!.text()}`);
+    }
+    return parts.join('\n');
+  });
+}
+
+describe('journey 7: no plaintext at rest', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let ctxA: BrowserContext;
+  let ctxB: BrowserContext;
+  let pageA: Page;
+  let pageB: Page;
+  let device: BrowserContext | undefined;
+  let profile = '';
+  let keyFileA = '';
+  let keyFileB = '';
+  const texts: string[] = [];
+  const queuedDumps: string[] = [];
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await launchBrowser();
+    ctxA = await personContext(browser, stack.url);
+    ctxB = await personContext(browser, stack.url);
+    pageA = await ctxA.newPage();
+    pageB = await ctxB.newPage();
+    watchErrors(pageA, errors);
+    watchErrors(pageB, errors);
+    keyFileA = await createAccount(pageA, stack.url, 'ada', PASS_A);
+    keyFileB = await createAccount(pageB, stack.url, 'bea', PASS_B);
+    await startConversation(pageA, 'bea');
+    await openConversationWith(pageB, 'ada');
+  });
+
+  afterAll(async () => {
+    await device?.close();
+    await ctxA?.close();
+    await ctxB?.close();
+    await browser?.close();
+    await stack?.stop();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it('after chat, offline compose, server down and restore, no dump holds a message text, passphrase or private key', async () => {
+    // 1. Live chat.
+    for (const [from, to, text] of [[pageA, pageB, 'canary chat one: lilac walrus hums'], [pageB, pageA, 'canary chat two: copper heron waits']] as const) {
+      texts.push(text);
+      await send(from, text);
+      await message(to, text).waitFor({ timeout: 10_000 });
+    }
+    // 2. Offline compose: dumped while sealed in the outbox.
+    await ctxB.setOffline(true);
+    for (const text of ['canary offline one: amber fjord sleeps', 'canary offline two: quiet tundra glows']) {
+      texts.push(text);
+      await send(pageB, text);
+      expect(await stateOf(pageB, text)).toBe('queued');
+    }
+    queuedDumps.push((await dumpIndexedDb(pageB)).text);
+    await ctxB.setOffline(false);
+    for (const text of texts.slice(2)) await message(pageA, text).waitFor({ timeout: 30_000 });
+    // 3. Server down: queued, dumped, then delivered after the restart.
+    await stack.stopService();
+    const downText = 'canary server down: violet mesa echoes';
+    texts.push(downText);
+    await send(pageB, downText);
+    expect(await stateOf(pageB, downText)).toBe('queued');
+    queuedDumps.push((await dumpIndexedDb(pageB)).text);
+    await stack.startServiceAgain();
+    await dispatchSync(pageB, stack.url);
+    await message(pageA, downText).waitFor({ timeout: 30_000 });
+    // 4. A new device restores A, with history seeded under A's own keys.
+    const ada = new NodeClient(stack.url, await importKeyFile(keyFileA, PASS_A));
+    await ada.login();
+    const cyd = await NodeClient.register(stack.url, 'cyd');
+    const conv = await ada.createConversation(['cyd']);
+    for (let i = 0; i < 20; i++) {
+      const body = `canary seeded ${i + 1}: saffron delta ${i % 2 ? 'answers' : 'asks'}`;
+      texts.push(body);
+      const who = i % 2 ? cyd : ada;
+      await who.sendBatch(await who.seal(conv.conversationId, 0, conv.key, [{ body, composedAt: Date.now() - 60_000 + i }]));
+    }
+    profile = await mkdtemp(path.join(os.tmpdir(), 'mh-at-rest-'));
+    device = await launchPersistent(profile);
+    await device.grantPermissions(['background-sync'], { origin: stack.url });
+    const pageC = device.pages()[0] ?? (await device.newPage());
+    watchErrors(pageC, errors);
+    await pageC.goto(stack.url);
+    await pageC.getByTestId('go-restore').click();
+    await pageC.getByTestId('restore-keyfile').setInputFiles({ name: 'ada.keyfile.json', mimeType: 'application/json', buffer: Buffer.from(keyFileA) });
+    await pageC.getByTestId('restore-passphrase').fill(PASS_A);
+    await pageC.getByTestId('restore-submit').click();
+    await pageC.getByTestId('restore-summary').waitFor({ timeout: 120_000 });
+    await pageC.getByTestId('restore-continue').click();
+    await openConversationWith(pageC, 'cyd');
+    await message(pageC, texts.at(-1)!).waitFor({ timeout: 20_000 });
+    const fromNewDevice = 'canary new device: indigo lantern speaks';
+    texts.push(fromNewDevice);
+    await openConversationWith(pageC, 'bea');
+    await send(pageC, fromNewDevice);
+    await message(pageB, fromNewDevice).waitFor({ timeout: 15_000 });
+
+    // The secrets.
+    const secrets: Record<string, string[]> = {};
+    texts.forEach((t, i) => (secrets[`message ${i + 1}`] = spellings(t)));
+    secrets['passphrase A'] = spellings(PASS_A);
+    secrets['passphrase B'] = spellings(PASS_B);
+    for (const [who, file, pass] of [['A', keyFileA, PASS_A], ['B', keyFileB, PASS_B]] as const) {
+      const keys = await readKeyFile(file, pass);
+      secrets[`${who} RSA private key (pkcs8)`] = spellings(keys.encryptionPkcs8);
+      secrets[`${who} Ed25519 private key (pkcs8)`] = spellings(keys.signingPkcs8);
+      secrets[`${who} Ed25519 seed`] = spellings(keys.signingPkcs8.subarray(keys.signingPkcs8.length - 32));
+    }
+
+    // The dumps.
+    const db = await dumpDatabase(stack.database);
+    const idb: Record<string, Awaited<ReturnType<typeof dumpIndexedDb>>> = {};
+    const pages: [string, Page][] = [['A (first device)', pageA], ['B', pageB], ['A (new device)', pageC]];
+    for (const [name, page] of pages) idb[name] = await dumpIndexedDb(page);
+    const places: Record<string, string> = { database: db.text };
+    for (const [name, page] of pages) {
+      places[`IndexedDB of ${name}`] = idb[name]!.text;
+      places[`Cache and Web Storage of ${name}`] = await dumpOtherStorage(page);
+    }
+    queuedDumps.forEach((d, i) => (places[`IndexedDB of B with a queued outbox (${i + 1})`] = d));
+
+    // The dumps are real: they hold the data, as ciphertext.
+    expect(db.tables.log_entries).toBeGreaterThanOrEqual(texts.length);
+    expect(Object.keys(db.tables)).toEqual(expect.arrayContaining(['users', 'user_keys', 'sessions', 'conversations', 'log_entries']));
+    const anEnvelope = (await stack.database.query<{ c: string }>(`SELECT body->>'encryptedContent' AS c FROM log_entries WHERE kind = 'message' LIMIT 1`)).rows[0]!.c;
+    for (const name of Object.keys(idb)) {
+      expect(idb[name]!.stores['messagehub/log']).toBeGreaterThan(0);
+      expect(idb[name]!.text).toContain('encryptedContent');
+      // Private keys live only as non-extractable CryptoKeys.
+      expect(idb[name]!.text).toContain('"cryptoKey"');
+      expect(idb[name]!.extractablePrivateKeys).toBe(0);
+    }
+    expect(idb['A (new device)']!.text).toContain(anEnvelope);
+    for (const d of queuedDumps) expect(d).toContain('"status":"queued"');
+    // And the search finds bytes in the spellings it looks for: A's public signing key is in both.
+    const publicKey = spellings(fromBase64Url(ada.identity.public.signingKey));
+    expect(publicKey.some((f) => places.database!.includes(f))).toBe(true);
+    expect(publicKey.some((f) => places['IndexedDB of B']!.includes(f))).toBe(true);
+
+    const found: string[] = [];
+    for (const [secret, forms] of Object.entries(secrets)) {
+      for (const [place, text] of Object.entries(places)) {
+        for (const form of forms) if (text.includes(form)) found.push(`${secret} in ${place} (as ${form.slice(0, 24)}…)`);
+      }
+    }
+    expect(found).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+});
