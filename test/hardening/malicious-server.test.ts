@@ -62,6 +62,15 @@ describe('a malicious server: the client refuses and says why', () => {
     await testDb?.drop();
   });
 
+  // Key files cost an Argon2id run (64 MiB, 3 passes) each to write or open: made once.
+  const passphrase = 'correct horse battery staple, twice over';
+  let keyFilesOnce: Promise<{ mine: string; offered: string }> | null = null;
+  const keyFiles = () => (keyFilesOnce ??= (async () => ({
+    mine: await writeKeyFile(secretsOf('alice', 'alice-kf'), passphrase),
+    // The server's own keys under the user's id, sealed with a passphrase the server chose.
+    offered: await writeKeyFile(secretsOf('mallory', 'alice-kf'), 'the server chose this'),
+  }))());
+
   interface Device { client: PwaClient; lies: Lie[]; traffic: Traffic[]; id: Identity }
 
   /** A registered, logged-in device whose every answer passes through `lies`. */
@@ -222,11 +231,7 @@ describe('a malicious server: the client refuses and says why', () => {
   });
 
   it('M6: recovery material comes only from the user\'s key file: a server-made file, or the user\'s file with the server\'s keys in its header, does not open', async () => {
-    const passphrase = 'correct horse battery staple, twice over';
-    const mine = await writeKeyFile(secretsOf('alice', 'alice-m6'), passphrase);
-    await expect(importKeyFile(mine, passphrase)).resolves.toMatchObject({ userId: 'alice-m6' });
-    // The server's own keys under the user's id, sealed with a passphrase the server chose.
-    const offered = await writeKeyFile(secretsOf('mallory', 'alice-m6'), 'the server chose this');
+    const { mine, offered } = await keyFiles();
     await expect(importKeyFile(offered, passphrase)).rejects.toMatchObject({ code: 'wrong-passphrase' });
     // The user's file with the server's public keys put in its header (checksum recomputed).
     const f = JSON.parse(mine);
@@ -378,16 +383,15 @@ describe('a malicious server: the client refuses and says why', () => {
     const sizes = await Promise.all([2, 3, 4].map(async (s) => ((await dba.body(cid, s)) as Envelope).encryptedContent.length));
     expect(sizes[0]).toBe(sizes[1]); // 1 and 200 characters: the same 256-byte bucket
     expect(sizes[2]).toBeGreaterThan(sizes[1]!); // 300 characters: the next bucket (documented in SECURITY.md)
-    const a = await writeKeyFile(secretsOf('alice'), 'passphrase one');
-    const b = await writeKeyFile(secretsOf('victor', 'v'), 'another passphrase');
-    expect(JSON.parse(a).ciphertext.length).toBe(JSON.parse(b).ciphertext.length);
+    const { mine, offered } = await keyFiles(); // other keys, other passphrases
+    expect(mine.length).toBe(offered.length);
+    expect(JSON.parse(mine).ciphertext.length).toBe(JSON.parse(offered).ciphertext.length);
   });
 
   // ---- keys, wrapping, forgery ---------------------------------------------------------------------
 
   it('G1, C2: a mauled or weakened key file fails with one uniform error (or as damaged before any KDF run)', async () => {
-    const passphrase = 'a long enough passphrase for tests';
-    const text = await writeKeyFile(secretsOf('erin'), passphrase);
+    const text = (await keyFiles()).mine;
     const maul = async (change: (f: any) => void) => {
       const f = JSON.parse(text);
       change(f);
