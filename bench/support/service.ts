@@ -55,7 +55,7 @@ export async function startServiceProcess(opts: ServiceOptions): Promise<Service
       ORIGINS: `${origin},http://127.0.0.1:${port}`,
       DATABASE_URL: opts.databaseUrl,
       STATIC_DIR: opts.staticDir ?? path.join(ROOT, 'dist/pwa'),
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: process.env.BENCH_SERVICE_LOG ?? 'silent',
       LOGIN_RATE_LIMIT_PER_MINUTE: '100000000',
       APPEND_RATE_LIMIT_PER_MINUTE: '100000000',
       ...opts.env,
