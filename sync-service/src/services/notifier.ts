@@ -79,7 +79,9 @@ export class Notifier extends EventEmitter<NotifierEvents> {
       await client.end().catch(() => undefined);
       return;
     }
-    const reconnect = this.everConnected;
+    // After a loss, or a first connection that only came after retries, notifications may
+    // have been missed: subscribers re-read from their cursors.
+    const reconnect = this.everConnected || this.attempt > 0;
     this.client = client;
     this.everConnected = true;
     this.attempt = 0;

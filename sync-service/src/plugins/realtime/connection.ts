@@ -5,6 +5,9 @@ import { CHUNK, entryJson } from '../../services/log-stream.ts';
 
 /** Close the socket of a client that does not read (bytes queued in the socket). */
 const MAX_BUFFERED = 16 * 1024 * 1024;
+/** Catch-up pauses while this much is queued, so a long history streams at the client's pace. */
+const PAUSE_BUFFERED = 1024 * 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Subscription {
   /** Last seq pushed to this client. */
@@ -106,6 +109,7 @@ export class Connection {
     void (async () => {
       try {
         while (!this.closed && sub.cursor < sub.target) {
+          for (let waited = 0; this.socket.bufferedAmount > PAUSE_BUFFERED && !this.closed && waited < 30_000; waited += 10) await sleep(10);
           const rows = await this.db.log.pageForMember(conversationId, this.user.userPk, sub.cursor, CHUNK);
           if (rows.length === 0) {
             // No longer a member (or nothing there): stop pushing this conversation.
