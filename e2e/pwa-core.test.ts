@@ -1,6 +1,6 @@
 // The PWA's own core path in a real Chromium against the real service: accounts, a
 // conversation, live messages both ways, the offline queue, restore from the key file.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +30,7 @@ async function openConversationWith(page: Page, other: string): Promise<void> {
   const item = page.locator(`[data-testid="conversation-item"][data-title="${other}"]`);
   await item.waitFor({ timeout: 20_000 });
   await item.click();
-  await page.getByTestId('composer-input').waitFor();
+  await page.locator('[data-testid="conversation-title"]', { hasText: other }).waitFor();
 }
 
 async function send(page: Page, text: string): Promise<void> {
@@ -70,6 +70,14 @@ describe('pwa core path in Chromium', () => {
   });
 
   it('creates two accounts and chats live both ways', async () => {
+    onTestFailed(async () => {
+      for (const p of [pageA, pageB]) {
+        console.log('FAILED STATE', p.url(), await p.evaluate(() => {
+          const walk = (n: Element | ShadowRoot): string => Array.from(n.children).map((c) => (c.shadowRoot ? walk(c.shadowRoot) : '') + ' ' + (c.children.length ? walk(c) : c.textContent)).join(' ');
+          return walk(document.body).replace(/\s+/g, ' ');
+        }));
+      }
+    });
     keyFileA = await createAccount(pageA, stack.url, 'Alice');
     await createAccount(pageB, stack.url, 'bob');
     expect(JSON.parse(keyFileA).format).toBe('messagehub-keyfile');

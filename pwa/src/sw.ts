@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { openDatabase } from './stores/db.ts';
@@ -11,6 +12,11 @@ precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 // Navigations are answered from the cached index.html (the API is never cached).
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: [/^\/api\//, /^\/healthz/] }));
+
+// The first worker controls the open page at once (there is no older version to displace),
+// so a first visit already works offline. A later version still waits for the prompt below
+// and activates only after SKIP_WAITING, followed by one reload of the page.
+clientsClaim();
 
 // A waiting version activates only when the user accepts the update prompt.
 self.addEventListener('message', (event) => {

@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import { plainError } from '../services/messenger.ts';
 import { shared } from '../styles/shared.ts';
@@ -99,7 +100,7 @@ export class MhConversationList extends LitElement {
       <h2 id="conv-heading">Conversations</h2>
       ${m.summaries.length === 0 ? html`<p class="muted">No conversations yet.</p>` : nothing}
       <ul aria-labelledby="conv-heading" data-testid="conversation-list">
-        ${m.summaries.map((s) => {
+        ${repeat(m.summaries, (s) => s.conversationId, (s) => {
           const title = s.others.join(', ') || 'Only you';
           const preview = m.previews.get(s.conversationId);
           return html`<li>

@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { MessageView } from '../services/engine.ts';
 import { plainError } from '../services/messenger.ts';
@@ -139,7 +140,7 @@ export class MhConversation extends LitElement {
         : nothing}
       <section class="log" role="log" aria-label="Messages with ${title}" tabindex="0" data-testid="message-log">
         <ol>
-          ${this._messages.map((msg) => this._renderMessage(msg))}
+          ${repeat(this._messages, (msg) => msg.id, (msg) => this._renderMessage(msg))}
         </ol>
       </section>
       <form class="composer" @submit=${(e: Event) => { e.preventDefault(); void this._send(); }}>
