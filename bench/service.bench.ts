@@ -31,7 +31,8 @@ export interface ServiceBenchRow {
 }
 
 const CLIENTS = 16;
-// Bodies come back as Postgres renders jsonb: `"key": "value"`, with a space.
+// Bodies come back as the canonical JSON the service stored (an optional space tolerates
+// rows written before migration 003, when they were rendered from jsonb).
 const CID = /"clientMessageId": ?"([0-9a-f-]{36})"/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
