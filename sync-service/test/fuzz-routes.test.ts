@@ -372,7 +372,7 @@ describe('route fuzzing', () => {
     expect(total).toBeGreaterThanOrEqual(RUNS * table.length);
   }, 1_800_000);
 
-  it('the WebSocket first message: junk is refused with a named error and close code, a valid one gets ready', async () => {
+  it('the WebSocket: a junk first message is refused with a named error and close code, a valid one gets ready; every later message gets one answer', async () => {
     await server.stop();
     server = await createServer(world.config, { database });
     await server.start();
@@ -410,6 +410,17 @@ describe('route fuzzing', () => {
       }),
       { numRuns: WS_RUNS, seed: SEED },
     );
+    // After a valid first message, every later message (junk or not) gets one answer and the socket stays.
+    const laterJunk = fc.sample(fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'), unicode, badBase64,
+      fc.constantFrom(JSON.stringify({ type: 'ping' }), JSON.stringify({ type: 'auth', token: t.alice }), '{'),
+    ), { numRuns: WS_RUNS, seed: SEED });
+    const laterAnswers = await wsExchange(url, origin, JSON.stringify({ type: 'auth', token: t.alice, cursors: {} }), laterJunk);
+    expect(laterAnswers.kind).toBe('ready');
+    expect(laterAnswers.later!.length).toBe(laterJunk.length);
+    for (const [i, a] of (laterAnswers.later as { type: string; code?: string }[]).entries()) {
+      expect(a, laterJunk[i]).toEqual(laterJunk[i] === JSON.stringify({ type: 'ping' }) ? { type: 'pong' } : { type: 'error', code: 'invalid_message' });
+    }
     // The valid first message is accepted; after it, junk gets an error message but the socket stays.
     const ok = await wsExchange(url, origin, JSON.stringify({ type: 'auth', token: t.alice, cursors: {} }), ['{', JSON.stringify({ type: 'ping' })]);
     expect(ok.kind).toBe('ready');
