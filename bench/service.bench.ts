@@ -31,8 +31,7 @@ export interface ServiceBenchRow {
 }
 
 const CLIENTS = 16;
-// Bodies come back as the canonical JSON the service stored (an optional space tolerates
-// rows written before migration 003, when they were rendered from jsonb).
+// Bodies come back as Postgres renders jsonb: `"key": "value"`, with a space.
 const CID = /"clientMessageId": ?"([0-9a-f-]{36})"/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
