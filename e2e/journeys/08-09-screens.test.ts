@@ -1,6 +1,6 @@
 // Journeys 8 and 9 — every screen a person sees, walked once: axe-core finds no
 // accessibility violations on the onboarding, restore, conversation list, conversation
-// and safety-number screens (desktop/light and phone/dark; the rest at desktop/light), and each screen
+// and safety-number screens, and on the error, key-file, verified and settings states; each screen
 // is photographed at phone (390×844) and desktop (1280×800) size into screenshots/
 // (gitignored) for a person to look at.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,26 +42,17 @@ describe('journeys 8 and 9: accessibility and screenshots of every screen', () =
   }
 
   /**
-   * axe at desktop size in light mode, and for the five main screens also at phone size in
-   * dark mode; violations are collected and asserted at the end (all screens reported at once).
+   * axe at desktop size in light mode (e2e/pwa-screens.test.ts repeats the main screens at
+   * phone size and in dark mode); violations are collected and asserted at the end, so one
+   * run reports every screen's problems at once.
    */
-  async function audit(page: Page, name: string, main = false): Promise<void> {
-    type Variant = [string, { width: number; height: number }, 'light' | 'dark'];
-    const variants: Variant[] = [['desktop', DESKTOP, 'light'], ...(main ? [['phone', PHONE, 'dark'] as Variant] : [])];
-    for (const [size, viewport, scheme] of variants) {
-      {
-        await page.emulateMedia({ colorScheme: scheme });
-        await page.setViewportSize(viewport);
-        const result = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
-        const key = `${name} (${size}, ${scheme})`;
-        audited.push(key);
-        if (result.violations.length) {
-          violations[key] = result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 5) }));
-        }
-      }
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
+  async function audit(page: Page, name: string): Promise<void> {
     await page.setViewportSize(DESKTOP);
+    const result = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
+    audited.push(name);
+    if (result.violations.length) {
+      violations[name] = result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 5) }));
+    }
   }
 
   beforeAll(async () => {
@@ -87,7 +78,7 @@ describe('journeys 8 and 9: accessibility and screenshots of every screen', () =
     // Onboarding: the form, and its error.
     await pageA.goto(stack.url);
     await pageA.getByTestId('onboarding-username').waitFor();
-    await audit(pageA, 'onboarding', true);
+    await audit(pageA, 'onboarding');
     await capture(pageA, '01-onboarding');
     await pageA.getByTestId('onboarding-username').fill('ada');
     await pageA.getByTestId('onboarding-passphrase').fill('short');
@@ -100,7 +91,7 @@ describe('journeys 8 and 9: accessibility and screenshots of every screen', () =
     // Restore: the form, and a plain error for a file that is not a key file.
     await pageA.getByTestId('go-restore').click();
     await pageA.getByTestId('restore-keyfile').waitFor();
-    await audit(pageA, 'restore', true);
+    await audit(pageA, 'restore');
     await capture(pageA, '03-restore');
     await pageA.getByTestId('restore-keyfile').setInputFiles({ name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello":1}') });
     await pageA.getByTestId('restore-passphrase').fill(PASS_A);
@@ -137,19 +128,19 @@ describe('journeys 8 and 9: accessibility and screenshots of every screen', () =
     await ctxA.setOffline(true);
     await send(pageA, 'Written on the train, no signal: see you there.');
     await expect.poll(() => pageA.getByTestId('connection-status').textContent()).toContain('Offline');
-    await audit(pageA, 'conversation', true);
+    await audit(pageA, 'conversation');
     await capture(pageA, '07-conversation');
     await ctxA.setOffline(false);
     await pageA.getByTestId('back-to-list').click();
     await pageA.getByTestId('conversation-item').first().waitFor();
-    await audit(pageA, 'conversation list', true);
+    await audit(pageA, 'conversation list');
     await capture(pageA, '08-conversation-list');
 
     // Safety number: digits and QR code, before and after "mark as verified".
     await openConversationWith(pageA, 'bea');
     await pageA.getByTestId('open-safety-number').click();
     await pageA.getByTestId('safety-number').waitFor();
-    await audit(pageA, 'safety number', true);
+    await audit(pageA, 'safety number');
     await capture(pageA, '09-safety-number');
     await pageA.getByTestId('mark-verified').click();
     await expect.poll(() => pageA.getByTestId('verified-status').getAttribute('data-verified')).toBe('true');
@@ -164,7 +155,7 @@ describe('journeys 8 and 9: accessibility and screenshots of every screen', () =
     // B's side of the conversation too (received messages).
     await capture(pageB, '12-conversation-other-side');
 
-    expect(audited.length).toBe(16); // 11 screens, the 5 main ones twice
+    expect(audited.length).toBe(11);
     expect(violations).toEqual({});
     expect(errors).toEqual([]);
   });
