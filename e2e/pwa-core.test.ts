@@ -151,6 +151,36 @@ describe('pwa core path in Chromium', () => {
       await message(pageB, 'alice on a new device').waitFor({ timeout: 15_000 });
       // Bob's view has no integrity warning: the restored device continued Alice's signed chain.
       expect(await pageB.getByTestId('integrity-warning').count()).toBe(0);
+
+      // "Forget this device" leaves nothing behind: no database, no caches, back to onboarding.
+      await pageC.getByTestId('open-settings').click();
+      await pageC.getByTestId('forget-device').click();
+      await pageC.getByTestId('forget-confirm').click();
+      await pageC.getByTestId('onboarding-username').waitFor({ timeout: 15_000 });
+      // The fresh app opens a new, empty database: every store of it must be empty.
+      const rows = await pageC.evaluate(
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const req = indexedDB.open('messagehub');
+            req.onerror = () => reject(req.error);
+            req.onsuccess = () => {
+              const db = req.result;
+              const names = Array.from(db.objectStoreNames);
+              if (names.length === 0) return resolve(0);
+              const tx = db.transaction(names);
+              let total = 0;
+              let pending = names.length;
+              for (const n of names) {
+                const c = tx.objectStore(n).count();
+                c.onsuccess = () => {
+                  total += c.result;
+                  if (--pending === 0) resolve(total);
+                };
+              }
+            };
+          }),
+      );
+      expect(rows).toBe(0);
     } finally {
       await ctxC.close();
       await rm(dir, { recursive: true, force: true });

@@ -115,5 +115,10 @@ describe('pwa integrity warnings in Chromium', () => {
     await pageA.getByTestId('contact-back').click();
     await expect.poll(() => pageA.getByTestId('sending-blocked').count(), { timeout: 10_000 }).toBe(0);
     expect(await pageA.getByTestId('composer-send').isDisabled()).toBe(false);
+    // The next message first re-keys the conversation for the accepted key (a new signed epoch).
+    await send(pageA, 'after the review');
+    await expect.poll(() => message(pageA, 'after the review').getAttribute('data-state'), { timeout: 15_000 }).toMatch(/sent|delivered/);
+    const epochs = await db.query(`SELECT count(*)::int AS n FROM log_entries WHERE kind = 'epoch'`);
+    expect(epochs.rows[0].n).toBe(2);
   });
 });

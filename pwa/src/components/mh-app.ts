@@ -85,7 +85,10 @@ export class MhApp extends LitElement {
     const m = this.messenger;
     const banner = html`<mh-update-banner></mh-update-banner>`;
     if (m.phase === 'loading') return html`${banner}<p class="center" role="status">Opening MessageHub…</p>`;
-    if (m.phase === 'failed') return html`${banner}<p class="center error" role="alert">MessageHub could not open its storage: ${m.fatal}</p>`;
+    if (m.phase === 'failed') {
+      return html`${banner}<main class="center"><p class="error" role="alert" data-testid="fatal-error">${m.fatal}</p>
+        <button data-testid="reload" @click=${() => location.reload()}>Reload</button></main>`;
+    }
     if (m.phase === 'welcome') {
       return html`${banner}
         <main class="welcome">

@@ -8,7 +8,7 @@ import {
 } from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EntryCheck, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
 import { allContacts } from '../stores/contacts.ts';
-import { getChain, getConversation, getEpochs, getTranscript, listConversations, newConversationRow, putConversation, updateConversation } from '../stores/conversations.ts';
+import { getChain, getConversation, getEpochs, getTranscript, listConversations, newConversationRow, updateConversation } from '../stores/conversations.ts';
 import { commitReceived, getLog, lastEntries, receiptsFor } from '../stores/log.ts';
 import { enqueue, outboxFor } from '../stores/outbox.ts';
 import type { Api, LogEntry } from './api.ts';

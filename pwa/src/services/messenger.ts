@@ -91,7 +91,17 @@ export class Messenger extends EventTarget {
   /** Opens local state only: the app is usable offline before any network answer. */
   async start(): Promise<void> {
     try {
-      this.db = await openDatabase(undefined, { versionchange: () => this.db?.close() });
+      this.db = await openDatabase(undefined, {
+        // A newer version in another tab upgrades the database: step aside, never run on a closed one.
+        versionchange: () => {
+          this.db?.close();
+          this.realtime?.stop();
+          this.runner?.stop();
+          this.phase = 'failed';
+          this.fatal = 'MessageHub was updated in another tab. Reload this page to continue.';
+          this.changed();
+        },
+      });
       const row = await loadIdentity(this.db);
       if (!row) {
         this.phase = 'welcome';
@@ -109,7 +119,7 @@ export class Messenger extends EventTarget {
       void this.refreshPreviews();
     } catch (e) {
       this.phase = 'failed';
-      this.fatal = plainError(e);
+      this.fatal = `MessageHub could not open its storage on this device: ${plainError(e)}`;
       this.changed();
     }
   }
@@ -415,12 +425,7 @@ export class Messenger extends EventTarget {
   async contact(userId: string): Promise<{ contact: ContactRow; safety: { digits: string; qrPayload: string } | null } | undefined> {
     const contact = await getContact(this.db!, userId);
     if (!contact || !this.me) return undefined;
-    let safety = null;
-    try {
-      safety = await safetyNumber(this.me.public, contact.pinned);
-    } catch {
-      safety = null;
-    }
+    const safety = await safetyNumber(this.me.public, contact.pinned).catch(() => null);
     return { contact, safety };
   }
 

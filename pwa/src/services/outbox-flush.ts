@@ -23,6 +23,10 @@ export async function flushOutbox(db: Db, opts: { baseUrl: string; fetch?: typeo
     try {
       const { results } = await api.batch(rows.map((r) => r.envelope));
       if (results.length === 0) return { ok: false, sent, reason: 'server' };
+      // An answer about none of the envelopes sent would leave them queued and loop for ever:
+      // stop, keep them queued, and let the runner's backoff try again later.
+      const answered = new Set(results.map((r) => r.clientMessageId));
+      if (!rows.some((r) => answered.has(r.clientMessageId))) return { ok: false, sent, reason: 'server' };
       await markResults(db, results);
       sent += results.filter((r) => r.status !== 'rejected').length;
     } catch (e) {
