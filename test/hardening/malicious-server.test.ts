@@ -286,6 +286,24 @@ describe('a malicious server: the client refuses and says why', () => {
     expect(await bodies(bob, cid)).toEqual(['m1', 'm3', 'm5', 'm4']);
   });
 
+  it('R1: an outbox flush answered with ids that were never sent stops at once (no busy loop) and keeps the messages queued', async () => {
+    const { alice, cid } = await pair('r1b');
+    let batches = 0;
+    alice.lies.push((req, res) => {
+      if (req.path !== '/api/v1/messages/batch') return;
+      batches++;
+      // A guard so the test ends even if the client loops: after 20 calls the lie turns into a 500.
+      if (batches > 20) return { status: 500, json: { error: { code: 'internal', message: 'guard' } } };
+      return { status: 200, json: { results: [{ clientMessageId: crypto.randomUUID(), conversationId: cid, status: 'stored', seq: 99 }] } };
+    });
+    const row = await alice.client.engine.send(cid, 'kept');
+    expect(await alice.client.flush()).toMatchObject({ ok: false, reason: 'server' });
+    expect(batches).toBe(1);
+    expect((await alice.client.db.get('outbox', row.clientMessageId))?.status).toBe('queued');
+    alice.lies.length = 0;
+    expect(await alice.client.flush()).toMatchObject({ ok: true, sent: 1 });
+  });
+
   it('R2: a receipt forged by the server does not mark a message delivered; a real one does', async () => {
     const { alice, bob, cid } = await pair('r2');
     const m1 = await send(alice, cid, 'first');
