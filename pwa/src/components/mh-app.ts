@@ -72,8 +72,7 @@ export class MhApp extends LitElement {
 
   /** The update prompt (THREATS W1): set by main.ts when a new worker is waiting. */
   setUpdate(apply: (() => void) | null): void {
-    this.messenger.updateReady = apply;
-    this.requestUpdate();
+    this.messenger.offerUpdate(apply);
   }
 
   private _navigate(view: View): void {

@@ -82,6 +82,12 @@ export class Messenger extends EventTarget {
     this.api = new Api({ baseUrl: '', token: () => this.session?.token });
   }
 
+  /** main.ts reports a waiting service worker; the banner offers to activate it. */
+  offerUpdate(apply: (() => void) | null): void {
+    this.updateReady = apply;
+    this.changed();
+  }
+
   private changed(): void {
     this.dispatchEvent(new Event('change'));
   }
