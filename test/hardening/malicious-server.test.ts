@@ -585,7 +585,13 @@ describe('W1 in Chromium: what the browser enforces', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(url);
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 });
+    // The first version fully installed, activated and in control (it claims the page), and
+    // the app's own registration call settled, before the server publishes a new version.
+    await page.waitForFunction(async () => {
+      const reg = await navigator.serviceWorker.getRegistration();
+      return navigator.serviceWorker.controller !== null && reg?.active?.state === 'activated' && !reg.installing && !reg.waiting;
+    }, undefined, { timeout: 60_000 });
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     const first = await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL);
     // The server publishes a new sw.js (any change of bytes is a new version).
     await writeFile(path.join(dir, 'sw.js'), (await readFile(path.join(dir, 'sw.js'), 'utf8')) + '\n// a new version\n');
@@ -624,8 +630,8 @@ async function builtApp(dir: string): Promise<void> {
     await cp(dist, dir, { recursive: true });
     return;
   }
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', dir, '--emptyOutDir'], { cwd: ROOT, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('building the app for the W1 test failed');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', dir, '--emptyOutDir'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building the app for the W1 test failed: ${r.stderr || r.stdout}`);
 }
 
 function newest(p: string): number {
