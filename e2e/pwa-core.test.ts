@@ -145,6 +145,8 @@ describe('pwa core path in Chromium', () => {
       expect(await pageC.getByTestId('restore-conversations').textContent()).toBe('1');
       expect(await pageC.getByTestId('restore-messages').textContent()).toBe('5');
       await pageC.getByTestId('restore-continue').click();
+      await pageC.getByTestId('conversation-item').first().waitFor();
+      expect(await pageC.getByTestId('unread-count').count()).toBe(0);
       await openConversationWith(pageC, 'bob');
       await message(pageC, 'offline three').waitFor();
       await send(pageC, 'alice on a new device');

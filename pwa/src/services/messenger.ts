@@ -295,6 +295,8 @@ export class Messenger extends EventTarget {
       let done = 0;
       onProgress({ stage: 'history', done, total });
       await this.enqueue(() => this.pull({ live: false, onEntry: () => onProgress({ stage: 'history', done: ++done, total: Math.max(total, done) }) }));
+      // History recovered from the key file is not news: nothing starts out unread.
+      for (const c of await listConversations(db)) await this.engine!.markRead(c.conversationId);
       onProgress({ stage: 'done', done, total: Math.max(total, done) });
     } finally {
       this.restoring = false;
