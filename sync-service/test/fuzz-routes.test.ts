@@ -131,7 +131,7 @@ function applyMutations(template: unknown, ms: Mutation[]): unknown {
     const last = target[target.length - 1]!;
     if (m.op === 'dup') {
       // Repeat an element or a field's value next to it: duplicated members, unsorted lists, count mismatches.
-      if (Array.isArray(parent)) parent.splice(Number(last), 0, structuredClone(parent[last]));
+      if (Array.isArray(parent)) parent.splice(Number(last), 0, structuredClone(parent[Number(last)]));
       else parent[last] = [parent[last], parent[last]];
     } else if (m.op === 'replace') parent[last] = m.value;
     else if (m.op === 'delete') {

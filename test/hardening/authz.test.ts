@@ -66,7 +66,7 @@ describe('authorization on every route, and login', () => {
   });
 
   // Routes on the default strategy have no auth setting of their own; open ones say auth: false.
-  const needsSession = (r: RequestRoute) => r.settings.auth !== false;
+  const needsSession = (r: RequestRoute) => (r.settings.auth as unknown) !== false;
 
   function urlOf(r: RequestRoute): string {
     return r.path

@@ -18,7 +18,7 @@ import { launchBrowser } from '../../e2e/support/browser.ts';
 import { fileURLToPath } from 'node:url';
 import type { Server } from '@hapi/hapi';
 import {
-  createEpoch, epochHash, epochSigningInput, fingerprint, fromBase64Url, importKeyFile, KeyFileError, keyFileChecksum,
+  buf, createEpoch, epochHash, epochSigningInput, fingerprint, fromBase64Url, importKeyFile, KeyFileError, keyFileChecksum,
   randomBytes, sealMessage, signLoginProof, signRegistration, toBase64Url, verifyLoginProof, wrapLabel, writeKeyFile,
   type EpochRecord, type Envelope, type Identity,
 } from '../../protocol/src/index.ts';
@@ -114,7 +114,7 @@ describe('a malicious server: the client refuses and says why', () => {
 
   /** Sign an epoch record (any content) with `signer`'s key, as a server or member could. */
   async function resign(record: Omit<EpochRecord, 'sig'>, signer: Identity): Promise<EpochRecord> {
-    const sig = new Uint8Array(await subtle.sign({ name: 'Ed25519' }, signer.signing.privateKey, epochSigningInput(record)));
+    const sig = new Uint8Array(await subtle.sign({ name: 'Ed25519' }, signer.signing.privateKey, buf(epochSigningInput(record))));
     return { ...record, sig: toBase64Url(sig) } as EpochRecord;
   }
 
@@ -289,7 +289,7 @@ describe('a malicious server: the client refuses and says why', () => {
   it('R1: an outbox flush answered with ids that were never sent stops at once (no busy loop) and keeps the messages queued', async () => {
     const { alice, cid } = await pair('r1b');
     let batches = 0;
-    alice.lies.push((req, res) => {
+    alice.lies.push((req) => {
       if (req.path !== '/api/v1/messages/batch') return;
       batches++;
       // A guard so the test ends even if the client loops: after 20 calls the lie turns into a 500.
@@ -477,8 +477,8 @@ describe('a malicious server: the client refuses and says why', () => {
       return resign({ ...unsigned, wrappedKeys }, alice.id); // a member signs it: only the unwrap can fail
     };
     const garbage = await spoil(1, prev, async () => toBase64Url(randomBytes(384)));
-    const bobKey = await subtle.importKey('spki', fromBase64Url(bob.id.public.encryptionKey), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
-    const otherLabel = await spoil(1, prev, async () => toBase64Url(new Uint8Array(await subtle.encrypt({ name: 'RSA-OAEP', label: wrapLabel('another', 1, bob.id.userId) }, bobKey, randomBytes(32)))));
+    const bobKey = await subtle.importKey('spki', buf(fromBase64Url(bob.id.public.encryptionKey)), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+    const otherLabel = await spoil(1, prev, async () => toBase64Url(new Uint8Array(await subtle.encrypt({ name: 'RSA-OAEP', label: buf(wrapLabel('another', 1, bob.id.userId)) }, bobKey, buf(randomBytes(32))))));
     expect((await alice.client.api.addEpoch(cid, garbage)).seq).toBe(2);
     await bob.client.pull();
     // A second record for epoch 1 cannot be appended through the API (409); the server inserts it.

@@ -20,7 +20,7 @@ export function injector(server: Server): Requester {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     const res = await server.inject({ method, url, headers, payload: opts.body === undefined ? undefined : (opts.body as object) });
-    let json: unknown = null;
+    let json: unknown;
     try {
       json = res.payload ? JSON.parse(res.payload) : null;
     } catch {
@@ -37,7 +37,7 @@ export function httpClient(baseUrl: () => string): Requester {
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(baseUrl() + url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
     const text = await res.text();
-    let json: unknown = null;
+    let json: unknown;
     try {
       json = text ? JSON.parse(text) : null;
     } catch {
