@@ -101,6 +101,33 @@ describe('realtime over WebSocket, two instances on one database', () => {
     client.ws.close();
   });
 
+  it('fan-out: sockets on one instance at different cursors (one far behind) each get every entry after their cursor once, in order', async () => {
+    const conv = await createConversation(a.server, ta, alice, [alice, bob]);
+    // 150 entries: more than one read chunk (100), so the socket at 0 catches up on its own first.
+    const backlog = [];
+    for (let i = 0; i < 149; i++) backlog.push(await conv.seal(alice, `old ${i}`));
+    const batch = await call(a.server, 'POST', '/api/v1/messages/batch', { token: ta, payload: { envelopes: backlog } });
+    expect(batch.statusCode).toBe(200);
+    const cursors = [0, 140, 150, 150];
+    const clients = [];
+    for (const cursor of cursors) {
+      const client = await openWs(wsUrl(b), ORIGIN);
+      client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: { [conv.id]: cursor } }));
+      await client.next((m) => m.type === 'ready');
+      clients.push(client);
+    }
+    const live = [];
+    for (let i = 0; i < 30; i++) live.push(await conv.seal(alice, `live ${i}`));
+    await Promise.all(live.map((e) => send(a.server, ta, conv, e)));
+    for (const [k, client] of clients.entries()) {
+      const want = Array.from({ length: 180 - cursors[k]! }, (_, i) => cursors[k]! + 1 + i);
+      for (let i = 0; i < want.length; i++) await client.next((m) => m.type === 'entry' && m.conversationId === conv.id, 8000);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(client.messages.filter((m) => m.type === 'entry' && m.conversationId === conv.id).map((m) => m.seq)).toEqual(want);
+      client.ws.close();
+    }
+  });
+
   it('T1: refuses a cross-origin WebSocket (403) and one without Origin', async () => {
     await expect(openWs(wsUrl(b), 'https://evil.example')).rejects.toMatchObject({ statusCode: 403 });
     await expect(openWs(wsUrl(b), undefined)).rejects.toMatchObject({ statusCode: 403 });

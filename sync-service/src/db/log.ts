@@ -60,6 +60,17 @@ export class LogRepository {
     return this.db.any<RawEntry>(sql('log-page-member'), { conversationId, userPk, after, limit });
   }
 
+  /**
+   * Realtime fan-out: entries after a cursor (any reader's), read once for every local
+   * socket, and which of `userPks` are members now (same snapshot).
+   */
+  async pageForMembers(conversationId: string, userPks: number[], after: number, limit: number): Promise<{ rows: RawEntry[]; members: number[] }> {
+    const result = await this.db.any<RawEntry & { members: (number | string)[] }>(sql('log-page-feed'), { conversationId, userPks, after, limit });
+    const members = (result[0]?.members ?? []).map(Number);
+    const rows = result[0]?.seq == null ? [] : result.map(({ members: _m, ...r }) => r as RawEntry);
+    return { rows, members };
+  }
+
   memberCursors(userPk: number): Promise<{ conversationId: string; lastSeq: number }[]> {
     return this.db.any(sql('log-member-cursors'), { userPk });
   }

@@ -37,6 +37,12 @@ export class SessionsRepository {
     return (await this.db.oneOrNone(sql('sessions-is-live'), { id })) !== null;
   }
 
+  /** The ids among `ids` of sessions that are neither revoked nor expired. */
+  async liveOf(ids: string[]): Promise<Set<string>> {
+    const rows = await this.db.any<{ id: string }>(sql('sessions-live-of'), { ids });
+    return new Set(rows.map((r) => r.id));
+  }
+
   list(userPk: number): Promise<SessionRow[]> {
     return this.db.any<SessionRow>(sql('sessions-list'), { userPk });
   }

@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Database } from '../../db/index.ts';
+import type { RawEntry } from '../../db/log.ts';
 import type { Caller } from '../auth/scheme.ts';
 import { CHUNK, entryJson } from '../../services/log-stream.ts';
 
@@ -7,20 +8,217 @@ import { CHUNK, entryJson } from '../../services/log-stream.ts';
 const MAX_BUFFERED = 16 * 1024 * 1024;
 /** Catch-up pauses while this much is queued, so a long history streams at the client's pace. */
 const PAUSE_BUFFERED = 1024 * 1024;
+/** After a failed read, try again this much later (not in a tight loop). */
+const RETRY_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** One socket's subscription to one conversation. */
 interface Subscription {
-  /** Last seq pushed to this client. */
+  readonly conn: Connection;
+  /** Last seq pushed to this socket. */
   cursor: number;
-  /** Highest seq known to exist (from a notification or a query). */
-  target: number;
-  draining: boolean;
+  /**
+   * Live: served by the conversation's shared read (its Feed). Otherwise the socket
+   * catches up with reads of its own (far behind, or its socket is backed up).
+   */
+  live: boolean;
+  /** A catch-up loop of its own is running. */
+  catchingUp: boolean;
 }
 
 /**
- * One authenticated WebSocket. Per conversation it keeps the client's cursor and
- * pushes every entry after it, in order, exactly once: catch-up and live pushes
- * go through the same drain loop, so they never interleave or skip.
+ * Every local subscription to one conversation. A new entry is read ONCE per
+ * instance (one query, membership checked for the set of local users in the same
+ * snapshot) and the same frame goes to every live subscription.
+ *
+ * Per-socket cursors are kept exact: a read returns every entry with
+ * from < seq ≤ last (contiguous, in order), and a row goes to a subscription only when
+ * from ≤ cursor < seq, so nothing is skipped or sent twice, whenever a subscription
+ * joined. Subscriptions more than one chunk behind, or whose socket is backed up, catch
+ * up with their own reads (the previous per-socket loop) and then join the shared read.
+ */
+export class Feed {
+  readonly subs = new Set<Subscription>();
+  /** Highest seq known to exist (a notification, a head read, or a row). */
+  target = 0;
+  private reading = false;
+  private retry: NodeJS.Timeout | null = null;
+
+  constructor(readonly conversationId: string, private readonly db: Database, private readonly onError: (error: unknown) => void) {}
+
+  advance(seq: number): void {
+    if (seq > this.target) this.target = seq;
+    this.pump();
+  }
+
+  add(sub: Subscription): void {
+    this.subs.add(sub);
+    this.place(sub);
+  }
+
+  remove(sub: Subscription): void {
+    this.subs.delete(sub);
+    if (this.subs.size === 0 && this.retry) {
+      clearTimeout(this.retry);
+      this.retry = null;
+    }
+  }
+
+  stop(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+  }
+
+  /** Shared read if close enough to the head and not backed up; else a catch-up of its own. */
+  private place(sub: Subscription): void {
+    if (sub.conn.closed || !this.subs.has(sub)) return;
+    const behind = this.target - sub.cursor;
+    if (behind <= 0 || (behind <= CHUNK && sub.conn.socket.bufferedAmount <= PAUSE_BUFFERED)) {
+      sub.live = true;
+      this.pump();
+    } else {
+      sub.live = false;
+      this.catchUp(sub);
+    }
+  }
+
+  private pump(): void {
+    if (this.reading || this.retry) return;
+    let from = Infinity;
+    for (const s of this.subs) if (s.live && s.cursor < this.target && s.cursor < from) from = s.cursor;
+    if (from === Infinity) return;
+    const users = new Set<number>();
+    for (const s of this.subs) if (s.live) users.add(s.conn.user.userPk);
+    this.reading = true;
+    const targetAtRead = this.target;
+    void (async () => {
+      let failed = false;
+      try {
+        const { rows, members } = await this.db.log.pageForMembers(this.conversationId, [...users], from, CHUNK);
+        this.dispatch(from, rows, users, new Set(members));
+        if (rows.length > 0) {
+          const last = rows[rows.length - 1]!.seq;
+          if (last > this.target) this.target = last;
+        } else if (this.target === targetAtRead) {
+          // Nothing after `from` exists: the target was wrong, do not read again for it.
+          this.target = from;
+        }
+      } catch (error) {
+        failed = true;
+        this.onError(error);
+      } finally {
+        this.reading = false;
+      }
+      if (failed) {
+        if (this.subs.size > 0) this.retry = setTimeout(() => { this.retry = null; this.pump(); }, RETRY_MS);
+      } else this.pump();
+    })();
+  }
+
+  private dispatch(from: number, rows: RawEntry[], checked: Set<number>, members: Set<number>): void {
+    // Users checked and no longer members of the latest epoch: stop pushing to them.
+    for (const s of [...this.subs]) {
+      if (s.live && checked.has(s.conn.user.userPk) && !members.has(s.conn.user.userPk)) s.conn.unsubscribe(this.conversationId);
+    }
+    const backedUp: Subscription[] = [];
+    for (const row of rows) {
+      let frame: Buffer | null = null;
+      for (const s of this.subs) {
+        if (!s.live || s.cursor < from || s.cursor >= row.seq || !members.has(s.conn.user.userPk)) continue;
+        if (s.conn.socket.bufferedAmount > PAUSE_BUFFERED) {
+          s.live = false;
+          backedUp.push(s);
+          continue;
+        }
+        // One serialization (and one UTF-8 encoding) for every socket.
+        frame ??= Buffer.from(entryJson(row, this.conversationId, 'entry'), 'utf8');
+        s.conn.sendFrame(frame);
+        s.cursor = row.seq;
+      }
+    }
+    for (const s of backedUp) this.catchUp(s);
+  }
+
+  /** The per-socket loop: reads of its own until close to the head, then the shared read. */
+  private catchUp(sub: Subscription): void {
+    if (sub.catchingUp) return;
+    sub.catchingUp = true;
+    const { conn } = sub;
+    void (async () => {
+      let failed = false;
+      try {
+        while (!conn.closed && this.subs.has(sub)) {
+          for (let waited = 0; conn.socket.bufferedAmount > PAUSE_BUFFERED && !conn.closed && waited < 30_000; waited += 10) await sleep(10);
+          if (this.target - sub.cursor <= CHUNK && conn.socket.bufferedAmount <= PAUSE_BUFFERED) break;
+          const rows = await this.db.log.pageForMember(this.conversationId, conn.user.userPk, sub.cursor, CHUNK);
+          if (rows.length === 0) {
+            // No longer a member (or nothing there): stop pushing this conversation.
+            if (sub.cursor < this.target) conn.unsubscribe(this.conversationId);
+            break;
+          }
+          for (const row of rows) {
+            conn.sendText(entryJson(row, this.conversationId, 'entry'));
+            sub.cursor = row.seq;
+          }
+          if (sub.cursor > this.target) this.target = sub.cursor;
+        }
+      } catch (error) {
+        failed = true;
+        this.onError(error);
+      } finally {
+        sub.catchingUp = false;
+      }
+      if (conn.closed || !this.subs.has(sub)) return;
+      if (failed) setTimeout(() => this.place(sub), RETRY_MS);
+      else this.place(sub);
+    })();
+  }
+}
+
+/** The instance's feeds, one per conversation with local subscriptions. */
+export class Feeds {
+  private readonly feeds = new Map<string, Feed>();
+
+  constructor(private readonly db: Database, private readonly onError: (error: unknown) => void) {}
+
+  get(conversationId: string): Feed | undefined {
+    return this.feeds.get(conversationId);
+  }
+
+  /** A notification: an entry exists up to seq. */
+  advance(conversationId: string, seq: number): void {
+    this.feeds.get(conversationId)?.advance(seq);
+  }
+
+  join(conversationId: string, sub: Subscription, target: number): void {
+    let feed = this.feeds.get(conversationId);
+    if (!feed) this.feeds.set(conversationId, (feed = new Feed(conversationId, this.db, this.onError)));
+    if (target > feed.target) feed.target = target;
+    feed.add(sub);
+  }
+
+  leave(conversationId: string, sub: Subscription): void {
+    const feed = this.feeds.get(conversationId);
+    if (!feed) return;
+    feed.remove(sub);
+    if (feed.subs.size === 0) {
+      feed.stop();
+      this.feeds.delete(conversationId);
+    }
+  }
+
+  get size(): number {
+    return this.feeds.size;
+  }
+
+  stop(): void {
+    for (const f of this.feeds.values()) f.stop();
+  }
+}
+
+/**
+ * One authenticated WebSocket. Per conversation it keeps the client's cursor; the
+ * conversation's Feed pushes every entry after it, in order, exactly once.
  */
 export class Connection {
   private subs = new Map<string, Subscription>();
@@ -31,10 +229,7 @@ export class Connection {
   constructor(
     readonly socket: WebSocket,
     readonly user: Caller,
-    private readonly db: Database,
-    private readonly onError: (error: unknown) => void,
-    /** Keeps the instance's conversation → connections index up to date. */
-    private readonly index: { add(conversationId: string, c: Connection): void; remove(conversationId: string, c: Connection): void },
+    private readonly feeds: Feeds,
   ) {}
 
   /** True until started(): notifications for any conversation are remembered. */
@@ -51,37 +246,37 @@ export class Connection {
   }
 
   subscribe(conversationId: string, cursor: number, target: number): void {
-    const existing = this.subs.get(conversationId);
-    if (existing) {
+    if (this.closed) return;
+    if (this.subs.has(conversationId)) {
       this.advance(conversationId, target);
       return;
     }
     const early = this.early?.get(conversationId) ?? 0;
-    this.subs.set(conversationId, { cursor, target: Math.max(target, early), draining: false });
-    this.index.add(conversationId, this);
-    this.drain(conversationId);
+    const sub: Subscription = { conn: this, cursor, live: false, catchingUp: false };
+    this.subs.set(conversationId, sub);
+    this.feeds.join(conversationId, sub, Math.max(target, early));
   }
 
   /** A new entry exists up to seq. */
   advance(conversationId: string, seq: number): void {
-    const sub = this.subs.get(conversationId);
-    if (!sub) {
+    if (!this.subs.has(conversationId)) {
       if (this.early) this.early.set(conversationId, Math.max(seq, this.early.get(conversationId) ?? 0));
       return;
     }
-    if (seq > sub.target) sub.target = seq;
-    this.drain(conversationId);
+    this.feeds.advance(conversationId, seq);
   }
 
   unsubscribe(conversationId: string): void {
-    if (this.subs.delete(conversationId)) this.index.remove(conversationId, this);
+    const sub = this.subs.get(conversationId);
+    if (!sub) return;
+    this.subs.delete(conversationId);
+    this.feeds.leave(conversationId, sub);
   }
 
   /** Forget every subscription (the socket closed). */
   dispose(): void {
     this.closed = true;
-    for (const id of this.subs.keys()) this.index.remove(id, this);
-    this.subs.clear();
+    for (const id of [...this.subs.keys()]) this.unsubscribe(id);
   }
 
   /** The initial subscriptions are in place: later notifications go to them directly. */
@@ -93,7 +288,7 @@ export class Connection {
     this.sendText(JSON.stringify(message));
   }
 
-  private sendText(text: string): void {
+  sendText(text: string): void {
     if (this.closed) return;
     if (this.socket.bufferedAmount > MAX_BUFFERED) {
       this.socket.terminate();
@@ -102,33 +297,13 @@ export class Connection {
     this.socket.send(text);
   }
 
-  private drain(conversationId: string): void {
-    const sub = this.subs.get(conversationId);
-    if (!sub || sub.draining || sub.cursor >= sub.target || this.closed) return;
-    sub.draining = true;
-    void (async () => {
-      try {
-        while (!this.closed && sub.cursor < sub.target) {
-          for (let waited = 0; this.socket.bufferedAmount > PAUSE_BUFFERED && !this.closed && waited < 30_000; waited += 10) await sleep(10);
-          const rows = await this.db.log.pageForMember(conversationId, this.user.userPk, sub.cursor, CHUNK);
-          if (rows.length === 0) {
-            // No longer a member (or nothing there): stop pushing this conversation.
-            if (sub.cursor < sub.target) this.unsubscribe(conversationId);
-            break;
-          }
-          for (const row of rows) {
-            this.sendText(entryJson(row, conversationId, 'entry'));
-            sub.cursor = row.seq;
-          }
-          if (sub.cursor > sub.target) sub.target = sub.cursor;
-        }
-      } catch (error) {
-        this.onError(error);
-      } finally {
-        sub.draining = false;
-      }
-      // A notification may have raised the target while the last query ran.
-      if (this.subs.get(conversationId) === sub && sub.cursor < sub.target) this.drain(conversationId);
-    })();
+  /** A UTF-8 text frame shared by many sockets (serialized once). */
+  sendFrame(frame: Buffer): void {
+    if (this.closed) return;
+    if (this.socket.bufferedAmount > MAX_BUFFERED) {
+      this.socket.terminate();
+      return;
+    }
+    this.socket.send(frame, { binary: false });
   }
 }

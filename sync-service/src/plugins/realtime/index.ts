@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Notifier, type ClientConstructor } from '../../services/notifier.ts';
 import { tokenHash } from '../../services/tokens.ts';
-import { Connection } from './connection.ts';
+import { Connection, Feeds } from './connection.ts';
 import { authMessage, laterMessage, parseJson } from './messages.ts';
 
 export const WS_PATH = '/api/v1/ws';
@@ -38,28 +38,18 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
     const notifier = new Notifier(options.databaseUrl, database.pgp.pg.Client as unknown as ClientConstructor, (msg) => server.log(['realtime', 'warn'], msg));
     const connections = new Set<Connection>();
     const byUser = new Map<string, Set<Connection>>();
-    /** conversation → subscribed connections: a notification touches only those. */
-    const byConversation = new Map<string, Set<Connection>>();
     /** Connections still reading their first subscriptions (they remember every notification). */
     const starting = new Set<Connection>();
-    const index = {
-      add(conversationId: string, c: Connection) {
-        let set = byConversation.get(conversationId);
-        if (!set) byConversation.set(conversationId, (set = new Set()));
-        set.add(c);
-      },
-      remove(conversationId: string, c: Connection) {
-        const set = byConversation.get(conversationId);
-        set?.delete(c);
-        if (set?.size === 0) byConversation.delete(conversationId);
-      },
-    };
+    const logError = (error: unknown) => server.log(['realtime', 'error'], { message: (error as Error)?.message });
+    /** conversation → its local subscriptions, read once per new entry for all of them. */
+    const feeds = new Feeds(db, logError);
+    /** Every accepted socket (authenticated or not) and whether it answered the last ping. */
+    const peers = new Map<WebSocket, { alive: boolean }>();
     server.app.realtime = { notifier, connections };
     const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
-    const logError = (error: unknown) => server.log(['realtime', 'error'], { message: (error as Error)?.message });
 
     notifier.on('log', (conversationId, seq) => {
-      for (const c of byConversation.get(conversationId) ?? []) c.advance(conversationId, seq);
+      feeds.advance(conversationId, seq);
       for (const c of starting) c.advance(conversationId, seq);
     });
     notifier.on('member', (conversationId, userId) => {
@@ -110,23 +100,18 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
 
     function accept(ws: WebSocket): void {
       let connection: Connection | null = null;
-      let alive = true;
+      const peer = { alive: true };
+      peers.set(ws, peer);
       const fail = (code: 'unauthorized' | 'invalid_message', close: number) => {
         ws.send(JSON.stringify({ type: 'error', code }));
         ws.close(close, code);
       };
       const timer = setTimeout(() => { if (!connection) fail('unauthorized', 4401); }, authTimeout);
-      ws.on('pong', () => { alive = true; });
+      ws.on('pong', () => { peer.alive = true; });
       ws.on('error', () => undefined);
-      const ping = setInterval(() => {
-        if (!alive) return ws.terminate();
-        alive = false;
-        ws.ping();
-        if (connection) void recheck(connection);
-      }, pingInterval);
       ws.on('close', () => {
         clearTimeout(timer);
-        clearInterval(ping);
+        peers.delete(ws);
         if (connection) forget(connection);
       });
 
@@ -158,7 +143,7 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
     async function authenticate(ws: WebSocket, token: string, cursors: Record<string, number>): Promise<Connection | null> {
       const session = await db.sessions.authenticate(tokenHash(token));
       if (!session || ws.readyState !== ws.OPEN) return null;
-      const c = new Connection(ws, { userId: session.userId, userPk: session.userPk, sessionId: session.sessionId }, db, logError, index);
+      const c = new Connection(ws, { userId: session.userId, userPk: session.userPk, sessionId: session.sessionId }, feeds);
       connections.add(c);
       starting.add(c);
       let set = byUser.get(c.user.userId);
@@ -188,23 +173,65 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
       if (set?.size === 0) byUser.delete(c.user.userId);
     }
 
-    async function recheck(c: Connection): Promise<void> {
+    /**
+     * Every ping period, for all sockets of the instance at once: drop a socket that
+     * missed the last pong, ping the others, and close those whose session was revoked
+     * or expired meanwhile (one query for all of them, not one per socket).
+     */
+    let rechecking = false;
+    async function recheckAll(): Promise<void> {
+      if (rechecking || connections.size === 0) return;
+      rechecking = true;
       try {
-        if (!(await db.sessions.isLive(c.user.sessionId)) && !c.closed) {
-          c.send({ type: 'error', code: 'unauthorized' });
-          c.socket.close(4401, 'unauthorized');
+        const bySession = new Map<string, Connection[]>();
+        for (const c of connections) {
+          const list = bySession.get(c.user.sessionId);
+          if (list) list.push(c);
+          else bySession.set(c.user.sessionId, [c]);
+        }
+        const ids = [...bySession.keys()];
+        for (let at = 0; at < ids.length; at += 10_000) {
+          const part = ids.slice(at, at + 10_000);
+          const live = await db.sessions.liveOf(part);
+          for (const id of part) {
+            if (live.has(id)) continue;
+            for (const c of bySession.get(id)!) {
+              if (c.closed) continue;
+              c.send({ type: 'error', code: 'unauthorized' });
+              c.socket.close(4401, 'unauthorized');
+            }
+          }
         }
       } catch (error) {
         logError(error);
+      } finally {
+        rechecking = false;
       }
+    }
+    let pinger: NodeJS.Timeout | null = null;
+    function tick(): void {
+      for (const [ws, peer] of peers) {
+        if (!peer.alive) {
+          peers.delete(ws);
+          ws.terminate();
+          continue;
+        }
+        peer.alive = false;
+        ws.ping();
+      }
+      void recheckAll();
     }
 
     server.listener.on('upgrade', onUpgrade);
     server.ext('onPreStart', async () => {
+      pinger ??= setInterval(tick, pingInterval);
       await notifier.start();
     });
     // Close politely before Hapi stops listening: clients reconnect elsewhere with their cursors.
     server.ext('onPreStop', async () => {
+      if (pinger) clearInterval(pinger);
+      pinger = null;
+      feeds.stop();
       for (const c of connections) c.socket.close(1001, 'server shutting down');
       for (const ws of wss.clients) if (ws.readyState === ws.CONNECTING || ws.readyState === ws.OPEN) ws.close(1001, 'server shutting down');
       await notifier.stop();
