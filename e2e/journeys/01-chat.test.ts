@@ -3,8 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
-import { createAccount, message, openConversationWith, personContext, send, startConversation, stateOf, watchErrors } from '../support/journeys.ts';
+import type { Stack } from '../support/stack.ts';
+import {
+  createAccount, message, openConversationWith, personContext, send, startConversation, startJourneyStack, stateOf, watchErrors,
+} from '../support/journeys.ts';
 
 describe('journey 1: chat', () => {
   let stack: Stack;
@@ -16,7 +18,7 @@ describe('journey 1: chat', () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startJourneyStack();
     browser = await launchBrowser();
     ctxA = await personContext(browser, stack.url);
     ctxB = await personContext(browser, stack.url);

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import type { Stack } from '../support/stack.ts';
 import {
-  bodies, createAccount, message, openConversationWith, personContext, send, startConversation, stateOf, watchErrors, withoutBackgroundSync,
+  bodies, createAccount, message, openConversationWith, personContext, send, startConversation, startJourneyStack, stateOf, watchErrors, withoutBackgroundSync,
 } from '../support/journeys.ts';
 
 interface Composed { text: string; before: number; after: number }
@@ -60,7 +60,7 @@ describe('journey 2: offline compose', () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startJourneyStack();
     browser = await launchBrowser();
     // A's browser has no Background Sync at all: no permission, no SyncManager.
     ctxA = await personContext(browser, stack.url, { backgroundSync: false });

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import type { Stack } from '../support/stack.ts';
 import {
-  createAccount, dispatchSync, message, openConversationWith, personContext, send, startConversation, stateOf, watchErrors,
+  createAccount, dispatchSync, message, openConversationWith, personContext, send, startConversation, startJourneyStack, stateOf, watchErrors,
 } from '../support/journeys.ts';
 
 describe('journey 3: server down', () => {
@@ -19,7 +19,7 @@ describe('journey 3: server down', () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startJourneyStack();
     browser = await launchBrowser();
     ctxA = await personContext(browser, stack.url);
     ctxB = await personContext(browser, stack.url);

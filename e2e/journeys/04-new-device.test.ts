@@ -10,9 +10,9 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { envelopeHash, importKeyFile, type Envelope } from '../../protocol/src/index.ts';
 import { launchBrowser, launchPersistent } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import type { Stack } from '../support/stack.ts';
 import {
-  bodies, createAccount, message, NodeClient, openConversationWith, personContext, send, startConversation, watchErrors,
+  bodies, createAccount, message, NodeClient, openConversationWith, personContext, send, startConversation, startJourneyStack, watchErrors,
 } from '../support/journeys.ts';
 
 const PASS_A = 'ada passphrase: purple otter meets granite';
@@ -41,7 +41,7 @@ describe('journey 4: new device', () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startJourneyStack();
     browser = await launchBrowser();
     const ctxA = await personContext(browser, stack.url);
     ctxB = await personContext(browser, stack.url);

@@ -12,10 +12,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { buf, epochHash, epochSigningInput, fingerprint, toBase64Url, type EpochRecord } from '../../protocol/src/index.ts';
 import { launchBrowser } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import type { Stack } from '../support/stack.ts';
 import {
-  asAttacker, conversationItem, createAccount, message, NodeClient, openConversationWith, personContext, quickIdentity,
-  screenshotBoth, send, startConversation, stateOf, until, userRowId, watchErrors,
+  asAttacker, conversationItem, createAccount, message, NodeClient, openConversationWith, personContext, quickIdentity, screenshotBoth, send, startConversation, startJourneyStack, stateOf, until, userRowId, watchErrors,
 } from '../support/journeys.ts';
 
 describe('journey 5: tampering is shown', () => {
@@ -40,7 +39,7 @@ describe('journey 5: tampering is shown', () => {
   }
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startJourneyStack();
     browser = await launchBrowser();
     ctxA = await personContext(browser, stack.url);
     ctxB = await personContext(browser, stack.url);

@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { launchPersistent } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
-import { until, watchErrors } from '../support/journeys.ts';
+import type { Stack } from '../support/stack.ts';
+import { startJourneyStack, until, watchErrors } from '../support/journeys.ts';
 
 describe('journey 6: installable', () => {
   let stack: Stack;
@@ -18,7 +18,7 @@ describe('journey 6: installable', () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startJourneyStack();
     profile = await mkdtemp(path.join(os.tmpdir(), 'mh-install-'));
     ctx = await launchPersistent(profile);
   });

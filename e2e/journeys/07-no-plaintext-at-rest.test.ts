@@ -12,10 +12,9 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { fromBase64Url, importKeyFile, readKeyFile } from '../../protocol/src/index.ts';
 import { launchBrowser, launchPersistent } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import type { Stack } from '../support/stack.ts';
 import {
-  createAccount, dispatchSync, dumpDatabase, dumpIndexedDb, message, NodeClient, openConversationWith, personContext, send, spellings,
-  startConversation, stateOf, watchErrors,
+  createAccount, dispatchSync, dumpDatabase, dumpIndexedDb, message, NodeClient, openConversationWith, personContext, send, spellings, startConversation, startJourneyStack, stateOf, watchErrors,
 } from '../support/journeys.ts';
 
 const PASS_A = 'ada passphrase: purple otter meets granite';
@@ -49,7 +48,7 @@ describe('journey 7: no plaintext at rest', () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startJourneyStack();
     browser = await launchBrowser();
     ctxA = await personContext(browser, stack.url);
     ctxB = await personContext(browser, stack.url);

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import type { Stack } from '../support/stack.ts';
 import {
-  createAccount, message, openConversationWith, personContext, SCREENSHOT_DIR, send, startConversation, watchErrors,
+  createAccount, message, openConversationWith, personContext, SCREENSHOT_DIR, send, startConversation, startJourneyStack, watchErrors,
 } from '../support/journeys.ts';
 
 const PHONE = { width: 390, height: 844 };
@@ -57,7 +57,7 @@ describe('journeys 8 and 9: accessibility and screenshots of every screen', () =
 
   beforeAll(async () => {
     await mkdir(SCREENSHOT_DIR, { recursive: true });
-    stack = await startStack();
+    stack = await startJourneyStack();
     browser = await launchBrowser();
     ctxA = await personContext(browser, stack.url, { viewport: DESKTOP });
     ctxB = await personContext(browser, stack.url, { viewport: DESKTOP });

@@ -1,7 +1,10 @@
 // Helpers shared by the user journeys (e2e/journeys/**): the app driven the way a person
 // uses it (test ids from pwa/src/components), plus the attacker's and the seeder's side
 // in Node through protocol/ and the real API.
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, CDPSession, Locator, Page } from 'playwright-core';
 import {
   createEpoch, envelopeHash, importIdentityKeys, sealMessage, signLoginProof, signRegistration, toBase64Url,
@@ -9,8 +12,50 @@ import {
 } from '../../protocol/src/index.ts';
 import { Api } from '../../pwa/src/services/api.ts';
 import type { TestDatabase } from '../../test/support/database.ts';
+import { DIST_DIR, startStack, type Stack } from './stack.ts';
 
 export const SCREENSHOT_DIR = new URL('../../screenshots/journeys/', import.meta.url).pathname;
+
+/**
+ * The real stack, serving a private snapshot of the built app: in a shared working tree
+ * another run may rebuild dist/pwa (emptying it first) while a journey is loading pages.
+ * The snapshot is taken again until it is whole (every asset that index.html and sw.js
+ * name is present), and removed when the stack stops.
+ */
+export async function startJourneyStack(): Promise<Stack> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mh-journey-dist-'));
+  for (let attempt = 0; ; attempt++) {
+    await rm(dir, { recursive: true, force: true });
+    await cp(DIST_DIR, dir, { recursive: true }).catch(() => undefined);
+    if (await wholeBuild(dir)) break;
+    if (attempt >= 60) throw new Error(`no complete build of the app in ${DIST_DIR}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const stack = await startStack({ staticDir: dir });
+  const stop = stack.stop.bind(stack);
+  stack.stop = async () => {
+    try {
+      await stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+  return stack;
+}
+
+async function wholeBuild(dir: string): Promise<boolean> {
+  try {
+    if (!existsSync(path.join(dir, 'index.html')) || !existsSync(path.join(dir, 'sw.js'))) return false;
+    const named = new Set<string>();
+    for (const f of ['index.html', 'sw.js']) {
+      for (const m of (await readFile(path.join(dir, f), 'utf8')).matchAll(/assets\/[\w.-]+\.(?:js|css|wasm)/g)) named.add(m[0]);
+    }
+    const present = new Set((await readdir(path.join(dir, 'assets'))).map((f) => `assets/${f}`));
+    return named.size > 0 && [...named].every((a) => present.has(a));
+  } catch {
+    return false;
+  }
+}
 
 /** A context for one person: Background Sync granted (granting replaces the whole set). */
 export async function personContext(browser: Browser, url: string, opts: BrowserContextOptions & { backgroundSync?: boolean } = {}): Promise<BrowserContext> {
