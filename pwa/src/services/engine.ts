@@ -9,7 +9,7 @@ import {
 import type { ContactRow, ConversationRow, Db, EntryCheck, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
 import { allContacts } from '../stores/contacts.ts';
 import { getChain, getConversation, getEpochs, getTranscript, listConversations, newConversationRow, updateConversation } from '../stores/conversations.ts';
-import { commitReceived, getLog, lastEntries, receiptsFor } from '../stores/log.ts';
+import { commitReceived, commitReceivedBatch, getLog, lastEntries, receiptsFor, type ReceivedBatch } from '../stores/log.ts';
 import { enqueue, outboxFor } from '../stores/outbox.ts';
 import type { Api, LogEntry } from './api.ts';
 import type { Directory } from './directory.ts';
@@ -239,8 +239,14 @@ export class Engine {
 
   // ---- receiving ---------------------------------------------------------------
 
-  /** Verify and store entries (any conversations, any order within a page of results). */
-  async ingest(entries: LogEntry[], opts: IngestOptions, onEntry?: () => void): Promise<IngestReport> {
+  /**
+   * Verify and store entries (any conversations, any order within a page of results).
+   * Messages between two epoch entries of a conversation are verified and opened
+   * concurrently; the transcript then observes them in seq order; and the whole page is
+   * written in one transaction. `onProgress` gets the number of entries handled, once
+   * they are stored.
+   */
+  async ingest(entries: LogEntry[], opts: IngestOptions, onProgress?: (handled: number) => void): Promise<IngestReport> {
     const byConv = new Map<string, LogEntry[]>();
     for (const e of entries) {
       const list = byConv.get(e.conversationId) ?? [];
@@ -248,28 +254,47 @@ export class Engine {
       byConv.set(e.conversationId, list);
     }
     const report: IngestReport = { processed: 0, toAcknowledge: new Map() };
+    const batches: ReceivedBatch[] = [];
     for (const [cid, list] of byConv) {
       list.sort((a, b) => a.seq - b.seq);
-      await this.ingestConversation(cid, list, opts, report, onEntry);
+      const batch = await this.ingestConversation(cid, list, opts, report);
+      if (batch) batches.push(batch);
     }
+    await commitReceivedBatch(this.db, batches);
+    const handled = batches.reduce((n, b) => n + b.entries.length, 0);
+    report.processed += handled;
+    if (handled > 0) onProgress?.(handled);
     return report;
   }
 
-  private async ingestConversation(cid: string, list: LogEntry[], opts: IngestOptions, report: IngestReport, onEntry?: () => void) {
-    let conv = (await getConversation(this.db, cid)) ?? newConversationRow(cid, 0);
-    let transcript = (await getTranscript(this.db, cid)) ?? emptyTranscript();
+  private async ingestConversation(cid: string, list: LogEntry[], opts: IngestOptions, report: IngestReport): Promise<ReceivedBatch | undefined> {
+    const conv0 = (await getConversation(this.db, cid)) ?? newConversationRow(cid, 0);
+    // Already processed (a retry or overlapping pages), or twice in this page: skipped.
+    const fresh: LogEntry[] = [];
+    let last = conv0.lastSeq;
+    for (const e of list) {
+      if (e.seq <= last) continue;
+      fresh.push(e);
+      last = e.seq;
+    }
+    if (fresh.length === 0) return undefined;
+    let conv = conv0;
+    const transcript0 = (await getTranscript(this.db, cid)) ?? emptyTranscript();
+    let transcript = transcript0;
     const epochRows = await getEpochs(this.db, cid);
     const epochs = new Map(epochRows.map((e) => [e.epoch, e]));
     let contacts = await this.contactMap();
-    for (const entry of list) {
-      if (entry.seq <= conv.lastSeq) continue; // already processed (a retry or overlapping pages)
-      let check: EntryCheck;
-      let epochRow: EpochRow | undefined;
-      let receipt: { refs: string[]; by: string } | undefined;
-      let ownChain: { counter: number; hash: string; clientMessageId: string } | undefined;
-      let nextTranscript: typeof transcript | undefined;
-      const nextConv: ConversationRow = { ...conv, lastSeq: entry.seq };
-      if (entry.kind === 'epoch') {
+    const batch: ReceivedBatch = { entries: [], conversation: conv, epochs: [], receipts: [], ownChains: [] };
+    const epochOf = (entry: LogEntry) => {
+      const env = entry.body as Envelope;
+      return typeof env?.epoch === 'number' ? env.epoch : -1;
+    };
+    let i = 0;
+    while (i < fresh.length) {
+      if (fresh[i].kind === 'epoch') {
+        const entry = fresh[i++];
+        const nextConv: ConversationRow = { ...conv, lastSeq: entry.seq };
+        let check: EntryCheck;
         const rec = entry.body as EpochRecord;
         try {
           // Shape first: a body that is not an epoch record (M5) is 'malformed', never a replay.
@@ -289,8 +314,9 @@ export class Engine {
           const previous = epochs.get(rec.epoch - 1)?.record ?? null;
           const resolve = await this.resolverFor(contacts, undefined);
           const opened = await openEpoch(rec, { me: this.identity, resolveIdentity: resolve, previous, conversationId: cid });
-          epochRow = { conversationId: cid, epoch: rec.epoch, key: opened.key, members: opened.members, record: rec };
+          const epochRow: EpochRow = { conversationId: cid, epoch: rec.epoch, key: opened.key, members: opened.members, record: rec };
           epochs.set(rec.epoch, epochRow);
+          batch.epochs!.push(epochRow);
           nextConv.members = opened.members.map((m) => m.userId);
           nextConv.latestEpoch = rec.epoch;
           nextConv.membershipAlert = null;
@@ -301,16 +327,34 @@ export class Engine {
           check = { ok: false, problem };
           nextConv.membershipAlert = { seq: entry.seq, reason: problem, at: Date.now() };
         }
-      } else {
+        batch.entries.push({ conversationId: cid, seq: entry.seq, kind: entry.kind, body: entry.body, createdAt: entry.createdAt, check });
+        conv = nextConv;
+        continue;
+      }
+      // A run of messages up to the next epoch entry: the epochs they can use are fixed,
+      // so they are verified and opened concurrently (every one is verified by openMessage).
+      let j = i;
+      while (j < fresh.length && fresh[j].kind !== 'epoch') j++;
+      const run = fresh.slice(i, j);
+      i = j;
+      const resolvers = new Map<number, (userId: string) => ImportedIdentity | undefined>();
+      for (const entry of run) {
+        const n = epochOf(entry);
+        if (!resolvers.has(n)) resolvers.set(n, await this.resolverFor(contacts, epochs.get(n)?.members));
+      }
+      const results = await Promise.all(run.map((entry) => openMessage(entry.body as Envelope, { conversationId: cid, epochs, resolveIdentity: resolvers.get(epochOf(entry))! })));
+      // The transcript observes them in seq order.
+      for (let k = 0; k < run.length; k++) {
+        const entry = run[k];
+        const opened = results[k];
         const env = entry.body as Envelope;
-        const epochNo = typeof env?.epoch === 'number' ? env.epoch : -1;
-        const resolve = await this.resolverFor(contacts, epochs.get(epochNo)?.members);
-        const opened = await openMessage(env, { conversationId: cid, epochs, resolveIdentity: resolve });
+        const nextConv: ConversationRow = { ...conv, lastSeq: entry.seq };
+        let check: EntryCheck;
         if (!opened.ok) {
           check = { ok: false, problem: opened.error };
         } else {
           const obs = observe(transcript, env, opened.hash);
-          nextTranscript = obs.state;
+          transcript = obs.state;
           const pt = opened.plaintext;
           const accepted = obs.verdict === 'ok' || obs.verdict === 'gap' || obs.verdict === 'reordered';
           check = {
@@ -319,8 +363,8 @@ export class Engine {
           if (obs.missing?.length) check.missing = obs.missing.length;
           if (accepted || obs.verdict === 'fork') this.plain.set(`${cid}/${entry.seq}`, { plaintext: pt, sender: env.sender });
           if (accepted) {
-            if (env.sender === this.me) ownChain = { counter: env.counter, hash: opened.hash, clientMessageId: env.clientMessageId };
-            if (pt.type === 'receipt' && pt.refs && env.sender !== this.me) receipt = { refs: pt.refs, by: env.sender };
+            if (env.sender === this.me) batch.ownChains!.push({ counter: env.counter, hash: opened.hash, clientMessageId: env.clientMessageId });
+            if (pt.type === 'receipt' && pt.refs && env.sender !== this.me) batch.receipts!.push({ refs: pt.refs, by: env.sender });
             if (pt.type === 'text') {
               nextConv.lastActivity = Math.max(conv.lastActivity, Math.min(pt.composedAt, Date.now() + 60_000));
               if (env.sender !== this.me) {
@@ -334,15 +378,14 @@ export class Engine {
             }
           }
         }
+        if (!check.ok && entry.kind === 'message') nextConv.lastActivity = Math.max(conv.lastActivity, Date.parse(entry.createdAt) || 0);
+        batch.entries.push({ conversationId: cid, seq: entry.seq, kind: entry.kind, body: entry.body, createdAt: entry.createdAt, check });
+        conv = nextConv;
       }
-      if (!check.ok && entry.kind === 'message') nextConv.lastActivity = Math.max(conv.lastActivity, Date.parse(entry.createdAt) || 0);
-      const row: LogRow = { conversationId: cid, seq: entry.seq, kind: entry.kind, body: entry.body, createdAt: entry.createdAt, check };
-      await commitReceived(this.db, { entry: row, conversation: nextConv, transcript: nextTranscript, epoch: epochRow, receipt, ownChain });
-      conv = nextConv;
-      if (nextTranscript) transcript = nextTranscript;
-      report.processed++;
-      onEntry?.();
     }
+    batch.conversation = conv;
+    if (transcript !== transcript0) batch.transcript = transcript;
+    return batch;
   }
 
   async markRead(conversationId: string): Promise<void> {

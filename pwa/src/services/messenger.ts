@@ -294,7 +294,17 @@ export class Messenger extends EventTarget {
       const total = conversations.reduce((n, c) => n + c.latestSeq, 0);
       let done = 0;
       onProgress({ stage: 'history', done, total });
-      await this.enqueue(() => this.pull({ live: false, onEntry: () => onProgress({ stage: 'history', done: ++done, total: Math.max(total, done) }) }));
+      // Progress is shown at most every 100 ms (each page is stored at once; re-rendering
+      // per entry cost more than the entry).
+      let shownAt = 0;
+      const onEntries = (n: number) => {
+        done += n;
+        const now = Date.now();
+        if (now - shownAt < 100) return;
+        shownAt = now;
+        onProgress({ stage: 'history', done, total: Math.max(total, done) });
+      };
+      await this.enqueue(() => this.pull({ live: false, onEntries }));
       // History recovered from the key file is not news: nothing starts out unread.
       for (const c of await listConversations(db)) await this.engine!.markRead(c.conversationId);
       onProgress({ stage: 'done', done, total: Math.max(total, done) });
@@ -342,11 +352,11 @@ export class Messenger extends EventTarget {
     return typeof document !== 'undefined' && document.visibilityState === 'visible' ? this.viewing : null;
   }
 
-  private async pull(opts: { live: boolean; onEntry?: () => void }): Promise<void> {
+  private async pull(opts: { live: boolean; onEntries?: (handled: number) => void }): Promise<void> {
     const ack = new Map<string, string[]>();
     for (let page = 0; page < 10_000; page++) {
       const res = await this.api.sync(await this.cursors());
-      const report = await this.engine!.ingest(res.entries, { live: opts.live, viewing: this.visibleConversation() }, opts.onEntry);
+      const report = await this.engine!.ingest(res.entries, { live: opts.live, viewing: this.visibleConversation() }, opts.onEntries);
       for (const [k, v] of report.toAcknowledge) ack.set(k, [...(ack.get(k) ?? []), ...v]);
       if (!res.hasMore || res.entries.length === 0) break;
     }

@@ -46,6 +46,79 @@ export async function receiptsFor(db: Db, conversationId: string): Promise<Map<s
   return new Map(all.filter((r) => r.conversationId === conversationId).map((r) => [r.clientMessageId, r]));
 }
 
+/** What receiving a run of entries of one conversation changes (see commitReceived). */
+export interface ReceivedBatch {
+  /** The entries and their checks, in seq order. */
+  entries: LogRow[];
+  /** The conversation after the last of them (cursor, activity, unread). */
+  conversation: import('./db.ts').ConversationRow;
+  /** The transcript after the last of them, when it changed. */
+  transcript?: import('../../../protocol/src/index.ts').TranscriptState;
+  /** Epochs opened among them. */
+  epochs?: import('./db.ts').EpochRow[];
+  /** Delivery receipts among them, in seq order. */
+  receipts?: { refs: string[]; by: string }[];
+  /** Our own messages among them, in seq order. */
+  ownChains?: { counter: number; hash: string; clientMessageId: string }[];
+}
+
+/**
+ * Everything that receiving a page of log entries changes, over any conversations, written
+ * in ONE transaction: the entries and their checks, each conversation's transcript and row
+ * (cursor, activity, unread), opened epochs, receipts, and our own messages leaving the
+ * outbox. A crash leaves either all or none: the cursors move with the entries.
+ */
+export async function commitReceivedBatch(db: Db, batches: ReceivedBatch[]): Promise<void> {
+  if (batches.length === 0) return;
+  const tx = db.transaction(['log', 'transcripts', 'conversations', 'epochs', 'receipts', 'outbox', 'chains'], 'readwrite');
+  const writes: Promise<unknown>[] = [];
+  const log = tx.objectStore('log');
+  const receipts = tx.objectStore('receipts');
+  const chains = tx.objectStore('chains');
+  const outbox = tx.objectStore('outbox');
+  for (const b of batches) {
+    const cid = b.conversation.conversationId;
+    for (const e of b.entries) writes.push(log.put(e));
+    writes.push(tx.objectStore('conversations').put(b.conversation));
+    if (b.transcript) writes.push(tx.objectStore('transcripts').put({ conversationId: cid, state: b.transcript }));
+    for (const ep of b.epochs ?? []) writes.push(tx.objectStore('epochs').put(ep));
+  }
+  try {
+    await readModifyWrite(batches, receipts, chains, outbox, writes);
+  } catch (e) {
+    for (const w of writes) w.catch(() => undefined);
+    tx.done.catch(() => undefined);
+    throw e;
+  }
+  await Promise.all([...writes, tx.done]);
+}
+
+// Read-modify-write rows, in order, after the blind puts have been queued.
+async function readModifyWrite(
+  batches: ReceivedBatch[],
+  receipts: { get(k: string): Promise<ReceiptRow | undefined>; put(v: ReceiptRow): Promise<unknown> },
+  chains: { get(k: string): Promise<import('./db.ts').ChainRow | undefined>; put(v: import('./db.ts').ChainRow): Promise<unknown> },
+  outbox: { delete(k: string): Promise<unknown> },
+  writes: Promise<unknown>[],
+): Promise<void> {
+  for (const b of batches) {
+    const cid = b.conversation.conversationId;
+    for (const r of b.receipts ?? []) {
+      for (const ref of r.refs) {
+        const row = (await receipts.get(ref)) ?? { clientMessageId: ref, conversationId: cid, by: [] };
+        if (row.conversationId === cid && !row.by.includes(r.by)) await receipts.put({ ...row, by: [...row.by, r.by] });
+      }
+    }
+    const own = b.ownChains ?? [];
+    if (own.length > 0) {
+      for (const o of own) writes.push(outbox.delete(o.clientMessageId));
+      const top = own.reduce((a, o) => (o.counter > a.counter ? o : a));
+      const cur = await chains.get(cid);
+      if (!cur || cur.counter < top.counter) await chains.put({ conversationId: cid, counter: top.counter, prevHash: top.hash });
+    }
+  }
+}
+
 /**
  * Everything that receiving one log entry changes, written in one transaction: the entry
  * and its check, the transcript, the conversation (cursor, activity, unread), an opened
