@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/index.ts';
 import { AppendQueue } from './services/append-queue.ts';
+import { SessionCache } from './services/session-cache.ts';
 import { LocalLimiter } from './services/rate-limit.ts';
 import { accountsPlugin } from './plugins/accounts/index.ts';
 import { authPlugin } from './plugins/auth/index.ts';
@@ -36,6 +37,7 @@ declare module '@hapi/hapi' {
     database: DatabaseHandle;
     appendQueue: AppendQueue;
     appendLimiter: LocalLimiter;
+    sessionCache: SessionCache;
   }
 }
 
@@ -79,6 +81,7 @@ export async function createServer(config: Config, deps: ServerDependencies): Pr
   server.app.database = deps.database;
   server.app.appendQueue = new AppendQueue(deps.database.db, deps.appendQueue);
   server.app.appendLimiter = new LocalLimiter(config.appendRateLimitPerMinute);
+  server.app.sessionCache = new SessionCache(config.sessionCacheMs);
 
   await server.register({
     plugin: HapiPino,

@@ -6,6 +6,8 @@ export interface AuthenticatedSession {
   userPk: number;
   userId: string;
   stale: boolean;
+  /** When the session expires (bounds how long a cached copy may be used). */
+  expiresAt?: Date;
 }
 
 export interface SessionRow {

@@ -13,6 +13,7 @@ export const logoutRoute: ServerRoute = {
   async handler(request, h) {
     const me = caller(request);
     await request.server.app.database.db.sessions.revoke(me.sessionId, me.userPk);
+    request.server.app.sessionCache.evictSession(me.sessionId);
     return h.response().code(204);
   },
 };

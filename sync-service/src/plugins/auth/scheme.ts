@@ -17,16 +17,19 @@ declare module '@hapi/hapi' {
 }
 
 /**
- * Bearer tokens checked against Postgres on every request (hash, expiry,
- * revocation), so any instance can serve any request and a revoked token stops
- * working everywhere at once.
+ * Bearer tokens checked against Postgres (hash, expiry, revocation), so any instance
+ * can serve any request. A lookup is reused for at most `config.sessionCacheMs`
+ * (services/session-cache.ts): a token revoked through this instance stops working
+ * at once, through another instance within that bound.
  */
 export const bearerScheme: ServerAuthScheme = () => ({
   async authenticate(request, h) {
     const token = bearerToken(request.headers.authorization as string | undefined);
     if (!token) throw Boom.unauthorized('a valid bearer token is required', 'Bearer');
-    const db = request.server.app.database.db;
-    const session = await db.sessions.authenticate(tokenHash(token));
+    const { database, sessionCache } = request.server.app;
+    const db = database.db;
+    const hash = tokenHash(token);
+    const session = await sessionCache.get(hash, () => db.sessions.authenticate(hash));
     if (!session) throw Boom.unauthorized('the token is unknown, expired or revoked', 'Bearer');
     if (session.stale) void db.sessions.touch(session.sessionId).catch(() => undefined);
     const user = { userId: session.userId, userPk: session.userPk, sessionId: session.sessionId };

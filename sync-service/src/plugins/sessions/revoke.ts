@@ -18,6 +18,7 @@ export const revokeSessionRoute: ServerRoute = {
     const me = caller(request);
     const { sessionId } = request.params as { sessionId: string };
     const revoked = await request.server.app.database.db.sessions.revoke(sessionId, me.userPk);
+    if (revoked) request.server.app.sessionCache.evictSession(sessionId);
     if (!revoked) throw new ApiError(404, 'not_found', 'no such session');
     return h.response().code(204);
   },
