@@ -2,7 +2,6 @@
 // keys and an Ed25519 pair for signing, made on the client. Private halves are
 // non-extractable everywhere except inside createIdentity, while being sealed
 // into the key file.
-import { createSHA512 } from 'hash-wasm';
 import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex } from './encoding.ts';
 import type { KdfParams } from './kdf.ts';
 import { KeyFileError, readKeyFile, writeKeyFile } from './keyfile.ts';
@@ -175,6 +174,9 @@ const SAFETY_ITERATIONS = 5200;
 /** Signal's construction: iterate SHA-512 over the identity, keep 30 bytes. */
 async function safetyHalf(pub: PublicIdentity): Promise<Uint8Array> {
   const input = canonical(PURPOSE.safetyNumber, identityFields(pub));
+  // Imported here, not statically: hash-wasm (with its Argon2 WebAssembly) then stays out
+  // of an app's start bundle; safety numbers are only computed on demand.
+  const { createSHA512 } = await import('hash-wasm');
   const h = await createSHA512();
   h.init();
   h.update(input);

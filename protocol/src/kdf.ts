@@ -1,6 +1,7 @@
 // Passphrase key derivation (KF3, KF4): Argon2id through hash-wasm, which runs
-// the same WebAssembly in the browser and in Node.
-import { argon2id } from 'hash-wasm';
+// the same WebAssembly in the browser and in Node. hash-wasm is imported when a key is
+// derived, not with this module, so that an app's start bundle does not carry the
+// Argon2 WebAssembly (it is only needed to create or open a key file).
 import { buf } from './encoding.ts';
 
 export interface KdfParams {
@@ -33,6 +34,7 @@ export function kdfParamsAcceptable(p: KdfParams): boolean {
 
 /** Derives a non-extractable AES-256-GCM key; the raw bytes are wiped after import. */
 export async function deriveKeyFileKey(passphrase: string, salt: Uint8Array, p: KdfParams): Promise<CryptoKey> {
+  const { argon2id } = await import('hash-wasm');
   const raw = await argon2id({
     password: passphrase.normalize('NFC'), // KF3: the same passphrase typed on any device gives the same key
     salt,
