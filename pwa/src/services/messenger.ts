@@ -354,11 +354,21 @@ export class Messenger extends EventTarget {
 
   private async pull(opts: { live: boolean; onEntries?: (handled: number) => void }): Promise<void> {
     const ack = new Map<string, string[]>();
+    const cursors = await this.cursors();
+    let next = this.api.sync({ ...cursors });
     for (let page = 0; page < 10_000; page++) {
-      const res = await this.api.sync(await this.cursors());
+      const res = await next;
+      const more = res.hasMore && res.entries.length > 0;
+      // The next page is fetched while this one is verified and stored, from the cursors
+      // this page leaves (ingest stores every entry past a cursor; repeats are skipped).
+      if (more) {
+        for (const e of res.entries) if (e.seq > (cursors[e.conversationId] ?? 0)) cursors[e.conversationId] = e.seq;
+        next = this.api.sync({ ...cursors });
+        next.catch(() => undefined); // awaited on the next turn; not unhandled if ingest throws
+      }
       const report = await this.engine!.ingest(res.entries, { live: opts.live, viewing: this.visibleConversation() }, opts.onEntries);
       for (const [k, v] of report.toAcknowledge) ack.set(k, [...(ack.get(k) ?? []), ...v]);
-      if (!res.hasMore || res.entries.length === 0) break;
+      if (!more) break;
     }
     await this.afterIngest(ack);
   }
