@@ -7,6 +7,7 @@ import { createIdentity, type EpochRecord, type Envelope, type Identity, type Pu
 import { openDatabase, type Db } from '../stores/db.ts';
 import { queued, markResults } from '../stores/outbox.ts';
 import { updateConversation } from '../stores/conversations.ts';
+import { acceptPendingKey } from '../stores/contacts.ts';
 import type { Api, LogEntry } from './api.ts';
 import { Directory } from './directory.ts';
 import { BlockedError, Engine } from './engine.ts';
@@ -191,5 +192,31 @@ describe('conversation engine', () => {
         expect(text).not.toContain(Buffer.from(secret).toString('base64').slice(0, 8));
       }
     }
+  });
+});
+
+describe('re-keying refused by the server', () => {
+  it('says the server refuses new keys (not "offline") when it answers epoch_conflict after a key change', async () => {
+    const service = new FakeService();
+    const carolId = (await createIdentity('carol', 'carol passphrase for tests')).identity;
+    const daveId = (await createIdentity('dave', 'dave passphrase for tests')).identity;
+    service.keys.set('carol', carolId.public);
+    service.keys.set('dave', daveId.public);
+    const carol = await device(service, carolId);
+    const id = await carol.engine.startConversation('dave');
+    // Dave resets his keys; Carol reviews and accepts the new key, so her next message needs a new epoch.
+    const daveReset = (await createIdentity('dave', 'dave after a reset')).identity;
+    service.keys.set('dave', daveReset.public);
+    expect((await carol.directory.refresh('dave')).outcome).toBe('changed');
+    await acceptPendingKey(carol.db, 'dave');
+    // The server claims a newer epoch than any Carol accepted and refuses hers.
+    const api = (carol.engine as unknown as { api: Api }).api as unknown as Record<string, unknown>;
+    api.addEpoch = async () => {
+      throw Object.assign(new Error('epoch conflict'), { status: 409, code: 'epoch_conflict' });
+    };
+    const refused = await carol.engine.send(id, 'after the reset').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BlockedError);
+    expect((refused as Error).message).toMatch(/refuses new keys/);
+    expect((refused as Error).message).not.toMatch(/cannot be reached/);
   });
 });

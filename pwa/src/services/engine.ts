@@ -231,7 +231,13 @@ export class Engine {
     let seq: number;
     try {
       ({ seq } = await this.api.addEpoch(conv.conversationId, record));
-    } catch {
+    } catch (error) {
+      // A refusal is not a network failure: the server claims a newer key change than any
+      // this device accepted (e.g. a forged membership change it refused). Say so plainly
+      // rather than hiding interference behind "offline".
+      if ((error as { code?: unknown } | null)?.code === 'epoch_conflict') {
+        throw new BlockedError('The server refuses new keys for this conversation because it claims a newer membership or key change that this device did not accept. Someone may be interfering with this conversation; compare safety numbers with your contacts.');
+      }
       throw new BlockedError('A contact’s key changed, so this conversation needs new keys, and the server cannot be reached to share them. Try again when online.');
     }
     await this.storeOwnEpoch(conv, record, key, seq);
