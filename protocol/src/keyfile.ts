@@ -181,7 +181,6 @@ export async function readKeyFile(text: string, passphrase: string): Promise<Key
   let salt: Uint8Array;
   let iv: Uint8Array;
   let ct: Uint8Array;
-  let header: Omit<KeyFileJson, 'ciphertext' | 'checksum'>;
   try {
     pub = parsePublicIdentity(json.public);
     salt = fromBase64Url(k.salt as string);
@@ -194,7 +193,7 @@ export async function readKeyFile(text: string, passphrase: string): Promise<Key
   if (json.userId !== pub.userId) damaged('user id does not match the public identity');
   if (salt.length !== KDF_SALT_BYTES || iv.length !== IV_BYTES || ct.length !== KEYFILE_PAYLOAD_BYTES + TAG_BYTES) damaged('field sizes');
   const params: KdfParams = { alg: 'argon2id', memoryKiB: k.memoryKiB as number, passes: k.passes as number, parallelism: k.parallelism as number };
-  header = {
+  const header: Omit<KeyFileJson, 'ciphertext' | 'checksum'> = {
     format: KEYFILE_FORMAT, version: 1, kdf: { ...params, salt: k.salt as string }, userId: pub.userId,
     public: pub, iv: json.iv as string,
   };

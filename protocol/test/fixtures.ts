@@ -44,7 +44,7 @@ export function mutationsOf(value: unknown): unknown[] {
   if (typeof value === 'boolean') return [!value];
   if (typeof value === 'string') {
     const out: unknown[] = [null, '', value + 'A', value.slice(1)];
-    let bytes: Uint8Array | null = null;
+    let bytes: Uint8Array | null;
     try {
       bytes = fromBase64Url(value);
     } catch {
