@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from './support/browser.ts';
 import { startStack, type Stack } from './support/stack.ts';
+// send() waits until the message is sealed and shown, so a reload right after cannot race it.
+import { message, send } from './support/journeys.ts';
 
 const PASS = 'correct horse battery staple 42';
 
@@ -33,14 +35,7 @@ async function openConversationWith(page: Page, other: string): Promise<void> {
   await page.locator('[data-testid="conversation-title"]', { hasText: other }).waitFor();
 }
 
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-send').click();
-}
 
-function message(page: Page, text: string) {
-  return page.locator('[data-testid="message"]', { has: page.getByText(text, { exact: true }) });
-}
 
 describe('pwa core path in Chromium', () => {
   let stack: Stack;

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from './support/browser.ts';
 import { startStack, type Stack } from './support/stack.ts';
+// send() waits until the message is sealed and shown, so a reload right after cannot race it.
+import { send, message } from './support/journeys.ts';
 
 const PASS = 'correct horse battery staple 42';
 
@@ -29,12 +31,7 @@ async function openWith(page: Page, other: string): Promise<void> {
   await page.locator('[data-testid="conversation-title"]', { hasText: other }).waitFor();
 }
 
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-send').click();
-}
 
-const message = (page: Page, text: string) => page.locator('[data-testid="message"]', { has: page.getByText(text, { exact: true }) });
 
 async function bodies(page: Page, prefix: string): Promise<string[]> {
   return (await page.getByTestId('message-body').allTextContents()).filter((b) => b.startsWith(prefix));
