@@ -7,7 +7,7 @@
 // The protocol tests cover the same ids at the crypto layer; this is client + server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -594,18 +594,25 @@ describe('W1 in Chromium: what the browser enforces', () => {
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     const first = await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL);
     // The server publishes a new sw.js (any change of bytes is a new version).
-    await writeFile(path.join(dir, 'sw.js'), (await readFile(path.join(dir, 'sw.js'), 'utf8')) + '\n// a new version\n');
+    // Written to a temporary file and renamed, so no update check can ever fetch a half-written
+    // script (which would be a third version, installed over the second one).
+    const swPath = path.join(dir, 'sw.js');
+    await writeFile(`${swPath}.tmp`, (await readFile(swPath, 'utf8')) + '\n// a new version\n');
+    await rename(`${swPath}.tmp`, swPath);
     await page.evaluate(async () => { await (await navigator.serviceWorker.getRegistration())!.update(); });
     await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration())?.waiting?.state === 'installed', undefined, { timeout: 60_000 });
     const state = () => page.evaluate(async () => {
       const reg = (await navigator.serviceWorker.getRegistration())!;
       return { waiting: reg.waiting?.state ?? null, active: reg.active?.state ?? null, controlled: navigator.serviceWorker.controller !== null };
     });
-    expect(await state()).toEqual({ waiting: 'installed', active: 'activated', controlled: true });
+    // Polled, not read once: if an update check installs the same new version again, the
+    // registration passes through a moment with no waiting worker. A silent takeover would
+    // never come back to this state, so the poll still fails it.
+    await expect.poll(state, { timeout: 20_000 }).toEqual({ waiting: 'installed', active: 'activated', controlled: true });
     // A reload does not let it take over: the old version still controls the page.
     await page.reload();
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
-    expect(await state()).toEqual({ waiting: 'installed', active: 'activated', controlled: true });
+    await expect.poll(state, { timeout: 20_000 }).toEqual({ waiting: 'installed', active: 'activated', controlled: true });
     // The update prompt's answer (main.ts: wb.messageSkipWaiting()) activates it.
     const changed = page.evaluate(() => new Promise<boolean>((resolve) => navigator.serviceWorker.addEventListener('controllerchange', () => resolve(true))));
     await page.evaluate(async () => { (await navigator.serviceWorker.getRegistration())!.waiting!.postMessage({ type: 'SKIP_WAITING' }); });
