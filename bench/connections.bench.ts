@@ -138,7 +138,7 @@ export async function runConnectionsBench(ctx: BenchContext): Promise<BenchRow[]
       },
       {
         group: GROUP, name: `push fan-out: 1 message → ${total.toLocaleString('en')} connections, last delivery`, value: round(medianLast), unit: 'ms',
-        note: `median of ${rounds} rounds (${lastMs.map((x) => Math.round(x)).join(' / ')} ms); best round p50 ${Math.round(best.p50)} ms, p99 ${Math.round(best.p99)} ms after the append request was sent; the receiving clients share the 2 cores; Postgres transactions per fan-out round: ${xacts.join(' / ')} (the service reads the new entry once per connection)${appendErrors.length ? `; append failures retried: ${appendErrors.join('; ')}` : ''}`,
+        note: `median of ${rounds} rounds (${lastMs.map((x) => Math.round(x)).join(' / ')} ms); best round p50 ${Math.round(best.p50)} ms, p99 ${Math.round(best.p99)} ms after the append request was sent; the receiving clients share the 2 cores; Postgres transactions per fan-out round: ${xacts.join(' / ')}${appendErrors.length ? `; append failures retried: ${appendErrors.join('; ')}` : ''}`,
       },
     ];
   } finally {

@@ -172,7 +172,7 @@ export async function runSustainedBench(ctx: BenchContext): Promise<BenchRow[]> 
       },
       {
         group: GROUP, name: 'Postgres transactions per stored message', value: round(xactPerMessage, 2), unit: '',
-        note: 'pg_stat_database xact_commit + xact_rollback over the run, divided by messages stored: each pg-promise query outside a transaction is one (token lookup per request, one group-committed append per batch, one log read per subscribed connection per notification, …)',
+        note: 'pg_stat_database xact_commit + xact_rollback over the run, divided by messages stored: each pg-promise query outside a transaction is one (token lookups not served by the session cache, one group-committed append per batch, one shared log read per conversation and instance per notification, …)',
       },
       {
         group: GROUP, name: `service RSS slope over the run (${label})`, value: round(kbPerMin, 0), unit: 'KB/min', goal: `flat (≤ ${FLAT_KB_PER_MIN} KB/min)`, met: Math.abs(kbPerMin) <= FLAT_KB_PER_MIN,
