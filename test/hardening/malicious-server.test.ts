@@ -587,12 +587,16 @@ describe('W1 in Chromium: what the browser enforces', () => {
     await page.goto(url);
     // The first version fully installed, activated and in control (it claims the page), and
     // the app's own registration call settled, before the server publishes a new version.
-    await page.waitForFunction(async () => {
+    // The controller's URL is read in the same poll that sees it in control: read apart, it
+    // raced a moment with no controller once in CI (a null scriptURL, under load).
+    const controlled = await page.waitForFunction(async () => {
       const reg = await navigator.serviceWorker.getRegistration();
-      return navigator.serviceWorker.controller !== null && reg?.active?.state === 'activated' && !reg.installing && !reg.waiting;
+      const controller = navigator.serviceWorker.controller;
+      const settled = controller !== null && reg?.active?.state === 'activated' && !reg.installing && !reg.waiting;
+      return settled ? controller.scriptURL : false;
     }, undefined, { timeout: 60_000 });
+    const first = (await controlled.jsonValue()) as string;
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
-    const first = await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL);
     // The server publishes a new sw.js (any change of bytes is a new version).
     // Written to a temporary file and renamed, so no update check can ever fetch a half-written
     // script (which would be a third version, installed over the second one).
