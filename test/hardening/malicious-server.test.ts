@@ -31,6 +31,7 @@ import { UnknownUserError } from '../../pwa/src/services/directory.ts';
 import { getContact } from '../../pwa/src/stores/contacts.ts';
 import { getConversation, getEpochs } from '../../pwa/src/stores/conversations.ts';
 import { getLog } from '../../pwa/src/stores/log.ts';
+import { Messenger } from '../../pwa/src/services/messenger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { fixtureIdentity, impostor, secretsOf, type FixtureName } from './support/identities.ts';
 import { Dba, lyingFetch, onSync, type Lie, type Traffic } from './support/lying-server.ts';
@@ -403,6 +404,25 @@ describe('a malicious server: the client refuses and says why', () => {
     expect(await restored.db.count('outbox')).toBe(0);
     expect(await bodies(d, cid)).toEqual(['a', 'b', 'c']);
     expect(await warnings(d, cid)).toEqual(['replayed', 'replayed']);
+  });
+
+  it('T4: Messenger itself restores from the key file (Argon2id, login, adopt, the whole log) before anything new is shown', async () => {
+    const alice = await device('alice', 'alice-kf'); // the user of the key file `mine`
+    const bob = await device('bob', 'bob-t4m');
+    const cid = await alice.client.composer.startConversation(bob.id.userId);
+    for (const b of ['a', 'b']) await send(alice, cid, b);
+    await dba.append(cid, 'message', await dba.body(cid, 2), alice.id.userId);
+    const m = new Messenger({ origin: BASE, baseUrl: BASE, fetch: lyingFetch(server, []), databaseName: `t4-messenger-${process.pid}` });
+    const stages: string[] = [];
+    const summary = await m.restore((await keyFiles()).mine, passphrase, (p) => stages.push(p.stage));
+    expect([...new Set(stages)]).toEqual(['key-file', 'login', 'history', 'done']);
+    expect(m.me?.userId).toBe('alice-kf');
+    expect(summary).toMatchObject({ conversations: 1, messages: 2, failed: [{ warning: { code: 'replayed' }, count: 1 }] });
+    expect((await m.messages(cid)).map((v) => [v.body, v.state, v.warnings.map((w) => w.code)])).toEqual([
+      ['a', 'sent', []], ['b', 'sent', []], [null, 'received', ['replayed']],
+    ]);
+    await m.refreshSummaries(false);
+    expect(m.summaries.map((s) => [s.others, s.unread, s.blocked])).toEqual([[[bob.id.userId], 0, null]]);
   });
 
   it('T7: stored ciphertexts reveal only the padding bucket; key files have one size whatever the keys', async () => {

@@ -3,77 +3,12 @@
 // client can notice (THREATS R1, M1, M2, G3, T4), and that nothing is stored in clear.
 import 'fake-indexeddb/auto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createIdentity, type EpochRecord, type Envelope, type Identity, type PublicIdentity } from '../../../protocol/src/index.ts';
-import { openDatabase, type Db } from '../stores/db.ts';
-import { queued, markResults } from '../stores/outbox.ts';
+import { createIdentity, type EpochRecord, type Identity } from '../../../protocol/src/index.ts';
+import { deliver, device, FakeService, flush, type TestDevice } from '../../test/support/fake-service.ts';
+import type { Db } from '../stores/db.ts';
 import { updateConversation } from '../stores/conversations.ts';
 import { acceptPendingKey } from '../stores/contacts.ts';
-import type { Api, LogEntry } from './api.ts';
-import { Device } from './device.ts';
-import type { Directory } from './directory.ts';
 import { BlockedError, blockText, warningText } from './warnings.ts';
-
-/** The untrusted service, in memory: it can be made to lie. */
-class FakeService {
-  keys = new Map<string, PublicIdentity>();
-  logs = new Map<string, LogEntry[]>();
-
-  append(conversationId: string, kind: 'epoch' | 'message', body: unknown): number {
-    const log = this.logs.get(conversationId) ?? [];
-    const seq = log.length + 1;
-    log.push({ conversationId, seq, kind, body: structuredClone(body), createdAt: new Date(1_700_000_000_000 + seq).toISOString() });
-    this.logs.set(conversationId, log);
-    return seq;
-  }
-
-  api(): Api {
-    return {
-      keys: async (userId: string) => {
-        const identity = this.keys.get(userId);
-        if (!identity) throw Object.assign(new Error('unknown'), { status: 404 });
-        return { userId, displayName: userId, current: { version: 1, identity, proof: '', createdAt: '' }, history: [] };
-      },
-      createConversation: async (record: EpochRecord) => ({ conversationId: record.conversationId, seq: this.append(record.conversationId, 'epoch', record) }),
-      addEpoch: async (id: string, record: EpochRecord) => ({ seq: this.append(id, 'epoch', record) }),
-    } as unknown as Api;
-  }
-}
-
-interface TestDevice {
-  db: Db;
-  api: Api;
-  device: Device;
-  directory: Directory;
-  identity: Identity;
-}
-
-let counter = 0;
-async function device(service: FakeService, identity: Identity): Promise<TestDevice> {
-  const db = await openDatabase(`device-test-${++counter}-${identity.userId}`);
-  const api = service.api();
-  const d = new Device({ db, api, identity });
-  return { db, api, device: d, directory: d.directory, identity };
-}
-
-/** What the outbox flush does, by hand: store queued envelopes in the service's log. */
-async function flush(service: FakeService, d: TestDevice, filter: (e: Envelope) => boolean = () => true): Promise<Envelope[]> {
-  const rows = await queued(d.db);
-  const sent: Envelope[] = [];
-  const results = [];
-  for (const r of rows) {
-    if (!filter(r.envelope)) continue;
-    const seq = service.append(r.conversationId, 'message', r.envelope);
-    results.push({ clientMessageId: r.clientMessageId, status: 'stored' as const, seq });
-    sent.push(r.envelope);
-  }
-  await markResults(d.db, results);
-  return sent;
-}
-
-async function deliver(service: FakeService, d: TestDevice, conversationId: string, live = true) {
-  const log = service.logs.get(conversationId) ?? [];
-  return d.device.ingest.ingest(log, { live });
-}
 
 /** Every record of every store, as text, for "no plaintext at rest" checks. */
 async function dump(db: Db): Promise<string> {
