@@ -53,5 +53,6 @@ describe('Messenger (composition root)', () => {
     await m.refreshSummaries(true);
     expect(m.summaries).toEqual([]);
     expect(await m.messages('none')).toEqual([]);
+    expect(await m.storageInfo()).toEqual({ persisted: null, usage: null, entries: 0, queued: 0 });
   });
 });

@@ -8,8 +8,6 @@ import { safetyNumber, type Identity } from '../../../protocol/src/index.ts';
 import { acceptPendingKey, allContacts, getContact, setVerified } from '../stores/contacts.ts';
 import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRow } from '../stores/db.ts';
 import { getConversation, updateConversation } from '../stores/conversations.ts';
-import { countEntries } from '../stores/log.ts';
-import { allOutbox } from '../stores/outbox.ts';
 import { Api } from './api.ts';
 import { Device } from './device.ts';
 import { checkUserName, generateAccount, registerAccount, type PendingAccount } from './onboarding.ts';
@@ -18,6 +16,7 @@ import { OutboxRunner } from './outbox-runner.ts';
 import { Realtime, type ConnectionState } from './realtime.ts';
 import { restoreAccount, type RestoreProgress, type RestoreSummary } from './restore.ts';
 import { Session } from './session.ts';
+import { requestPersistence, storageInfo, wipeCachesAndWorker, type StorageInfo } from './storage.ts';
 import type { ConversationSummary, MessageView } from './views.ts';
 import { plainError, type BlockReason } from './warnings.ts';
 
@@ -300,21 +299,14 @@ export class Messenger extends EventTarget {
     await this.refreshSummaries(true);
   }
 
-  // Storage.
+  // Storage (storage.ts).
 
-  async storageInfo(): Promise<{ persisted: boolean | null; usage: number | null; entries: number; queued: number }> {
-    const est = await navigator.storage?.estimate?.().catch(() => undefined);
-    const out = await allOutbox(this.db!);
-    return { persisted: this.persisted, usage: est?.usage ?? null, entries: await countEntries(this.db!), queued: out.filter((r) => r.status === 'queued').length };
+  storageInfo(): Promise<StorageInfo> {
+    return storageInfo(this.db!, this.persisted);
   }
 
   private async requestPersistence(): Promise<void> {
-    try {
-      this.persisted = (await navigator.storage?.persisted?.()) ?? null;
-      if (this.persisted === false) this.persisted = (await navigator.storage.persist()) ?? false;
-    } catch {
-      this.persisted = false;
-    }
+    this.persisted = await requestPersistence();
     this.changed();
   }
 
@@ -325,11 +317,6 @@ export class Messenger extends EventTarget {
     await this.session.logout(this.db);
     await deleteDatabase(this.db);
     this.db = null;
-    try {
-      for (const key of await caches.keys()) await caches.delete(key);
-      for (const reg of (await navigator.serviceWorker?.getRegistrations()) ?? []) await reg.unregister();
-    } catch {
-      // nothing cached
-    }
+    await wipeCachesAndWorker();
   }
 }
