@@ -20,9 +20,6 @@ import { requestPersistence, storageInfo, wipeCachesAndWorker, type StorageInfo 
 import type { ConversationSummary, MessageView } from './views.ts';
 import { plainError, type BlockReason } from './warnings.ts';
 
-export type { PendingAccount } from './onboarding.ts';
-export type { RestoreProgress, RestoreSummary } from './restore.ts';
-
 export type Phase = 'loading' | 'welcome' | 'ready' | 'failed';
 
 export interface MessengerOptions {
