@@ -13,3 +13,4 @@ export * from './transcript.ts';
 export * from './wire.ts';
 export * from './sha256.ts';
 export * from './epoch-policy.ts';
+export * from './epoch-lookup.ts';
