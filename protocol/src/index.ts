@@ -14,3 +14,4 @@ export * from './wire.ts';
 export * from './sha256.ts';
 export * from './epoch-policy.ts';
 export * from './epoch-lookup.ts';
+export * from './membership.ts';
