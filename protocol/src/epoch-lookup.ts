@@ -12,8 +12,9 @@ import { LIMITS, parseEpochRecord } from './wire.ts';
 export const LOOKUP_LIMITS = {
   /**
    * LOOKUP4: directory look-ups per record after its signature verified. A
-   * valid record lists at most maxMembers users, the creator among them, so
-   * this never stops a valid record; it states the bound where it is enforced.
+   * valid record lists at most maxMembers users (WIRE6), the creator among
+   * them, so this never stops a valid record: the parser already enforces it,
+   * and it is stated here where look-ups are planned.
    */
   maxLookups: LIMITS.maxMembers - 1,
 };
@@ -40,7 +41,7 @@ export interface LookupContext {
   held: readonly EpochRecord[];
   /** True for a user whose key the client has pinned. */
   isPinned: (userId: string) => boolean;
-  /** At most LOOKUP_LIMITS.maxLookups; a client may ask for fewer. */
+  /** Defaults to LOOKUP_LIMITS.maxLookups; a client may ask for fewer. */
   maxLookups?: number;
 }
 
@@ -75,8 +76,7 @@ export function epochLookupPlan(recordIn: unknown, ctx: LookupContext): LookupPl
   const afterSignature = record.members
     .map((m) => m.userId)
     .filter((u) => u !== ctx.me && u !== record.creator && !ctx.isPinned(u));
-  const cap = Math.min(ctx.maxLookups ?? LOOKUP_LIMITS.maxLookups, LOOKUP_LIMITS.maxLookups);
-  if (afterSignature.length > cap) return { ok: false, reason: 'too-large' };
+  if (afterSignature.length > (ctx.maxLookups ?? LOOKUP_LIMITS.maxLookups)) return { ok: false, reason: 'too-large' };
   return { ok: true, joining: pos.kind === 'join', beforeSignature, afterSignature };
 }
 

@@ -274,7 +274,6 @@ export interface OpenNextEpochContext {
  */
 export async function openNextEpoch(recordIn: EpochRecord, ctx: OpenNextEpochContext): Promise<{ key: CryptoKey; members: EpochMember[]; joined: boolean }> {
   const record = parseEpochRecord(recordIn);
-  if (record.conversationId !== ctx.conversationId) throw new ProtocolError('wrong-conversation', 'epoch: belongs to another conversation');
   const pos = chainPosition(record, ctx.held);
   if (pos.kind === 'refused') throw new ProtocolError(pos.code, 'epoch: does not follow the epochs held for this conversation');
   const base = { me: ctx.me, resolveIdentity: ctx.resolveIdentity, conversationId: ctx.conversationId, previous: pos.previous };
