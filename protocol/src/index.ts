@@ -12,3 +12,6 @@ export * from './envelope.ts';
 export * from './transcript.ts';
 export * from './wire.ts';
 export * from './sha256.ts';
+export * from './epoch-policy.ts';
+export * from './epoch-lookup.ts';
+export * from './membership.ts';
