@@ -1,5 +1,5 @@
 import type { IBaseProtocol } from 'pg-promise';
-import { sql } from './sql.ts';
+import { sql } from './sql/index.ts';
 
 export interface MessageAppend {
   conversationId: string;
@@ -25,11 +25,11 @@ export class LogRepository {
   constructor(private readonly db: IBaseProtocol<unknown>) {}
 
   async insertEpoch(e: { conversationId: string; seq: number; clientId: string; senderPk: number; epoch: number; body: string; hash: Buffer }) {
-    await this.db.none(sql('log-insert-epoch'), e);
+    await this.db.none(sql.log.insertEpoch, e);
   }
 
   findClientId(conversationId: string, clientId: string): Promise<{ seq: number; hash: Buffer } | null> {
-    return this.db.oneOrNone(sql('log-find-client-id'), { conversationId, clientId });
+    return this.db.oneOrNone(sql.log.findClientId, { conversationId, clientId });
   }
 
   /**
@@ -37,7 +37,7 @@ export class LogRepository {
    * (append_messages in db/migrations/002): results come back in input order.
    */
   async appendMessages(items: MessageAppend[]): Promise<{ status: AppendStatus; seq: number | null }[]> {
-    const rows = await this.db.any<{ idx: number; status: AppendStatus; seq: number | null }>(sql('log-append-messages'), {
+    const rows = await this.db.any<{ idx: number; status: AppendStatus; seq: number | null }>(sql.log.appendMessages, {
       conv: items.map((i) => i.conversationId),
       client: items.map((i) => i.clientId),
       sender: items.map((i) => i.senderPk),
@@ -52,12 +52,12 @@ export class LogRepository {
 
   /** Entries with after < seq <= upTo, oldest first, at most `limit`. */
   page(conversationId: string, after: number, upTo: number, limit: number): Promise<RawEntry[]> {
-    return this.db.any<RawEntry>(sql('log-page'), { conversationId, after, upTo, limit });
+    return this.db.any<RawEntry>(sql.log.page, { conversationId, after, upTo, limit });
   }
 
   /** Entries after a cursor, empty once the user is no longer a member. */
   pageForMember(conversationId: string, userPk: number, after: number, limit: number): Promise<RawEntry[]> {
-    return this.db.any<RawEntry>(sql('log-page-member'), { conversationId, userPk, after, limit });
+    return this.db.any<RawEntry>(sql.log.pageMember, { conversationId, userPk, after, limit });
   }
 
   /**
@@ -65,13 +65,13 @@ export class LogRepository {
    * socket, and which of `userPks` are members now (same snapshot).
    */
   async pageForMembers(conversationId: string, userPks: number[], after: number, limit: number): Promise<{ rows: RawEntry[]; members: number[] }> {
-    const result = await this.db.any<RawEntry & { members: (number | string)[] }>(sql('log-page-feed'), { conversationId, userPks, after, limit });
+    const result = await this.db.any<RawEntry & { members: (number | string)[] }>(sql.log.pageFeed, { conversationId, userPks, after, limit });
     const members = (result[0]?.members ?? []).map(Number);
     const rows = result[0]?.seq == null ? [] : result.map(({ members: _m, ...r }) => r as RawEntry);
     return { rows, members };
   }
 
   memberCursors(userPk: number): Promise<{ conversationId: string; lastSeq: number }[]> {
-    return this.db.any(sql('log-member-cursors'), { userPk });
+    return this.db.any(sql.log.memberCursors, { userPk });
   }
 }
