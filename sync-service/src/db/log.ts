@@ -11,6 +11,23 @@ export interface MessageAppend {
   hash: Buffer;
 }
 
+export interface EpochAppend {
+  conversationId: string;
+  senderPk: number;
+  epoch: number;
+  /** Canonical JSON text of the record. */
+  body: string;
+  hash: Buffer;
+  /** The record's members, registered users all. */
+  memberPks: number[];
+}
+
+export type EpochAppendResult =
+  | { status: 'stored'; seq: number; added: number[] }
+  | { status: 'duplicate'; seq: number }
+  | { status: 'epoch_conflict'; latestEpoch: number }
+  | { status: 'conversation_exists' | 'not_found' };
+
 export type AppendStatus = 'stored' | 'duplicate' | 'client_id_conflict' | 'not_found' | 'unknown_epoch';
 
 /** A log entry with its body still as JSON text, ready to be spliced into a response. */
@@ -24,17 +41,25 @@ export interface RawEntry {
 export class LogRepository {
   constructor(private readonly db: IBaseProtocol<unknown>) {}
 
-  async insertEpoch(e: { conversationId: string; seq: number; clientId: string; senderPk: number; epoch: number; body: string; hash: Buffer }) {
-    await this.db.none(sql.log.insertEpoch, e);
-  }
-
-  findClientId(conversationId: string, clientId: string): Promise<{ seq: number; hash: Buffer } | null> {
-    return this.db.oneOrNone(sql.log.findClientId, { conversationId, clientId });
+  /**
+   * Append a signed epoch record (epoch 0 creates the conversation) and rewrite the access
+   * list, in one statement: append_epoch() in db/migrations/001, called from
+   * sql/log/append-epoch.sql. `added`: the members who were not members before.
+   */
+  async appendEpoch(e: EpochAppend): Promise<EpochAppendResult> {
+    const row = await this.db.one<{ status: EpochAppendResult['status']; seq: number | null; latestEpoch: number | null; added: (number | string)[] | null }>(sql.log.appendEpoch, e);
+    switch (row.status) {
+      case 'stored': return { status: 'stored', seq: row.seq!, added: (row.added ?? []).map(Number) };
+      case 'duplicate': return { status: 'duplicate', seq: row.seq! };
+      case 'epoch_conflict': return { status: 'epoch_conflict', latestEpoch: row.latestEpoch! };
+      default: return { status: row.status };
+    }
   }
 
   /**
-   * Append many envelopes, of one or several conversations, in one statement
-   * (append_messages in db/migrations/002): results come back in input order.
+   * Append many envelopes, of one or several conversations, in one statement:
+   * append_messages() in db/migrations/001, called from sql/log/append-messages.sql.
+   * Results come back in input order.
    */
   async appendMessages(items: MessageAppend[]): Promise<{ status: AppendStatus; seq: number | null }[]> {
     const rows = await this.db.any<{ idx: number; status: AppendStatus; seq: number | null }>(sql.log.appendMessages, {

@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 /** The files of each repository folder; the object below has the same names in camelCase. */
 const LAYOUT = {
   challenges: ['insert', 'consume', 'state', 'prune'],
-  conversations: ['insert', 'lock', 'list', 'is-member', 'member-ids', 'set-members', 'advance-epoch'],
+  conversations: ['list', 'is-member'],
   health: ['schema-version'],
-  log: ['insert-epoch', 'find-client-id', 'append-messages', 'page', 'page-member', 'page-feed', 'member-cursors'],
+  log: ['append-messages', 'append-epoch', 'page', 'page-member', 'page-feed', 'member-cursors'],
   'rate-limits': ['hit', 'prune'],
   sessions: ['insert', 'authenticate', 'touch', 'is-live', 'live-of', 'list', 'revoke'],
   users: ['insert', 'find', 'find-by-pk', 'find-many', 'key-history', 'key-append'],
