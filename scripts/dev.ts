@@ -62,7 +62,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  const expected = error instanceof ConfigError || ['PortInUseError', 'DataDirectoryInUseError', 'DataDirectoryUnreachableError'].includes(error.name);
+  const expected = error instanceof ConfigError || ['PortInUseError', 'DataDirectoryInUseError', 'DataDirectoryUnreachableError', 'SchemaAheadError'].includes(error.name);
   console.error(`messagehub dev: ${expected ? error.message : error.stack ?? error.message}`);
   process.exit(1);
 });
