@@ -1,6 +1,5 @@
 import type { Database } from '../db/index.ts';
 import type { EpochRecord } from '../../../protocol/src/epoch.ts';
-import type { Caller } from '../plugins/auth/scheme.ts';
 import type { Canonical } from './canonical.ts';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from './errors.ts';
 
@@ -10,6 +9,12 @@ import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from './er
  */
 export const CHANNEL_LOG = 'mh_log';
 export const CHANNEL_MEMBER = 'mh_member';
+
+/** The authenticated user (plugins/auth's Caller fits): services know no HTTP. */
+export interface Caller {
+  userId: string;
+  userPk: number;
+}
 
 /** The users of an epoch record, all registered (else unknown_member). */
 async function memberPks(db: Database, record: EpochRecord): Promise<number[]> {
