@@ -1,6 +1,6 @@
 import type { IBaseProtocol } from 'pg-promise';
 import type { PublicIdentity } from '../../../protocol/src/identity.ts';
-import { sql } from './sql.ts';
+import { sql } from './sql/index.ts';
 
 export interface UserRow {
   id: number;
@@ -23,7 +23,7 @@ export class UsersRepository {
 
   /** Null when the (case-folded) name is taken. */
   create(u: { userId: string; displayName: string; identity: PublicIdentity; proof: string }) {
-    return this.db.oneOrNone<{ userId: string; displayName: string; keyVersion: number }>(sql('users-insert'), {
+    return this.db.oneOrNone<{ userId: string; displayName: string; keyVersion: number }>(sql.users.insert, {
       ...u,
       identity: JSON.stringify(u.identity),
     });
@@ -31,22 +31,22 @@ export class UsersRepository {
 
   /** The user and its current (latest) key entry. */
   find(userId: string): Promise<UserRow | null> {
-    return this.db.oneOrNone<UserRow>(sql('users-find'), { userId });
+    return this.db.oneOrNone<UserRow>(sql.users.find, { userId });
   }
 
   findByPk(id: number): Promise<UserRow | null> {
-    return this.db.oneOrNone<UserRow>(sql('users-find-by-pk'), { id });
+    return this.db.oneOrNone<UserRow>(sql.users.findByPk, { id });
   }
 
   findMany(userIds: string[]): Promise<{ id: number; userId: string }[]> {
-    return this.db.any(sql('users-find-many'), { userIds });
+    return this.db.any(sql.users.findMany, { userIds });
   }
 
   keyHistory(id: number): Promise<KeyEntry[]> {
-    return this.db.any<KeyEntry>(sql('users-key-history'), { id });
+    return this.db.any<KeyEntry>(sql.users.keyHistory, { id });
   }
 
   appendKey(id: number, identity: PublicIdentity, proof: string): Promise<KeyEntry> {
-    return this.db.one<KeyEntry>(sql('users-key-append'), { id, identity: JSON.stringify(identity), proof });
+    return this.db.one<KeyEntry>(sql.users.keyAppend, { id, identity: JSON.stringify(identity), proof });
   }
 }

@@ -2,6 +2,7 @@ import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 import { caller } from '../auth/scheme.ts';
 import { ApiError } from '../errors/index.ts';
+import { ServiceError } from '../../services/errors.ts';
 import { checkEnvelope } from '../../services/canonical.ts';
 import type { MessageAppend } from '../../db/log.ts';
 import { appendError } from './results.ts';
@@ -66,7 +67,7 @@ export const batchAppendRoute: ServerRoute = {
         items.push({ conversationId: env.value.conversationId, clientId: env.value.clientMessageId, senderPk: me.userPk, epoch: env.value.epoch, body: env.text, hash: env.hash });
         at.push(i);
       } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
+        if (!(error instanceof ApiError || error instanceof ServiceError)) throw error;
         results[i]!.error = { code: error.code, message: error.message };
       }
     });
