@@ -6,16 +6,9 @@ import { checkEnvelope } from '../../services/canonical.ts';
 import type { MessageAppend } from '../../db/log.ts';
 import { appendError } from './results.ts';
 import * as S from '../../schemas.ts';
+import type { BatchResult } from '../../../../protocol/src/index.ts';
 
 export const MAX_BATCH = 500;
-
-interface Result {
-  clientMessageId: string | null;
-  conversationId: string | null;
-  status: 'stored' | 'duplicate' | 'rejected';
-  seq?: number;
-  error?: { code: string; message: string };
-}
 
 const str = (x: unknown): string | null => (typeof x === 'string' && x.length <= 128 ? x : null);
 
@@ -55,7 +48,7 @@ export const batchAppendRoute: ServerRoute = {
     const { config, appendQueue, appendLimiter } = request.server.app;
     const raw = (request.payload as { envelopes: Record<string, unknown>[] }).envelopes;
     appendLimiter.hit(me.userId, raw.length);
-    const results: Result[] = new Array(raw.length);
+    const results: BatchResult[] = new Array(raw.length);
     const items: MessageAppend[] = [];
     const at: number[] = [];
     raw.forEach((json, i) => {
