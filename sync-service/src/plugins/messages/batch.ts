@@ -34,7 +34,7 @@ export const batchAppendRoute: ServerRoute = {
           200: Joi.object({
             results: Joi.array().items(Joi.object({
               clientMessageId: S.uuid.allow(null), conversationId: S.conversationId.allow(null),
-              status: Joi.string().valid('stored', 'duplicate', 'rejected'), seq: Joi.number().integer(),
+              status: S.batchStatus, seq: Joi.number().integer(),
               error: Joi.object({ code: Joi.string(), message: Joi.string() }),
             })),
           }),
