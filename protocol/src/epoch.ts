@@ -3,32 +3,13 @@
 // epoch and recipient, inside a record signed by a member and chained to the
 // previous record by hash. Membership exists only in these signed records (M1).
 import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
-import { asImported, fingerprint, type Identity, type ImportedIdentity, type PublicIdentity } from './identity.ts';
+import { asImported, fingerprint, type Identity, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
-import { EPOCH_KEY_BYTES, LIMITS, MAX_EPOCH, checkId, checkInt, parseEpochRecord } from './wire.ts';
+import { EPOCH_KEY_BYTES, LIMITS, MAX_EPOCH } from './rules.ts';
+import type { EpochMember, EpochRecord, PublicIdentity } from './types.ts';
+import { checkId, checkInt, parseEpochRecord } from './wire.ts';
 
-export interface EpochMember {
-  userId: string;
-  /** fingerprint() of the public identity the creator wrapped this epoch's key for. */
-  fingerprint: string;
-}
-
-export interface EpochRecord {
-  v: 1;
-  type: 'epoch';
-  conversationId: string;
-  epoch: number;
-  creator: string;
-  /** Sorted by userId, no duplicates, creator included. */
-  members: EpochMember[];
-  /** Same users, same order as members. */
-  wrappedKeys: { userId: string; wrappedKey: string }[];
-  /** base64url SHA-256 commitment to the epoch key (EPOCH5); an addition to the original design. */
-  keyCommitment: string;
-  prevEpochHash: string | null;
-  createdAt: number;
-  sig: string;
-}
+export type { EpochMember, EpochRecord } from './types.ts';
 
 type Contact = PublicIdentity | ImportedIdentity;
 

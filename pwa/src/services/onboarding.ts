@@ -1,6 +1,6 @@
 // Onboarding, in three steps the screen walks through: check the name, make the keys and
 // the key file (nothing stored yet), then register once the user saved the key file.
-import { fingerprint, signRegistration, type Identity } from '../../../protocol/src/index.ts';
+import { USER_ID_RE, fingerprint, signRegistration, type Identity } from '../../../protocol/src/index.ts';
 import { ApiError, type Api } from './api.ts';
 
 export interface PendingAccount {
@@ -15,7 +15,7 @@ export interface PendingAccount {
  */
 export function checkUserName(userName: string): void {
   const userId = userName.trim().toLowerCase();
-  if (!/^[a-z0-9](?:[a-z0-9._-]{1,30}[a-z0-9])$/.test(userId)) {
+  if (!USER_ID_RE.test(userId)) {
     throw new Error('A user name has 3 to 32 letters, digits, dots, dashes or underscores, and starts and ends with a letter or digit.');
   }
 }

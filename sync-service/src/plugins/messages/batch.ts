@@ -7,16 +7,9 @@ import { checkEnvelope } from '../../services/canonical.ts';
 import type { MessageAppend } from '../../db/log.ts';
 import { appendError } from './results.ts';
 import * as S from '../../schemas.ts';
+import type { BatchResult } from '../../../../protocol/src/index.ts';
 
 export const MAX_BATCH = 500;
-
-interface Result {
-  clientMessageId: string | null;
-  conversationId: string | null;
-  status: 'stored' | 'duplicate' | 'rejected';
-  seq?: number;
-  error?: { code: string; message: string };
-}
 
 const str = (x: unknown): string | null => (typeof x === 'string' && x.length <= 128 ? x : null);
 
@@ -42,7 +35,7 @@ export const batchAppendRoute: ServerRoute = {
           200: Joi.object({
             results: Joi.array().items(Joi.object({
               clientMessageId: S.uuid.allow(null), conversationId: S.conversationId.allow(null),
-              status: Joi.string().valid('stored', 'duplicate', 'rejected'), seq: Joi.number().integer(),
+              status: S.batchStatus, seq: Joi.number().integer(),
               error: Joi.object({ code: Joi.string(), message: Joi.string() }),
             })),
           }),
@@ -56,7 +49,7 @@ export const batchAppendRoute: ServerRoute = {
     const { config, appendQueue, appendLimiter } = request.server.app;
     const raw = (request.payload as { envelopes: Record<string, unknown>[] }).envelopes;
     appendLimiter.hit(me.userId, raw.length);
-    const results: Result[] = new Array(raw.length);
+    const results: BatchResult[] = new Array(raw.length);
     const items: MessageAppend[] = [];
     const at: number[] = [];
     raw.forEach((json, i) => {
