@@ -7,7 +7,8 @@
 import { buf, fromBase64Url } from './encoding.ts';
 import { chainPosition, epochSigningInput, type EpochRecord } from './epoch.ts';
 import { asImported, type ImportedIdentity, type PublicIdentity } from './identity.ts';
-import { LIMITS, parseEpochRecord } from './wire.ts';
+import { LIMITS } from './rules.ts';
+import { parseEpochRecord } from './wire.ts';
 
 export const LOOKUP_LIMITS = {
   /**
