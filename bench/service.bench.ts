@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { createEpoch, sealMessage, type Envelope, type Identity } from '../protocol/src/index.ts';
-import { identity, NAMES } from '../sync-service/test/support/identities.ts';
+import { identity, NAMES } from '../test/support/identities.ts';
 import { ApiClient } from './support/api.ts';
 import { startServiceProcess } from './support/service.ts';
 import { connectRealtime } from './support/ws.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity } from '../../protocol/src/index.ts';
-import { ORIGIN, call, createConversation, login, register, send, startApp, type TestApp } from './support/app.ts';
-import { identity } from './support/identities.ts';
+import { ORIGIN, call, createConversation, login, register, send, startApp, type TestApp } from '../../test/support/service.ts';
+import { identity } from '../../test/support/identities.ts';
 import { openWs } from './support/ws.ts';
 
 describe('realtime over WebSocket, two instances on one database', () => {
@@ -91,7 +91,7 @@ describe('realtime over WebSocket, two instances on one database', () => {
     await send(a.server, ta, conv, await conv.seal(alice, 'bob still reads this'));
     expect(await client.next((m) => m.conversationId === conv.id)).toMatchObject({ seq: 2 });
     const e1 = await conv.makeEpoch(alice, [alice]);
-    expect((await call(a.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: ta, payload: { epochRecord: e1 } })).statusCode).toBe(201);
+    expect((await call(a.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: ta, payload: { epochRecord: e1 } })).status).toBe(201);
     await send(a.server, ta, conv, await conv.seal(alice, 'not for bob'));
     // A later push on another conversation proves the socket is alive and caught up.
     const other = await createConversation(a.server, ta, alice, [alice, bob]);
@@ -107,7 +107,7 @@ describe('realtime over WebSocket, two instances on one database', () => {
     const backlog = [];
     for (let i = 0; i < 149; i++) backlog.push(await conv.seal(alice, `old ${i}`));
     const batch = await call(a.server, 'POST', '/api/v1/messages/batch', { token: ta, payload: { envelopes: backlog } });
-    expect(batch.statusCode).toBe(200);
+    expect(batch.status).toBe(200);
     const cursors = [0, 140, 150, 150];
     const clients = [];
     for (const cursor of cursors) {
