@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { envelopeHash, importKeyFile, type Envelope } from '../../protocol/src/index.ts';
 import type { Stack } from '../support/stack.ts';
-import { bodies, countIndexedDbRows, message, NodeClient, openConversationWith, send, submitRestore } from '../support/journeys.ts';
+import { bodies, countIndexedDbRows, message, NodeClient, openConversationWith, sealInTurns, send, submitRestore } from '../support/journeys.ts';
 import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
 const PASS_A = PASSPHRASES.ada;
@@ -50,31 +50,20 @@ describe('journey 4: new device', () => {
     const withD = await dov.createConversation(['ada']);
     convs.c = withC.conversationId;
     convs.d = withD.conversationId;
-    const fromAdaC: Envelope[] = [];
-    for (let i = 0; i < SEED_C; i++) {
-      const body = `history with cyd #${i + 1}`;
-      seededC.push(body);
-      const who = i % 2 === 0 ? adaNode : cyd;
-      const [env] = await who.seal(convs.c, 0, withC.key, [{ body, composedAt: t0 + i * 30_000 }]);
-      if (who === adaNode) fromAdaC.push(env!);
-      await who.sendBatch([env!]);
+    const inC = await sealInTurns(adaNode, cyd, withC, SEED_C, (i) => ({ body: `history with cyd #${i + 1}`, composedAt: t0 + i * 30_000 }));
+    for (const m of inC) {
+      seededC.push(m.body);
+      await m.by.sendBatch([m.envelope]);
     }
-   
-    lastAdaEnvelopeInC = fromAdaC[fromAdaC.length - 1]!;
-    const byAda: Envelope[] = [];
-    const byDov: Envelope[] = [];
-    for (let i = 0; i < SEED_D; i++) {
-      const body = `history with dov #${i + 1}`;
-      seededD.push(body);
-      const who = i % 2 === 0 ? dov : adaNode;
-      const [env] = await who.seal(convs.d, 0, withD.key, [{ body, composedAt: t0 + i * 30_000 }]);
-      (who === adaNode ? byAda : byDov).push(env!);
-    }
+    lastAdaEnvelopeInC = inC.filter((m) => m.by === adaNode).at(-1)!.envelope;
+    const inD = await sealInTurns(dov, adaNode, withD, SEED_D, (i) => ({ body: `history with dov #${i + 1}`, composedAt: t0 + i * 30_000 }));
+    const byDov = inD.filter((m) => m.by === dov);
+    const byAda = inD.filter((m) => m.by === adaNode);
     // Each sender's messages in one batch; the two senders interleave only in compose time.
-    await dov.sendBatch(byDov);
-    await adaNode.sendBatch(byAda);
+    await dov.sendBatch(byDov.map((m) => m.envelope));
+    await adaNode.sendBatch(byAda.map((m) => m.envelope));
     // In the log: dov's batch (odd numbers) first, then A's (even numbers).
-    seededD.splice(0, seededD.length, ...seededD.filter((_, i) => i % 2 === 0), ...seededD.filter((_, i) => i % 2 === 1));
+    seededD.push(...byDov.map((m) => m.body), ...byAda.map((m) => m.body));
   });
 
   afterAll(async () => people?.close());

@@ -10,7 +10,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { fromBase64Url, importKeyFile, readKeyFile } from '../../protocol/src/index.ts';
 import type { Stack } from '../support/stack.ts';
 import {
-  dispatchSync, dumpDatabase, dumpIndexedDb, message, NodeClient, openConversationWith, send, spellings, stateOf, submitRestore,
+  dispatchSync, dumpDatabase, dumpIndexedDb, message, NodeClient, openConversationWith, sealInTurns, send, spellings, stateOf, submitRestore,
 } from '../support/journeys.ts';
 import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
@@ -79,11 +79,10 @@ describe('journey 7: no plaintext at rest', () => {
     await ada.login();
     const cyd = await NodeClient.register(stack.url, 'cyd', 'carol');
     const conv = await ada.createConversation(['cyd']);
-    for (let i = 0; i < 20; i++) {
-      const body = `canary seeded ${i + 1}: saffron delta ${i % 2 ? 'answers' : 'asks'}`;
-      texts.push(body);
-      const who = i % 2 ? cyd : ada;
-      await who.sendBatch(await who.seal(conv.conversationId, 0, conv.key, [{ body, composedAt: Date.now() - 60_000 + i }]));
+    const seeded = await sealInTurns(ada, cyd, conv, 20, (i) => ({ body: `canary seeded ${i + 1}: saffron delta ${i % 2 ? 'answers' : 'asks'}`, composedAt: Date.now() - 60_000 + i }));
+    for (const m of seeded) {
+      texts.push(m.body);
+      await m.by.sendBatch([m.envelope]);
     }
     const { page: pageC } = await people.newDevice();
     await submitRestore(pageC, keyFileA, PASS_A);

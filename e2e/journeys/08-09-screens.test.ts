@@ -83,7 +83,7 @@ describe('journeys 8 and 9: accessibility and screenshots of every screen', () =
     await pageA.getByTestId('onboarding-passphrase-confirm').fill('short');
     await pageA.getByTestId('onboarding-create').click();
     await pageA.getByTestId('onboarding-error').waitFor();
-    await audit(pageA, 'onboarding with an error');
+    await audit(pageA, 'onboarding with an error', true);
     await capture(pageA, '02-onboarding-weak-passphrase');
 
     // Restore: the form, and a plain error for a file that is not a key file.
@@ -156,7 +156,7 @@ describe('journeys 8 and 9: accessibility and screenshots of every screen', () =
     // B's side of the conversation too (received messages).
     await capture(pageB, '12-conversation-other-side');
 
-    expect(audited.length).toBe(4 + 7 * 4); // 4 states at desktop, 7 main screens in 4 variants
+    expect(audited.length).toBe(3 + 8 * 4); // 3 states at desktop, 8 main screens in 4 variants
     expect(violations).toEqual({});
     expect(people.errors).toEqual([]);
   });

@@ -353,6 +353,21 @@ export class NodeClient {
   }
 }
 
+/** `n` messages sealed in turns, `first` on even and `second` on odd turns, in turn order (not yet sent). */
+export async function sealInTurns(
+  first: NodeClient, second: NodeClient, conv: { conversationId: string; key: CryptoKey }, n: number,
+  text: (i: number) => { body: string; composedAt: number },
+): Promise<{ by: NodeClient; body: string; envelope: Envelope }[]> {
+  const out: { by: NodeClient; body: string; envelope: Envelope }[] = [];
+  for (let i = 0; i < n; i++) {
+    const by = i % 2 === 0 ? first : second;
+    const t = text(i);
+    const [envelope] = await by.seal(conv.conversationId, 0, conv.key, [t]);
+    out.push({ by, body: t.body, envelope: envelope! });
+  }
+  return out;
+}
+
 /** The service's internal id of a user (for playing the attacker in SQL). */
 export async function userRowId(db: TestDatabase, userId: string): Promise<string> {
   const r = await db.query<{ id: string }>('SELECT id FROM users WHERE user_id = $1', [userId]);
