@@ -58,8 +58,8 @@ export async function twoPeople(opts: {
   /** ada starts a conversation with bea, and bea opens it (needs accounts). */
   conversation?: boolean;
 } = {}): Promise<TwoPeople> {
-  const stack = await startJourneyStack();
-  const browser = await launchBrowser();
+  // The stack and Chromium start side by side.
+  const [stack, browser] = await Promise.all([startJourneyStack(), launchBrowser()]);
   const errors: string[] = [];
   const person = async (name: PersonName, o: PersonOptions = {}): Promise<Person> => {
     const { backgroundSync = true, ...rest } = o;
