@@ -12,23 +12,14 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { createEpoch, sealMessage, type Envelope, type Identity } from '../protocol/src/index.ts';
-import { identity, NAMES } from '../sync-service/test/support/identities.ts';
+import { identity, NAMES } from '../test/support/identities.ts';
 import { ApiClient } from './support/api.ts';
 import { startServiceProcess } from './support/service.ts';
 import { connectRealtime } from './support/ws.ts';
-import { percentile, round } from './support/rows.ts';
+import { percentile, round, type BenchRow } from './support/rows.ts';
 
-export interface ServiceBenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  ceiling?: number;
-  ceilingName?: string;
-  ratio?: number;
-  goal?: string;
-  met?: boolean;
-  note?: string;
-}
+/** A row of this group (the runner adds the group). */
+export type ServiceBenchRow = Omit<BenchRow, 'group'>;
 
 const CLIENTS = 16;
 // Bodies come back as Postgres renders jsonb: `"key": "value"`, with a space.

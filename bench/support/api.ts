@@ -1,10 +1,12 @@
 // A small Node client of the sync service API (sync-service/API.md) for seeding and
 // load: keep-alive HTTP on 127.0.0.1, JSON in and out, typed errors with the stable code.
+// Registering and logging in are the shared test client's steps (test/support/service.ts)
+// over this client's connections.
 import http from 'node:http';
-import {
-  signLoginProof, signRegistration, type AppendMessageResponse, type BatchResponse, type BatchResult, type ChallengeResponse,
-  type CreateConversationResponse, type EpochRecord, type Envelope, type Identity, type LoginResponse,
+import type {
+  AppendMessageResponse, BatchResponse, BatchResult, CreateConversationResponse, EpochRecord, Envelope, Identity,
 } from '../../protocol/src/index.ts';
+import { login, register, type Answer, type Requester } from '../../test/support/service.ts';
 
 export class HttpError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -21,7 +23,8 @@ export class ApiClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets });
   }
 
-  request<T>(method: string, path: string, body?: unknown, token?: string, timeoutMs = 60_000): Promise<{ status: number; json: T }> {
+  /** One request to a full path (`/api/v1/...`), whatever its status. */
+  raw(method: string, path: string, body?: unknown, token?: string, timeoutMs = 60_000): Promise<Answer> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string | number> = {};
     if (payload) {
@@ -30,7 +33,7 @@ export class ApiClient {
     }
     if (token) headers.authorization = `Bearer ${token}`;
     return new Promise((resolve, reject) => {
-      const req = http.request({ host: this.host, port: this.port, method, path: `/api/v1${path}`, headers, agent: this.agent, timeout: timeoutMs }, (res) => {
+      const req = http.request({ host: this.host, port: this.port, method, path, headers, agent: this.agent, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -41,9 +44,7 @@ export class ApiClient {
           } catch {
             // not JSON
           }
-          const status = res.statusCode ?? 0;
-          if (status >= 400) reject(new HttpError(status, json?.error?.code ?? `http_${status}`, json?.error?.message ?? text.slice(0, 200)));
-          else resolve({ status, json });
+          resolve({ status: res.statusCode ?? 0, json, payload: text, headers: res.headers });
         });
         res.on('error', reject);
       });
@@ -53,15 +54,22 @@ export class ApiClient {
     });
   }
 
-  async register(identity: Identity, userName = identity.userId): Promise<void> {
-    await this.request('POST', '/users', { userName, identity: identity.public, proof: await signRegistration(identity) });
+  /** This client as a requester for the shared test client's steps. */
+  readonly req: Requester = (method, url, opts = {}) => this.raw(method, url, opts.payload, opts.token);
+
+  /** A request under `/api/v1`; an answer of 400 or more is thrown as an HttpError. */
+  async request<T>(method: string, path: string, body?: unknown, token?: string, timeoutMs = 60_000): Promise<{ status: number; json: T }> {
+    const a = await this.raw(method, `/api/v1${path}`, body, token, timeoutMs);
+    if (a.status >= 400) throw new HttpError(a.status, a.json?.error?.code ?? `http_${a.status}`, a.json?.error?.message ?? a.payload.slice(0, 200));
+    return { status: a.status, json: a.json as T };
+  }
+
+  register(identity: Identity, userName = identity.userId): Promise<void> {
+    return register(this.req, identity, userName);
   }
 
   async login(identity: Identity, deviceName = 'bench'): Promise<string> {
-    const { json: ch } = await this.request<ChallengeResponse>('POST', '/auth/challenge', { userId: identity.userId, origin: this.origin });
-    const proof = await signLoginProof(identity, { nonce: ch.nonce, origin: this.origin });
-    const { json } = await this.request<LoginResponse>('POST', '/auth/login', { challengeId: ch.challengeId, proof, deviceName });
-    return json.token;
+    return (await login(this.req, identity, { origin: this.origin, deviceName })).token;
   }
 
   async createConversation(token: string, epochRecord: EpochRecord): Promise<number> {

@@ -1,9 +1,9 @@
 // Identities for benchmarks, made with the real protocol. Generating an RSA-3072 pair
-// costs ~0.1–1 s, so load benchmarks draw key material from a small pool; every user
-// still has their own userId, registration proof and login.
-import { importIdentityKeys, toBase64Url, writeKeyFile, type Identity, type PublicIdentity } from '../../protocol/src/index.ts';
-
-const subtle = globalThis.crypto.subtle;
+// costs ~0.1–1 s, so load benchmarks draw key material from a small pool that starts with
+// the eight fixture key sets (test/support/identities.ts); every user still has their own
+// userId, registration proof and login.
+import { fromBase64Url, importIdentityKeys, writeKeyFile, type Identity, type PublicIdentity } from '../../protocol/src/index.ts';
+import { NAMES, newKeys, secretsOf, type StoredKeys } from '../../test/support/identities.ts';
 
 export interface KeyMaterial {
   encryptionKey: string;
@@ -12,17 +12,12 @@ export interface KeyMaterial {
   signingPkcs8: Uint8Array;
 }
 
+function material(k: StoredKeys): KeyMaterial {
+  return { encryptionKey: k.encryptionSpki, signingKey: k.signingRaw, encryptionPkcs8: fromBase64Url(k.encryptionPkcs8), signingPkcs8: fromBase64Url(k.signingPkcs8) };
+}
+
 export async function newKeyMaterial(): Promise<KeyMaterial> {
-  const enc = await subtle.generateKey(
-    { name: 'RSA-OAEP', modulusLength: 3072, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt'],
-  );
-  const sig = (await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
-  return {
-    encryptionKey: toBase64Url(new Uint8Array(await subtle.exportKey('spki', enc.publicKey))),
-    signingKey: toBase64Url(new Uint8Array(await subtle.exportKey('raw', sig.publicKey))),
-    encryptionPkcs8: new Uint8Array(await subtle.exportKey('pkcs8', enc.privateKey)),
-    signingPkcs8: new Uint8Array(await subtle.exportKey('pkcs8', sig.privateKey)),
-  };
+  return material(await newKeys());
 }
 
 export function publicIdentity(userId: string, k: KeyMaterial): PublicIdentity {
@@ -40,7 +35,10 @@ export function keyFileFor(userId: string, k: KeyMaterial, passphrase: string): 
 }
 
 /** Generated once per run and shared by the benchmarks that need many users (keygen is the slow part of seeding). */
-const pool: Promise<KeyMaterial>[] = [];
+const pool: Promise<KeyMaterial>[] = NAMES.map((name) => {
+  const { pub, encryptionPkcs8, signingPkcs8 } = secretsOf(name);
+  return Promise.resolve({ encryptionKey: pub.encryptionKey, signingKey: pub.signingKey, encryptionPkcs8, signingPkcs8 });
+});
 
 export async function keyPool(n: number): Promise<KeyMaterial[]> {
   while (pool.length < n) pool.push(newKeyMaterial());

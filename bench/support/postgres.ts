@@ -6,6 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../db/embedded.ts';
 import { migrate } from '../../db/migrate.ts';
+import { queryOnce } from '../../test/support/pg.ts';
 
 const TEMPLATE = 'bench_template';
 
@@ -50,15 +51,7 @@ export async function startBenchPostgres(log: (line: string) => void): Promise<B
       await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`));
       return cluster.urlFor(name);
     },
-    async query(databaseUrl, sql, params) {
-      const c = new pg.Client({ connectionString: databaseUrl });
-      await c.connect();
-      try {
-        return await c.query(sql, params as any[]);
-      } finally {
-        await c.end();
-      }
-    },
+    query: (databaseUrl, sql, params) => queryOnce(databaseUrl, sql, params),
     async transactions(databaseUrl) {
       const c = new pg.Client({ connectionString: databaseUrl });
       await c.connect();

@@ -1,43 +1,28 @@
 // Journey 1 — Chat: A and B create accounts, start a conversation, see the same safety
 // number and exchange messages in real time both ways.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from '../support/browser.ts';
-import type { Stack } from '../support/stack.ts';
-import {
-  createAccount, message, openConversationWith, personContext, send, startConversation, startJourneyStack, stateOf, watchErrors,
-} from '../support/journeys.ts';
+import type { Page } from 'playwright-core';
+import { createAccount, message, openConversationWith, send, startConversation, stateOf } from '../support/journeys.ts';
+import { twoPeople, type TwoPeople } from '../support/people.ts';
 
 describe('journey 1: chat', () => {
-  let stack: Stack;
-  let browser: Browser;
-  let ctxA: BrowserContext;
-  let ctxB: BrowserContext;
+  let people: TwoPeople;
   let pageA: Page;
   let pageB: Page;
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    stack = await startJourneyStack();
-    browser = await launchBrowser();
-    ctxA = await personContext(browser, stack.url);
-    ctxB = await personContext(browser, stack.url);
-    pageA = await ctxA.newPage();
-    pageB = await ctxB.newPage();
-    watchErrors(pageA, errors);
-    watchErrors(pageB, errors);
+    people = await twoPeople({ accounts: false });
+    ({ ada: { page: pageA }, bea: { page: pageB } } = people);
   });
 
-  afterAll(async () => {
-    await ctxA?.close();
-    await ctxB?.close();
-    await browser?.close();
-    await stack?.stop();
-  });
+  afterAll(async () => people?.close());
 
   it('A and B create accounts, start a conversation, compare safety numbers and chat live both ways', async () => {
-    await createAccount(pageA, stack.url, 'Ada', 'ada passphrase: purple otter meets granite');
-    await createAccount(pageB, stack.url, 'Bea', 'bea passphrase: seven quiet lanterns drift');
+    // Names typed with capitals are stored in lower case.
+    const keyFile = await createAccount(pageA, people.stack.url, 'Ada', people.ada.passphrase);
+    await createAccount(pageB, people.stack.url, 'Bea', people.bea.passphrase);
+    // The download is a key file, in its own format.
+    expect(JSON.parse(keyFile).format).toBe('messagehub-keyfile');
 
     // A starts the conversation by user name; it appears on B's side by itself (live).
     await startConversation(pageA, 'bea');
@@ -76,6 +61,6 @@ describe('journey 1: chat', () => {
     // Nothing was flagged.
     expect(await pageA.getByTestId('integrity-warning').count()).toBe(0);
     expect(await pageB.getByTestId('integrity-warning').count()).toBe(0);
-    expect(errors).toEqual([]);
+    expect(people.errors).toEqual([]);
   });
 });

@@ -4,12 +4,9 @@
 // with the page closed, so only the service worker can send) and by the page's own
 // fallback (A, whose browser has no Background Sync).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from '../support/browser.ts';
-import type { Stack } from '../support/stack.ts';
-import {
-  bodies, createAccount, message, openConversationWith, personContext, send, startConversation, startJourneyStack, stateOf, watchErrors, withoutBackgroundSync,
-} from '../support/journeys.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import { bodies, message, openConversationWith, send, stateOf } from '../support/journeys.ts';
+import { twoPeople, type TwoPeople } from '../support/people.ts';
 
 interface Composed { text: string; before: number; after: number }
 
@@ -51,43 +48,26 @@ async function reloadOfflineFromServiceWorker(page: Page, other: string, texts: 
 }
 
 describe('journey 2: offline compose', () => {
-  let stack: Stack;
-  let browser: Browser;
+  let people: TwoPeople;
   let ctxA: BrowserContext;
   let ctxB: BrowserContext;
   let pageA: Page;
   let pageB: Page;
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    stack = await startJourneyStack();
-    browser = await launchBrowser();
     // A's browser has no Background Sync at all: no permission, no SyncManager.
-    ctxA = await personContext(browser, stack.url, { backgroundSync: false });
-    await withoutBackgroundSync(ctxA);
-    ctxB = await personContext(browser, stack.url);
-    pageA = await ctxA.newPage();
-    pageB = await ctxB.newPage();
-    watchErrors(pageA, errors);
-    watchErrors(pageB, errors);
-    await createAccount(pageA, stack.url, 'ada', 'ada passphrase: purple otter meets granite');
-    await createAccount(pageB, stack.url, 'bea', 'bea passphrase: seven quiet lanterns drift');
-    await startConversation(pageA, 'bea');
-    await openConversationWith(pageB, 'ada');
+    people = await twoPeople({ ada: { backgroundSync: false }, conversation: true });
+    ({ ada: { ctx: ctxA, page: pageA }, bea: { ctx: ctxB, page: pageB } } = people);
     await send(pageA, 'ready when you are');
     await message(pageB, 'ready when you are').waitFor({ timeout: 10_000 });
   });
 
-  afterAll(async () => {
-    await ctxA?.close();
-    await ctxB?.close();
-    await browser?.close();
-    await stack?.stop();
-  });
+  afterAll(async () => people?.close());
 
   it('delivers offline messages by Background Sync, and by the page where Background Sync is missing', async () => {
     // --- Background Sync (B) -----------------------------------------------------------
     expect(await pageB.evaluate(() => 'SyncManager' in window)).toBe(true);
+    expect(await pageB.evaluate(async () => 'sync' in (await navigator.serviceWorker.ready))).toBe(true);
     await ctxB.setOffline(true);
     const fromB = await composeOffline(pageB, ['bg one: written offline', 'bg two: still offline', 'bg three: last one']);
     await reloadOfflineFromServiceWorker(pageB, 'ada', fromB.map((c) => c.text));
@@ -96,15 +76,15 @@ describe('journey 2: offline compose', () => {
     await ctxB.setOffline(false);
     await expectDelivered(pageA, fromB);
     // B's page, opened again, shows them sent (no double: the server has each once).
-    pageB = await ctxB.newPage();
-    watchErrors(pageB, errors);
-    await pageB.goto(stack.url);
+    pageB = await people.newPage(people.bea);
+    await pageB.goto(people.stack.url);
     await openConversationWith(pageB, 'ada');
     for (const c of fromB) await expect.poll(() => stateOf(pageB, c.text), { timeout: 15_000 }).toMatch(/^(sent|delivered)$/);
     expect((await bodies(pageB)).filter((b) => b.startsWith('bg '))).toEqual(fromB.map((c) => c.text));
 
     // --- the page's fallback (A, no Background Sync) ----------------------------------------
     expect(await pageA.evaluate(() => 'SyncManager' in window || 'sync' in ServiceWorkerRegistration.prototype)).toBe(false);
+    expect(await pageA.evaluate(async () => 'sync' in (await navigator.serviceWorker.ready))).toBe(false);
     await ctxA.setOffline(true);
     const fromA = await composeOffline(pageA, ['fallback one', 'fallback two', 'fallback three']);
     await reloadOfflineFromServiceWorker(pageA, 'bea', fromA.map((c) => c.text));
@@ -113,12 +93,12 @@ describe('journey 2: offline compose', () => {
     for (const c of fromA) await expect.poll(() => stateOf(pageA, c.text), { timeout: 15_000 }).toMatch(/^(sent|delivered)$/);
 
     // The server holds every message once: 1 + 3 + 3 texts (plus receipts, also messages).
-    const perClient = await stack.database.query<{ n: string }>(
+    const perClient = await people.stack.database.query<{ n: string }>(
       `SELECT count(*) AS n FROM log_entries WHERE kind = 'message' GROUP BY client_id HAVING count(*) > 1`,
     );
     expect(perClient.rowCount).toBe(0);
     expect(await pageA.getByTestId('integrity-warning').count()).toBe(0);
     expect(await pageB.getByTestId('integrity-warning').count()).toBe(0);
-    expect(errors).toEqual([]);
+    expect(people.errors).toEqual([]);
   });
 });

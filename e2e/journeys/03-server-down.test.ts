@@ -2,45 +2,25 @@
 // message waits queued; the service comes back; it arrives exactly once (in A's view and
 // in the database), though both the page and Background Sync try to send it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from '../support/browser.ts';
+import type { Page } from 'playwright-core';
 import type { Stack } from '../support/stack.ts';
-import {
-  createAccount, dispatchSync, message, openConversationWith, personContext, send, startConversation, startJourneyStack, stateOf, watchErrors,
-} from '../support/journeys.ts';
+import { dispatchSync, message, send, stateOf } from '../support/journeys.ts';
+import { twoPeople, type TwoPeople } from '../support/people.ts';
 
 describe('journey 3: server down', () => {
+  let people: TwoPeople;
   let stack: Stack;
-  let browser: Browser;
-  let ctxA: BrowserContext;
-  let ctxB: BrowserContext;
   let pageA: Page;
   let pageB: Page;
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    stack = await startJourneyStack();
-    browser = await launchBrowser();
-    ctxA = await personContext(browser, stack.url);
-    ctxB = await personContext(browser, stack.url);
-    pageA = await ctxA.newPage();
-    pageB = await ctxB.newPage();
-    watchErrors(pageA, errors);
-    watchErrors(pageB, errors);
-    await createAccount(pageA, stack.url, 'ada', 'ada passphrase: purple otter meets granite');
-    await createAccount(pageB, stack.url, 'bea', 'bea passphrase: seven quiet lanterns drift');
-    await startConversation(pageA, 'bea');
-    await openConversationWith(pageB, 'ada');
+    people = await twoPeople({ conversation: true });
+    ({ stack, ada: { page: pageA }, bea: { page: pageB } } = people);
     await send(pageA, 'are you there?');
     await message(pageB, 'are you there?').waitFor({ timeout: 10_000 });
   });
 
-  afterAll(async () => {
-    await ctxA?.close();
-    await ctxB?.close();
-    await browser?.close();
-    await stack?.stop();
-  });
+  afterAll(async () => people?.close());
 
   it('keeps a message queued while the service is down and delivers it exactly once after a restart', async () => {
     await stack.stopService();
@@ -71,6 +51,6 @@ describe('journey 3: server down', () => {
     expect(await message(pageB, text).count()).toBe(1);
     await expect.poll(() => pageA.getByTestId('connection-status').textContent(), { timeout: 30_000 }).toBe('Online');
     expect(await pageA.getByTestId('integrity-warning').count()).toBe(0);
-    expect(errors).toEqual([]);
+    expect(people.errors).toEqual([]);
   });
 });

@@ -9,24 +9,22 @@
 //   a member added without a valid epoch signature -> membership change refused: sending paused until reviewed
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { buf, epochHash, epochSigningInput, fingerprint, toBase64Url, type EpochRecord } from '../../protocol/src/index.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { identity } from '../../test/support/identities.ts';
 import type { Stack } from '../support/stack.ts';
 import {
-  asAttacker, conversationItem, createAccount, message, NodeClient, openConversationWith, personContext, quickIdentity, screenshotBoth, send, startConversation, startJourneyStack, stateOf, until, userRowId, watchErrors,
+  asAttacker, conversationItem, message, NodeClient, openConversationWith, screenshotBoth, send, stateOf, until, userRowId,
 } from '../support/journeys.ts';
+import { twoPeople, type TwoPeople } from '../support/people.ts';
 
 describe('journey 5: tampering is shown', () => {
+  let people: TwoPeople;
   let stack: Stack;
-  let browser: Browser;
-  let ctxA: BrowserContext;
-  let ctxB: BrowserContext;
   let pageA: Page;
   let pageB: Page;
   let conversationId = '';
   let mallory: NodeClient;
-  const errors: string[] = [];
 
   const warningAt = (page: Page, seq: number): Locator => page.locator(`[data-testid="message-warning"][data-seq="${seq}"] [data-testid="integrity-warning"]`);
 
@@ -39,19 +37,9 @@ describe('journey 5: tampering is shown', () => {
   }
 
   beforeAll(async () => {
-    stack = await startJourneyStack();
-    browser = await launchBrowser();
-    ctxA = await personContext(browser, stack.url);
-    ctxB = await personContext(browser, stack.url);
-    pageA = await ctxA.newPage();
-    pageB = await ctxB.newPage();
-    watchErrors(pageA, errors);
-    watchErrors(pageB, errors);
-    await createAccount(pageA, stack.url, 'ada', 'ada passphrase: purple otter meets granite');
-    await createAccount(pageB, stack.url, 'bea', 'bea passphrase: seven quiet lanterns drift');
-    mallory = await NodeClient.register(stack.url, 'mallory');
-    await startConversation(pageA, 'bea');
-    await openConversationWith(pageB, 'ada');
+    people = await twoPeople({ conversation: true });
+    ({ stack, ada: { page: pageA }, bea: { page: pageB } } = people);
+    mallory = await NodeClient.register(stack.url, 'mallory', 'mallory');
     await send(pageA, 'hello bea');
     await message(pageB, 'hello bea').waitFor({ timeout: 10_000 });
     await send(pageB, 'hello ada');
@@ -59,12 +47,7 @@ describe('journey 5: tampering is shown', () => {
     conversationId = (await conversationItem(pageA, 'bea').getAttribute('data-conversation-id'))!;
   });
 
-  afterAll(async () => {
-    await ctxA?.close();
-    await ctxB?.close();
-    await browser?.close();
-    await stack?.stop();
-  });
+  afterAll(async () => people?.close());
 
   it('shows each attack of a lying server as its own warning, and blocks sending after a key substitution or a forged member until reviewed', async () => {
     // ---- messages: B is away while A writes; the server alters the log before B reads it ----
@@ -96,8 +79,7 @@ describe('journey 5: tampering is shown', () => {
       [conversationId, s1, replaySeq]);
     await stack.database.query('UPDATE conversations SET last_seq = $2 WHERE id = $1', [conversationId, replaySeq]);
 
-    pageB = await ctxB.newPage();
-    watchErrors(pageB, errors);
+    pageB = await people.newPage(people.bea);
     await pageB.goto(stack.url);
     await openConversationWith(pageB, 'ada');
     await message(pageB, 'm6 last').waitFor({ timeout: 20_000 });
@@ -108,6 +90,7 @@ describe('journey 5: tampering is shown', () => {
     // The altered byte: a warning in m2's place.
     await expect.poll(() => warningAt(pageB, s2).getAttribute('data-kind')).toBe('bad-signature');
     expect(await warningAt(pageB, s2).textContent()).toContain('claiming to be from ada');
+    expect(await warningAt(pageB, s2).textContent()).toContain("not signed by ada's key");
     // The deletion: m4 says that earlier messages from ada are missing.
     const m4warning = message(pageB, 'm4 after the deleted one').getByTestId('integrity-warning');
     expect(await m4warning.getAttribute('data-kind')).toBe('gap');
@@ -123,7 +106,8 @@ describe('journey 5: tampering is shown', () => {
     await screenshotBoth(pageB, '20-tampered-messages');
 
     // ---- M2: the directory now serves another key for bea ----
-    const fake = await quickIdentity('bea');
+    // Keys that are nobody's in this journey (fixture keys: the server needs no private key).
+    const fake = await identity('victor', 'bea');
     await stack.database.query(
       `INSERT INTO user_keys (user_id, version, public_identity, proof) SELECT $1, max(version) + 1, $2::jsonb, $3 FROM user_keys WHERE user_id = $1`,
       [beaId, JSON.stringify(fake.public), toBase64Url(randomBytes(64))],
@@ -131,7 +115,7 @@ describe('journey 5: tampering is shown', () => {
     await pageA.reload();
     await openConversationWith(pageA, 'bea');
     await pageA.getByTestId('sending-blocked').waitFor({ timeout: 20_000 });
-    expect(await pageA.getByTestId('sending-blocked').textContent()).toContain('key has changed');
+    expect(await pageA.getByTestId('sending-blocked').textContent()).toContain("bea's key has changed");
     expect(await pageA.getByTestId('composer-send').isDisabled()).toBe(true);
     expect(await pageA.getByTestId('composer-input').isDisabled()).toBe(true);
     expect(await conversationItem(pageA, 'bea').textContent()).toContain('Sending paused');
@@ -146,6 +130,7 @@ describe('journey 5: tampering is shown', () => {
     await pageA.getByTestId('key-changed').waitFor({ state: 'detached' });
     await pageA.getByTestId('contact-back').click();
     await expect.poll(() => pageA.getByTestId('composer-send').isDisabled()).toBe(false);
+    await expect.poll(() => pageA.getByTestId('sending-blocked').count(), { timeout: 10_000 }).toBe(0);
     await send(pageA, 'after reviewing the key');
     await expect.poll(() => stateOf(pageA, 'after reviewing the key'), { timeout: 15_000 }).toBe('sent');
     // The real bea is told too: the new keys were wrapped for a key that is not hers.
@@ -200,6 +185,6 @@ describe('journey 5: tampering is shown', () => {
     expect(sentRow.kind).toBe('message');
     expect(sentRow.epoch).toBe(1);
     expect(latest.wrappedKeys.map((w) => w.userId)).not.toContain('mallory');
-    expect(errors).toEqual([]);
+    expect(people.errors).toEqual([]);
   });
 });

@@ -6,19 +6,16 @@
 // of every browser profile are dumped: none holds a message text, a passphrase, or the
 // private keys (the PKCS#8 inside the key files, or the raw Ed25519 seed) in any spelling.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { fromBase64Url, importKeyFile, readKeyFile } from '../../protocol/src/index.ts';
-import { launchBrowser, launchPersistent } from '../support/browser.ts';
 import type { Stack } from '../support/stack.ts';
 import {
-  createAccount, dispatchSync, dumpDatabase, dumpIndexedDb, message, NodeClient, openConversationWith, personContext, send, spellings, startConversation, startJourneyStack, stateOf, watchErrors,
+  dispatchSync, dumpDatabase, dumpIndexedDb, message, NodeClient, openConversationWith, sealInTurns, send, spellings, stateOf, submitRestore,
 } from '../support/journeys.ts';
+import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
-const PASS_A = 'ada passphrase: purple otter meets granite';
-const PASS_B = 'bea passphrase: seven quiet lanterns drift';
+const PASS_A = PASSPHRASES.ada;
+const PASS_B = PASSPHRASES.bea;
 
 /** Cache Storage (every cached response body) and Web Storage of the page's origin. */
 async function dumpOtherStorage(page: Page): Promise<string> {
@@ -33,43 +30,22 @@ async function dumpOtherStorage(page: Page): Promise<string> {
 }
 
 describe('journey 7: no plaintext at rest', () => {
+  let people: TwoPeople;
   let stack: Stack;
-  let browser: Browser;
-  let ctxA: BrowserContext;
   let ctxB: BrowserContext;
   let pageA: Page;
   let pageB: Page;
-  let device: BrowserContext | undefined;
-  let profile = '';
   let keyFileA = '';
   let keyFileB = '';
   const texts: string[] = [];
   const queuedDumps: string[] = [];
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    stack = await startJourneyStack();
-    browser = await launchBrowser();
-    ctxA = await personContext(browser, stack.url);
-    ctxB = await personContext(browser, stack.url);
-    pageA = await ctxA.newPage();
-    pageB = await ctxB.newPage();
-    watchErrors(pageA, errors);
-    watchErrors(pageB, errors);
-    keyFileA = await createAccount(pageA, stack.url, 'ada', PASS_A);
-    keyFileB = await createAccount(pageB, stack.url, 'bea', PASS_B);
-    await startConversation(pageA, 'bea');
-    await openConversationWith(pageB, 'ada');
+    people = await twoPeople({ conversation: true });
+    ({ stack, ada: { page: pageA, keyFile: keyFileA }, bea: { ctx: ctxB, page: pageB, keyFile: keyFileB } } = people);
   });
 
-  afterAll(async () => {
-    await device?.close();
-    await ctxA?.close();
-    await ctxB?.close();
-    await browser?.close();
-    await stack?.stop();
-    if (profile) await rm(profile, { recursive: true, force: true });
-  });
+  afterAll(async () => people?.close());
 
   it('after chat, offline compose, server down and restore, no dump holds a message text, passphrase or private key', async () => {
     // 1. Live chat.
@@ -101,24 +77,15 @@ describe('journey 7: no plaintext at rest', () => {
     // 4. A new device restores A, with history seeded under A's own keys.
     const ada = new NodeClient(stack.url, await importKeyFile(keyFileA, PASS_A));
     await ada.login();
-    const cyd = await NodeClient.register(stack.url, 'cyd');
+    const cyd = await NodeClient.register(stack.url, 'cyd', 'carol');
     const conv = await ada.createConversation(['cyd']);
-    for (let i = 0; i < 20; i++) {
-      const body = `canary seeded ${i + 1}: saffron delta ${i % 2 ? 'answers' : 'asks'}`;
-      texts.push(body);
-      const who = i % 2 ? cyd : ada;
-      await who.sendBatch(await who.seal(conv.conversationId, 0, conv.key, [{ body, composedAt: Date.now() - 60_000 + i }]));
+    const seeded = await sealInTurns(ada, cyd, conv, 20, (i) => ({ body: `canary seeded ${i + 1}: saffron delta ${i % 2 ? 'answers' : 'asks'}`, composedAt: Date.now() - 60_000 + i }));
+    for (const m of seeded) {
+      texts.push(m.body);
+      await m.by.sendBatch([m.envelope]);
     }
-    profile = await mkdtemp(path.join(os.tmpdir(), 'mh-at-rest-'));
-    device = await launchPersistent(profile);
-    await device.grantPermissions(['background-sync'], { origin: stack.url });
-    const pageC = device.pages()[0] ?? (await device.newPage());
-    watchErrors(pageC, errors);
-    await pageC.goto(stack.url);
-    await pageC.getByTestId('go-restore').click();
-    await pageC.getByTestId('restore-keyfile').setInputFiles({ name: 'ada.keyfile.json', mimeType: 'application/json', buffer: Buffer.from(keyFileA) });
-    await pageC.getByTestId('restore-passphrase').fill(PASS_A);
-    await pageC.getByTestId('restore-submit').click();
+    const { page: pageC } = await people.newDevice();
+    await submitRestore(pageC, keyFileA, PASS_A);
     await pageC.getByTestId('restore-summary').waitFor({ timeout: 120_000 });
     await pageC.getByTestId('restore-continue').click();
     await openConversationWith(pageC, 'cyd');
@@ -178,6 +145,6 @@ describe('journey 7: no plaintext at rest', () => {
       }
     }
     expect(found).toEqual([]);
-    expect(errors).toEqual([]);
+    expect(people.errors).toEqual([]);
   });
 });

@@ -6,12 +6,11 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, CDPSession, Locator, Page } from 'playwright-core';
-import {
-  createEpoch, envelopeHash, importIdentityKeys, sealMessage, signLoginProof, signRegistration, toBase64Url,
-  type EpochRecord, type Envelope, type Identity,
-} from '../../protocol/src/index.ts';
+import { createEpoch, signLoginProof, signRegistration, type EpochRecord, type Envelope, type Identity } from '../../protocol/src/index.ts';
 import { Api } from '../../pwa/src/services/api.ts';
 import type { TestDatabase } from '../../test/support/database.ts';
+import { identity as fixtureIdentity, type Name } from '../../test/support/identities.ts';
+import { Chain } from '../../test/support/service.ts';
 import { DIST_DIR, startStack, type Stack } from './stack.ts';
 
 export const SCREENSHOT_DIR = new URL('../../screenshots/journeys/', import.meta.url).pathname;
@@ -95,6 +94,13 @@ export async function createAccount(page: Page, url: string, name: string, passp
   await page.getByTestId('onboarding-continue').click();
   await page.getByTestId('start-username').waitFor({ timeout: 30_000 });
   return keyFile;
+}
+
+/** On the restore screen: chooses `keyFile` (its text) and submits it with `passphrase`. */
+export async function submitRestore(page: Page, keyFile: string, passphrase: string, fileName = 'messagehub-ada.keyfile.json'): Promise<void> {
+  await page.getByTestId('restore-keyfile').setInputFiles({ name: fileName, mimeType: 'application/json', buffer: Buffer.from(keyFile) });
+  await page.getByTestId('restore-passphrase').fill(passphrase);
+  await page.getByTestId('restore-submit').click();
 }
 
 export async function startConversation(page: Page, other: string): Promise<void> {
@@ -241,6 +247,32 @@ export async function dumpIndexedDb(page: Page): Promise<{ text: string; stores:
   });
 }
 
+/** The number of records in all stores of the app's database (`messagehub`) as the page opens it. */
+export async function countIndexedDbRows(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const req = indexedDB.open('messagehub');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const names = Array.from(db.objectStoreNames);
+          if (names.length === 0) return resolve(0);
+          const tx = db.transaction(names);
+          let total = 0;
+          let pending = names.length;
+          for (const n of names) {
+            const c = tx.objectStore(n).count();
+            c.onsuccess = () => {
+              total += c.result;
+              if (--pending === 0) resolve(total);
+            };
+          }
+        };
+      }),
+  );
+}
+
 /** Every row of every table of the public schema, all columns cast to text. */
 export async function dumpDatabase(db: TestDatabase): Promise<{ text: string; tables: Record<string, number> }> {
   const names = await db.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
@@ -264,19 +296,22 @@ export function spellings(secret: string | Uint8Array): string[] {
 
 // ---- the seeder and the attacker, in Node --------------------------------------------
 
-/** A signed-in client in Node, through the same Api class the app uses. */
+/**
+ * A signed-in client in Node, through the same Api class the app uses; it seals with
+ * the shared test chain (test/support/service.ts), one chain per conversation.
+ */
 export class NodeClient {
   readonly api: Api;
   private token: string | undefined;
-  private chains = new Map<string, { counter: number; prevHash: string | null }>();
+  private chains = new Map<string, Chain>();
 
   constructor(readonly url: string, readonly identity: Identity) {
     this.api = new Api({ baseUrl: url, token: () => this.token });
   }
 
-  /** A new user made and registered in Node (no key file: seeding needs no Argon2id run). */
-  static async register(url: string, userName: string): Promise<NodeClient> {
-    const identity = await quickIdentity(userName.toLowerCase());
+  /** A user registered in Node with fixture key set `keys` (no key generation, no key file). */
+  static async register(url: string, userName: string, keys: Name): Promise<NodeClient> {
+    const identity = await fixtureIdentity(keys, userName.toLowerCase());
     const api = new Api({ baseUrl: url });
     await api.register(userName, identity.public, await signRegistration(identity));
     const client = new NodeClient(url, identity);
@@ -302,17 +337,10 @@ export class NodeClient {
 
   /** Seals texts as this user in a conversation, continuing this client's own chain. */
   async seal(conversationId: string, epoch: number, key: CryptoKey, texts: { body: string; composedAt: number }[]): Promise<Envelope[]> {
+    let chain = this.chains.get(conversationId);
+    if (!chain) this.chains.set(conversationId, (chain = new Chain(this.identity, { id: conversationId, key, epoch })));
     const out: Envelope[] = [];
-    let chain = this.chains.get(conversationId) ?? { counter: 0, prevHash: null };
-    for (const t of texts) {
-      const env = await sealMessage({
-        conversationId, epoch, epochKey: key, sender: this.identity, clientMessageId: crypto.randomUUID(),
-        counter: chain.counter + 1, prevHash: chain.prevHash, plaintext: { type: 'text', body: t.body, composedAt: t.composedAt },
-      });
-      chain = { counter: env.counter, prevHash: await envelopeHash(env) };
-      out.push(env);
-    }
-    this.chains.set(conversationId, chain);
+    for (const t of texts) out.push(await chain.next(t.body, { composedAt: t.composedAt }));
     return out;
   }
 
@@ -325,18 +353,19 @@ export class NodeClient {
   }
 }
 
-/** An identity with the protocol's key types, made without a key file. */
-export async function quickIdentity(userId: string): Promise<Identity> {
-  const subtle = globalThis.crypto.subtle;
-  const enc = await subtle.generateKey({ name: 'RSA-OAEP', modulusLength: 3072, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt']);
-  const sig = (await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const pub = {
-    v: 1 as const,
-    userId,
-    encryptionKey: toBase64Url(new Uint8Array(await subtle.exportKey('spki', enc.publicKey))),
-    signingKey: toBase64Url(new Uint8Array(await subtle.exportKey('raw', sig.publicKey))),
-  };
-  return importIdentityKeys(pub, new Uint8Array(await subtle.exportKey('pkcs8', enc.privateKey)), new Uint8Array(await subtle.exportKey('pkcs8', sig.privateKey)));
+/** `n` messages sealed in turns, `first` on even and `second` on odd turns, in turn order (not yet sent). */
+export async function sealInTurns(
+  first: NodeClient, second: NodeClient, conv: { conversationId: string; key: CryptoKey }, n: number,
+  text: (i: number) => { body: string; composedAt: number },
+): Promise<{ by: NodeClient; body: string; envelope: Envelope }[]> {
+  const out: { by: NodeClient; body: string; envelope: Envelope }[] = [];
+  for (let i = 0; i < n; i++) {
+    const by = i % 2 === 0 ? first : second;
+    const t = text(i);
+    const [envelope] = await by.seal(conv.conversationId, 0, conv.key, [t]);
+    out.push({ by, body: t.body, envelope: envelope! });
+  }
+  return out;
 }
 
 /** The service's internal id of a user (for playing the attacker in SQL). */

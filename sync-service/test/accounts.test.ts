@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signLoginProof, signRegistration, type Identity } from '../../protocol/src/index.ts';
-import { ORIGIN, call, login, register, startApp, type TestApp } from './support/app.ts';
-import { identity, registration } from './support/identities.ts';
+import { ORIGIN, call, login, register, startApp, type TestApp } from '../../test/support/service.ts';
+import { identity, registration } from '../../test/support/identities.ts';
 
 describe('accounts, login, sessions and the directory', () => {
   let app: TestApp;
@@ -21,19 +21,19 @@ describe('accounts, login, sessions and the directory', () => {
     it('registers a user, folding the name to lower case', async () => {
       const id = await identity('alice', 'alice');
       const res = await call(app.server, 'POST', '/api/v1/users', { payload: await registration(id, 'Alice') });
-      expect(res.statusCode).toBe(201);
+      expect(res.status).toBe(201);
       expect(res.json).toEqual({ userId: 'alice', displayName: 'Alice', keyVersion: 1 });
     });
 
     it('answers the same registration again with 200 (a lost answer retried)', async () => {
       const res = await call(app.server, 'POST', '/api/v1/users', { payload: await registration(alice, 'Alice') });
-      expect(res.statusCode).toBe(200);
+      expect(res.status).toBe(200);
     });
 
     it('refuses a name taken in another case: 409 user_name_taken', async () => {
       const other = await identity('mallory', 'alice');
       const res = await call(app.server, 'POST', '/api/v1/users', { payload: await registration(other, 'ALICE') });
-      expect(res.statusCode).toBe(409);
+      expect(res.status).toBe(409);
       expect(res.json.error.code).toBe('user_name_taken');
     });
 
@@ -42,13 +42,13 @@ describe('accounts, login, sessions and the directory', () => {
       const proof = await signRegistration(mallory);
       const victim = await identity('bob', 'mal');
       const res = await call(app.server, 'POST', '/api/v1/users', { payload: { userName: 'mal', identity: victim.public, proof } });
-      expect(res.statusCode).toBe(400);
+      expect(res.status).toBe(400);
       expect(res.json.error.code).toBe('bad_proof');
     });
 
     it('refuses an identity for another user id: 400 user_id_mismatch', async () => {
       const res = await call(app.server, 'POST', '/api/v1/users', { payload: await registration(bob, 'robert') });
-      expect(res.statusCode).toBe(400);
+      expect(res.status).toBe(400);
       expect(res.json.error.code).toBe('user_id_mismatch');
     });
 
@@ -59,7 +59,7 @@ describe('accounts, login, sessions and the directory', () => {
       ['too long', 'a'.repeat(33)],
     ])('refuses a user name that is %s: 400 invalid_request', async (_why, userName) => {
       const res = await call(app.server, 'POST', '/api/v1/users', { payload: { ...(await registration(bob)), userName } });
-      expect(res.statusCode).toBe(400);
+      expect(res.status).toBe(400);
       expect(res.json.error.code).toBe('invalid_request');
     });
 
@@ -80,13 +80,13 @@ describe('accounts, login, sessions and the directory', () => {
 
     it('answers 404 unknown_user for a challenge of nobody', async () => {
       const res = await call(app.server, 'POST', '/api/v1/auth/challenge', { payload: { userId: 'nobody', origin: ORIGIN } });
-      expect(res.statusCode).toBe(404);
+      expect(res.status).toBe(404);
       expect(res.json.error.code).toBe('unknown_user');
     });
 
     it('T1: refuses a challenge for an origin the service does not serve (403 origin_not_allowed)', async () => {
       const res = await call(app.server, 'POST', '/api/v1/auth/challenge', { payload: { userId: 'alice', origin: 'https://evil.example' } });
-      expect(res.statusCode).toBe(403);
+      expect(res.status).toBe(403);
       expect(res.json.error.code).toBe('origin_not_allowed');
     });
 
@@ -94,12 +94,12 @@ describe('accounts, login, sessions and the directory', () => {
       const res = await call(app.server, 'POST', '/api/v1/auth/challenge', {
         payload: { userId: 'alice', origin: ORIGIN }, headers: { origin: 'https://evil.example' },
       });
-      expect(res.statusCode).toBe(403);
+      expect(res.status).toBe(403);
     });
 
     async function challenge(userId = 'alice') {
       const c = await call(app.server, 'POST', '/api/v1/auth/challenge', { payload: { userId, origin: ORIGIN } });
-      expect(c.statusCode).toBe(201);
+      expect(c.status).toBe(201);
       return c.json as { challengeId: string; nonce: string; origin: string };
     }
 
@@ -107,9 +107,9 @@ describe('accounts, login, sessions and the directory', () => {
       const c = await challenge();
       const proof = await signLoginProof(alice, { nonce: c.nonce, origin: ORIGIN });
       const payload = { challengeId: c.challengeId, proof, deviceName: 'laptop' };
-      expect((await call(app.server, 'POST', '/api/v1/auth/login', { payload })).statusCode).toBe(201);
+      expect((await call(app.server, 'POST', '/api/v1/auth/login', { payload })).status).toBe(201);
       const again = await call(app.server, 'POST', '/api/v1/auth/login', { payload });
-      expect(again.statusCode).toBe(401);
+      expect(again.status).toBe(401);
       expect(again.json.error.code).toBe('challenge_used');
     });
 
@@ -118,7 +118,7 @@ describe('accounts, login, sessions and the directory', () => {
       const proof = await signLoginProof(alice, { nonce: c.nonce, origin: ORIGIN });
       const payload = { challengeId: c.challengeId, proof, deviceName: 'race' };
       const results = await Promise.all(Array.from({ length: 8 }, () => call(app.server, 'POST', '/api/v1/auth/login', { payload })));
-      expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
+      expect(results.filter((r) => r.status === 201)).toHaveLength(1);
       expect(results.filter((r) => r.json?.error?.code === 'challenge_used')).toHaveLength(7);
     });
 
@@ -126,7 +126,7 @@ describe('accounts, login, sessions and the directory', () => {
       const c = await challenge();
       const wrong = await signLoginProof(bob, { nonce: c.nonce, origin: ORIGIN });
       const bad = await call(app.server, 'POST', '/api/v1/auth/login', { payload: { challengeId: c.challengeId, proof: wrong, deviceName: 'x' } });
-      expect(bad.statusCode).toBe(401);
+      expect(bad.status).toBe(401);
       expect(bad.json.error.code).toBe('bad_proof');
       const right = await signLoginProof(alice, { nonce: c.nonce, origin: ORIGIN });
       const reuse = await call(app.server, 'POST', '/api/v1/auth/login', { payload: { challengeId: c.challengeId, proof: right, deviceName: 'x' } });
@@ -137,7 +137,7 @@ describe('accounts, login, sessions and the directory', () => {
       const c = await challenge();
       const proof = await signLoginProof(alice, { nonce: c.nonce, origin: 'https://evil.example' });
       const res = await call(app.server, 'POST', '/api/v1/auth/login', { payload: { challengeId: c.challengeId, proof, deviceName: 'x' } });
-      expect(res.statusCode).toBe(401);
+      expect(res.status).toBe(401);
       expect(res.json.error.code).toBe('bad_proof');
     });
 
@@ -153,7 +153,7 @@ describe('accounts, login, sessions and the directory', () => {
       await app.testDb.query("UPDATE login_challenges SET expires_at = now() - interval '1 second' WHERE id = $1", [c.challengeId]);
       const proof = await signLoginProof(alice, { nonce: c.nonce, origin: ORIGIN });
       const res = await call(app.server, 'POST', '/api/v1/auth/login', { payload: { challengeId: c.challengeId, proof, deviceName: 'x' } });
-      expect(res.statusCode).toBe(401);
+      expect(res.status).toBe(401);
       expect(res.json.error.code).toBe('challenge_expired');
     });
 
@@ -161,46 +161,46 @@ describe('accounts, login, sessions and the directory', () => {
       const res = await call(app.server, 'POST', '/api/v1/auth/login', {
         payload: { challengeId: '00000000-0000-4000-8000-000000000000', proof: 'A'.repeat(86), deviceName: 'x' },
       });
-      expect(res.statusCode).toBe(404);
+      expect(res.status).toBe(404);
       expect(res.json.error.code).toBe('unknown_challenge');
     });
   });
 
   describe('sessions and logout', () => {
     it('lists my sessions, marks the current one, and revokes another', async () => {
-      const a = await login(app.server, alice, 'phone');
-      const b = await login(app.server, alice, 'tablet');
+      const a = await login(app.server, alice, { deviceName: 'phone' });
+      const b = await login(app.server, alice, { deviceName: 'tablet' });
       const list = await call(app.server, 'GET', '/api/v1/sessions', { token: a.token });
-      expect(list.statusCode).toBe(200);
+      expect(list.status).toBe(200);
       const mine = list.json.sessions.find((s: { id: string }) => s.id === a.sessionId);
       expect(mine).toMatchObject({ deviceName: 'phone', current: true });
       expect(list.json.sessions.find((s: { id: string }) => s.id === b.sessionId)).toMatchObject({ current: false });
-      expect((await call(app.server, 'DELETE', `/api/v1/sessions/${b.sessionId}`, { token: a.token })).statusCode).toBe(204);
+      expect((await call(app.server, 'DELETE', `/api/v1/sessions/${b.sessionId}`, { token: a.token })).status).toBe(204);
       const revoked = await call(app.server, 'GET', '/api/v1/sessions', { token: b.token });
-      expect(revoked.statusCode).toBe(401);
+      expect(revoked.status).toBe(401);
       expect(revoked.json.error.code).toBe('unauthorized');
-      expect((await call(app.server, 'DELETE', `/api/v1/sessions/${b.sessionId}`, { token: a.token })).statusCode).toBe(404);
+      expect((await call(app.server, 'DELETE', `/api/v1/sessions/${b.sessionId}`, { token: a.token })).status).toBe(404);
     });
 
     it("answers 404 for someone else's session", async () => {
       const a = await login(app.server, alice);
       const b = await login(app.server, bob);
       const res = await call(app.server, 'DELETE', `/api/v1/sessions/${b.sessionId}`, { token: a.token });
-      expect(res.statusCode).toBe(404);
+      expect(res.status).toBe(404);
       expect(res.json.error.code).toBe('not_found');
-      expect((await call(app.server, 'GET', '/api/v1/sessions', { token: b.token })).statusCode).toBe(200);
+      expect((await call(app.server, 'GET', '/api/v1/sessions', { token: b.token })).status).toBe(200);
     });
 
     it('logs out: the token stops working', async () => {
       const a = await login(app.server, alice);
-      expect((await call(app.server, 'POST', '/api/v1/auth/logout', { token: a.token })).statusCode).toBe(204);
-      expect((await call(app.server, 'GET', '/api/v1/sessions', { token: a.token })).statusCode).toBe(401);
+      expect((await call(app.server, 'POST', '/api/v1/auth/logout', { token: a.token })).status).toBe(204);
+      expect((await call(app.server, 'GET', '/api/v1/sessions', { token: a.token })).status).toBe(401);
     });
 
     it('refuses an expired token', async () => {
       const a = await login(app.server, alice);
       await app.testDb.query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [a.sessionId]);
-      expect((await call(app.server, 'GET', '/api/v1/sessions', { token: a.token })).statusCode).toBe(401);
+      expect((await call(app.server, 'GET', '/api/v1/sessions', { token: a.token })).status).toBe(401);
     });
 
     it.each([
@@ -210,7 +210,7 @@ describe('accounts, login, sessions and the directory', () => {
       ['an unknown token', `Bearer ${'A'.repeat(43)}`],
     ])('refuses %s with 401 unauthorized', async (_why, authorization) => {
       const res = await call(app.server, 'GET', '/api/v1/sessions', { headers: authorization ? { authorization } : {} });
-      expect(res.statusCode).toBe(401);
+      expect(res.status).toBe(401);
       expect(res.json).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
     });
   });
@@ -219,13 +219,13 @@ describe('accounts, login, sessions and the directory', () => {
     it('M2: a key reset appends a version; history keeps the old keys', async () => {
       const { token } = await login(app.server, alice);
       const reset = await call(app.server, 'POST', '/api/v1/users/me/keys', { token, payload: { identity: aliceNew.public, proof: await signRegistration(aliceNew) } });
-      expect(reset.statusCode).toBe(201);
+      expect(reset.status).toBe(201);
       expect(reset.json).toMatchObject({ version: 2, identity: aliceNew.public });
       const again = await call(app.server, 'POST', '/api/v1/users/me/keys', { token, payload: { identity: aliceNew.public, proof: await signRegistration(aliceNew) } });
-      expect(again.statusCode).toBe(200);
+      expect(again.status).toBe(200);
       expect(again.json.version).toBe(2);
       const keys = await call(app.server, 'GET', '/api/v1/users/alice/keys', { token });
-      expect(keys.statusCode).toBe(200);
+      expect(keys.status).toBe(200);
       expect(keys.json.displayName).toBe('Alice');
       expect(keys.json.current).toMatchObject({ version: 2, identity: aliceNew.public });
       expect(keys.json.history.map((k: { version: number }) => k.version)).toEqual([1, 2]);
@@ -249,7 +249,7 @@ describe('accounts, login, sessions and the directory', () => {
     it('answers 404 unknown_user and 401 without a token', async () => {
       const { token } = await login(app.server, bob);
       expect((await call(app.server, 'GET', '/api/v1/users/nobody/keys', { token })).json.error.code).toBe('unknown_user');
-      expect((await call(app.server, 'GET', '/api/v1/users/bob/keys')).statusCode).toBe(401);
+      expect((await call(app.server, 'GET', '/api/v1/users/bob/keys')).status).toBe(401);
     });
 
     it('user_keys is append-only in the database itself', async () => {

@@ -1,7 +1,21 @@
+// Authorization and login, in one place (issue 8, items 4 and 5):
+//  - the conversation routes, one by one, for no token, a revoked, an expired and another
+//    user's token (a non-member gets 404: existence is not revealed), and a member;
+//  - every route that needs a session, enumerated from server.table() at run time, refuses
+//    no token, a malformed header, an unknown, an expired and a revoked token alike;
+//  - every route naming a conversation answers a non-member exactly as a missing one;
+//  - user-scoped routes (sessions, logout, key reset) never act on another user's data;
+//  - the WebSocket refuses expired, revoked and unknown tokens;
+//  - a proof cannot be moved to a fresh challenge, nor sent from another site.
+// Login attacks on accounts and cross-origin WebSockets: accounts.test.ts, realtime.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Envelope, EpochRecord, Identity } from '../../protocol/src/index.ts';
-import { Conv, call, createConversation, login, register, startApp, type TestApp } from './support/app.ts';
-import { identity } from './support/identities.ts';
+import type { RequestRoute, Server } from '@hapi/hapi';
+import WebSocket from 'ws';
+import { signLoginProof, signRegistration, type Envelope, type EpochRecord, type Identity } from '../../protocol/src/index.ts';
+import { identity } from '../../test/support/identities.ts';
+import {
+  Chain, call, createConversation, login, register, send, startApp, type Conv, type Requester, type TestApp,
+} from '../../test/support/service.ts';
 
 /**
  * The authorization matrix (issue 8 item 4): every conversation route, for a
@@ -30,9 +44,7 @@ describe('authorization on every conversation route', () => {
     tokens = { member: member.token, nonMember: nonMember.token, revoked: revoked.token, expired: expired.token };
     conv = await createConversation(app.server, member.token, alice, [alice]);
     env = await conv.seal(alice);
-    const m = new Conv(conv.id);
-    Object.assign(m, { record: conv.record, epoch: conv.epoch, key: conv.key });
-    nextEpoch = await m.makeEpoch(alice, [alice]);
+    nextEpoch = await conv.copy().makeEpoch(alice, [alice]);
   });
   afterAll(async () => app?.close());
 
@@ -51,7 +63,7 @@ describe('authorization on every conversation route', () => {
       for (const r of routes()) {
         const token = who === 'none' ? undefined : tokens[who];
         const res = await call(app.server, r.method, r.url, { token, payload: r.payload });
-        expect([r.name, res.statusCode, res.json?.error?.code]).toEqual([r.name, 401, 'unauthorized']);
+        expect([r.name, res.status, res.json?.error?.code]).toEqual([r.name, 401, 'unauthorized']);
       }
     });
   }
@@ -62,13 +74,11 @@ describe('authorization on every conversation route', () => {
       // Alice's envelope or record sent by mallory also names the wrong author (checked first, reveals nothing).
       expect([r.name, ['not_found', 'sender_mismatch', 'creator_mismatch'].includes(res.json?.error?.code)]).toEqual([r.name, true]);
     }
-    const sealed = new Conv(conv.id);
-    Object.assign(sealed, { record: conv.record, epoch: conv.epoch, key: conv.key });
-    const ownEnvelope = await sealed.seal(mallory);
+    const ownEnvelope = await conv.copy().seal(mallory);
     const post = await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/messages`, { token: tokens.nonMember, payload: { envelope: ownEnvelope } });
-    expect(post.statusCode).toBe(404);
+    expect(post.status).toBe(404);
     const log = await call(app.server, 'GET', `/api/v1/conversations/${conv.id}/log`, { token: tokens.nonMember });
-    expect(log.statusCode).toBe(404);
+    expect(log.status).toBe(404);
     const list = await call(app.server, 'GET', '/api/v1/conversations', { token: tokens.nonMember });
     expect(list.json.conversations).toEqual([]);
     const sync = await call(app.server, 'POST', '/api/v1/sync', { token: tokens.nonMember, payload: { cursors: { [conv.id]: 0 } } });
@@ -76,14 +86,185 @@ describe('authorization on every conversation route', () => {
     const batch = await call(app.server, 'POST', '/api/v1/messages/batch', { token: tokens.nonMember, payload: { envelopes: [ownEnvelope] } });
     expect(batch.json.results[0]).toMatchObject({ status: 'rejected', error: { code: 'not_found' } });
     const unknown = await call(app.server, 'GET', '/api/v1/conversations/no-such-conversation/log', { token: tokens.member });
-    expect(unknown.statusCode).toBe(404);
+    expect(unknown.status).toBe(404);
     expect(unknown.json.error.message).toBe(log.json.error.message);
   });
 
   it('lets the member through on every conversation route', async () => {
     for (const r of routes()) {
       const res = await call(app.server, r.method, r.url, { token: tokens.member, payload: r.payload });
-      expect([r.name, res.statusCode]).toEqual([r.name, r.ok]);
+      expect([r.name, res.status]).toEqual([r.name, r.ok]);
     }
+  });
+});
+
+describe('authorization on every route, and login', () => {
+  let app: TestApp;
+  let server: Server;
+  let req: Requester;
+  let alice: Identity, bob: Identity, carol: Identity;
+  let origin: string;
+  let tokens: Record<'alice' | 'bob' | 'carol' | 'expired' | 'revoked', string>;
+  let aliceSession: string;
+  let conversationId: string;
+  let wsUrl: string;
+
+  beforeAll(async () => {
+    app = await startApp({ listen: true, config: { loginRateLimitPerMinute: 100_000 } });
+    ({ server, req } = app);
+    origin = `http://127.0.0.1:${server.info.port}`;
+    app.config.origins.push(origin); // the config names port 0; this listener's origin is served too
+    wsUrl = `ws://127.0.0.1:${server.info.port}/api/v1/ws`;
+    [alice, bob, carol] = await Promise.all([identity('alice'), identity('bob'), identity('carol')]);
+    for (const id of [alice, bob, carol]) await register(req, id);
+    const a = await login(req, alice, { origin });
+    aliceSession = a.sessionId;
+    const expired = await login(req, alice, { origin });
+    await app.testDb.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.sessionId]);
+    const revoked = await login(req, alice, { origin });
+    expect((await req('POST', '/api/v1/auth/logout', { token: revoked.token })).status).toBe(204);
+    tokens = {
+      alice: a.token, bob: (await login(req, bob, { origin })).token, carol: (await login(req, carol, { origin })).token,
+      expired: expired.token, revoked: revoked.token,
+    };
+    const conv = await createConversation(req, a.token, alice, [bob.public]);
+    conversationId = conv.id;
+    expect((await send(req, a.token, conv, await conv.seal(alice, 'hello'))).status).toBe(201);
+  });
+
+  afterAll(async () => app?.close());
+
+  // Routes on the default strategy have no auth setting of their own; open ones say auth: false.
+  const needsSession = (r: RequestRoute) => (r.settings.auth as unknown) !== false;
+
+  function urlOf(r: RequestRoute): string {
+    return r.path
+      .replace('{id}', conversationId)
+      .replace('{userId}', 'alice')
+      .replace('{sessionId}', aliceSession)
+      .replace(/\{\w+\*?\??\}/g, 'x');
+  }
+
+  it('every route that needs a session is found at run time (new routes are covered without editing this file)', () => {
+    const routes = server.table().filter(needsSession).map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    expect(routes).toEqual(expect.arrayContaining([
+      'GET /api/v1/sessions', 'DELETE /api/v1/sessions/{sessionId}', 'POST /api/v1/auth/logout', 'POST /api/v1/users/me/keys',
+      'GET /api/v1/users/{userId}/keys', 'GET /api/v1/conversations', 'POST /api/v1/messages/batch', 'POST /api/v1/sync',
+    ]));
+    // And the open ones are exactly the documented four, plus the health check, the app and the OpenAPI document.
+    const open = server.table().filter((r) => !needsSession(r)).map((r) => `${r.method.toUpperCase()} ${r.path}`).sort();
+    expect(open).toEqual([
+      'GET /api/v1/openapi.json', 'GET /healthz', 'GET /{file*}', 'POST /api/v1/auth/challenge', 'POST /api/v1/auth/login', 'POST /api/v1/users',
+    ]);
+  });
+
+  for (const who of ['none', 'malformed', 'unknown', 'expired', 'revoked'] as const) {
+    it(`answers 401 unauthorized to ${who === 'none' ? 'no token' : `a ${who} token`} on every route that needs a session, before reading the body`, async () => {
+      const header = {
+        none: undefined, malformed: `Token ${tokens.alice}`, unknown: `Bearer ${'A'.repeat(43)}`,
+        expired: `Bearer ${tokens.expired}`, revoked: `Bearer ${tokens.revoked}`,
+      }[who];
+      const routes = server.table().filter(needsSession);
+      expect(routes.length).toBeGreaterThanOrEqual(12);
+      for (const r of routes) {
+        const res = await server.inject({
+          method: r.method, url: urlOf(r), headers: header ? { authorization: header } : {},
+          payload: r.method === 'get' ? undefined : '{"not":"even valid for this route"}',
+        });
+        const where = `${r.method} ${r.path}`;
+        expect([where, res.statusCode, JSON.parse(res.payload).error?.code]).toEqual([where, 401, 'unauthorized']);
+        expect(res.headers['www-authenticate'], where).toMatch(/^Bearer/);
+      }
+      // The refused requests changed nothing: alice's session still works.
+      expect((await req('GET', '/api/v1/sessions', { token: tokens.alice })).status).toBe(200);
+    });
+  }
+
+  it('every route naming a conversation answers a non-member exactly as a conversation that does not exist', async () => {
+    const routes = server.table().filter((r) => needsSession(r) && r.path.includes('{id}'));
+    expect(routes.length).toBeGreaterThanOrEqual(3);
+    for (const r of routes) {
+      const body = r.method === 'get' ? undefined : r.path.endsWith('/messages')
+        ? { envelope: await new Chain(carol, { id: conversationId, key: await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt']) }).next('x') }
+        : r.path.endsWith('/epochs') ? undefined : {};
+      const asCarol = await req(r.method.toUpperCase(), urlOf(r), { token: tokens.carol, payload: body });
+      const missing = await req(r.method.toUpperCase(), urlOf(r).replace(conversationId, 'no-such-conversation'), { token: tokens.carol, payload: body && JSON.parse(JSON.stringify(body).replaceAll(conversationId, 'no-such-conversation')) });
+      const where = `${r.method} ${r.path}`;
+      if (asCarol.status === 400) {
+        // Refused for its shape before any lookup: says nothing about existence either way.
+        expect([where, missing.status]).toEqual([where, 400]);
+        continue;
+      }
+      expect([where, asCarol.status, asCarol.json?.error?.code]).toEqual([where, 404, 'not_found']);
+      expect([where, missing.status, missing.json]).toEqual([where, asCarol.status, asCarol.json]);
+    }
+  });
+
+  it("another user's token never reaches this user's sessions or keys", async () => {
+    // Bob cannot see, revoke or log out Alice's session.
+    const listed = await req('GET', '/api/v1/sessions', { token: tokens.bob });
+    expect(listed.json.sessions.map((s: { id: string }) => s.id)).not.toContain(aliceSession);
+    const revoke = await req('DELETE', `/api/v1/sessions/${aliceSession}`, { token: tokens.bob });
+    expect([revoke.status, revoke.json.error.code]).toEqual([404, 'not_found']);
+    expect((await req('POST', '/api/v1/auth/logout', { token: tokens.bob })).status).toBe(204);
+    expect((await req('GET', '/api/v1/sessions', { token: tokens.alice })).status).toBe(200);
+    tokens.bob = (await login(req, bob, { origin })).token;
+    // Bob cannot publish keys for Alice, even with a valid proof made by Alice's keys.
+    const reset = await req('POST', '/api/v1/users/me/keys', { token: tokens.bob, payload: { identity: alice.public, proof: await signRegistration(alice) } });
+    expect([reset.status, reset.json.error.code]).toEqual([400, 'user_id_mismatch']);
+    const keys = await req('GET', '/api/v1/users/alice/keys', { token: tokens.bob });
+    expect(keys.json.history.length).toBe(1);
+    expect(keys.json.current.identity).toEqual(alice.public);
+  });
+
+  it('the WebSocket refuses expired, revoked, unknown and malformed tokens with 4401 (4400 for a malformed one)', async () => {
+    const verdicts: Record<string, [string, number]> = {};
+    for (const [name, token] of Object.entries({ expired: tokens.expired, revoked: tokens.revoked, unknown: 'B'.repeat(43), malformed: 'short' })) {
+      verdicts[name] = await firstAnswer(token);
+    }
+    expect(verdicts).toEqual({
+      expired: ['unauthorized', 4401], revoked: ['unauthorized', 4401], unknown: ['unauthorized', 4401], malformed: ['invalid_message', 4400],
+    });
+    expect(await firstAnswer(tokens.alice)).toEqual(['ready', 0]);
+  });
+
+  function firstAnswer(token: string): Promise<[string, number]> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(wsUrl, { headers: { origin } });
+      let answer = '';
+      ws.on('open', () => ws.send(JSON.stringify({ type: 'auth', token, cursors: {} })));
+      ws.on('message', (d) => {
+        const m = JSON.parse(String(d));
+        if (answer) return;
+        answer = m.type === 'error' ? m.code : m.type;
+        if (m.type === 'ready') {
+          ws.close();
+          resolve(['ready', 0]);
+        }
+      });
+      ws.on('close', (code) => { if (answer !== 'ready') resolve([answer, code]); });
+      ws.on('error', reject);
+    });
+  }
+
+  it('T1: a valid proof moved to a fresh challenge is refused, and burns that challenge', async () => {
+    const first = (await req('POST', '/api/v1/auth/challenge', { payload: { userId: 'alice', origin } })).json;
+    const proof = await signLoginProof(alice, { nonce: first.nonce, origin });
+    const second = (await req('POST', '/api/v1/auth/challenge', { payload: { userId: 'alice', origin } })).json;
+    const moved = await req('POST', '/api/v1/auth/login', { payload: { challengeId: second.challengeId, proof, deviceName: 'attacker' } });
+    expect([moved.status, moved.json.error.code]).toEqual([401, 'bad_proof']);
+    const again = await req('POST', '/api/v1/auth/login', { payload: { challengeId: second.challengeId, proof: await signLoginProof(alice, { nonce: second.nonce, origin }), deviceName: 'x' } });
+    expect([again.status, again.json.error.code]).toEqual([401, 'challenge_used']);
+    // The first challenge, answered properly, still works: it was never consumed.
+    expect((await req('POST', '/api/v1/auth/login', { payload: { challengeId: first.challengeId, proof, deviceName: 'alice' } })).status).toBe(201);
+  });
+
+  it('T1: a login sent from another site (its Origin header) is refused even with a proof for our origin', async () => {
+    const ch = (await req('POST', '/api/v1/auth/challenge', { payload: { userId: 'alice', origin } })).json;
+    const proof = await signLoginProof(alice, { nonce: ch.nonce, origin });
+    const res = await req('POST', '/api/v1/auth/login', { payload: { challengeId: ch.challengeId, proof, deviceName: 'x' }, headers: { origin: 'https://evil.example' } });
+    expect([res.status, res.json.error.code]).toEqual([401, 'bad_proof']);
+    const challenge = await req('POST', '/api/v1/auth/challenge', { payload: { userId: 'alice', origin }, headers: { origin: 'https://evil.example' } });
+    expect([challenge.status, challenge.json.error.code]).toEqual([403, 'origin_not_allowed']);
   });
 });

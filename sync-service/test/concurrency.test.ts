@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope, Identity } from '../../protocol/src/index.ts';
-import { Conv, call, createConversation, login, register, send, startApp, type TestApp } from './support/app.ts';
-import { identity } from './support/identities.ts';
+import { Conv, call, createConversation, login, register, send, startApp, type TestApp } from '../../test/support/service.ts';
+import { identity } from '../../test/support/identities.ts';
 
 describe('ordering under concurrent appends', () => {
   let app: TestApp;
@@ -46,7 +46,7 @@ describe('ordering under concurrent appends', () => {
         const i = next++;
         const env = envelopes[i]!;
         const res = await send(app.server, env.sender === 'alice' ? ta : tb, conv, env);
-        expect(res.statusCode).toBe(201);
+        expect(res.status).toBe(201);
         if (i % 50 === 0) expect((await send(app.server, env.sender === 'alice' ? ta : tb, conv, env)).json).toEqual({ seq: res.json.seq, duplicate: true });
       }
     });
@@ -62,7 +62,7 @@ describe('ordering under concurrent appends', () => {
     const conv: Conv = await createConversation(app.server, ta, alice, [alice]);
     const env = await conv.seal(alice);
     const results = await Promise.all(Array.from({ length: 16 }, () => send(app.server, ta, conv, env)));
-    expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     expect(new Set(results.map((r) => r.json.seq))).toEqual(new Set([2]));
   });
 
@@ -79,8 +79,8 @@ describe('ordering under concurrent appends', () => {
       Promise.all(messages.map((m) => send(app.server, m.sender === 'alice' ? ta : tb, conv, m))),
       Promise.all([postEpoch(ta, e1), postEpoch(tb, r1), postEpoch(ta, e1), postEpoch(ta, e1)]),
     ]);
-    for (const r of sent) expect(r.statusCode).toBe(201);
-    const codes = epochs.map((r) => r.statusCode);
+    for (const r of sent) expect(r.status).toBe(201);
+    const codes = epochs.map((r) => r.status);
     const winner = codes[1] === 201 ? 'rival' : 'ours';
     if (winner === 'ours') {
       // e1 was stored once; its retries answer 200 with the same seq; bob's rival is a conflict.

@@ -19,8 +19,8 @@ import { testConfig, type Config } from '../src/config.ts';
 import { openDatabase, type DatabaseHandle } from '../src/db/index.ts';
 import { createServer } from '../src/server.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
-import { fixtureIdentity } from '../../test/hardening/support/identities.ts';
-import { Chain, createConversation, injector, login, register, type Requester } from '../../test/hardening/support/service.ts';
+import { identity } from '../../test/support/identities.ts';
+import { Chain, createConversation, injector, login, register, type Requester } from '../../test/support/service.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 120);
 /**
@@ -171,9 +171,9 @@ describe('route fuzzing', () => {
   /** Fuzzing logout and DELETE /sessions revokes tokens: fresh sessions before each route. */
   async function refreshTokens(): Promise<void> {
     const origin = world.config.origins[0]!;
-    world.tokens.alice = (await login(req, identities.alice, origin)).token;
-    world.tokens.bob = (await login(req, identities.bob, origin)).token;
-    const c = await login(req, identities.carol, origin);
+    world.tokens.alice = (await login(req, identities.alice, { origin })).token;
+    world.tokens.bob = (await login(req, identities.bob, { origin })).token;
+    const c = await login(req, identities.carol, { origin });
     world.tokens.carol = c.token;
     world.carolSessionId = c.sessionId;
   }
@@ -189,15 +189,15 @@ describe('route fuzzing', () => {
     await server.initialize();
     req = injector(server);
     const origin = config.origins[0]!;
-    const [alice, bob, carol, dave] = await Promise.all((['alice', 'bob', 'carol', 'dave'] as const).map((n) => fixtureIdentity(n)));
+    const [alice, bob, carol, dave] = await Promise.all((['alice', 'bob', 'carol', 'dave'] as const).map((n) => identity(n)));
     for (const id of [alice!, bob!, carol!]) await register(req, id);
     identities = { alice: alice!, bob: bob!, carol: carol! };
-    const a = await login(req, alice!, origin);
-    const b = await login(req, bob!, origin);
-    const c = await login(req, carol!, origin);
-    const expired = await login(req, alice!, origin);
+    const a = await login(req, alice!, { origin });
+    const b = await login(req, bob!, { origin });
+    const c = await login(req, carol!, { origin });
+    const expired = await login(req, alice!, { origin });
     await testDb.query(`UPDATE sessions SET expires_at = now() - interval '1 hour' WHERE id = $1`, [expired.sessionId]);
-    const revoked = await login(req, alice!, origin);
+    const revoked = await login(req, alice!, { origin });
     expect((await req('POST', '/api/v1/auth/logout', { token: revoked.token })).status).toBe(204);
 
     const conv = await createConversation(req, a.token, alice!, [bob!.public]);
@@ -206,10 +206,10 @@ describe('route fuzzing', () => {
     const chain = new Chain(alice!, conv);
     const env1 = await chain.next('hello');
     const env2 = await chain.next('world');
-    expect((await req('POST', `/api/v1/conversations/${conv.id}/messages`, { token: a.token, body: { envelope: env1 } })).status).toBe(201);
+    expect((await req('POST', `/api/v1/conversations/${conv.id}/messages`, { token: a.token, payload: { envelope: env1 } })).status).toBe(201);
     const { record: epoch1 } = await createEpoch({ conversationId: conv.id, epoch: 1, creator: alice!, members: [alice!.public, bob!.public], previous: conv.record });
     const { record: fresh0 } = await createEpoch({ conversationId: crypto.randomUUID(), epoch: 0, creator: alice!, members: [alice!.public, bob!.public], previous: null });
-    const ch = (await req('POST', '/api/v1/auth/challenge', { body: { userId: 'alice', origin } })).json;
+    const ch = (await req('POST', '/api/v1/auth/challenge', { payload: { userId: 'alice', origin } })).json;
     const proof = await signLoginProof(alice!, { nonce: ch.nonce, origin });
 
     world = {
@@ -436,9 +436,9 @@ describe('route fuzzing', () => {
     const one = await chain.next('\u0001'.repeat(8000));
     const two = await chain.next('界'.repeat(8000));
     expect(JSON.stringify(one).length).toBeGreaterThan(65_536);
-    const single = await req('POST', `/api/v1/conversations/${largest.conv.id}/messages`, { token: world.tokens.alice, body: { envelope: one } });
+    const single = await req('POST', `/api/v1/conversations/${largest.conv.id}/messages`, { token: world.tokens.alice, payload: { envelope: one } });
     expect([single.status, single.json]).toEqual([201, { seq: expect.any(Number), duplicate: false }]);
-    const batch = await req('POST', '/api/v1/messages/batch', { token: world.tokens.alice, body: { envelopes: [one, two] } });
+    const batch = await req('POST', '/api/v1/messages/batch', { token: world.tokens.alice, payload: { envelopes: [one, two] } });
     expect(batch.json.results.map((r: { status: string }) => r.status)).toEqual(['duplicate', 'stored']);
   });
 

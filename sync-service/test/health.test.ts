@@ -1,27 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '@hapi/hapi';
 import { testConfig } from '../src/config.ts';
-import { openDatabase, type DatabaseHandle } from '../src/db/index.ts';
+import { openDatabase } from '../src/db/index.ts';
 import { createServer } from '../src/server.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
+import { startApp, type TestApp } from '../../test/support/service.ts';
 
 describe('GET /healthz', () => {
-  let testDb: TestDatabase;
-  let database: DatabaseHandle;
+  let app: TestApp;
   let server: Server;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase('health');
-    database = openDatabase(testDb.url);
-    server = await createServer(testConfig(), { database });
-    await server.initialize();
+    app = await startApp();
+    server = app.server;
   });
 
-  afterAll(async () => {
-    await server.stop();
-    await database.close();
-    await testDb.drop();
-  });
+  afterAll(async () => app?.close());
 
   it('answers 200 with the database up and the migrated schema version', async () => {
     const res = await server.inject('/healthz');

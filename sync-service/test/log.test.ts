@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Identity } from '../../protocol/src/index.ts';
-import { Conv, call, createConversation, login, register, send, startApp, type TestApp } from './support/app.ts';
-import { identity } from './support/identities.ts';
+import { Conv, call, createConversation, login, register, send, startApp, type TestApp } from '../../test/support/service.ts';
+import { identity } from '../../test/support/identities.ts';
 
 describe('conversations, the append-only log and sync', () => {
   let app: TestApp;
@@ -22,10 +22,10 @@ describe('conversations, the append-only log and sync', () => {
       const conv = new Conv();
       const record = await conv.makeEpoch(alice, [alice, bob]);
       const first = await call(app.server, 'POST', '/api/v1/conversations', { token: ta, payload: { epochRecord: record } });
-      expect(first.statusCode).toBe(201);
+      expect(first.status).toBe(201);
       expect(first.json).toEqual({ conversationId: conv.id, seq: 1 });
       const again = await call(app.server, 'POST', '/api/v1/conversations', { token: ta, payload: { epochRecord: record } });
-      expect(again.statusCode).toBe(200);
+      expect(again.status).toBe(200);
       expect(again.json).toEqual({ conversationId: conv.id, seq: 1 });
       const list = await call(app.server, 'GET', '/api/v1/conversations', { token: tb });
       expect(list.json.conversations).toContainEqual({ conversationId: conv.id, latestSeq: 1, latestEpoch: 0, members: ['alice', 'bob'] });
@@ -36,7 +36,7 @@ describe('conversations, the append-only log and sync', () => {
       const other = new Conv(conv.id);
       const record = await other.makeEpoch(alice, [alice, carol]);
       const res = await call(app.server, 'POST', '/api/v1/conversations', { token: ta, payload: { epochRecord: record } });
-      expect(res.statusCode).toBe(409);
+      expect(res.status).toBe(409);
       expect(res.json.error.code).toBe('conversation_exists');
     });
 
@@ -44,7 +44,7 @@ describe('conversations, the append-only log and sync', () => {
       const conv = new Conv();
       const record = await conv.makeEpoch(alice, [alice, bob]);
       const res = await call(app.server, 'POST', '/api/v1/conversations', { token: tm, payload: { epochRecord: record } });
-      expect(res.statusCode).toBe(403);
+      expect(res.status).toBe(403);
       expect(res.json.error.code).toBe('creator_mismatch');
     });
 
@@ -58,7 +58,7 @@ describe('conversations, the append-only log and sync', () => {
       const good = await conv2.makeEpoch(alice, [alice, bob]);
       const bad = { ...good, keyCommitment: 'AAAA' };
       const res2 = await call(app.server, 'POST', '/api/v1/conversations', { token: ta, payload: { epochRecord: bad } });
-      expect(res2.statusCode).toBe(400);
+      expect(res2.status).toBe(400);
       expect(res2.json.error.code).toBe('invalid_epoch_record');
     });
   });
@@ -68,19 +68,19 @@ describe('conversations, the append-only log and sync', () => {
       const conv = await createConversation(app.server, ta, alice, [alice, bob]);
       const e1 = await conv.seal(alice, 'one');
       const r1 = await send(app.server, ta, conv, e1);
-      expect(r1.statusCode).toBe(201);
+      expect(r1.status).toBe(201);
       expect(r1.json).toEqual({ seq: 2, duplicate: false });
       const r2 = await send(app.server, tb, conv, await conv.seal(bob, 'two'));
       expect(r2.json).toEqual({ seq: 3, duplicate: false });
       const retry = await send(app.server, ta, conv, e1);
-      expect(retry.statusCode).toBe(200);
+      expect(retry.status).toBe(200);
       expect(retry.json).toEqual({ seq: 2, duplicate: true });
       const forged = await conv.seal(alice, 'other content', e1.clientMessageId);
       const conflict = await send(app.server, ta, conv, forged);
-      expect(conflict.statusCode).toBe(409);
+      expect(conflict.status).toBe(409);
       expect(conflict.json.error.code).toBe('client_id_conflict');
       const log = await call(app.server, 'GET', `/api/v1/conversations/${conv.id}/log?after=0`, { token: tb });
-      expect(log.statusCode).toBe(200);
+      expect(log.status).toBe(200);
       expect(log.json.entries.map((e: { seq: number; kind: string }) => [e.seq, e.kind])).toEqual([[1, 'epoch'], [2, 'message'], [3, 'message']]);
       expect(log.json.entries[1].body).toEqual(e1);
       expect(log.json).toMatchObject({ nextAfter: 3, hasMore: false });
@@ -89,7 +89,7 @@ describe('conversations, the append-only log and sync', () => {
     it('G3/T3: refuses an envelope whose sender is not the caller (403 sender_mismatch)', async () => {
       const conv = await createConversation(app.server, ta, alice, [alice, bob]);
       const res = await send(app.server, tb, conv, await conv.seal(alice));
-      expect(res.statusCode).toBe(403);
+      expect(res.status).toBe(403);
       expect(res.json.error.code).toBe('sender_mismatch');
     });
 
@@ -100,13 +100,13 @@ describe('conversations, the append-only log and sync', () => {
       expect(mismatch.json.error.code).toBe('conversation_mismatch');
       const env = await conv.seal(alice);
       const future = await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/messages`, { token: ta, payload: { envelope: { ...env, epoch: 5 } } });
-      expect(future.statusCode).toBe(409);
+      expect(future.status).toBe(409);
       expect(future.json.error.code).toBe('unknown_epoch');
       const bucket = await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/messages`, { token: ta, payload: { envelope: { ...env, encryptedContent: 'AAAA' } } });
-      expect(bucket.statusCode).toBe(400);
+      expect(bucket.status).toBe(400);
       expect(bucket.json.error.code).toBe('invalid_envelope');
       const extra = await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/messages`, { token: ta, payload: { envelope: { ...env, extra: 1 } } });
-      expect(extra.statusCode).toBe(400);
+      expect(extra.status).toBe(400);
     });
 
     it('caps envelope size: 413 envelope_too_large', async () => {
@@ -117,7 +117,7 @@ describe('conversations, the append-only log and sync', () => {
         const conv = await createConversation(small.server, token, alice, [alice]);
         const big = await conv.seal(alice, 'x'.repeat(3000));
         const res = await send(small.server, token, conv, big);
-        expect(res.statusCode).toBe(413);
+        expect(res.status).toBe(413);
         expect(res.json.error.code).toBe('envelope_too_large');
       } finally {
         await small.close();
@@ -136,22 +136,22 @@ describe('conversations, the append-only log and sync', () => {
     it('M1: a member adds someone; the newcomer reads; a removed member is 404 from then on', async () => {
       const conv = await createConversation(app.server, ta, alice, [alice, bob]);
       await send(app.server, tb, conv, await conv.seal(bob, 'before carol'));
-      expect((await call(app.server, 'GET', `/api/v1/conversations/${conv.id}/log`, { token: tc })).statusCode).toBe(404);
+      expect((await call(app.server, 'GET', `/api/v1/conversations/${conv.id}/log`, { token: tc })).status).toBe(404);
       const e1 = await conv.makeEpoch(alice, [alice, bob, carol]);
       const r = await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: ta, payload: { epochRecord: e1 } });
-      expect(r.statusCode).toBe(201);
+      expect(r.status).toBe(201);
       expect(r.json).toEqual({ seq: 3 });
       const retry = await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: ta, payload: { epochRecord: e1 } });
-      expect(retry.statusCode).toBe(200);
+      expect(retry.status).toBe(200);
       expect(retry.json).toEqual({ seq: 3 });
       expect((await call(app.server, 'GET', `/api/v1/conversations/${conv.id}/log`, { token: tc })).json.entries).toHaveLength(3);
-      expect((await send(app.server, tc, conv, await conv.seal(carol))).statusCode).toBe(201);
+      expect((await send(app.server, tc, conv, await conv.seal(carol))).status).toBe(201);
       // bob is removed in epoch 2
       const e2 = await conv.makeEpoch(carol, [alice, carol]);
-      expect((await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: tc, payload: { epochRecord: e2 } })).statusCode).toBe(201);
+      expect((await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: tc, payload: { epochRecord: e2 } })).status).toBe(201);
       const gone = await call(app.server, 'GET', `/api/v1/conversations/${conv.id}/log`, { token: tb });
-      expect(gone.statusCode).toBe(404);
-      expect((await send(app.server, tb, conv, await conv.seal(bob))).statusCode).toBe(404);
+      expect(gone.status).toBe(404);
+      expect((await send(app.server, tb, conv, await conv.seal(bob))).status).toBe(404);
       const list = await call(app.server, 'GET', '/api/v1/conversations', { token: tb });
       expect(list.json.conversations.map((c: { conversationId: string }) => c.conversationId)).not.toContain(conv.id);
     });
@@ -161,9 +161,9 @@ describe('conversations, the append-only log and sync', () => {
       const e1 = await conv.makeEpoch(alice, [alice, bob]);
       const e2 = await conv.makeEpoch(alice, [alice, bob]);
       const skipped = await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: ta, payload: { epochRecord: e2 } });
-      expect(skipped.statusCode).toBe(409);
+      expect(skipped.status).toBe(409);
       expect(skipped.json.error.code).toBe('epoch_conflict');
-      expect((await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: ta, payload: { epochRecord: e1 } })).statusCode).toBe(201);
+      expect((await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: ta, payload: { epochRecord: e1 } })).status).toBe(201);
       // bob makes a competing epoch 1: a conflict
       const rival = new Conv(conv.id);
       await rival.makeEpoch(alice, [alice, bob]);
@@ -174,7 +174,7 @@ describe('conversations, the append-only log and sync', () => {
       await m.makeEpoch(mallory, [mallory]);
       const mallory1 = await m.makeEpoch(mallory, [mallory]);
       const res = await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: tm, payload: { epochRecord: mallory1 } });
-      expect(res.statusCode).toBe(404);
+      expect(res.status).toBe(404);
     });
   });
 
@@ -189,7 +189,7 @@ describe('conversations, the append-only log and sync', () => {
       const notMine = await foreign.seal(alice);
       const envelopes = [a, b, { ...b, clientMessageId: randomUUID(), iv: 'short' }, await c1.seal(bob), notMine, { junk: true }];
       const res = await call(app.server, 'POST', '/api/v1/messages/batch', { token: ta, payload: { envelopes } });
-      expect(res.statusCode).toBe(200);
+      expect(res.status).toBe(200);
       expect(res.json.results.map((r: { status: string; seq?: number; error?: { code: string } }) => [r.status, r.seq ?? r.error?.code])).toEqual([
         ['duplicate', 2],
         ['stored', 2],
@@ -203,8 +203,8 @@ describe('conversations, the append-only log and sync', () => {
 
     it('refuses more than 500 envelopes and an empty batch', async () => {
       const over = await call(app.server, 'POST', '/api/v1/messages/batch', { token: ta, payload: { envelopes: Array.from({ length: 501 }, () => ({})) } });
-      expect(over.statusCode).toBe(400);
-      expect((await call(app.server, 'POST', '/api/v1/messages/batch', { token: ta, payload: { envelopes: [] } })).statusCode).toBe(400);
+      expect(over.status).toBe(400);
+      expect((await call(app.server, 'POST', '/api/v1/messages/batch', { token: ta, payload: { envelopes: [] } })).status).toBe(400);
     });
   });
 
@@ -214,12 +214,12 @@ describe('conversations, the append-only log and sync', () => {
       await register(app.server, dave);
       const { token: td } = await login(app.server, dave);
       const convs = [await createConversation(app.server, td, dave, [dave, alice]), await createConversation(app.server, td, dave, [dave])];
-      for (const conv of convs) for (let i = 0; i < 7; i++) expect((await send(app.server, td, conv, await conv.seal(dave, `m${i}`))).statusCode).toBe(201);
+      for (const conv of convs) for (let i = 0; i < 7; i++) expect((await send(app.server, td, conv, await conv.seal(dave, `m${i}`))).status).toBe(201);
       const seen: [string, number][] = [];
       let cursors: Record<string, number> = {};
       for (let page = 0; page < 10; page++) {
         const res = await call(app.server, 'POST', '/api/v1/sync', { token: td, payload: { cursors, limit: 5 } });
-        expect(res.statusCode).toBe(200);
+        expect(res.status).toBe(200);
         for (const e of res.json.entries) seen.push([e.conversationId, e.seq]);
         cursors = res.json.cursors;
         if (!res.json.hasMore) break;
@@ -238,7 +238,7 @@ describe('conversations, the append-only log and sync', () => {
       expect(p1.json.entries.map((e: { seq: number }) => e.seq)).toEqual([2, 3]);
       expect(p1.json).toMatchObject({ nextAfter: 3, hasMore: true });
       const bad = await call(app.server, 'GET', `/api/v1/conversations/${conv.id}/log?limit=5000`, { token: ta });
-      expect(bad.statusCode).toBe(400);
+      expect(bad.status).toBe(400);
       expect(bad.json.error.code).toBe('invalid_request');
     });
   });

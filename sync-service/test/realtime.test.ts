@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeServerFrame, encodeFrame } from '../../protocol/src/frames.ts';
 import type { Identity } from '../../protocol/src/index.ts';
-import { ORIGIN, call, createConversation, login, register, send, startApp, type TestApp } from './support/app.ts';
-import { identity } from './support/identities.ts';
-import { openWs } from './support/ws.ts';
+import { ORIGIN, call, createConversation, login, register, send, startApp, type TestApp } from '../../test/support/service.ts';
+import { identity } from '../../test/support/identities.ts';
+import { openWs, subscribe } from '../../test/support/ws.ts';
 
 describe('realtime over WebSocket, two instances on one database', () => {
   let a: TestApp;
@@ -47,9 +47,7 @@ describe('realtime over WebSocket, two instances on one database', () => {
   it('resumes from the cursor on reconnect, with nothing twice', async () => {
     const conv = await createConversation(a.server, ta, alice, [alice, bob]);
     for (let i = 0; i < 3; i++) await send(a.server, ta, conv, await conv.seal(alice));
-    const client = await openWs(wsUrl(b), ORIGIN);
-    client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: { [conv.id]: 2 } }));
-    await client.next((m) => m.type === 'ready');
+    const client = await subscribe(wsUrl(b), ORIGIN, tb, { [conv.id]: 2 });
     const got = [await client.next((m) => m.conversationId === conv.id), await client.next((m) => m.conversationId === conv.id)];
     expect(got.map((m) => m.seq)).toEqual([3, 4]);
     await new Promise((r) => setTimeout(r, 100));
@@ -58,9 +56,7 @@ describe('realtime over WebSocket, two instances on one database', () => {
   });
 
   it('tells a user when they are added to a conversation, then pushes it', async () => {
-    const client = await openWs(wsUrl(b), ORIGIN);
-    client.ws.send(JSON.stringify({ type: 'auth', token: tc, cursors: {} }));
-    await client.next((m) => m.type === 'ready');
+    const client = await subscribe(wsUrl(b), ORIGIN, tc, {});
     const conv = await createConversation(a.server, ta, alice, [alice, carol]);
     expect(await client.next((m) => m.type === 'conversation')).toEqual({ type: 'conversation', conversationId: conv.id, v: 1 });
     expect(await client.next((m) => m.type === 'entry' && m.conversationId === conv.id)).toMatchObject({ seq: 1, kind: 'epoch' });
@@ -71,9 +67,7 @@ describe('realtime over WebSocket, two instances on one database', () => {
 
   it('re-LISTENs after losing its Postgres connection and pushes what it missed', async () => {
     const conv = await createConversation(a.server, ta, alice, [alice, bob]);
-    const client = await openWs(wsUrl(b), ORIGIN);
-    client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: { [conv.id]: 1 } }));
-    await client.next((m) => m.type === 'ready');
+    const client = await subscribe(wsUrl(b), ORIGIN, tb, { [conv.id]: 1 });
     const notifier = b.server.app.realtime!.notifier;
     notifier.breakConnection();
     await send(a.server, ta, conv, await conv.seal(alice, 'during the outage'));
@@ -86,13 +80,11 @@ describe('realtime over WebSocket, two instances on one database', () => {
 
   it('M1: stops pushing a conversation to a member removed by a new epoch', async () => {
     const conv = await createConversation(a.server, ta, alice, [alice, bob]);
-    const client = await openWs(wsUrl(b), ORIGIN);
-    client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: { [conv.id]: 1 } }));
-    await client.next((m) => m.type === 'ready');
+    const client = await subscribe(wsUrl(b), ORIGIN, tb, { [conv.id]: 1 });
     await send(a.server, ta, conv, await conv.seal(alice, 'bob still reads this'));
     expect(await client.next((m) => m.conversationId === conv.id)).toMatchObject({ seq: 2 });
     const e1 = await conv.makeEpoch(alice, [alice]);
-    expect((await call(a.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: ta, payload: { epochRecord: e1 } })).statusCode).toBe(201);
+    expect((await call(a.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: ta, payload: { epochRecord: e1 } })).status).toBe(201);
     await send(a.server, ta, conv, await conv.seal(alice, 'not for bob'));
     // A later push on another conversation proves the socket is alive and caught up.
     const other = await createConversation(a.server, ta, alice, [alice, bob]);
@@ -108,13 +100,11 @@ describe('realtime over WebSocket, two instances on one database', () => {
     const backlog = [];
     for (let i = 0; i < 149; i++) backlog.push(await conv.seal(alice, `old ${i}`));
     const batch = await call(a.server, 'POST', '/api/v1/messages/batch', { token: ta, payload: { envelopes: backlog } });
-    expect(batch.statusCode).toBe(200);
+    expect(batch.status).toBe(200);
     const cursors = [0, 140, 150, 150];
     const clients = [];
     for (const cursor of cursors) {
-      const client = await openWs(wsUrl(b), ORIGIN);
-      client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: { [conv.id]: cursor } }));
-      await client.next((m) => m.type === 'ready');
+      const client = await subscribe(wsUrl(b), ORIGIN, tb, { [conv.id]: cursor });
       clients.push(client);
     }
     const live = [];
@@ -163,9 +153,7 @@ describe('realtime over WebSocket, two instances on one database', () => {
 
   it('closes the socket of a session revoked meanwhile', async () => {
     const s = await login(a.server, bob);
-    const client = await openWs(wsUrl(a), ORIGIN);
-    client.ws.send(JSON.stringify({ type: 'auth', token: s.token, cursors: {} }));
-    await client.next((m) => m.type === 'ready');
+    const client = await subscribe(wsUrl(a), ORIGIN, s.token, {});
     await call(a.server, 'POST', '/api/v1/auth/logout', { token: s.token });
     expect(await client.next((m) => m.type === 'error', 3000)).toEqual({ type: 'error', code: 'unauthorized', v: 1 });
     expect((await client.closed).code).toBe(4401);
@@ -173,9 +161,7 @@ describe('realtime over WebSocket, two instances on one database', () => {
 
   it('answers an application ping and closes politely (1001) on shutdown', async () => {
     const c = await startApp({ listen: true, testDb: a.testDb });
-    const client = await openWs(wsUrl(c), ORIGIN);
-    client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: {} }));
-    await client.next((m) => m.type === 'ready');
+    const client = await subscribe(wsUrl(c), ORIGIN, tb, {});
     client.ws.send(JSON.stringify({ type: 'ping' }));
     expect(await client.next((m) => m.type === 'pong')).toEqual({ type: 'pong', v: 1 });
     await c.stop();

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { call, startApp, type TestApp } from './support/app.ts';
+import { call, startApp, type TestApp } from '../../test/support/service.ts';
 import { UNDOCUMENTED_PATHS } from '../src/plugins/openapi/generate.ts';
 
 describe('TLS', () => {
@@ -50,7 +50,7 @@ describe('GET /api/v1/openapi.json', () => {
 
   it('documents every route of server.table() and nothing else', async () => {
     const res = await call(app.server, 'GET', '/api/v1/openapi.json');
-    expect(res.statusCode).toBe(200);
+    expect(res.status).toBe(200);
     const doc = res.json;
     expect(doc.openapi).toBe('3.0.3');
     const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>)

@@ -20,7 +20,7 @@ import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../db
 import { migrate } from '../../db/migrate.ts';
 import { getLog } from '../../pwa/src/stores/log.ts';
 import { allOutbox, queued } from '../../pwa/src/stores/outbox.ts';
-import { fixtureIdentity } from './support/identities.ts';
+import { identity } from '../support/identities.ts';
 import { PwaClient } from './support/pwa-client.ts';
 
 const MESSAGES = Number(process.env.CRASH_MESSAGES ?? 1000);
@@ -127,7 +127,7 @@ describe('crash without loss', () => {
       }
       return p;
     };
-    const [aliceId, bobId] = await Promise.all([fixtureIdentity('alice'), fixtureIdentity('bob')]);
+    const [aliceId, bobId] = await Promise.all([identity('alice'), identity('bob')]);
     const alice = await PwaClient.create(aliceId, base, { fetch: faultyFetch });
     const bob = await PwaClient.create(bobId, base, { fetch: faultyFetch });
     for (const c of [alice, bob]) {

@@ -33,7 +33,7 @@ import { getConversation, getEpochs } from '../../pwa/src/stores/conversations.t
 import { getLog } from '../../pwa/src/stores/log.ts';
 import { Messenger } from '../../pwa/src/services/messenger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { fixtureIdentity, impostor, secretsOf, type FixtureName } from './support/identities.ts';
+import { identity, impostor, secretsOf, type Name } from '../support/identities.ts';
 import { Dba, lyingFetch, onSync, type Lie, type Traffic } from './support/lying-server.ts';
 import { PwaClient } from './support/pwa-client.ts';
 
@@ -75,10 +75,10 @@ describe('a malicious server: the client refuses and says why', () => {
   interface Device { client: PwaClient; lies: Lie[]; traffic: Traffic[]; id: Identity }
 
   /** A registered, logged-in device whose every answer passes through `lies`. */
-  async function device(keys: FixtureName, userId: string, opts: { register?: boolean; login?: boolean } = {}): Promise<Device> {
+  async function device(keys: Name, userId: string, opts: { register?: boolean; login?: boolean } = {}): Promise<Device> {
     const lies: Lie[] = [];
     const traffic: Traffic[] = [];
-    const id = await fixtureIdentity(keys, userId);
+    const id = await identity(keys, userId);
     const client = await PwaClient.create(id, BASE, { fetch: lyingFetch(server, lies, traffic) });
     if (opts.register !== false) await client.register();
     if (opts.login !== false) await client.login();
@@ -170,7 +170,7 @@ describe('a malicious server: the client refuses and says why', () => {
 
   it("M2: the directory swaps a contact's key: the new key is held pending, never used, and sending to them pauses", async () => {
     const { alice, bob, cid } = await pair('m2');
-    const mallory = await fixtureIdentity('mallory', bob.id.userId);
+    const mallory = await identity('mallory', bob.id.userId);
     await dba.swapKey(bob.id.userId, mallory.public, await signRegistration(mallory));
     const { outcome, contact } = await alice.client.directory.refresh(bob.id.userId);
     expect(outcome).toBe('changed');
@@ -205,7 +205,7 @@ describe('a malicious server: the client refuses and says why', () => {
 
   it('M4: a conversation key offered "from" a member but signed by the server is refused; its messages stay unreadable', async () => {
     const { alice, bob } = await pair('m4');
-    const mallory = await fixtureIdentity('mallory', 'mallory-m4');
+    const mallory = await identity('mallory', 'mallory-m4');
     const fakeId = `fake-${crypto.randomUUID()}`;
     const { record, key } = await createEpoch({ conversationId: fakeId, epoch: 0, creator: impostor(alice.id, mallory), members: [alice.id.public, bob.id.public], previous: null });
     const env = await sealMessage({ conversationId: fakeId, epoch: 0, epochKey: key, sender: impostor(alice.id, mallory), clientMessageId: crypto.randomUUID(), counter: 1, prevHash: null, plaintext: { type: 'text', body: 'trust me', composedAt: 1 } });
@@ -317,7 +317,7 @@ describe('a malicious server: the client refuses and says why', () => {
     await bob.client.composer.send(cid, '', 'receipt', [m1]);
     expect(await bob.client.flush()).toMatchObject({ ok: true });
     // The server forges Bob's receipt for m2: it has neither Bob's key nor the epoch key.
-    const mallory = await fixtureIdentity('mallory', 'mallory-r2');
+    const mallory = await identity('mallory', 'mallory-r2');
     const epochKey = await subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
     const forged = await sealMessage({ conversationId: cid, epoch: 0, epochKey, sender: impostor(bob.id, mallory), clientMessageId: crypto.randomUUID(), counter: 2, prevHash: 'a'.repeat(64), plaintext: { type: 'receipt', body: '', composedAt: 1, refs: [m2] } });
     await dba.append(cid, 'message', forged, bob.id.userId);

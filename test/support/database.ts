@@ -1,6 +1,7 @@
 import { inject } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { queryOnce } from './pg.ts';
 
 const TEMPLATE_DATABASE = 'messagehub_template';
 
@@ -29,15 +30,7 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
   return {
     name,
     url: databaseUrl,
-    async query(sql, params) {
-      const client = new pg.Client({ connectionString: databaseUrl });
-      await client.connect();
-      try {
-        return await client.query(sql, params as any[]);
-      } finally {
-        await client.end();
-      }
-    },
+    query: (sql, params) => queryOnce(databaseUrl, sql, params),
     async drop() {
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();

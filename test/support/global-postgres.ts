@@ -30,7 +30,9 @@ export default async function setup(project: TestProject) {
     adminUrl = cluster.adminUrl;
     stop = async () => {
       await cluster.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      // Retried: a Postgres child can still be writing (pg_logical) as stop() returns,
+      // which made the removal fail with ENOTEMPTY at the end of a run.
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     };
   }
   const client = new pg.Client({ connectionString: adminUrl });

@@ -2,7 +2,7 @@
 // network, the reasons sending is refused (as codes), and re-keying after a key change.
 import 'fake-indexeddb/auto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { fixtureIdentity } from '../../../test/hardening/support/identities.ts';
+import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
 import { device, FakeService, type TestDevice } from '../../test/support/fake-service.ts';
 import { acceptPendingKey } from '../stores/contacts.ts';
 import { getChain, getConversation, updateConversation } from '../stores/conversations.ts';

@@ -4,7 +4,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { emptyTranscript, ProtocolError, type OpenResult } from '../../../protocol/src/index.ts';
-import { fixtureIdentity } from '../../../test/hardening/support/identities.ts';
+import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
 import { device, FakeService, flush } from '../../test/support/fake-service.ts';
 import { getConversation } from '../stores/conversations.ts';
 import { getLog } from '../stores/log.ts';

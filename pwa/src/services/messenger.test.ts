@@ -5,7 +5,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { verifyLoginProof } from '../../../protocol/src/index.ts';
-import { fixtureIdentity } from '../../../test/hardening/support/identities.ts';
+import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
 import { Messenger } from './messenger.ts';
 
 const ORIGIN = 'https://messagehub.example';

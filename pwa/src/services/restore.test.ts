@@ -2,7 +2,7 @@
 // (nothing unread, nothing acknowledged), and summarise what failed by warning code.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { fixtureIdentity } from '../../../test/hardening/support/identities.ts';
+import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
 import { device, FakeService, flush } from '../../test/support/fake-service.ts';
 import { loadIdentity, saveIdentity } from '../stores/account.ts';
 import { openDatabase } from '../stores/db.ts';

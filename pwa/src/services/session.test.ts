@@ -5,7 +5,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { randomBytes, toBase64Url, verifyLoginProof } from '../../../protocol/src/index.ts';
-import { fixtureIdentity } from '../../../test/hardening/support/identities.ts';
+import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
 import { loadSession } from '../stores/account.ts';
 import { openDatabase } from '../stores/db.ts';
 import type { Api } from './api.ts';

@@ -3,7 +3,7 @@
 import 'fake-indexeddb/auto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Identity } from '../../../protocol/src/index.ts';
-import { fixtureIdentity } from '../../../test/hardening/support/identities.ts';
+import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
 import { device, FakeService, flush, type TestDevice } from '../../test/support/fake-service.ts';
 import { getConversation } from '../stores/conversations.ts';
 import { queued } from '../stores/outbox.ts';

@@ -3,7 +3,7 @@
 // opened again from the stored ciphertext, never stored in clear).
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { fixtureIdentity } from '../../../test/hardening/support/identities.ts';
+import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
 import { deliver, device, FakeService, flush } from '../../test/support/fake-service.ts';
 import { updateConversation } from '../stores/conversations.ts';
 import { markResults, queued } from '../stores/outbox.ts';

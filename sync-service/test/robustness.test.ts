@@ -1,8 +1,10 @@
+// Robustness of the service itself (not the attack suite in test/hardening/): bad input
+// gets a polite 4xx, rate limits hold, logs hold no secrets, and the data survives a restart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import type { Identity } from '../../protocol/src/index.ts';
-import { ORIGIN, call, createConversation, login, register, send, startApp, type TestApp } from './support/app.ts';
-import { identity } from './support/identities.ts';
+import { ORIGIN, call, createConversation, login, register, send, startApp, type TestApp } from '../../test/support/service.ts';
+import { identity } from '../../test/support/identities.ts';
 
 /** Bad input gets a 4xx with a stable code, never a 5xx or a stack trace. */
 describe('polite to bad input', () => {
@@ -61,7 +63,7 @@ describe('polite to bad input', () => {
     ];
     for (const [method, url, payload] of cases) {
       const res = await call(app.server, method, url, { token, payload });
-      expect([method, url, res.statusCode, res.json?.error?.code]).toEqual([method, url, 400, 'invalid_request']);
+      expect([method, url, res.status, res.json?.error?.code]).toEqual([method, url, 400, 'invalid_request']);
       expect(res.payload).not.toContain(secret);
     }
   });
@@ -70,7 +72,7 @@ describe('polite to bad input', () => {
     const nf = await call(app.server, 'GET', '/api/v1/nope', { token });
     expect(nf.json.error.code).toBe('not_found');
     const put = await call(app.server, 'PUT', '/api/v1/sync', { token, payload: {} });
-    expect([404, 405]).toContain(put.statusCode);
+    expect([404, 405]).toContain(put.status);
     expect(put.json.error.code).toMatch(/not_found|method_not_allowed/);
   });
 });
@@ -90,11 +92,11 @@ describe('rate limits', () => {
     const other = await startApp({ testDb: app.testDb, config: { loginRateLimitPerMinute: 3 } });
     try {
       const codes: number[] = [];
-      for (let i = 0; i < 3; i++) codes.push((await call(app.server, 'POST', '/api/v1/auth/challenge', { payload: { userId: 'alice', origin: ORIGIN } })).statusCode);
+      for (let i = 0; i < 3; i++) codes.push((await call(app.server, 'POST', '/api/v1/auth/challenge', { payload: { userId: 'alice', origin: ORIGIN } })).status);
       // The fourth goes to the other instance: the counter is shared.
       const res = await call(other.server, 'POST', '/api/v1/auth/challenge', { payload: { userId: 'alice', origin: ORIGIN } });
       expect(codes).toEqual([201, 201, 201]);
-      expect(res.statusCode).toBe(429);
+      expect(res.status).toBe(429);
       expect(res.json.error.code).toBe('rate_limited');
       expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     } finally {
@@ -107,7 +109,7 @@ describe('rate limits', () => {
     const { token } = await login(app.server, alice);
     const conv = await createConversation(app.server, token, alice, [alice]);
     const codes: number[] = [];
-    for (let i = 0; i < 7; i++) codes.push((await send(app.server, token, conv, await conv.seal(alice))).statusCode);
+    for (let i = 0; i < 7; i++) codes.push((await send(app.server, token, conv, await conv.seal(alice))).status);
     expect(codes).toEqual([201, 201, 201, 201, 201, 429, 429]);
   });
 });
@@ -155,7 +157,7 @@ describe('persistence across a restart', () => {
     const second = await startApp({ testDb: first.testDb });
     try {
       const log = await call(second.server, 'GET', `/api/v1/conversations/${conv.id}/log`, { token });
-      expect(log.statusCode).toBe(200);
+      expect(log.status).toBe(200);
       expect(log.json.entries.map((e: { seq: number }) => e.seq)).toEqual([1, 2]);
       expect(log.json.entries[1].body).toEqual(env);
       expect((await send(second.server, token, conv, env)).json).toEqual({ seq: 2, duplicate: true });

@@ -1,3 +1,4 @@
+// A WebSocket client of the service for tests: every message kept, taken in order by `next(pred)`.
 import WebSocket from 'ws';
 
 export interface WsClient {
@@ -45,4 +46,12 @@ export function openWs(url: string, origin: string | undefined): Promise<WsClien
       });
     });
   });
+}
+
+/** A socket that has authenticated with `token` at `cursors` and been answered "ready". */
+export async function subscribe(url: string, origin: string, token: string, cursors: Record<string, number> = {}): Promise<WsClient> {
+  const client = await openWs(url, origin);
+  client.ws.send(JSON.stringify({ type: 'auth', token, cursors }));
+  await client.next((m) => m.type === 'ready');
+  return client;
 }
