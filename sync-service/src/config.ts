@@ -13,6 +13,11 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | undefined;
   /** Behind a TLS-terminating proxy: trust X-Forwarded-For / X-Forwarded-Proto. */
   trustProxy: boolean;
+  /**
+   * With trustProxy: how many proxies in front of the service append to X-Forwarded-For.
+   * The client address is the hop the outermost trusted proxy appended (THREATS L5).
+   */
+  trustProxyHops: number;
   staticDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   sessionTtlSeconds: number;
@@ -44,6 +49,7 @@ const schema = Joi.object({
   TLS_CERT_FILE: Joi.string(),
   TLS_KEY_FILE: Joi.string(),
   TRUST_PROXY: Joi.boolean().truthy('1').falsy('0').default(false),
+  TRUST_PROXY_HOPS: Joi.number().integer().min(1).max(10).default(1),
   STATIC_DIR: Joi.string().default('dist/pwa'),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
   SESSION_TTL_SECONDS: Joi.number().integer().min(60).max(400 * 24 * 3600).default(30 * 24 * 3600),
@@ -83,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     origins,
     tls,
     trustProxy: value.TRUST_PROXY,
+    trustProxyHops: value.TRUST_PROXY_HOPS,
     staticDir: path.resolve(value.STATIC_DIR),
     logLevel: value.LOG_LEVEL,
     sessionTtlSeconds: value.SESSION_TTL_SECONDS,
