@@ -25,6 +25,10 @@ export interface Config {
   maxEnvelopeBytes: number;
   maxRequestBytes: number;
   loginRateLimitPerMinute: number;
+  /** How long a key reset without the old key waits, so the owner's devices can cancel it (THREATS L1). */
+  resetWaitSeconds: number;
+  /** Key resets a user may ask for in 24 hours. */
+  resetRequestsPerDay: number;
   appendRateLimitPerMinute: number;
   /**
    * How long (ms) an instance may reuse a bearer token's session lookup (0: never). A
@@ -58,6 +62,8 @@ const schema = Joi.object({
   MAX_ENVELOPE_BYTES: Joi.number().integer().min(1024).max(1024 * 1024).default(98_304),
   MAX_REQUEST_BYTES: Joi.number().integer().min(4096).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
   LOGIN_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(30),
+  RESET_WAIT_SECONDS: Joi.number().integer().min(3600).max(90 * 24 * 3600).default(7 * 24 * 3600),
+  RESET_RATE_LIMIT_PER_DAY: Joi.number().integer().min(1).max(100).default(3),
   APPEND_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(6000),
   SESSION_CACHE_MS: Joi.number().integer().min(0).max(5000).default(2000),
 })
@@ -97,6 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEnvelopeBytes: value.MAX_ENVELOPE_BYTES,
     maxRequestBytes: value.MAX_REQUEST_BYTES,
     loginRateLimitPerMinute: value.LOGIN_RATE_LIMIT_PER_MINUTE,
+    resetWaitSeconds: value.RESET_WAIT_SECONDS,
+    resetRequestsPerDay: value.RESET_RATE_LIMIT_PER_DAY,
     appendRateLimitPerMinute: value.APPEND_RATE_LIMIT_PER_MINUTE,
     sessionCacheMs: value.SESSION_CACHE_MS,
   };

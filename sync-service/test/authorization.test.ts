@@ -25,7 +25,7 @@ describe('authorization on every conversation route', () => {
     const revoked = await login(app.server, alice);
     const expired = await login(app.server, alice);
     const nonMember = await login(app.server, mallory);
-    await call(app.server, 'DELETE', `/api/v1/sessions/${revoked.sessionId}`, { token: member.token });
+    await call(app.server, 'POST', '/api/v1/auth/logout', { token: revoked.token });
     await app.testDb.query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [expired.sessionId]);
     tokens = { member: member.token, nonMember: nonMember.token, revoked: revoked.token, expired: expired.token };
     conv = await createConversation(app.server, member.token, alice, [alice]);

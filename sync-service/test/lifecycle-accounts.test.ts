@@ -2,9 +2,10 @@
 // Postgres. Each test is named after the threat it stops and fails when its defence is removed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '@hapi/hapi';
-import { signLoginProof, type Identity } from '../../protocol/src/index.ts';
-import { ORIGIN, register, startApp, type TestApp } from './support/app.ts';
+import { classifyKeyChange, signLoginProof, signRegistration, signRevokeSession, signRotation, type Identity } from '../../protocol/src/index.ts';
+import { ORIGIN, call, login, register, startApp, type TestApp } from './support/app.ts';
 import { identity } from './support/identities.ts';
+import { accountChallenge, cancelReset, revokeSession, rotateKeys } from './support/account.ts';
 
 /** A request from `address` (the socket's), optionally through proxies that wrote X-Forwarded-For. */
 async function from(server: Server, address: string, method: string, url: string, opts: { token?: string; payload?: unknown; xff?: string } = {}) {
@@ -106,5 +107,165 @@ describe('L5: behind a trusted proxy only the hop it appended counts', () => {
     const codes: number[] = [];
     for (let i = 0; i < 4; i++) codes.push((await challengeFrom(app.server, '10.0.0.3', 'alice', `203.0.113.1, junk-${i}`)).statusCode);
     expect(codes).toEqual([201, 201, 201, 429]);
+  });
+});
+
+describe('L1: a bearer token alone never changes keys or sessions', () => {
+  let app: TestApp;
+  let n = 0;
+
+  beforeAll(async () => {
+    app = await startApp({ config: { loginRateLimitPerMinute: 1000, resetWaitSeconds: 3600, resetRequestsPerDay: 2 } });
+  });
+  afterAll(async () => app?.close());
+
+  /** A fresh account: the owner's keys, a thief's keys and new keys under its user id; the owner's phone and laptop. */
+  async function account() {
+    const userId = `user${++n}`;
+    const owner = await identity('alice', userId);
+    const thiefKeys = await identity('mallory', userId);
+    const fresh = await identity('carol', userId);
+    await register(app.server, owner);
+    const phone = await login(app.server, owner, 'phone');
+    const laptop = await login(app.server, owner, 'laptop');
+    return { userId, owner, thiefKeys, fresh, phone, laptop };
+  }
+
+  const alive = async (token: string) => (await call(app.server, 'GET', '/api/v1/sessions', { token })).statusCode;
+
+  it('L1: a thief with the token cannot replace the keys: a rotation not signed by the current key is refused, login still takes the owner\'s key', async () => {
+    const a = await account();
+    // Signed by the thief's own (new) keys, as the old route accepted: refused.
+    const forged = await rotateKeys(app.server, a.laptop.token, a.owner, a.thiefKeys, 1, a.thiefKeys);
+    expect([forged.statusCode, forged.json.error.code]).toEqual([403, 'bad_signature']);
+    // Without any challenge or signature: refused by validation.
+    const bare = await call(app.server, 'POST', '/api/v1/users/me/keys', { token: a.laptop.token, payload: { identity: a.thiefKeys.public, proof: await signRegistration(a.thiefKeys) } });
+    expect([bare.statusCode, bare.json.error.code]).toEqual([400, 'invalid_request']);
+    const keys = await call(app.server, 'GET', `/api/v1/users/${a.userId}/keys`, { token: a.phone.token });
+    expect(keys.json.history).toHaveLength(1);
+    await expect(login(app.server, a.thiefKeys)).rejects.toThrow(/bad_proof/);
+    await expect(login(app.server, a.owner)).resolves.toMatchObject({ token: expect.any(String) });
+  });
+
+  it('L1: the owner rotates with the current key; clients can check version 2 was signed by version 1', async () => {
+    const a = await account();
+    const rotated = await rotateKeys(app.server, a.phone.token, a.owner, a.fresh, 1);
+    expect([rotated.statusCode, rotated.json.kind]).toEqual([201, 'rotation']);
+    const keys = await call(app.server, 'GET', `/api/v1/users/${a.userId}/keys`, { token: a.laptop.token });
+    const [v1, v2] = keys.json.history;
+    expect(await classifyKeyChange(v1, v2)).toBe('rotation');
+    // A server that swaps the new key under the signature is caught by the client.
+    expect(await classifyKeyChange(v1, { ...v2, identity: a.thiefKeys.public })).toBe('forged-rotation');
+    await expect(login(app.server, a.fresh)).resolves.toMatchObject({ token: expect.any(String) });
+    await expect(login(app.server, a.owner)).rejects.toThrow(/bad_proof/);
+  });
+
+  it('L1: a change challenge is single-use, expiring, and bound to its user and purpose', async () => {
+    const a = await account();
+    const b = await account();
+    const sign = (nonce: string) => signRotation(a.owner, { nonce, fromVersion: 1 }, a.fresh.public);
+    const rotate = async (challengeId: string, signature: string) => call(app.server, 'POST', '/api/v1/users/me/keys', {
+      token: a.phone.token, payload: { identity: a.fresh.public, proof: await signRegistration(a.fresh), challengeId, signature },
+    });
+    // A challenge for another purpose, or another user's, is unknown here.
+    const revokeCh = await accountChallenge(app.server, a.phone.token, 'revoke-session');
+    expect((await rotate(revokeCh.challengeId, await sign(revokeCh.nonce))).json.error.code).toBe('unknown_challenge');
+    const bobs = await accountChallenge(app.server, b.phone.token, 'rotate');
+    expect((await rotate(bobs.challengeId, await sign(bobs.nonce))).json.error.code).toBe('unknown_challenge');
+    // An expired one is refused; a wrong signature burns the challenge.
+    const old = await accountChallenge(app.server, a.phone.token, 'rotate');
+    await app.testDb.query("UPDATE account_challenges SET expires_at = now() - interval '1 second' WHERE id = $1", [old.challengeId]);
+    expect((await rotate(old.challengeId, await sign(old.nonce))).json.error.code).toBe('challenge_expired');
+    const c = await accountChallenge(app.server, a.phone.token, 'rotate');
+    expect((await rotate(c.challengeId, await signRotation(a.thiefKeys, { nonce: c.nonce, fromVersion: 1 }, a.fresh.public))).json.error.code).toBe('bad_signature');
+    const burnt = await rotate(c.challengeId, await sign(c.nonce));
+    expect([burnt.statusCode, burnt.json.error.code]).toEqual([403, 'challenge_used']);
+    const keys = await call(app.server, 'GET', `/api/v1/users/${a.userId}/keys`, { token: a.phone.token });
+    expect(keys.json.history).toHaveLength(1);
+  });
+
+  it("L1: a thief with the token cannot revoke the owner's sessions; the owner revokes the thief's with the key", async () => {
+    const a = await account();
+    const thief = a.laptop; // the stolen, unlocked laptop's token
+    const byThief = await revokeSession(app.server, thief.token, a.phone.sessionId, a.thiefKeys);
+    expect([byThief.statusCode, byThief.json.error.code]).toEqual([403, 'bad_signature']);
+    const bare = await call(app.server, 'DELETE', `/api/v1/sessions/${a.phone.sessionId}`, { token: thief.token });
+    expect([bare.statusCode, bare.json.error.code]).toEqual([400, 'invalid_request']);
+    // A signature by the owner's key for another session does not revoke this one.
+    const ch = await accountChallenge(app.server, thief.token, 'revoke-session');
+    const moved = await call(app.server, 'DELETE', `/api/v1/sessions/${a.phone.sessionId}`, {
+      token: thief.token, payload: { challengeId: ch.challengeId, signature: await signRevokeSession(a.owner, ch.nonce, thief.sessionId) },
+    });
+    expect(moved.json.error.code).toBe('bad_signature');
+    expect(await alive(a.phone.token)).toBe(200);
+    // Listing sessions with a token is fine; the owner revokes the thief's session with the key.
+    const list = await call(app.server, 'GET', '/api/v1/sessions', { token: a.phone.token });
+    expect(list.json.sessions.map((s: { deviceName: string }) => s.deviceName).sort()).toEqual(['laptop', 'phone']);
+    expect((await revokeSession(app.server, a.phone.token, thief.sessionId, a.owner)).statusCode).toBe(204);
+    expect(await alive(thief.token)).toBe(401);
+  });
+
+  it('L1: a reset asked for with a token alone waits, is shown to every device, and the owner cancels it with the key', async () => {
+    const a = await account();
+    const thief = a.laptop;
+    const asked = await call(app.server, 'POST', '/api/v1/users/me/reset', { token: thief.token, payload: { identity: a.thiefKeys.public, proof: await signRegistration(a.thiefKeys) } });
+    expect(asked.statusCode).toBe(202);
+    const resetId = asked.json.id;
+    expect(new Date(asked.json.completesAt).getTime() - Date.now()).toBeGreaterThan(3500_000);
+    // Never silent: the owner's phone sees it, with the asking device.
+    const seen = await call(app.server, 'GET', '/api/v1/users/me/reset', { token: a.phone.token });
+    expect(seen.json.pending).toMatchObject({ id: resetId, deviceName: 'laptop', identity: a.thiefKeys.public, due: false });
+    // Too early to complete; a second reset cannot be queued meanwhile.
+    const early = await call(app.server, 'POST', `/api/v1/users/me/reset/${resetId}/complete`, { token: thief.token });
+    expect([early.statusCode, early.json.error.code]).toEqual([409, 'reset_waiting']);
+    const second = await call(app.server, 'POST', '/api/v1/users/me/reset', { token: thief.token, payload: { identity: a.fresh.public, proof: await signRegistration(a.fresh) } });
+    expect([second.statusCode, second.json.error.code]).toEqual([409, 'reset_pending']);
+    // The thief cannot cancel or confirm with their own keys; the owner cancels with the current key.
+    expect((await cancelReset(app.server, thief.token, resetId, a.thiefKeys)).json.error.code).toBe('bad_signature');
+    expect((await cancelReset(app.server, a.phone.token, resetId, a.owner)).statusCode).toBe(204);
+    expect((await call(app.server, 'GET', '/api/v1/users/me/reset', { token: a.phone.token })).json.pending).toBeNull();
+    // Even after the waiting period it never completes.
+    await app.testDb.query("UPDATE key_resets SET completes_at = now() - interval '1 second' WHERE id = $1", [resetId]);
+    const late = await call(app.server, 'POST', `/api/v1/users/me/reset/${resetId}/complete`, { token: thief.token });
+    expect([late.statusCode, late.json.error.code]).toEqual([404, 'no_pending_reset']);
+    expect(await alive(a.phone.token)).toBe(200);
+    await expect(login(app.server, a.owner)).resolves.toMatchObject({ token: expect.any(String) });
+  });
+
+  it('L1: revoking the asking session, or rotating the keys, voids a pending reset', async () => {
+    const a = await account();
+    const ask = async (token: string) => call(app.server, 'POST', '/api/v1/users/me/reset', { token, payload: { identity: a.thiefKeys.public, proof: await signRegistration(a.thiefKeys) } });
+    const first = await ask(a.laptop.token);
+    expect(first.statusCode).toBe(202);
+    expect((await revokeSession(app.server, a.phone.token, a.laptop.sessionId, a.owner)).statusCode).toBe(204);
+    expect((await call(app.server, 'GET', '/api/v1/users/me/reset', { token: a.phone.token })).json.pending).toBeNull();
+    const tablet = await login(app.server, a.owner, 'tablet');
+    const second = await ask(tablet.token);
+    expect(second.statusCode).toBe(202);
+    expect((await rotateKeys(app.server, a.phone.token, a.owner, a.fresh, 1)).statusCode).toBe(201);
+    expect((await call(app.server, 'GET', '/api/v1/users/me/reset', { token: a.phone.token })).json.pending).toBeNull();
+    await app.testDb.query("UPDATE key_resets SET completes_at = now() - interval '1 second' WHERE id = $1", [second.json.id]);
+    const late = await call(app.server, 'POST', `/api/v1/users/me/reset/${second.json.id}/complete`, { token: tablet.token });
+    expect(late.json.error.code).toBe('no_pending_reset');
+    // Two resets asked today: the third is refused (RESET_RATE_LIMIT_PER_DAY = 2 here).
+    const third = await ask(tablet.token);
+    expect([third.statusCode, third.json.error.code]).toEqual([429, 'rate_limited']);
+  });
+
+  it('L1: a reset nobody cancels completes after the wait: every session is revoked and the new version is marked reset', async () => {
+    const a = await account(); // every key lost; the laptop still holds a live token
+    const asked = await call(app.server, 'POST', '/api/v1/users/me/reset', { token: a.laptop.token, payload: { identity: a.fresh.public, proof: await signRegistration(a.fresh) } });
+    expect(asked.statusCode).toBe(202);
+    await app.testDb.query("UPDATE key_resets SET completes_at = now() - interval '1 second' WHERE id = $1", [asked.json.id]);
+    // Only the asking session completes it.
+    const other = await call(app.server, 'POST', `/api/v1/users/me/reset/${asked.json.id}/complete`, { token: a.phone.token });
+    expect(other.json.error.code).toBe('no_pending_reset');
+    const done = await call(app.server, 'POST', `/api/v1/users/me/reset/${asked.json.id}/complete`, { token: a.laptop.token });
+    expect([done.statusCode, done.json.version, done.json.kind, done.json.rotation]).toEqual([201, 2, 'reset', null]);
+    expect([await alive(a.phone.token), await alive(a.laptop.token)]).toEqual([401, 401]);
+    const fresh = await login(app.server, a.fresh);
+    await expect(login(app.server, a.owner)).rejects.toThrow(/bad_proof/);
+    const keys = await call(app.server, 'GET', `/api/v1/users/${a.userId}/keys`, { token: fresh.token });
+    expect(await classifyKeyChange(keys.json.history[0], keys.json.history[1])).toBe('reset');
   });
 });

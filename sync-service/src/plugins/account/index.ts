@@ -1,0 +1,11 @@
+import type { Plugin } from '@hapi/hapi';
+import { accountChallengeRoute } from './challenge.ts';
+import { cancelResetRoute, completeResetRoute, getResetRoute, requestResetRoute } from './reset.ts';
+
+/** Signed account changes and the key reset (THREATS L1). */
+export const accountPlugin: Plugin<void> = {
+  name: 'account',
+  register(server) {
+    server.route([accountChallengeRoute, requestResetRoute, getResetRoute, cancelResetRoute, completeResetRoute]);
+  },
+};
