@@ -1,6 +1,9 @@
 import type { Plugin } from '@hapi/hapi';
 import { accountChallengeRoute } from './challenge.ts';
-import { cancelResetRoute, completeResetRoute, getResetRoute, requestResetRoute } from './reset.ts';
+import { cancelResetRoute } from './cancel-reset.ts';
+import { completeResetRoute } from './complete-reset.ts';
+import { getResetRoute } from './get-reset.ts';
+import { requestResetRoute } from './request-reset.ts';
 
 /** Signed account changes and the key reset (THREATS L1). */
 export const accountPlugin: Plugin<void> = {
