@@ -2,6 +2,7 @@
 // Postgres. Each test is named after the threat it stops and fails when its defence is removed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '@hapi/hapi';
+import pg from 'pg';
 import { classifyKeyChange, signLoginProof, signRegistration, signRevokeSession, signRotation, type Identity } from '../../protocol/src/index.ts';
 import { ORIGIN, call, login, register, startApp, type TestApp } from './support/app.ts';
 import { identity } from './support/identities.ts';
@@ -158,6 +159,35 @@ describe('L1: a bearer token alone never changes keys or sessions', () => {
     expect(await classifyKeyChange(v1, { ...v2, identity: a.thiefKeys.public })).toBe('forged-rotation');
     await expect(login(app.server, a.fresh)).resolves.toMatchObject({ token: expect.any(String) });
     await expect(login(app.server, a.owner)).rejects.toThrow(/bad_proof/);
+  });
+
+  it('L1: a rotation signed over version 1 never lands after a concurrent change took version 2 (409 key_changed)', async () => {
+    const a = await account();
+    // A concurrent change (say, a reset completing) has written version 2 but not committed yet.
+    const other = new pg.Client({ connectionString: app.testDb.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO user_keys (user_id, version, public_identity, proof, kind)
+         SELECT u.id, 2, $2::jsonb, $3, 'reset' FROM users u WHERE u.user_id = $1`,
+        [a.userId, JSON.stringify(a.thiefKeys.public), await signRegistration(a.thiefKeys)],
+      );
+      // The rotation reads version 1 as current, its signature holds, and its insert waits on version 2.
+      const rotation = rotateKeys(app.server, a.phone.token, a.owner, a.fresh, 1);
+      for (let i = 0; i < 500; i++) {
+        const waiting = await app.testDb.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+        if (waiting.rows[0].n > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await other.query('COMMIT');
+      const res = await rotation;
+      expect([res.statusCode, res.json.error?.code]).toEqual([409, 'key_changed']);
+    } finally {
+      await other.end();
+    }
+    const keys = await call(app.server, 'GET', `/api/v1/users/${a.userId}/keys`, { token: a.phone.token });
+    expect(keys.json.history.map((k: { version: number; kind: string }) => `${k.version} ${k.kind}`)).toEqual(['1 initial', '2 reset']);
   });
 
   it('L1: a change challenge is single-use, expiring, and bound to its user and purpose', async () => {
