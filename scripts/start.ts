@@ -34,7 +34,7 @@ async function main(): Promise<void> {
 
 main().catch((error: Error) => {
   // Expected failures (bad setting, busy port or data directory) get one line, not a stack trace.
-  const expected = error instanceof ConfigError || ['PortInUseError', 'DataDirectoryInUseError', 'DataDirectoryUnreachableError'].includes(error.name);
+  const expected = error instanceof ConfigError || ['PortInUseError', 'DataDirectoryInUseError', 'DataDirectoryUnreachableError', 'SchemaAheadError'].includes(error.name);
   console.error(`messagehub: ${expected ? error.message : error.stack ?? error.message}`);
   process.exit(1);
 });

@@ -2,7 +2,8 @@
 // load: keep-alive HTTP on 127.0.0.1, JSON in and out, typed errors with the stable code.
 import http from 'node:http';
 import {
-  signLoginProof, signRegistration, type EpochRecord, type Envelope, type Identity,
+  signLoginProof, signRegistration, type AppendMessageResponse, type BatchResponse, type BatchResult, type ChallengeResponse,
+  type CreateConversationResponse, type EpochRecord, type Envelope, type Identity, type LoginResponse,
 } from '../../protocol/src/index.ts';
 
 export class HttpError extends Error {
@@ -11,8 +12,6 @@ export class HttpError extends Error {
     this.name = 'HttpError';
   }
 }
-
-export interface LogEntry { conversationId: string; seq: number; kind: 'epoch' | 'message'; body: unknown; createdAt: string }
 
 export class ApiClient {
   readonly agent: http.Agent;
@@ -59,23 +58,23 @@ export class ApiClient {
   }
 
   async login(identity: Identity, deviceName = 'bench'): Promise<string> {
-    const { json: ch } = await this.request<{ challengeId: string; nonce: string }>('POST', '/auth/challenge', { userId: identity.userId, origin: this.origin });
+    const { json: ch } = await this.request<ChallengeResponse>('POST', '/auth/challenge', { userId: identity.userId, origin: this.origin });
     const proof = await signLoginProof(identity, { nonce: ch.nonce, origin: this.origin });
-    const { json } = await this.request<{ token: string }>('POST', '/auth/login', { challengeId: ch.challengeId, proof, deviceName });
+    const { json } = await this.request<LoginResponse>('POST', '/auth/login', { challengeId: ch.challengeId, proof, deviceName });
     return json.token;
   }
 
   async createConversation(token: string, epochRecord: EpochRecord): Promise<number> {
-    return (await this.request<{ seq: number }>('POST', '/conversations', { epochRecord }, token)).json.seq;
+    return (await this.request<CreateConversationResponse>('POST', '/conversations', { epochRecord }, token)).json.seq;
   }
 
   async append(token: string, envelope: Envelope): Promise<number> {
     const path = `/conversations/${encodeURIComponent(envelope.conversationId)}/messages`;
-    return (await this.request<{ seq: number }>('POST', path, { envelope }, token)).json.seq;
+    return (await this.request<AppendMessageResponse>('POST', path, { envelope }, token)).json.seq;
   }
 
-  async batch(token: string, envelopes: Envelope[]): Promise<{ status: string; seq?: number; error?: { code: string } }[]> {
-    return (await this.request<{ results: any[] }>('POST', '/messages/batch', { envelopes }, token)).json.results;
+  async batch(token: string, envelopes: Envelope[]): Promise<BatchResult[]> {
+    return (await this.request<BatchResponse>('POST', '/messages/batch', { envelopes }, token)).json.results;
   }
 
   close(): void {

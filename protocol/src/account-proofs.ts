@@ -7,7 +7,8 @@ import { buf, canonical, fromBase64Url, toBase64Url } from './encoding.ts';
 import type { Identity, PublicIdentity } from './identity.ts';
 import { importPublicIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
-import { ED25519_KEY_BYTES, MAX_EPOCH, SIG_BYTES, checkB64, checkId, checkInt, fail, parsePublicIdentity } from './wire.ts';
+import { ED25519_KEY_BYTES, MAX_EPOCH, SIG_BYTES } from './rules.ts';
+import { checkB64, checkId, checkInt, fail, parsePublicIdentity } from './wire.ts';
 
 /** ACCT1: server nonces are exactly 32 bytes, as for login (AUTH4). */
 export const ACCOUNT_NONCE_BYTES = 32;

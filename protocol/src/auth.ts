@@ -3,10 +3,11 @@
 // expiry are the server's job (it issues and forgets nonces); binding origin and
 // user here means a proof captured on one site or for one account is useless elsewhere.
 import { buf, canonical, fromBase64Url, toBase64Url } from './encoding.ts';
-import type { Identity, PublicIdentity } from './identity.ts';
-import { importPublicIdentity } from './identity.ts';
+import { importPublicIdentity, type Identity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
-import { SIG_BYTES, checkB64, checkId, fail } from './wire.ts';
+import { AUTH_NONCE_BYTES, SIG_BYTES } from './rules.ts';
+import type { PublicIdentity } from './types.ts';
+import { checkB64, checkId, fail } from './wire.ts';
 
 export interface LoginChallenge {
   /** base64url of 32 random bytes issued by the server. */
@@ -15,7 +16,6 @@ export interface LoginChallenge {
   origin: string;
 }
 
-export const AUTH_NONCE_BYTES = 32;
 const ORIGIN_RE = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$/;
 
 function loginInput(c: LoginChallenge, userId: string): Uint8Array {

@@ -2,32 +2,15 @@
 // encrypted_content / iv / tag, plus a signed, authenticated header that names
 // the conversation, epoch, sender and the sender's place in its own chain.
 import { ProtocolError, buf, canonical, concatBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
-import type { EpochMember } from './epoch.ts';
-import { asImported, type Identity, type ImportedIdentity, type PublicIdentity } from './identity.ts';
-import { padPlaintext, unpadPlaintext, type MessagePlaintext } from './padding.ts';
+import { asImported, type Identity, type ImportedIdentity } from './identity.ts';
+import { padPlaintext, unpadPlaintext } from './padding.ts';
 import { PURPOSE } from './purpose.ts';
+import { IV_BYTES, MAX_EPOCH, TAG_BYTES } from './rules.ts';
 import { sha256Sync } from './sha256.ts';
-import { IV_BYTES, TAG_BYTES, checkHash, checkId, checkInt, checkUuid, decodeEnvelope, MAX_EPOCH, fail, type EnvelopeBytes } from './wire.ts';
+import type { Envelope, EpochMember, MessagePlaintext, PublicIdentity } from './types.ts';
+import { checkHash, checkId, checkInt, checkUuid, decodeEnvelope, fail, type EnvelopeBytes } from './wire.ts';
 
-export type { MessagePlaintext } from './padding.ts';
-
-export interface Envelope {
-  v: 1;
-  type: 'message';
-  conversationId: string;
-  epoch: number;
-  sender: string;
-  /** Lowercase UUID chosen by the sender; the server's idempotency key. */
-  clientMessageId: string;
-  /** Per sender per conversation, starting at 1. */
-  counter: number;
-  /** envelopeHash of the sender's previous envelope in this conversation; null for counter 1. */
-  prevHash: string | null;
-  iv: string;
-  encryptedContent: string;
-  tag: string;
-  sig: string;
-}
+export type { Envelope, MessagePlaintext } from './types.ts';
 
 export type OpenFailure =
   | 'malformed'

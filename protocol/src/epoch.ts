@@ -3,32 +3,13 @@
 // epoch and recipient, inside a record signed by a member and chained to the
 // previous record by hash. Membership exists only in these signed records (M1).
 import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
-import { asImported, fingerprint, type Identity, type ImportedIdentity, type PublicIdentity } from './identity.ts';
+import { asImported, fingerprint, type Identity, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
-import { EPOCH_KEY_BYTES, LIMITS, MAX_EPOCH, checkId, checkInt, parseEpochRecord } from './wire.ts';
+import { EPOCH_KEY_BYTES, LIMITS, MAX_EPOCH } from './rules.ts';
+import type { EpochMember, EpochRecord, PublicIdentity } from './types.ts';
+import { checkId, checkInt, parseEpochRecord } from './wire.ts';
 
-export interface EpochMember {
-  userId: string;
-  /** fingerprint() of the public identity the creator wrapped this epoch's key for. */
-  fingerprint: string;
-}
-
-export interface EpochRecord {
-  v: 1;
-  type: 'epoch';
-  conversationId: string;
-  epoch: number;
-  creator: string;
-  /** Sorted by userId, no duplicates, creator included. */
-  members: EpochMember[];
-  /** Same users, same order as members. */
-  wrappedKeys: { userId: string; wrappedKey: string }[];
-  /** base64url SHA-256 commitment to the epoch key (EPOCH5); an addition to the original design. */
-  keyCommitment: string;
-  prevEpochHash: string | null;
-  createdAt: number;
-  sig: string;
-}
+export type { EpochMember, EpochRecord } from './types.ts';
 
 type Contact = PublicIdentity | ImportedIdentity;
 
@@ -156,14 +137,19 @@ export interface OpenEpochContext {
  * lists every member with the key this client pinned for them, and whose
  * wrapped key for me decrypts under the right label to the committed key.
  */
-export async function openEpoch(recordIn: EpochRecord, ctx: OpenEpochContext): Promise<{ key: CryptoKey; members: EpochMember[] }> {
+export function openEpoch(recordIn: EpochRecord, ctx: OpenEpochContext): Promise<{ key: CryptoKey; members: EpochMember[] }> {
+  return openRecord(recordIn, ctx, false);
+}
+
+/** `joining` (JOIN3) is set only by openNextEpoch, for a client that holds no epoch of the conversation. */
+async function openRecord(recordIn: EpochRecord, ctx: OpenEpochContext, joining: boolean): Promise<{ key: CryptoKey; members: EpochMember[] }> {
   const record = parseEpochRecord(recordIn);
   if (ctx.conversationId !== undefined && ctx.conversationId !== record.conversationId) {
     throw new ProtocolError('wrong-conversation', 'epoch: belongs to another conversation');
   }
   // EPOCH8: chain.
   if (ctx.previous === null) {
-    if (record.epoch !== 0) throw new ProtocolError('broken-chain', 'epoch: no previous epoch given for a later epoch');
+    if (record.epoch !== 0 && !joining) throw new ProtocolError('broken-chain', 'epoch: no previous epoch given for a later epoch');
   } else {
     if (ctx.previous.conversationId !== record.conversationId) throw new ProtocolError('wrong-conversation', 'epoch: previous epoch is from another conversation');
     if (record.epoch !== ctx.previous.epoch + 1 || record.prevEpochHash !== (await epochHash(ctx.previous))) {
@@ -223,4 +209,55 @@ export async function openEpoch(recordIn: EpochRecord, ctx: OpenEpochContext): P
   } finally {
     raw.fill(0);
   }
+}
+
+/**
+ * JOIN1, JOIN2: where a record stands against the epochs this client holds for
+ * its conversation. Pure; the one place that decides between chaining and
+ * joining, used by openNextEpoch and epochLookupPlan.
+ * - 'first': epoch 0 and nothing held;
+ * - 'next': the held record with epoch n-1 is the highest held, so the record must chain to it;
+ * - 'join': epoch n > 0 and nothing held at all.
+ */
+export type ChainPosition =
+  | { kind: 'first'; previous: null }
+  | { kind: 'next'; previous: EpochRecord }
+  | { kind: 'join'; previous: null }
+  | { kind: 'refused'; code: 'wrong-conversation' | 'broken-chain' };
+
+export function chainPosition(record: Pick<EpochRecord, 'conversationId' | 'epoch'>, held: readonly EpochRecord[]): ChainPosition {
+  let highest: EpochRecord | undefined;
+  for (const h of held) {
+    if (h.conversationId !== record.conversationId) return { kind: 'refused', code: 'wrong-conversation' };
+    if (highest === undefined || h.epoch > highest.epoch) highest = h;
+  }
+  if (highest === undefined) return record.epoch === 0 ? { kind: 'first', previous: null } : { kind: 'join', previous: null };
+  // JOIN2: holding any epoch, only the very next one opens, chained; never a join.
+  if (record.epoch !== highest.epoch + 1) return { kind: 'refused', code: 'broken-chain' };
+  return { kind: 'next', previous: highest };
+}
+
+export interface OpenNextEpochContext {
+  me: Identity;
+  /** The client's PINNED keys (plus, for LOOKUP5, keys fetched for this record and not yet pinned). */
+  resolveIdentity: (userId: string) => Contact | undefined;
+  conversationId: string;
+  /** EVERY epoch record of this conversation this client has opened (none: empty). */
+  held: readonly EpochRecord[];
+}
+
+/**
+ * JOIN1..JOIN4: open the next epoch of a conversation. The path is chosen from
+ * what the client holds, never by the caller: holding epoch n-1, the record
+ * must chain to it exactly (EPOCH8..EPOCH12); holding nothing, epoch 0 opens
+ * as usual and a later epoch that names the reader opens as a join
+ * (`joined: true`: earlier history was not shared with this reader).
+ */
+export async function openNextEpoch(recordIn: EpochRecord, ctx: OpenNextEpochContext): Promise<{ key: CryptoKey; members: EpochMember[]; joined: boolean }> {
+  const record = parseEpochRecord(recordIn);
+  const pos = chainPosition(record, ctx.held);
+  if (pos.kind === 'refused') throw new ProtocolError(pos.code, 'epoch: does not follow the epochs held for this conversation');
+  const base = { me: ctx.me, resolveIdentity: ctx.resolveIdentity, conversationId: ctx.conversationId, previous: pos.previous };
+  const opened = await openRecord(record, base, pos.kind === 'join');
+  return { ...opened, joined: pos.kind === 'join' };
 }

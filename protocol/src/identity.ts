@@ -6,19 +6,13 @@ import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, 
 import type { KdfParams } from './kdf.ts';
 import { KeyFileError, readKeyFile, writeKeyFile } from './keyfile.ts';
 import { PURPOSE } from './purpose.ts';
-import { ED25519_KEY_BYTES, RSA_BITS, checkId, parsePublicIdentity } from './wire.ts';
+import { ED25519_KEY_BYTES, RSA_BITS } from './rules.ts';
+import type { PublicIdentity } from './types.ts';
+import { checkId, parsePublicIdentity } from './wire.ts';
 
 export { KeyFileError } from './keyfile.ts';
 export type { KeyFileErrorCode } from './keyfile.ts';
-
-export interface PublicIdentity {
-  v: 1;
-  userId: string;
-  /** base64url SPKI of an RSA-OAEP 3072-bit, SHA-256 public key. */
-  encryptionKey: string;
-  /** base64url raw Ed25519 public key (32 bytes). */
-  signingKey: string;
-}
+export type { PublicIdentity } from './types.ts';
 
 export interface Identity {
   userId: string;

@@ -1,5 +1,7 @@
 // Public surface of the MessageHub protocol. Pure and isomorphic: WebCrypto via
-// globalThis.crypto.subtle and hash-wasm; no DOM, no Node APIs, no I/O.
+// globalThis.crypto.subtle, @noble/hashes and hash-wasm; no DOM, no Node APIs, no I/O.
+export * from './rules.ts';
+export * from './types.ts';
 export * from './encoding.ts';
 export * from './purpose.ts';
 export * from './kdf.ts';
@@ -13,3 +15,6 @@ export * from './envelope.ts';
 export * from './transcript.ts';
 export * from './wire.ts';
 export * from './sha256.ts';
+export * from './epoch-policy.ts';
+export * from './epoch-lookup.ts';
+export * from './membership.ts';

@@ -5,8 +5,9 @@
 import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, sha256, toBase64Url } from './encoding.ts';
 import { KDF_DEFAULTS, KDF_SALT_BYTES, deriveKeyFileKey, kdfParamsAcceptable, type KdfParams } from './kdf.ts';
 import { PURPOSE } from './purpose.ts';
-import type { PublicIdentity } from './identity.ts';
-import { IV_BYTES, TAG_BYTES, isRecord, parsePublicIdentity } from './wire.ts';
+import { IV_BYTES, TAG_BYTES } from './rules.ts';
+import type { PublicIdentity } from './types.ts';
+import { isRecord, parsePublicIdentity } from './wire.ts';
 
 export const KEYFILE_FORMAT = 'messagehub-keyfile';
 export const KEYFILE_VERSION = 1;

@@ -3,15 +3,11 @@
 // and strict types, then padded to the next bucket so the ciphertext length only
 // reveals the bucket.
 import { ProtocolError, fromUtf8 } from './encoding.ts';
-import { LIMITS, checkUuid, fail, isRecord } from './wire.ts';
+import { LIMITS } from './rules.ts';
+import type { MessagePlaintext } from './types.ts';
+import { checkUuid, fail, isRecord } from './wire.ts';
 
-export interface MessagePlaintext {
-  type: 'text' | 'receipt';
-  body: string;
-  composedAt: number;
-  /** For receipts (and replies): clientMessageIds this message refers to. */
-  refs?: string[];
-}
+export type { MessagePlaintext } from './types.ts';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 

@@ -2,7 +2,7 @@
 // Per sender it remembers the highest counter accepted, that message's hash,
 // the counters skipped on the way, and for a skipped counter the hash its
 // successor promised, so a late copy can be checked against it.
-import { LIMITS } from './wire.ts';
+import { LIMITS } from './rules.ts';
 
 export type TranscriptVerdict = 'ok' | 'replayed' | 'gap' | 'reordered' | 'fork';
 

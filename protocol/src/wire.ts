@@ -2,40 +2,11 @@
 // network or the database passes through here before any crypto touches it:
 // exact key sets, exact types, exact byte lengths, canonical base64url.
 import { ProtocolError, fromBase64Url } from './encoding.ts';
-import type { Envelope } from './envelope.ts';
-import type { EpochRecord } from './epoch.ts';
-import type { PublicIdentity } from './identity.ts';
-
-export const LIMITS = {
-  /** UTF-16 code units in a message body. */
-  maxBodyChars: 8000,
-  /** Padded plaintext sizes in bytes (ENV5); the ciphertext is always one of these. */
-  paddingBuckets: [256, 1024, 4096, 16384, 65536],
-  /** Upper bound on the JSON text of one envelope. */
-  maxEnvelopeBytes: 98304,
-  /** Members of one epoch, so one record stays well below 64 KiB of wrapped keys. */
-  maxMembers: 64,
-  /** clientMessageIds a receipt may reference. */
-  maxRefs: 256,
-  /** Counters a transcript remembers as missing per sender (TR6). */
-  maxMissing: 1024,
-};
-
-export const PROTOCOL_VERSION = 1 as const;
-export const IV_BYTES = 12;
-export const TAG_BYTES = 16;
-export const SIG_BYTES = 64;
-export const ED25519_KEY_BYTES = 32;
-export const EPOCH_KEY_BYTES = 32;
-export const RSA_BITS = 3072;
-export const RSA_WRAPPED_BYTES = RSA_BITS / 8;
-export const MAX_EPOCH = 2 ** 31 - 1;
-
-// WIRE3: identifiers are short printable ASCII, so what a user sees, what is
-// signed and what the server indexes are the same string.
-const ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const HASH_RE = /^[0-9a-f]{64}$/;
+import {
+  ED25519_KEY_BYTES, HASH_RE, ID_RE, IV_BYTES, KEY_COMMITMENT_BYTES, LIMITS, MAX_EPOCH, PROTOCOL_VERSION, RSA_SPKI_MAX_BYTES,
+  RSA_SPKI_MIN_BYTES, RSA_WRAPPED_BYTES, SIG_BYTES, TAG_BYTES, UUID_RE, base64UrlChars,
+} from './rules.ts';
+import type { Envelope, EpochRecord, PublicIdentity } from './types.ts';
 
 export function fail(what: string): never {
   throw new ProtocolError('malformed', what);
@@ -74,7 +45,7 @@ export function checkInt(x: unknown, min: number, max: number, what: string): nu
 export function checkB64(x: unknown, min: number, max: number, what: string): Uint8Array {
   if (typeof x !== 'string') fail(`${what}: not a string`);
   // Reject before decoding so an oversized field costs nothing.
-  if (x.length > Math.ceil((max * 4) / 3)) fail(`${what}: too long`);
+  if (x.length > base64UrlChars(max)) fail(`${what}: too long`);
   const b = fromBase64Url(x);
   if (b.length < min || b.length > max) fail(`${what}: wrong length`);
   return b;
@@ -95,7 +66,7 @@ export function parsePublicIdentity(json: unknown): PublicIdentity {
   checkVersion(json, 'identity');
   exactKeys(json, PUBLIC_IDENTITY_KEYS, 'identity');
   const userId = checkId(json.userId, 'identity.userId');
-  checkB64(json.encryptionKey, 256, 1024, 'identity.encryptionKey');
+  checkB64(json.encryptionKey, RSA_SPKI_MIN_BYTES, RSA_SPKI_MAX_BYTES, 'identity.encryptionKey');
   checkB64(json.signingKey, ED25519_KEY_BYTES, ED25519_KEY_BYTES, 'identity.signingKey');
   return { v: 1, userId, encryptionKey: json.encryptionKey as string, signingKey: json.signingKey as string };
 }
@@ -183,7 +154,7 @@ export function parseEpochRecord(json: unknown): EpochRecord {
     checkB64(w.wrappedKey, RSA_WRAPPED_BYTES, RSA_WRAPPED_BYTES, 'epoch.wrappedKeys[].wrappedKey');
     wrappedKeys.push({ userId, wrappedKey: w.wrappedKey as string });
   }
-  checkB64(json.keyCommitment, 32, 32, 'epoch.keyCommitment');
+  checkB64(json.keyCommitment, KEY_COMMITMENT_BYTES, KEY_COMMITMENT_BYTES, 'epoch.keyCommitment');
   const prevEpochHash = json.prevEpochHash === null ? null : checkHash(json.prevEpochHash, 'epoch.prevEpochHash');
   if ((epoch === 0) !== (prevEpochHash === null)) fail('epoch: only epoch 0 has no previous hash');
   const createdAt = checkInt(json.createdAt, 0, Number.MAX_SAFE_INTEGER, 'epoch.createdAt');

@@ -6,7 +6,7 @@ import envelopesJson from '../vectors/envelopes.json';
 import epochsJson from '../vectors/epochs.json';
 import {
   KeyFileError, ProtocolError, createEpoch, createIdentity, envelopeHash, fromBase64Url, importIdentityKeys, importKeyFile, openEpoch,
-  openMessage, safetyNumber, sealMessage, toBase64Url, signLoginProof, verifyLoginProof,
+  openMessage, safetyNumber, sealMessage, sha256Sync, toBase64Url, toHex, signLoginProof, verifyLoginProof,
   type Envelope, type EpochMember, type EpochRecord, type Identity, type PublicIdentity,
 } from '../src/index.ts';
 
@@ -32,6 +32,15 @@ async function run(): Promise<CheckResult[]> {
   const conv = 'conv-browser';
   const alice = ids.alice!;
   const bob = ids.bob!;
+
+  await check('CANON2: the synchronous SHA-256 equals the browser\'s WebCrypto', async () => {
+    for (const n of [0, 3, 55, 56, 63, 64, 65, 119, 120, 1000, 5000]) {
+      const b = crypto.getRandomValues(new Uint8Array(n));
+      const want = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', b)));
+      if (toHex(sha256Sync(b)) !== want) return `length ${n}`;
+    }
+    return true;
+  });
 
   let key0: CryptoKey | undefined;
   let rec0: EpochRecord | undefined;

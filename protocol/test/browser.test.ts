@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 describe('Chromium', () => {
-  it('ENV1, ENV7, EPOCH1, EPOCH4, KF1, KF7, SN2, AUTH1: round trips and tamper checks pass in real Chromium', async () => {
+  it('CANON2, ENV1, ENV7, EPOCH1, EPOCH4, KF1, KF7, SN2, AUTH1: round trips and tamper checks pass in real Chromium', async () => {
     const page = await browser!.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -57,7 +57,7 @@ describe('Chromium', () => {
     const results = await page.evaluate(() => (globalThis as unknown as { runProtocolChecks: () => Promise<CheckResult[]> }).runProtocolChecks());
     await page.close();
     expect(errors).toEqual([]);
-    expect(results.length).toBe(10);
+    expect(results.length).toBe(11);
     for (const r of results) expect(r, r.name).toEqual({ name: r.name, ok: true, detail: '' });
   }, 180_000);
 });

@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import path from 'node:path';
+import { LIMITS } from '../../protocol/src/rules.ts';
 
 /** Everything the service reads from the environment, validated once at start. */
 export interface Config {
@@ -58,8 +59,8 @@ const schema = Joi.object({
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
   SESSION_TTL_SECONDS: Joi.number().integer().min(60).max(400 * 24 * 3600).default(30 * 24 * 3600),
   CHALLENGE_TTL_SECONDS: Joi.number().integer().min(5).max(600).default(60),
-  // protocol LIMITS.maxEnvelopeBytes: the largest padding bucket (64 KiB) in base64url with its header.
-  MAX_ENVELOPE_BYTES: Joi.number().integer().min(1024).max(1024 * 1024).default(98_304),
+  // protocol's LIMITS.maxEnvelopeBytes: the largest padding bucket (64 KiB) in base64url with its header.
+  MAX_ENVELOPE_BYTES: Joi.number().integer().min(1024).max(1024 * 1024).default(LIMITS.maxEnvelopeBytes),
   MAX_REQUEST_BYTES: Joi.number().integer().min(4096).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
   LOGIN_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(30),
   RESET_WAIT_SECONDS: Joi.number().integer().min(3600).max(90 * 24 * 3600).default(7 * 24 * 3600),

@@ -1,69 +1,72 @@
 // joi schemas shared by the routes. They describe shapes for validation and for the
-// OpenAPI document; the exact protocol rules (byte lengths, padding buckets, sorted
-// members) are checked again by protocol/'s parsers in the handlers.
+// OpenAPI document, built from protocol's rules (patterns, sizes, limits, enumerations)
+// so nothing is written twice; the exact protocol rules (exact byte lengths, padding
+// buckets, sorted members) are checked again by protocol's parsers in the handlers.
 import Joi from 'joi';
+import {
+  BASE64URL_RE, BATCH_STATUSES, ED25519_KEY_BYTES, HASH_RE, ID_RE, IV_BYTES, KEY_COMMITMENT_BYTES, LIMITS, LOG_ENTRY_KINDS, MAX_EPOCH,
+  PROTOCOL_VERSION, RSA_SPKI_MAX_BYTES, RSA_WRAPPED_BYTES, SIG_BYTES, TAG_BYTES, USER_ID_RE, USER_NAME_RE, UUID_RE, base64UrlChars,
+} from '../../protocol/src/rules.ts';
 
-export const USER_ID_RE = /^[a-z0-9](?:[a-z0-9._-]{1,30}[a-z0-9])$/;
-export const USER_NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,30}[A-Za-z0-9])$/;
-/** WIRE3 identifiers: what the protocol accepts as a conversation id. */
-export const CONVERSATION_ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
-const B64URL_RE = /^[A-Za-z0-9_-]*$/;
-const HEX256_RE = /^[0-9a-f]{64}$/;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-const b64url = (maxChars?: number) => {
-  const s = Joi.string().pattern(B64URL_RE, 'base64url');
-  return maxChars === undefined ? s : s.max(maxChars);
+/** base64url text of at most `maxBytes` bytes (any length when omitted). */
+const b64url = (maxBytes?: number) => {
+  const s = Joi.string().pattern(BASE64URL_RE, 'base64url');
+  return maxBytes === undefined ? s : s.max(base64UrlChars(maxBytes));
 };
+const version = Joi.number().valid(PROTOCOL_VERSION);
+const id = Joi.string().pattern(ID_RE, 'id');
+const hash = Joi.string().pattern(HASH_RE, 'hex');
+const epochNumber = Joi.number().integer().min(0).max(MAX_EPOCH);
 
 export const userId = Joi.string().pattern(USER_ID_RE, 'userId').description('user name folded to lower case');
 export const userName = Joi.string().pattern(USER_NAME_RE, 'userName').description('3–32 letters, digits, ".", "_", "-"');
-export const conversationId = Joi.string().pattern(CONVERSATION_ID_RE, 'conversationId');
+export const conversationId = Joi.string().pattern(ID_RE, 'conversationId');
 export const uuid = Joi.string().pattern(UUID_RE, 'uuid');
 export const seq = Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER);
+export const batchStatus = Joi.string().valid(...BATCH_STATUSES);
 
 export const publicIdentity = Joi.object({
-  v: Joi.number().valid(1).required(),
+  v: version.required(),
   userId: userId.required(),
-  encryptionKey: b64url(1400).required(),
-  signingKey: b64url(43).required(),
+  encryptionKey: b64url(RSA_SPKI_MAX_BYTES).required(),
+  signingKey: b64url(ED25519_KEY_BYTES).required(),
 }).label('PublicIdentity');
 
-export const signature = b64url(100).description('base64url Ed25519 signature');
+export const signature = b64url(SIG_BYTES).description('base64url Ed25519 signature');
 
 /** Shape of protocol's Envelope (WIRE5); no length cap on the ciphertext here: the size check gives 413. */
 export const envelope = Joi.object({
-  v: Joi.number().valid(1).required(),
+  v: version.required(),
   type: Joi.string().valid('message').required(),
   conversationId: conversationId.required(),
-  epoch: Joi.number().integer().min(0).max(2 ** 31 - 1).required(),
-  sender: Joi.string().pattern(CONVERSATION_ID_RE, 'id').required(),
+  epoch: epochNumber.required(),
+  sender: id.required(),
   clientMessageId: uuid.required(),
   counter: Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER).required(),
-  prevHash: Joi.string().pattern(HEX256_RE, 'hex').allow(null).required(),
-  iv: b64url(16).required(),
+  prevHash: hash.allow(null).required(),
+  iv: b64url(IV_BYTES).required(),
   encryptedContent: b64url().required(),
-  tag: b64url(22).required(),
+  tag: b64url(TAG_BYTES).required(),
   sig: signature.required(),
 }).label('Envelope');
 
 /** Shape of protocol's EpochRecord (WIRE6). */
 export const epochRecord = Joi.object({
-  v: Joi.number().valid(1).required(),
+  v: version.required(),
   type: Joi.string().valid('epoch').required(),
   conversationId: conversationId.required(),
-  epoch: Joi.number().integer().min(0).max(2 ** 31 - 1).required(),
-  creator: Joi.string().pattern(CONVERSATION_ID_RE, 'id').required(),
+  epoch: epochNumber.required(),
+  creator: id.required(),
   members: Joi.array().items(Joi.object({
-    userId: Joi.string().pattern(CONVERSATION_ID_RE, 'id').required(),
-    fingerprint: Joi.string().pattern(HEX256_RE, 'hex').required(),
-  })).min(1).max(64).required(),
+    userId: id.required(),
+    fingerprint: hash.required(),
+  })).min(1).max(LIMITS.maxMembers).required(),
   wrappedKeys: Joi.array().items(Joi.object({
-    userId: Joi.string().pattern(CONVERSATION_ID_RE, 'id').required(),
-    wrappedKey: b64url(512).required(),
-  })).min(1).max(64).required(),
-  keyCommitment: b64url(43).required(),
-  prevEpochHash: Joi.string().pattern(HEX256_RE, 'hex').allow(null).required(),
+    userId: id.required(),
+    wrappedKey: b64url(RSA_WRAPPED_BYTES).required(),
+  })).min(1).max(LIMITS.maxMembers).required(),
+  keyCommitment: b64url(KEY_COMMITMENT_BYTES).required(),
+  prevEpochHash: hash.allow(null).required(),
   createdAt: Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER).required(),
   sig: signature.required(),
 }).label('EpochRecord');
@@ -78,7 +81,7 @@ export const keyEntry = Joi.object({
 export const logEntry = Joi.object({
   conversationId: conversationId,
   seq: Joi.number().integer().min(1).required(),
-  kind: Joi.string().valid('epoch', 'message').required(),
+  kind: Joi.string().valid(...LOG_ENTRY_KINDS).required(),
   body: Joi.alternatives(epochRecord, envelope).required(),
   createdAt: Joi.date().iso().required(),
 }).label('LogEntry');

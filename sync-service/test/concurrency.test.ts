@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope, Identity } from '../../protocol/src/index.ts';
-import { call, createConversation, login, register, send, startApp, type Conv, type TestApp } from './support/app.ts';
+import { Conv, call, createConversation, login, register, send, startApp, type TestApp } from './support/app.ts';
 import { identity } from './support/identities.ts';
 
 describe('ordering under concurrent appends', () => {
@@ -64,6 +64,38 @@ describe('ordering under concurrent appends', () => {
     const results = await Promise.all(Array.from({ length: 16 }, () => send(app.server, ta, conv, env)));
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
     expect(new Set(results.map((r) => r.json.seq))).toEqual(new Set([2]));
+  });
+
+  it('epoch appends racing message appends share one gap-free seq; of two rival epoch 1 records one wins; a retried record keeps its seq', async () => {
+    const conv = await createConversation(app.server, ta, alice, [alice, bob]);
+    const messages: Envelope[] = [];
+    for (let i = 0; i < 40; i++) messages.push(await conv.seal(i % 2 ? bob : alice, `m${i}`));
+    const e1 = await conv.makeEpoch(alice, [alice, bob]);
+    const rival = new Conv(conv.id);
+    await rival.makeEpoch(alice, [alice, bob]);
+    const r1 = await rival.makeEpoch(bob, [alice, bob]);
+    const postEpoch = (token: string, epochRecord: unknown) => call(app.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token, payload: { epochRecord } });
+    const [sent, epochs] = await Promise.all([
+      Promise.all(messages.map((m) => send(app.server, m.sender === 'alice' ? ta : tb, conv, m))),
+      Promise.all([postEpoch(ta, e1), postEpoch(tb, r1), postEpoch(ta, e1), postEpoch(ta, e1)]),
+    ]);
+    for (const r of sent) expect(r.statusCode).toBe(201);
+    const codes = epochs.map((r) => r.statusCode);
+    const winner = codes[1] === 201 ? 'rival' : 'ours';
+    if (winner === 'ours') {
+      // e1 was stored once; its retries answer 200 with the same seq; bob's rival is a conflict.
+      expect(codes.filter((c) => c === 201)).toHaveLength(1);
+      expect(codes.filter((c) => c === 200)).toHaveLength(2);
+      expect(new Set([0, 2, 3].map((i) => epochs[i]!.json.seq)).size).toBe(1);
+      expect(epochs[1]!.json.error.code).toBe('epoch_conflict');
+    } else {
+      for (const i of [0, 2, 3]) expect(epochs[i]!.json.error.code).toBe('epoch_conflict');
+    }
+    const rows = await app.testDb.query('SELECT seq, kind, epoch FROM log_entries WHERE conversation_id = $1 ORDER BY seq', [conv.id]);
+    expect(rows.rows.map((r: { seq: string }) => Number(r.seq))).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
+    expect(rows.rows.filter((r: { kind: string }) => r.kind === 'epoch').map((r: { epoch: number }) => r.epoch)).toEqual([0, 1]);
+    const head = await app.testDb.query('SELECT last_seq::int AS "lastSeq", latest_epoch AS "latestEpoch" FROM conversations WHERE id = $1', [conv.id]);
+    expect(head.rows[0]).toEqual({ lastSeq: 42, latestEpoch: 1 });
   });
 
   it('concurrent batches across conversations keep every log gap-free', async () => {

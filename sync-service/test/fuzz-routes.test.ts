@@ -425,12 +425,12 @@ describe('route fuzzing', () => {
     expect(laterAnswers.kind).toBe('ready');
     expect(laterAnswers.later!.length).toBe(laterJunk.length);
     for (const [i, a] of (laterAnswers.later as { type: string; code?: string }[]).entries()) {
-      expect(a, laterJunk[i]).toEqual(laterJunk[i] === JSON.stringify({ type: 'ping' }) ? { type: 'pong' } : { type: 'error', code: 'invalid_message' });
+      expect(a, laterJunk[i]).toEqual(laterJunk[i] === JSON.stringify({ type: 'ping' }) ? { type: 'pong', v: 1 } : { type: 'error', code: 'invalid_message', v: 1 });
     }
     // The valid first message is accepted; after it, junk gets an error message but the socket stays.
     const ok = await wsExchange(url, origin, JSON.stringify({ type: 'auth', token: t.alice, cursors: {} }), ['{', JSON.stringify({ type: 'ping' })]);
     expect(ok.kind).toBe('ready');
-    expect(ok.later).toEqual([{ type: 'error', code: 'invalid_message' }, { type: 'pong' }]);
+    expect(ok.later).toEqual([{ type: 'error', code: 'invalid_message', v: 1 }, { type: 'pong', v: 1 }]);
     expect((await server.inject('/healthz')).statusCode).toBe(200);
   }, 600_000);
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeServerFrame, encodeFrame } from '../../protocol/src/frames.ts';
 import type { Identity } from '../../protocol/src/index.ts';
 import { ORIGIN, call, createConversation, login, register, send, startApp, type TestApp } from './support/app.ts';
 import { identity } from './support/identities.ts';
@@ -30,7 +31,7 @@ describe('realtime over WebSocket, two instances on one database', () => {
     await send(a.server, ta, conv, await conv.seal(alice, 'before'));
     const client = await openWs(wsUrl(b), ORIGIN);
     client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: {} }));
-    expect(await client.next()).toEqual({ type: 'ready' });
+    expect(await client.next()).toEqual({ type: 'ready', v: 1 });
     const catchUp = [await client.next((m) => m.conversationId === conv.id), await client.next((m) => m.conversationId === conv.id)];
     expect(catchUp.map((m) => [m.type, m.seq, m.kind])).toEqual([['entry', 1, 'epoch'], ['entry', 2, 'message']]);
     const envs = [];
@@ -61,7 +62,7 @@ describe('realtime over WebSocket, two instances on one database', () => {
     client.ws.send(JSON.stringify({ type: 'auth', token: tc, cursors: {} }));
     await client.next((m) => m.type === 'ready');
     const conv = await createConversation(a.server, ta, alice, [alice, carol]);
-    expect(await client.next((m) => m.type === 'conversation')).toEqual({ type: 'conversation', conversationId: conv.id });
+    expect(await client.next((m) => m.type === 'conversation')).toEqual({ type: 'conversation', conversationId: conv.id, v: 1 });
     expect(await client.next((m) => m.type === 'entry' && m.conversationId === conv.id)).toMatchObject({ seq: 1, kind: 'epoch' });
     await send(a.server, ta, conv, await conv.seal(alice));
     expect(await client.next((m) => m.type === 'entry' && m.conversationId === conv.id)).toMatchObject({ seq: 2, kind: 'message' });
@@ -136,12 +137,28 @@ describe('realtime over WebSocket, two instances on one database', () => {
   it('closes on a bad first message (4400) or a bad token (4401)', async () => {
     const c1 = await openWs(wsUrl(a), ORIGIN);
     c1.ws.send('not json');
-    expect(await c1.next()).toEqual({ type: 'error', code: 'invalid_message' });
+    expect(await c1.next()).toEqual({ type: 'error', code: 'invalid_message', v: 1 });
     expect((await c1.closed).code).toBe(4400);
     const c2 = await openWs(wsUrl(a), ORIGIN);
     c2.ws.send(JSON.stringify({ type: 'auth', token: 'A'.repeat(43), cursors: {} }));
-    expect(await c2.next()).toEqual({ type: 'error', code: 'unauthorized' });
+    expect(await c2.next()).toEqual({ type: 'error', code: 'unauthorized', v: 1 });
     expect((await c2.closed).code).toBe(4401);
+  });
+
+  it('frames are versioned: a newer first frame is refused by name (4400); a v1 client gets v1 frames, entries included', async () => {
+    const c1 = await openWs(wsUrl(a), ORIGIN);
+    c1.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: {}, v: 2 }));
+    expect(await c1.next()).toEqual({ type: 'error', code: 'unsupported_version', v: 1 });
+    expect((await c1.closed).code).toBe(4400);
+    const conv = await createConversation(a.server, ta, alice, [alice, bob]);
+    const client = await openWs(wsUrl(b), ORIGIN);
+    client.ws.send(encodeFrame({ type: 'auth', token: tb, cursors: {} }));
+    await client.next((m) => m.type === 'ready');
+    const entry = await client.next((m) => m.type === 'entry' && m.conversationId === conv.id);
+    expect(decodeServerFrame(entry)).toMatchObject({ ok: true, frame: { type: 'entry', conversationId: conv.id, seq: 1, kind: 'epoch', v: 1 } });
+    client.ws.send(JSON.stringify({ type: 'ping', v: 2 }));
+    expect(await client.next((m) => m.type === 'error')).toEqual({ type: 'error', code: 'unsupported_version', v: 1 });
+    client.ws.close();
   });
 
   it('closes the socket of a session revoked meanwhile', async () => {
@@ -150,7 +167,7 @@ describe('realtime over WebSocket, two instances on one database', () => {
     client.ws.send(JSON.stringify({ type: 'auth', token: s.token, cursors: {} }));
     await client.next((m) => m.type === 'ready');
     await call(a.server, 'POST', '/api/v1/auth/logout', { token: s.token });
-    expect(await client.next((m) => m.type === 'error', 3000)).toEqual({ type: 'error', code: 'unauthorized' });
+    expect(await client.next((m) => m.type === 'error', 3000)).toEqual({ type: 'error', code: 'unauthorized', v: 1 });
     expect((await client.closed).code).toBe(4401);
   });
 
@@ -160,7 +177,7 @@ describe('realtime over WebSocket, two instances on one database', () => {
     client.ws.send(JSON.stringify({ type: 'auth', token: tb, cursors: {} }));
     await client.next((m) => m.type === 'ready');
     client.ws.send(JSON.stringify({ type: 'ping' }));
-    expect(await client.next((m) => m.type === 'pong')).toEqual({ type: 'pong' });
+    expect(await client.next((m) => m.type === 'pong')).toEqual({ type: 'pong', v: 1 });
     await c.stop();
     expect((await client.closed).code).toBe(1001);
   });

@@ -1,5 +1,5 @@
 // Crash without loss (issue 8, item 2). Two devices running the PWA's own client code
-// (Engine, outbox, flushOutbox, on fake-indexeddb) send messages through the sync
+// (Device, Sync, outbox, flushOutbox, on fake-indexeddb) send messages through the sync
 // service running as a child process, while the test SIGKILLs the service in the middle
 // of outbox flushes and restarts it, then crashes Postgres itself (immediate shutdown,
 // so it must recover from its WAL) and restarts it, all under load. Afterwards every
@@ -134,16 +134,16 @@ describe('crash without loss', () => {
       await c.register();
       await c.login();
     }
-    const cid = await alice.engine.startConversation('bob');
+    const cid = await alice.composer.startConversation('bob');
     await bob.pull();
-    expect(await bob.engine.blockedReason(cid)).toBeNull();
+    expect(await bob.composer.blockedReason(cid)).toBeNull();
 
     const sent = new Map<string, string[]>([['alice', []], ['bob', []]]);
     let composing = true;
 
     async function compose(c: PwaClient, from: number, to: number): Promise<void> {
       for (let i = from; i < to; i++) {
-        const row = await c.engine.send(cid, `${c.identity.userId} #${i + 1}`);
+        const row = await c.composer.send(cid, `${c.identity.userId} #${i + 1}`);
         sent.get(c.identity.userId)!.push(row.clientMessageId);
       }
     }
@@ -246,7 +246,7 @@ describe('crash without loss', () => {
       expect(log.length).toBe(MESSAGES);
       const problems = log.filter((r) => !r.check.ok || r.check.problem !== null).map((r) => `${r.seq}: ${r.check.problem}`);
       expect(problems).toEqual([]);
-      const views = await c.engine.messages(cid);
+      const views = await c.views.messages(cid);
       expect(views.filter((v) => v.warnings.length > 0)).toEqual([]);
       expect(views.length).toBe(MESSAGES);
       // Own messages came back through the log, so the outbox is empty.

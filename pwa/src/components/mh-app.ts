@@ -54,7 +54,7 @@ export class MhApp extends LitElement {
   declare _view: View;
   declare _welcomeMode: 'create' | 'restore';
 
-  private readonly messenger = new Messenger(location.origin);
+  private readonly messenger = new Messenger({ origin: location.origin });
 
   constructor() {
     super();

@@ -1,8 +1,8 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { MessengerController } from '../controllers/messenger-controller.ts';
-import type { MessageView } from '../services/engine.ts';
-import { plainError } from '../services/messenger.ts';
+import type { MessageView } from '../services/views.ts';
+import { blockText, plainError, warningText, type BlockReason } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 
 const stamp = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short' });
@@ -41,7 +41,7 @@ export class MhConversation extends LitElement {
 
   declare conversationId: string;
   declare _messages: MessageView[];
-  declare _blocked: string | null;
+  declare _blocked: BlockReason | null;
   declare _error: string;
 
   private readonly messenger = new MessengerController(this, () => void this._load());
@@ -118,7 +118,7 @@ export class MhConversation extends LitElement {
     const summary = m?.summaries.find((s) => s.conversationId === this.conversationId);
     const others = summary?.others ?? [];
     const title = others.join(', ') || 'Conversation';
-    const alert = summary?.blocked?.startsWith('Someone tried');
+    const alert = summary?.blocked?.code === 'membership-alert';
     return html`
       <div class="head">
         <button class="secondary" data-testid="back-to-list" @click=${() => this._nav({ name: 'list' })} aria-label="Back to conversations">←</button>
@@ -130,7 +130,7 @@ export class MhConversation extends LitElement {
       </div>
       ${this._blocked
         ? html`<div class="notice blocked" role="alert" data-testid="sending-blocked">
-            <p>${this._blocked}</p>
+            <p>${blockText(this._blocked)}</p>
             ${alert
               ? html`<button class="secondary" data-testid="review-membership" @click=${() => m?.dismissMembershipAlert(this.conversationId)}>
                   I have seen this: keep the current members</button>`
@@ -157,7 +157,7 @@ export class MhConversation extends LitElement {
 
   private _renderMessage(msg: MessageView) {
     const warnings = msg.warnings.map(
-      (w) => html`<p class="warning" role="note" data-testid="integrity-warning" data-kind=${w.kind}>⚠ ${w.text}</p>`,
+      (w) => html`<p class="warning" role="note" data-testid="integrity-warning" data-kind=${w.code}>⚠ ${warningText(w)}</p>`,
     );
     if (msg.body === null) {
       return html`<li class="warn-only" data-testid="message-warning" data-seq=${msg.seq ?? ''}>${warnings}</li>`;

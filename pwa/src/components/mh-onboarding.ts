@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
-import { plainError, type PendingAccount } from '../services/messenger.ts';
+import type { PendingAccount } from '../services/onboarding.ts';
+import { plainError } from '../services/warnings.ts';
 import { passphraseStrength } from '../services/strength.ts';
 import { shared } from '../styles/shared.ts';
 

@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
-import { plainError, type RestoreProgress, type RestoreSummary } from '../services/messenger.ts';
+import type { RestoreProgress, RestoreSummary } from '../services/restore.ts';
+import { plainError, warningText } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 
 const KEY_FILE_ERRORS: Record<string, string> = {
@@ -121,7 +122,7 @@ export class MhRestore extends LitElement {
         ${failedTotal === 0
           ? html`<p data-testid="restore-failed" data-count="0">Nothing failed.</p>`
           : html`<p data-testid="restore-failed" data-count=${failedTotal}>${fmt.format(failedTotal)} item${failedTotal === 1 ? '' : 's'} could not be recovered:</p>
-              <ul>${s.failed.map((f) => html`<li>${f.count} × ${f.reason}</li>`)}</ul>`}
+              <ul>${s.failed.map((f) => html`<li>${f.count} × ${warningText(f.warning)}</li>`)}</ul>`}
       </div>
       <div class="actions">
         <button data-testid="restore-continue" @click=${() => this.messenger.value!.enterApp()}>Open my conversations</button>

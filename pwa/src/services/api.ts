@@ -1,7 +1,13 @@
 // Typed client of the sync service (sync-service/API.md). Shared by the page and the
 // service worker, so it depends on nothing but fetch. A network failure is its own error
 // type: callers keep the message queued and try again later, nothing is lost.
-import type { EpochRecord, Envelope, PublicIdentity } from '../../../protocol/src/index.ts';
+// The bodies are protocol's HTTP types, the same ones the service and the benchmarks use.
+import type {
+  AddEpochResponse, BatchResponse, ChallengeResponse, ConversationsResponse, CreateConversationResponse, EpochRecord, Envelope,
+  KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, SyncPage,
+} from '../../../protocol/src/index.ts';
+
+export type { LogEntry } from '../../../protocol/src/index.ts';
 
 export class NetworkError extends Error {
   constructor(message = 'The server cannot be reached.') {
@@ -19,16 +25,6 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
   }
-}
-
-export interface KeyEntry { version: number; identity: PublicIdentity; proof: string; createdAt: string }
-export interface LogEntry { conversationId: string; seq: number; kind: 'epoch' | 'message'; body: unknown; createdAt: string }
-export interface BatchResult {
-  clientMessageId: string;
-  conversationId: string;
-  status: 'stored' | 'duplicate' | 'rejected';
-  seq?: number;
-  error?: { code: string; message: string };
 }
 
 export interface ApiOptions {
@@ -73,36 +69,36 @@ export class Api {
   }
 
   register(userName: string, identity: PublicIdentity, proof: string) {
-    return this.call<{ userId: string; displayName: string; keyVersion: number }>('POST', '/users', { userName, identity, proof });
+    return this.call<RegisterResponse>('POST', '/users', { userName, identity, proof });
   }
   challenge(userId: string, origin: string) {
-    return this.call<{ challengeId: string; nonce: string; origin: string; expiresAt: string }>('POST', '/auth/challenge', { userId, origin });
+    return this.call<ChallengeResponse>('POST', '/auth/challenge', { userId, origin });
   }
   login(challengeId: string, proof: string, deviceName: string) {
-    return this.call<{ token: string; sessionId: string; expiresAt: string; userId: string }>('POST', '/auth/login', { challengeId, proof, deviceName });
+    return this.call<LoginResponse>('POST', '/auth/login', { challengeId, proof, deviceName });
   }
   logout() {
     return this.call<void>('POST', '/auth/logout');
   }
   keys(userId: string) {
-    return this.call<{ userId: string; displayName: string; current: KeyEntry; history: KeyEntry[] }>('GET', `/users/${encodeURIComponent(userId)}/keys`);
+    return this.call<KeysResponse>('GET', `/users/${encodeURIComponent(userId)}/keys`);
   }
   createConversation(epochRecord: EpochRecord) {
-    return this.call<{ conversationId: string; seq: number }>('POST', '/conversations', { epochRecord });
+    return this.call<CreateConversationResponse>('POST', '/conversations', { epochRecord });
   }
   conversations() {
-    return this.call<{ conversations: { conversationId: string; latestSeq: number; latestEpoch: number; members: string[] }[] }>('GET', '/conversations');
+    return this.call<ConversationsResponse>('GET', '/conversations');
   }
   addEpoch(conversationId: string, epochRecord: EpochRecord) {
-    return this.call<{ seq: number }>('POST', `/conversations/${encodeURIComponent(conversationId)}/epochs`, { epochRecord });
+    return this.call<AddEpochResponse>('POST', `/conversations/${encodeURIComponent(conversationId)}/epochs`, { epochRecord });
   }
   batch(envelopes: Envelope[]) {
-    return this.call<{ results: BatchResult[] }>('POST', '/messages/batch', { envelopes });
+    return this.call<BatchResponse>('POST', '/messages/batch', { envelopes });
   }
   log(conversationId: string, after: number, limit = 500) {
-    return this.call<{ entries: LogEntry[]; nextAfter: number; hasMore: boolean }>('GET', `/conversations/${encodeURIComponent(conversationId)}/log?after=${after}&limit=${limit}`);
+    return this.call<LogPage>('GET', `/conversations/${encodeURIComponent(conversationId)}/log?after=${after}&limit=${limit}`);
   }
   sync(cursors: Record<string, number>, limit?: number) {
-    return this.call<{ entries: LogEntry[]; cursors: Record<string, number>; hasMore: boolean }>('POST', '/sync', limit ? { cursors, limit } : { cursors });
+    return this.call<SyncPage>('POST', '/sync', limit ? { cursors, limit } : { cursors });
   }
 }

@@ -1,5 +1,7 @@
 // Live updates over the WebSocket (API.md "Realtime"). Every (re)connection sends the
-// cursors again, so the server replays whatever was missed while disconnected.
+// cursors again, so the server replays whatever was missed while disconnected. Frames, both
+// ways, are the typed and versioned ones of protocol/src/frames.ts.
+import { decodeServerFrame, encodeFrame } from '../../../protocol/src/frames.ts';
 import type { LogEntry } from './api.ts';
 
 export type ConnectionState = 'offline' | 'connecting' | 'online';
@@ -84,22 +86,21 @@ export class Realtime {
     this.ws = ws;
     ws.onopen = async () => {
       const cursors = await this.opts.cursors();
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'auth', token, cursors }));
+      if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame({ type: 'auth', token, cursors }));
     };
     ws.onmessage = (ev) => {
-      let msg: { type?: string; code?: string; conversationId?: string } & Partial<LogEntry>;
-      try {
-        msg = JSON.parse(String(ev.data));
-      } catch {
-        return;
-      }
+      const decoded = decodeServerFrame(String(ev.data));
+      // A frame this version cannot read (unknown type, newer version) is skipped; the entries
+      // it may have carried come back with the next pull.
+      if (!decoded.ok) return;
+      const msg = decoded.frame;
       if (msg.type === 'ready') {
         this.delay = 500;
         this.opts.onState('online');
         this.opts.onReady();
-      } else if (msg.type === 'entry' && typeof msg.conversationId === 'string' && typeof msg.seq === 'number') {
-        this.opts.onEntry({ conversationId: msg.conversationId, seq: msg.seq, kind: msg.kind as LogEntry['kind'], body: msg.body, createdAt: String(msg.createdAt) });
-      } else if (msg.type === 'conversation' && typeof msg.conversationId === 'string') {
+      } else if (msg.type === 'entry') {
+        this.opts.onEntry({ conversationId: msg.conversationId, seq: msg.seq, kind: msg.kind, body: msg.body, createdAt: msg.createdAt });
+      } else if (msg.type === 'conversation') {
         this.opts.onConversation(msg.conversationId);
       } else if (msg.type === 'error' && msg.code === 'unauthorized') {
         this.opts.onUnauthorized();

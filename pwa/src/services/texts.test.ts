@@ -1,7 +1,9 @@
-// Plain texts the user sees: the passphrase meter and the integrity warnings.
+// Plain texts the user sees: the passphrase meter, and the one table (warnings.ts) that
+// turns warning and block-reason codes into words.
 import { describe, expect, it } from 'vitest';
+import { ApiError, NetworkError } from './api.ts';
 import { passphraseStrength } from './strength.ts';
-import { describeProblem } from './warnings.ts';
+import { BlockedError, blockText, plainError, warningFor, warningText, type BlockReason } from './warnings.ts';
 
 describe('passphrase strength', () => {
   it('rates common, short and name-based passphrases weak and long unrelated words strong', () => {
@@ -14,21 +16,57 @@ describe('passphrase strength', () => {
 });
 
 describe('integrity warnings', () => {
-  it('names each problem with a stable kind and plain words, naming the sender', () => {
+  it('maps each stored problem to a stable code and plain words, naming the sender', () => {
     const cases: [string, string, RegExp][] = [
       ['tampered', 'tampered', /changed on the way/],
       ['bad-signature', 'bad-signature', /not signed by bob/],
       ['unknown-sender', 'unknown-sender', /unknown sender/],
+      ['not-a-member', 'not-a-member', /not a member/],
+      ['unknown-epoch', 'unknown-epoch', /never received/],
+      ['wrong-conversation', 'wrong-conversation', /another conversation/],
+      ['unsupported-version', 'unsupported-version', /newer version/],
+      ['malformed', 'malformed', /damaged/],
       ['replayed', 'replayed', /delivered again/],
       ['reordered', 'reordered', /arrived later/],
       ['fork', 'fork', /history was altered/],
-      ['epoch-bad-signature', 'membership', /not validly signed/],
+      ['epoch-bad-signature', 'membership', /not validly signed by a member \(bad-signature\)/],
+      ['epoch-replayed', 'membership', /delivered again and ignored/],
+      ['something-new', 'unknown', /could not be verified \(something-new\)/],
     ];
-    for (const [problem, kind, text] of cases) {
-      const w = describeProblem(problem, { sender: 'bob' });
-      expect(w.kind).toBe(kind);
-      expect(w.text).toMatch(text);
+    for (const [problem, code, text] of cases) {
+      const w = warningFor(problem, { sender: 'bob' });
+      expect(w.code).toBe(code);
+      expect(warningText(w)).toMatch(text);
     }
-    expect(describeProblem('gap', { sender: 'bob', missing: 3 }).text).toBe('3 earlier messages from bob are missing: the server did not deliver them.');
+    expect(warningText(warningFor('gap', { sender: 'bob', missing: 3 }))).toBe('3 earlier messages from bob are missing: the server did not deliver them.');
+    expect(warningText(warningFor('gap', { sender: 'bob' }))).toBe('1 earlier message from bob is missing: the server did not deliver it.');
+    // An unknown sender ('?') is "someone", never a name the server made up.
+    expect(warningText(warningFor('tampered', { sender: '?' }))).toMatch(/from someone/);
+    expect(warningText({ code: 'rejected', error: null })).toBe('Not sent: the server refused it.');
+  });
+});
+
+describe('block reasons', () => {
+  it('has words for every code, and a BlockedError carries the code, not only prose', () => {
+    const all: BlockReason[] = [
+      { code: 'unknown-conversation' }, { code: 'membership-alert' }, { code: 'keys-not-arrived' },
+      { code: 'key-unknown', userId: 'bob' }, { code: 'key-changed', userId: 'bob', name: 'Bob', when: 'send' },
+      { code: 'key-changed', userId: 'bob', name: 'Bob', when: 'start' }, { code: 'own-user-name' },
+      { code: 'rekey-refused' }, { code: 'rekey-offline' },
+    ];
+    for (const r of all) expect(blockText(r).length).toBeGreaterThan(10);
+    expect(blockText({ code: 'membership-alert' })).toMatch(/without a valid signature/);
+    expect(blockText({ code: 'key-changed', userId: 'bob', name: 'Bob', when: 'send' })).toBe("Bob's key has changed. Review it before sending.");
+    expect(blockText({ code: 'key-changed', userId: 'bob', name: 'Bob', when: 'start' })).toMatch(/^bob's key has changed\. Review it on their safety number screen/);
+    const e = new BlockedError({ code: 'rekey-offline' });
+    expect(e.reason).toEqual({ code: 'rekey-offline' });
+    expect(plainError(e)).toBe(blockText({ code: 'rekey-offline' }));
+  });
+
+  it('says plainly what went wrong for errors the user can act on', () => {
+    expect(plainError(new NetworkError())).toMatch(/cannot be reached/);
+    expect(plainError(new ApiError(409, 'user_name_taken', 'taken'))).toMatch(/user name is taken/);
+    expect(plainError(new ApiError(500, 'internal', 'The server failed.'))).toBe('The server failed.');
+    expect(plainError('a string')).toBe('Something went wrong.');
   });
 });

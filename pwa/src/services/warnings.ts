@@ -1,45 +1,127 @@
-// Plain words for every integrity problem the client can notice (THREATS).
-// `kind` is stable and used as data-kind in the UI and by tests.
-export interface WarningText {
-  kind: string;
-  text: string;
-}
+// Reasons, not sentences: every integrity warning and every reason sending is paused is a
+// value with a stable `code` (used as data-kind in the UI and by tests). The words the
+// user reads live here, in one table per union, and nowhere else: code never compares
+// or parses a sentence. (The pattern of tldraw's TLIncompatibilityReason.)
+import { ApiError, NetworkError } from './api.ts';
 
-export function describeProblem(problem: string, ctx: { sender?: string; missing?: number; seq?: number } = {}): WarningText {
-  const who = ctx.sender && ctx.sender !== '?' ? ctx.sender : 'someone';
+/** Something wrong with a stored entry, shown inline in the conversation (THREATS). */
+export type Warning =
+  | { code: 'tampered' | 'bad-signature' | 'unknown-sender' | 'not-a-member' | 'unknown-epoch' | 'unsupported-version' | 'replayed' | 'reordered' | 'fork'; sender: string | null }
+  | { code: 'wrong-conversation' | 'malformed' }
+  | { code: 'gap'; sender: string | null; missing: number }
+  /** A refused epoch entry; `problem` is the protocol's reason, e.g. 'epoch-bad-signature' or 'epoch-replayed'. */
+  | { code: 'membership'; problem: string }
+  /** The service refused an outgoing message; `error` is its message, if any. */
+  | { code: 'rejected'; error: string | null }
+  /** A problem this client has no words for yet. */
+  | { code: 'unknown'; problem: string };
+
+export type WarningCode = Warning['code'];
+
+/** Why sending in a conversation is paused or refused. */
+export type BlockReason =
+  | { code: 'unknown-conversation' }
+  | { code: 'membership-alert' }
+  | { code: 'keys-not-arrived' }
+  | { code: 'key-unknown'; userId: string }
+  /** `when`: paused in an existing conversation ('send') or refused when starting one ('start'). */
+  | { code: 'key-changed'; userId: string; name: string; when: 'send' | 'start' }
+  | { code: 'own-user-name' }
+  | { code: 'rekey-refused' }
+  | { code: 'rekey-offline' };
+
+export type BlockCode = BlockReason['code'];
+
+/** The warning for a stored check's `problem` (as ingest records it). */
+export function warningFor(problem: string, ctx: { sender?: string; missing?: number } = {}): Warning {
+  const sender = ctx.sender && ctx.sender !== '?' ? ctx.sender : null;
   switch (problem) {
     case 'tampered':
-      return { kind: 'tampered', text: `A message from ${who} was changed on the way and cannot be read.` };
     case 'bad-signature':
-      return { kind: 'bad-signature', text: `A message claiming to be from ${who} is not signed by ${who}'s key. It is not shown.` };
     case 'unknown-sender':
-      return { kind: 'unknown-sender', text: `A message from an unknown sender (${who}) is not shown.` };
     case 'not-a-member':
-      return { kind: 'not-a-member', text: `A message from ${who}, who is not a member of this conversation with that key, is not shown.` };
     case 'unknown-epoch':
-      return { kind: 'unknown-epoch', text: `A message from ${who} uses conversation keys this device never received. It cannot be read.` };
-    case 'wrong-conversation':
-      return { kind: 'wrong-conversation', text: `A message from another conversation was placed here. It is not shown.` };
     case 'unsupported-version':
-      return { kind: 'unsupported-version', text: `A message from ${who} needs a newer version of MessageHub.` };
-    case 'malformed':
-      return { kind: 'malformed', text: `A damaged message could not be read.` };
-    case 'gap': {
-      const n = ctx.missing ?? 1;
-      return { kind: 'gap', text: `${n} earlier message${n === 1 ? '' : 's'} from ${who} ${n === 1 ? 'is' : 'are'} missing: the server did not deliver ${n === 1 ? 'it' : 'them'}.` };
-    }
     case 'replayed':
-      return { kind: 'replayed', text: `A message from ${who} was delivered again (a replay). The copy is ignored.` };
     case 'reordered':
-      return { kind: 'reordered', text: `This message from ${who} arrived later than the ones after it.` };
     case 'fork':
-      return { kind: 'fork', text: `This message from ${who} does not fit the messages already received from them: the history was altered.` };
-    case 'epoch-replayed':
-      return { kind: 'membership', text: 'A change of conversation keys was delivered again and ignored.' };
+      return { code: problem, sender };
+    case 'wrong-conversation':
+    case 'malformed':
+      return { code: problem };
+    case 'gap':
+      return { code: 'gap', sender, missing: ctx.missing ?? 1 };
     default:
-      if (problem.startsWith('epoch-')) {
-        return { kind: 'membership', text: `A change to who is in this conversation was refused: it is not validly signed by a member (${problem.slice(6)}). Sending is paused until you review it.` };
-      }
-      return { kind: problem, text: `A message could not be verified (${problem}).` };
+      return problem.startsWith('epoch-') ? { code: 'membership', problem } : { code: 'unknown', problem };
   }
+}
+
+/** The words for a warning. */
+export function warningText(w: Warning): string {
+  const who = ('sender' in w && w.sender) || 'someone';
+  switch (w.code) {
+    case 'tampered': return `A message from ${who} was changed on the way and cannot be read.`;
+    case 'bad-signature': return `A message claiming to be from ${who} is not signed by ${who}'s key. It is not shown.`;
+    case 'unknown-sender': return `A message from an unknown sender (${who}) is not shown.`;
+    case 'not-a-member': return `A message from ${who}, who is not a member of this conversation with that key, is not shown.`;
+    case 'unknown-epoch': return `A message from ${who} uses conversation keys this device never received. It cannot be read.`;
+    case 'wrong-conversation': return 'A message from another conversation was placed here. It is not shown.';
+    case 'unsupported-version': return `A message from ${who} needs a newer version of MessageHub.`;
+    case 'malformed': return 'A damaged message could not be read.';
+    case 'gap': {
+      const n = w.missing;
+      return `${n} earlier message${n === 1 ? '' : 's'} from ${who} ${n === 1 ? 'is' : 'are'} missing: the server did not deliver ${n === 1 ? 'it' : 'them'}.`;
+    }
+    case 'replayed': return `A message from ${who} was delivered again (a replay). The copy is ignored.`;
+    case 'reordered': return `This message from ${who} arrived later than the ones after it.`;
+    case 'fork': return `This message from ${who} does not fit the messages already received from them: the history was altered.`;
+    case 'membership':
+      return w.problem === 'epoch-replayed'
+        ? 'A change of conversation keys was delivered again and ignored.'
+        : `A change to who is in this conversation was refused: it is not validly signed by a member (${w.problem.replace(/^epoch-/, '')}). Sending is paused until you review it.`;
+    case 'rejected': return `Not sent: ${w.error ?? 'the server refused it'}.`;
+    case 'unknown': return `A message could not be verified (${w.problem}).`;
+  }
+}
+
+/** The words for a block reason. */
+export function blockText(r: BlockReason): string {
+  switch (r.code) {
+    case 'unknown-conversation': return 'This conversation is not known on this device.';
+    case 'membership-alert': return 'Someone tried to change who is in this conversation without a valid signature. Review the warning before sending.';
+    case 'keys-not-arrived': return 'The keys of this conversation have not arrived yet.';
+    case 'key-unknown': return `${r.userId}'s key is not known yet.`;
+    case 'key-changed':
+      return r.when === 'start'
+        ? `${r.userId}'s key has changed. Review it on their safety number screen first.`
+        : `${r.name || r.userId}'s key has changed. Review it before sending.`;
+    case 'own-user-name': return 'That is your own user name.';
+    case 'rekey-refused':
+      return 'The server refuses new keys for this conversation because it claims a newer membership or key change that this device did not accept. Someone may be interfering with this conversation; compare safety numbers with your contacts.';
+    case 'rekey-offline':
+      return 'A contact’s key changed, so this conversation needs new keys, and the server cannot be reached to share them. Try again when online.';
+  }
+}
+
+/** Sending is refused; `reason` says why (its message is the table's words, for logs). */
+export class BlockedError extends Error {
+  readonly reason: BlockReason;
+  constructor(reason: BlockReason) {
+    super(blockText(reason));
+    this.name = 'BlockedError';
+    this.reason = reason;
+  }
+}
+
+/** Plain words for errors the user can act on. */
+export function plainError(e: unknown): string {
+  if (e instanceof NetworkError) return 'The server cannot be reached. Check your connection and try again.';
+  if (e instanceof ApiError) {
+    if (e.code === 'user_name_taken') return 'That user name is taken. Choose another one.';
+    if (e.code === 'rate_limited') return 'Too many attempts. Wait a minute and try again.';
+    return e.message;
+  }
+  if (e instanceof BlockedError) return blockText(e.reason);
+  if (e instanceof Error && e.message) return e.message;
+  return 'Something went wrong.';
 }

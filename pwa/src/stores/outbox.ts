@@ -1,7 +1,7 @@
 // The outbox: envelopes sealed at compose time, waiting to be sent. Shared by the page and
 // the service worker. Adding a message and advancing the sending chain happen in one
 // transaction, so a crash can never reuse a counter or lose a composed message.
-import type { Envelope } from '../../../protocol/src/index.ts';
+import type { BatchResult, Envelope } from '../../../protocol/src/index.ts';
 import type { ChainRow, Db, OutboxRow } from './db.ts';
 
 export async function enqueue(db: Db, p: { envelope: Envelope; composedAt: number; kind: 'text' | 'receipt'; hash: string }): Promise<OutboxRow> {
@@ -42,12 +42,11 @@ export function allOutbox(db: Db): Promise<OutboxRow[]> {
   return db.getAllFromIndex('outbox', 'byOrder');
 }
 
-export async function markResults(
-  db: Db,
-  results: { clientMessageId: string; status: 'stored' | 'duplicate' | 'rejected'; seq?: number; error?: { code: string; message: string } }[],
-): Promise<void> {
+export async function markResults(db: Db, results: readonly Omit<BatchResult, 'conversationId'>[]): Promise<void> {
   const tx = db.transaction('outbox', 'readwrite');
   for (const r of results) {
+    // The service names no id for an envelope it could not read; none of ours, then.
+    if (r.clientMessageId === null) continue;
     const row = await tx.store.get(r.clientMessageId);
     if (!row || row.status !== 'queued') continue;
     if (r.status === 'rejected') {

@@ -1,6 +1,6 @@
 import type { IBaseProtocol } from 'pg-promise';
 import type { PublicIdentity } from '../../../protocol/src/identity.ts';
-import { sql } from './sql.ts';
+import { sql } from './sql/index.ts';
 
 /** One version of a user's keys (protocol KeyHistoryEntry plus its time). */
 export interface KeyEntry {
@@ -18,7 +18,7 @@ export class KeysRepository {
   constructor(private readonly db: IBaseProtocol<unknown>) {}
 
   history(userPk: number): Promise<KeyEntry[]> {
-    return this.db.any<KeyEntry>(sql('keys-history'), { userPk });
+    return this.db.any<KeyEntry>(sql.keys.history, { userPk });
   }
 
   /**
@@ -29,7 +29,7 @@ export class KeysRepository {
     userPk: number; fromVersion: number; identity: PublicIdentity; proof: string;
     kind: 'rotation' | 'reset'; rotation?: { nonce: string; signature: string };
   }): Promise<KeyEntry | null> {
-    return this.db.oneOrNone<KeyEntry>(sql('keys-append'), {
+    return this.db.oneOrNone<KeyEntry>(sql.keys.append, {
       userPk: a.userPk, fromVersion: a.fromVersion, identity: JSON.stringify(a.identity), proof: a.proof, kind: a.kind,
       nonce: a.rotation?.nonce ?? null, signature: a.rotation?.signature ?? null,
     });

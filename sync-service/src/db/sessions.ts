@@ -1,5 +1,5 @@
 import type { IBaseProtocol } from 'pg-promise';
-import { sql } from './sql.ts';
+import { sql } from './sql/index.ts';
 
 export interface AuthenticatedSession {
   sessionId: string;
@@ -22,40 +22,40 @@ export class SessionsRepository {
   constructor(private readonly db: IBaseProtocol<unknown>) {}
 
   create(s: { id: string; userPk: number; tokenHash: Buffer; deviceName: string; ttlSeconds: number }) {
-    return this.db.one<{ id: string; expiresAt: Date }>(sql('sessions-insert'), s);
+    return this.db.one<{ id: string; expiresAt: Date }>(sql.sessions.insert, s);
   }
 
   /** The live session of a token hash: not expired, not revoked. */
   authenticate(tokenHash: Buffer): Promise<AuthenticatedSession | null> {
-    return this.db.oneOrNone<AuthenticatedSession>(sql('sessions-authenticate'), { tokenHash });
+    return this.db.oneOrNone<AuthenticatedSession>(sql.sessions.authenticate, { tokenHash });
   }
 
   /** last_seen_at is refreshed at most once a minute, not on every request. */
   async touch(id: string): Promise<void> {
-    await this.db.none('UPDATE sessions SET last_seen_at = now() WHERE id = $1', [id]);
+    await this.db.none(sql.sessions.touch, { id });
   }
 
   async isLive(id: string): Promise<boolean> {
-    return (await this.db.oneOrNone(sql('sessions-is-live'), { id })) !== null;
+    return (await this.db.oneOrNone(sql.sessions.isLive, { id })) !== null;
   }
 
   /** The ids among `ids` of sessions that are neither revoked nor expired. */
   async liveOf(ids: string[]): Promise<Set<string>> {
-    const rows = await this.db.any<{ id: string }>(sql('sessions-live-of'), { ids });
+    const rows = await this.db.any<{ id: string }>(sql.sessions.liveOf, { ids });
     return new Set(rows.map((r) => r.id));
   }
 
   list(userPk: number): Promise<SessionRow[]> {
-    return this.db.any<SessionRow>(sql('sessions-list'), { userPk });
+    return this.db.any<SessionRow>(sql.sessions.list, { userPk });
   }
 
   /** Revoke every session of the user (a completed key reset); the ids revoked. */
   async revokeAll(userPk: number): Promise<string[]> {
-    return (await this.db.any<{ id: string }>(sql('sessions-revoke-all'), { userPk })).map((r) => r.id);
+    return (await this.db.any<{ id: string }>(sql.sessions.revokeAll, { userPk })).map((r) => r.id);
   }
 
   /** True when a live session of this user was revoked; someone else's session is simply not found. */
   async revoke(id: string, userPk: number): Promise<boolean> {
-    return (await this.db.oneOrNone(sql('sessions-revoke'), { id, userPk })) !== null;
+    return (await this.db.oneOrNone(sql.sessions.revoke, { id, userPk })) !== null;
   }
 }

@@ -1,6 +1,6 @@
 import type { IBaseProtocol } from 'pg-promise';
 import type { PublicIdentity } from '../../../protocol/src/identity.ts';
-import { sql } from './sql.ts';
+import { sql } from './sql/index.ts';
 
 export interface UserRow {
   id: number;
@@ -16,7 +16,7 @@ export class UsersRepository {
 
   /** Null when the (case-folded) name is taken. */
   create(u: { userId: string; displayName: string; identity: PublicIdentity; proof: string }) {
-    return this.db.oneOrNone<{ userId: string; displayName: string; keyVersion: number }>(sql('users-insert'), {
+    return this.db.oneOrNone<{ userId: string; displayName: string; keyVersion: number }>(sql.users.insert, {
       ...u,
       identity: JSON.stringify(u.identity),
     });
@@ -24,14 +24,14 @@ export class UsersRepository {
 
   /** The user and its current (latest) key entry. */
   find(userId: string): Promise<UserRow | null> {
-    return this.db.oneOrNone<UserRow>(sql('users-find'), { userId });
+    return this.db.oneOrNone<UserRow>(sql.users.find, { userId });
   }
 
   findByPk(id: number): Promise<UserRow | null> {
-    return this.db.oneOrNone<UserRow>(sql('users-find-by-pk'), { id });
+    return this.db.oneOrNone<UserRow>(sql.users.findByPk, { id });
   }
 
   findMany(userIds: string[]): Promise<{ id: number; userId: string }[]> {
-    return this.db.any(sql('users-find-many'), { userIds });
+    return this.db.any(sql.users.findMany, { userIds });
   }
 }

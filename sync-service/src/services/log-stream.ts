@@ -18,9 +18,12 @@ export async function* entriesOf(db: Database, conversationId: string, after: nu
   }
 }
 
-/** One entry as JSON text; the stored body is spliced in without being parsed. */
-export function entryJson(e: RawEntry, conversationId?: string, type?: string): string {
-  const head = `${type ? `"type":"entry",` : ''}${conversationId !== undefined ? `"conversationId":${JSON.stringify(conversationId)},` : ''}`;
+/**
+ * One entry as JSON text; the stored body is spliced in without being parsed. The realtime
+ * entry frame wraps this text (protocol/src/frames.ts encodeEntryFrame).
+ */
+export function entryJson(e: RawEntry, conversationId?: string): string {
+  const head = conversationId !== undefined ? `"conversationId":${JSON.stringify(conversationId)},` : '';
   return `{${head}"seq":${e.seq},"kind":"${e.kind}","body":${e.body},"createdAt":"${e.createdAt.toISOString()}"}`;
 }
 

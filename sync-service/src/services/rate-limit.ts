@@ -1,12 +1,7 @@
 import type { Request } from '@hapi/hapi';
 import { isIP } from 'node:net';
 import type { Database } from '../db/index.ts';
-import { ApiError } from '../plugins/errors/index.ts';
-
-export function rateLimited(retryAfterSeconds: number): ApiError {
-  const retry = Math.max(1, Math.ceil(retryAfterSeconds));
-  return new ApiError(429, 'rate_limited', 'too many requests; try again later', undefined, { 'retry-after': String(retry) });
-}
+import { RateLimitedError } from './errors.ts';
 
 /**
  * Shared fixed-window limit (one minute) kept in Postgres: every instance counts
@@ -15,7 +10,7 @@ export function rateLimited(retryAfterSeconds: number): ApiError {
  */
 export async function sharedLimit(db: Database, key: string, perMinute: number): Promise<void> {
   const { count, retryAfter } = await db.rateLimits.hit(key, 60);
-  if (count > perMinute) throw rateLimited(retryAfter);
+  if (count > perMinute) throw new RateLimitedError(retryAfter);
 }
 
 /**
@@ -39,7 +34,7 @@ export class LocalLimiter {
     }
     const count = (this.counts.get(key) ?? 0) + cost;
     this.counts.set(key, count);
-    if (count > this.perMinute) throw rateLimited((window + 60_000 - t) / 1000);
+    if (count > this.perMinute) throw new RateLimitedError((window + 60_000 - t) / 1000);
   }
 }
 

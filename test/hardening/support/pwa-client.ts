@@ -1,23 +1,27 @@
-// The PWA's own client code (pwa/src/services + pwa/src/stores) driven in Node: the
-// real Engine (sealing, verifying, transcript), Directory (TOFU), outbox and
-// flushOutbox, on fake-indexeddb. Only the page glue (Messenger, DOM, service worker)
-// is left out; `pull` and `flush` are what Messenger does on its timers.
+// A PWA device driven in Node: a thin driver over the PRODUCT's own classes on
+// fake-indexeddb. Login is the product's Session (pwa/src/services/session.ts), pull is
+// the product's Sync (sync.ts), restore is the product's restoreAccount (restore.ts), and
+// the device's services are the product's Device (device.ts: Composer, Ingest, Views,
+// Directory), the same wiring Messenger uses. Only the page glue is left out: the
+// realtime socket, the outbox runner's timers, the DOM and the service worker.
 import 'fake-indexeddb/auto';
-import { signLoginProof, signRegistration, type Identity } from '../../../protocol/src/index.ts';
+import type { Identity } from '../../../protocol/src/index.ts';
 import { Api, type LogEntry } from '../../../pwa/src/services/api.ts';
-import { Directory } from '../../../pwa/src/services/directory.ts';
-import { Engine, type IngestReport } from '../../../pwa/src/services/engine.ts';
+import { Device } from '../../../pwa/src/services/device.ts';
+import type { IngestReport } from '../../../pwa/src/services/ingest.ts';
+import { registerAccount } from '../../../pwa/src/services/onboarding.ts';
 import { flushOutbox, type FlushOutcome } from '../../../pwa/src/services/outbox-flush.ts';
-import { saveSession } from '../../../pwa/src/stores/account.ts';
+import { restoreAccount, type RestoreProgress, type RestoreSummary } from '../../../pwa/src/services/restore.ts';
+import { Session } from '../../../pwa/src/services/session.ts';
 import { openDatabase, type Db } from '../../../pwa/src/stores/db.ts';
 
 let counter = 0;
 
 export class PwaClient {
   readonly api: Api;
-  readonly directory: Directory;
-  readonly engine: Engine;
-  token: string | undefined;
+  readonly session: Session;
+  /** The device's services, as Messenger wires them. */
+  device: Device;
 
   private constructor(
     readonly identity: Identity,
@@ -26,55 +30,78 @@ export class PwaClient {
     readonly origin: string,
     readonly fetchImpl: typeof fetch,
   ) {
-    this.api = new Api({ baseUrl, token: () => this.token, fetch: fetchImpl });
-    this.directory = new Directory(db, this.api);
-    this.engine = new Engine({ db, api: this.api, directory: this.directory, identity });
+    this.api = new Api({ baseUrl, token: () => this.session.token, fetch: fetchImpl });
+    this.session = new Session({ api: this.api, db: () => db, origin, deviceName: 'hardening test' });
+    this.device = this.wire();
+  }
+
+  private wire(): Device {
+    const device = new Device({ db: this.db, api: this.api, identity: this.identity });
+    // Delivery receipts are sent explicitly by the tests that need them, so every seq a
+    // test expects is under its control (Messenger seals them after each pull).
+    device.sync.acknowledge = false;
+    return device;
   }
 
   /**
    * A device for `identity` talking to `baseUrl` (the service, or a lying proxy in
-   * front of it). `fetchImpl` lets a test rewrite answers in flight.
+   * front of it). `fetchImpl` lets a test rewrite answers in flight; `origin` is the
+   * page origin the device believes it runs on (what login proofs are signed over).
    */
   static async create(identity: Identity, baseUrl: string, opts: { origin?: string; fetch?: typeof fetch } = {}): Promise<PwaClient> {
     const db = await openDatabase(`hardening-${identity.userId}-${process.pid}-${++counter}`);
     return new PwaClient(identity, db, baseUrl, opts.origin ?? baseUrl, opts.fetch ?? ((...a) => fetch(...a)));
   }
 
-  async register(userName: string = this.identity.userId): Promise<void> {
-    await this.api.register(userName, this.identity.public, await signRegistration(this.identity));
+  get composer() {
+    return this.device.composer;
   }
 
-  /** What Messenger.login does: sign our own origin, never one the server names (T1). */
+  get views() {
+    return this.device.views;
+  }
+
+  get directory() {
+    return this.device.directory;
+  }
+
+  get token(): string | undefined {
+    return this.session.token;
+  }
+
+  /** The product's onboarding step 3 (registration; a retry after a lost answer is fine). */
+  register(userName: string = this.identity.userId): Promise<void> {
+    return registerAccount(this.api, { userName, identity: this.identity, keyFile: '' });
+  }
+
+  /** The product's login (Session.login): signs our own origin, never one the server names (T1). */
   async login(): Promise<void> {
-    const ch = await this.api.challenge(this.identity.userId, this.origin);
-    const proof = await signLoginProof(this.identity, { nonce: ch.nonce, origin: this.origin });
-    const s = await this.api.login(ch.challengeId, proof, 'hardening test');
-    this.token = s.token;
-    await saveSession(this.db, { token: s.token, sessionId: s.sessionId, userId: s.userId, expiresAt: s.expiresAt });
+    await this.session.login(this.identity);
   }
 
-  async cursors(): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    for (const c of await this.db.getAll('conversations')) out[c.conversationId] = c.lastSeq;
-    return out;
+  /** The product's restore after the key file is opened: login, adopt, replay the whole log (T4). */
+  restore(onProgress: (p: RestoreProgress) => void = () => undefined): Promise<RestoreSummary> {
+    return restoreAccount(
+      {
+        db: this.db, api: this.api, session: this.session,
+        adopt: async (identity) => {
+          await this.session.adopt(identity, identity.userId, Date.now());
+          this.device = this.wire();
+          return this.device;
+        },
+      },
+      this.identity, onProgress,
+    );
   }
 
-  /** What Messenger.pull does: sync from the cursors until nothing more, verifying everything. */
-  async pull(): Promise<IngestReport> {
-    const total: IngestReport = { processed: 0, toAcknowledge: new Map() };
-    for (let page = 0; page < 10_000; page++) {
-      const res = await this.api.sync(await this.cursors());
-      const report = await this.engine.ingest(res.entries, { live: true, viewing: null });
-      total.processed += report.processed;
-      for (const [k, v] of report.toAcknowledge) total.toAcknowledge.set(k, [...(total.toAcknowledge.get(k) ?? []), ...v]);
-      if (!res.hasMore || res.entries.length === 0) break;
-    }
-    return total;
+  /** The product's pull (Sync.pull): sync from the cursors until nothing more, verifying everything. */
+  pull(): Promise<IngestReport> {
+    return this.device.sync.pull({ live: true });
   }
 
   /** Feed entries as the realtime socket would. */
   ingest(entries: LogEntry[]): Promise<IngestReport> {
-    return this.engine.ingest(entries, { live: true, viewing: null });
+    return this.device.ingest.ingest(entries, { live: true, viewing: null });
   }
 
   flush(): Promise<FlushOutcome> {

@@ -3,7 +3,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import { verifyCancelReset } from '../../../../protocol/src/account-proofs.ts';
 import { ApiError } from '../errors/index.ts';
 import { caller } from '../auth/scheme.ts';
-import { requireSignedChange } from '../../services/signed-change.ts';
+import { requireSignedChange } from './signed-change.ts';
 import { resetParams } from './reset-view.ts';
 import { signedChange } from './schemas.ts';
 

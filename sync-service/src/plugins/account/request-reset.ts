@@ -4,7 +4,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import { verifyRegistration, type PublicIdentity } from '../../../../protocol/src/identity.ts';
 import { ApiError } from '../errors/index.ts';
 import { caller } from '../auth/scheme.ts';
-import { rateLimited } from '../../services/rate-limit.ts';
+import { RateLimitedError } from '../../services/errors.ts';
 import * as S from '../../schemas.ts';
 import { view } from './reset-view.ts';
 import { pendingReset } from './schemas.ts';
@@ -32,7 +32,7 @@ export const requestResetRoute: ServerRoute = {
     if (!(await verifyRegistration(identity, proof))) throw new ApiError(400, 'bad_proof', 'the proof does not match the identity');
     const { config, database } = request.server.app;
     const db = database.db;
-    if ((await db.keyResets.recentCount(me.userPk)) >= config.resetRequestsPerDay) throw rateLimited(3600);
+    if ((await db.keyResets.recentCount(me.userPk)) >= config.resetRequestsPerDay) throw new RateLimitedError(3600);
     const current = await db.users.findByPk(me.userPk);
     if (!current) throw new ApiError(404, 'unknown_user', 'no user has this name');
     const created = await db.keyResets.create({

@@ -5,6 +5,7 @@ import type { PublicIdentity } from '../../../../protocol/src/identity.ts';
 import { ApiError } from '../errors/index.ts';
 import { clientAddress, sharedLimit } from '../../services/rate-limit.ts';
 import * as S from '../../schemas.ts';
+import type { RegisterResponse } from '../../../../protocol/src/index.ts';
 
 /**
  * POST /api/v1/users: register a user name with its public keys and a proof of
@@ -48,11 +49,11 @@ export const registerRoute: ServerRoute = {
       throw new ApiError(400, 'bad_proof', 'the proof does not match the identity');
     }
     const created = await db.users.create({ userId, displayName: userName, identity, proof });
-    if (created) return h.response(created).code(201);
+    if (created) return h.response(created satisfies RegisterResponse).code(201);
     // A retry of the same registration (the answer was lost) is not a conflict.
     const existing = await db.users.find(userId);
     if (existing && existing.keyVersion === 1 && existing.displayName === userName && sameIdentity(existing.identity, identity)) {
-      return h.response({ userId, displayName: existing.displayName, keyVersion: 1 }).code(200);
+      return h.response({ userId, displayName: existing.displayName, keyVersion: 1 } satisfies RegisterResponse).code(200);
     }
     throw new ApiError(409, 'user_name_taken', 'this user name is taken');
   },

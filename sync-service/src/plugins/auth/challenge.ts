@@ -5,6 +5,7 @@ import { ApiError } from '../errors/index.ts';
 import { clientAddress, sharedLimit } from '../../services/rate-limit.ts';
 import { newToken } from '../../services/tokens.ts';
 import * as S from '../../schemas.ts';
+import type { ChallengeResponse } from '../../../../protocol/src/index.ts';
 
 /** POST /api/v1/auth/challenge: a single-use nonce bound to user and origin (T1); limits of L4. */
 export const challengeRoute: ServerRoute = {
@@ -47,6 +48,6 @@ export const challengeRoute: ServerRoute = {
     const challengeId = randomUUID();
     const nonce = newToken();
     const { expiresAt } = await db.challenges.create({ id: challengeId, userPk: user.id, nonce, origin, ttlSeconds: config.challengeTtlSeconds });
-    return h.response({ challengeId, nonce, origin, expiresAt }).code(201);
+    return h.response({ challengeId, nonce, origin, expiresAt: expiresAt.toISOString() } satisfies ChallengeResponse).code(201);
   },
 };

@@ -6,6 +6,7 @@ import { ApiError } from '../errors/index.ts';
 import { clientAddress, sharedLimit } from '../../services/rate-limit.ts';
 import { newToken, tokenHash } from '../../services/tokens.ts';
 import * as S from '../../schemas.ts';
+import type { LoginResponse } from '../../../../protocol/src/index.ts';
 
 /**
  * POST /api/v1/auth/login: answer a challenge with a signed proof. The challenge is
@@ -63,6 +64,6 @@ export const loginRoute: ServerRoute = {
     const session = await db.sessions.create({
       id: randomUUID(), userPk: current.id, tokenHash: tokenHash(token), deviceName, ttlSeconds: config.sessionTtlSeconds,
     });
-    return h.response({ token, sessionId: session.id, expiresAt: session.expiresAt, userId: current.userId }).code(201);
+    return h.response({ token, sessionId: session.id, expiresAt: session.expiresAt.toISOString(), userId: current.userId } satisfies LoginResponse).code(201);
   },
 };

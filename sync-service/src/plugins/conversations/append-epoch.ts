@@ -4,6 +4,7 @@ import { caller } from '../auth/scheme.ts';
 import { checkEpochRecord } from '../../services/canonical.ts';
 import { appendEpoch } from '../../services/conversations.ts';
 import * as S from '../../schemas.ts';
+import type { AddEpochResponse } from '../../../../protocol/src/index.ts';
 
 /** POST /api/v1/conversations/{id}/epochs: append epoch latest+1 (member change or key rotation). */
 export const appendEpochRoute: ServerRoute = {
@@ -33,6 +34,6 @@ export const appendEpochRoute: ServerRoute = {
     const { id } = request.params as { id: string };
     const record = checkEpochRecord((request.payload as { epochRecord: unknown }).epochRecord, config.maxEnvelopeBytes);
     const { created, seq } = await appendEpoch(database.db, me, id, record);
-    return h.response({ seq }).code(created ? 201 : 200);
+    return h.response({ seq } satisfies AddEpochResponse).code(created ? 201 : 200);
   },
 };

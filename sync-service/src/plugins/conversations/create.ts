@@ -4,6 +4,7 @@ import { caller } from '../auth/scheme.ts';
 import { checkEpochRecord } from '../../services/canonical.ts';
 import { createConversation } from '../../services/conversations.ts';
 import * as S from '../../schemas.ts';
+import type { CreateConversationResponse } from '../../../../protocol/src/index.ts';
 
 /** POST /api/v1/conversations: create from a signed epoch 0 record; idempotent by id. */
 export const createConversationRoute: ServerRoute = {
@@ -29,6 +30,6 @@ export const createConversationRoute: ServerRoute = {
     const { config, database } = request.server.app;
     const record = checkEpochRecord((request.payload as { epochRecord: unknown }).epochRecord, config.maxEnvelopeBytes);
     const { created, seq } = await createConversation(database.db, me, record);
-    return h.response({ conversationId: record.value.conversationId, seq }).code(created ? 201 : 200);
+    return h.response({ conversationId: record.value.conversationId, seq } satisfies CreateConversationResponse).code(created ? 201 : 200);
   },
 };

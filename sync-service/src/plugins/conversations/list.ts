@@ -2,6 +2,7 @@ import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 import { caller } from '../auth/scheme.ts';
 import * as S from '../../schemas.ts';
+import type { ConversationsResponse } from '../../../../protocol/src/index.ts';
 
 /** GET /api/v1/conversations: the caller's conversations with their latest seq and epoch. */
 export const listConversationsRoute: ServerRoute = {
@@ -25,6 +26,6 @@ export const listConversationsRoute: ServerRoute = {
   },
   async handler(request) {
     const me = caller(request);
-    return { conversations: await request.server.app.database.db.conversations.list(me.userPk) };
+    return { conversations: await request.server.app.database.db.conversations.list(me.userPk) } satisfies ConversationsResponse;
   },
 };

@@ -4,7 +4,7 @@ import { verifyRegistration, type PublicIdentity } from '../../../../protocol/sr
 import { verifyRotation } from '../../../../protocol/src/account-proofs.ts';
 import { ApiError } from '../errors/index.ts';
 import { caller } from '../auth/scheme.ts';
-import { requireSignedChange } from '../../services/signed-change.ts';
+import { requireSignedChange } from '../account/signed-change.ts';
 import { keyEntry, signedChange } from '../account/schemas.ts';
 import * as S from '../../schemas.ts';
 

@@ -1,10 +1,12 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Plugin, Request, ResponseToolkit } from '@hapi/hapi';
+import { RateLimitedError, ServiceError, type ServiceErrorKind } from '../../services/errors.ts';
 
 /**
- * A domain error with a stable, documented code. Handlers and repositories throw
- * these; the onPreResponse extension below turns every error into one JSON shape:
- * `{ error: { code, message } }`.
+ * An HTTP error with a stable, documented code, thrown by route handlers. Services throw
+ * the domain errors of services/errors.ts instead, which know no status; the onPreResponse
+ * extension below gives them theirs (HTTP_STATUS) and turns every error into one JSON
+ * shape: `{ error: { code, message } }`.
  */
 export class ApiError extends Error {
   constructor(
@@ -17,6 +19,22 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/** The HTTP status of each kind of domain error. */
+export const HTTP_STATUS: Record<ServiceErrorKind, number> = {
+  invalid: 400,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+};
+
+/** A domain error as the ApiError it is on the wire. */
+export function toApiError(error: ServiceError): ApiError {
+  const headers = error instanceof RateLimitedError ? { 'retry-after': String(error.retryAfterSeconds) } : undefined;
+  return new ApiError(HTTP_STATUS[error.kind], error.code, error.message, undefined, headers);
 }
 
 /** Codes for failures Hapi itself raises before a handler runs. */
@@ -72,7 +90,7 @@ export const errorsPlugin: Plugin<void> = {
   name: 'errors',
   register(server) {
     server.ext('onPreResponse', (request: Request, h: ResponseToolkit) => {
-      const response = request.response;
+      const response = request.response instanceof ServiceError ? toApiError(request.response) : request.response;
       if (response instanceof ApiError) {
         const r = h
           .response({ error: { code: response.code, message: response.message, ...(response.details ? { details: response.details } : {}) } })

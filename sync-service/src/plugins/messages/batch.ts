@@ -2,20 +2,14 @@ import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 import { caller } from '../auth/scheme.ts';
 import { ApiError } from '../errors/index.ts';
+import { ServiceError } from '../../services/errors.ts';
 import { checkEnvelope } from '../../services/canonical.ts';
 import type { MessageAppend } from '../../db/log.ts';
 import { appendError } from './results.ts';
 import * as S from '../../schemas.ts';
+import type { BatchResult } from '../../../../protocol/src/index.ts';
 
 export const MAX_BATCH = 500;
-
-interface Result {
-  clientMessageId: string | null;
-  conversationId: string | null;
-  status: 'stored' | 'duplicate' | 'rejected';
-  seq?: number;
-  error?: { code: string; message: string };
-}
 
 const str = (x: unknown): string | null => (typeof x === 'string' && x.length <= 128 ? x : null);
 
@@ -41,7 +35,7 @@ export const batchAppendRoute: ServerRoute = {
           200: Joi.object({
             results: Joi.array().items(Joi.object({
               clientMessageId: S.uuid.allow(null), conversationId: S.conversationId.allow(null),
-              status: Joi.string().valid('stored', 'duplicate', 'rejected'), seq: Joi.number().integer(),
+              status: S.batchStatus, seq: Joi.number().integer(),
               error: Joi.object({ code: Joi.string(), message: Joi.string() }),
             })),
           }),
@@ -55,7 +49,7 @@ export const batchAppendRoute: ServerRoute = {
     const { config, appendQueue, appendLimiter } = request.server.app;
     const raw = (request.payload as { envelopes: Record<string, unknown>[] }).envelopes;
     appendLimiter.hit(me.userId, raw.length);
-    const results: Result[] = new Array(raw.length);
+    const results: BatchResult[] = new Array(raw.length);
     const items: MessageAppend[] = [];
     const at: number[] = [];
     raw.forEach((json, i) => {
@@ -66,7 +60,7 @@ export const batchAppendRoute: ServerRoute = {
         items.push({ conversationId: env.value.conversationId, clientId: env.value.clientMessageId, senderPk: me.userPk, epoch: env.value.epoch, body: env.text, hash: env.hash });
         at.push(i);
       } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
+        if (!(error instanceof ApiError || error instanceof ServiceError)) throw error;
         results[i]!.error = { code: error.code, message: error.message };
       }
     });

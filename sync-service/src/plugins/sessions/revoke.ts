@@ -3,7 +3,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import { verifyRevokeSession } from '../../../../protocol/src/account-proofs.ts';
 import { ApiError } from '../errors/index.ts';
 import { caller } from '../auth/scheme.ts';
-import { requireSignedChange } from '../../services/signed-change.ts';
+import { requireSignedChange } from '../account/signed-change.ts';
 import { signedChange } from '../account/schemas.ts';
 import * as S from '../../schemas.ts';
 

@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 import { caller } from '../auth/scheme.ts';
-import { notFound } from '../../services/conversations.ts';
+import { NotFoundError } from '../../services/errors.ts';
 import { logPage, toStream } from '../../services/log-stream.ts';
 import * as S from '../../schemas.ts';
 
@@ -37,7 +37,7 @@ export const logRoute: ServerRoute = {
     const { after, limit } = request.query as { after: number; limit: number };
     const db = request.server.app.database.db;
     const lastSeq = await db.conversations.memberLastSeq(id, me.userPk);
-    if (lastSeq === null) throw notFound();
+    if (lastSeq === null) throw new NotFoundError();
     return h.response(toStream(logPage(db, id, after, lastSeq, limit))).type('application/json; charset=utf-8');
   },
 };

@@ -1,8 +1,8 @@
 import type { Request } from '@hapi/hapi';
-import type { AccountPurpose } from '../db/account-challenges.ts';
-import type { UserRow } from '../db/users.ts';
-import type { Caller } from '../plugins/auth/scheme.ts';
-import { ApiError } from '../plugins/errors/index.ts';
+import type { AccountPurpose } from '../../db/account-challenges.ts';
+import type { UserRow } from '../../db/users.ts';
+import type { Caller } from '../auth/scheme.ts';
+import { ApiError } from '../errors/index.ts';
 
 /**
  * THREATS L1: a bearer token alone never changes keys or sessions. Consume the caller's

@@ -1,77 +1,14 @@
-// The conversation engine against an in-memory service (flushed by hand, no timers),
-// with the real protocol: what the user sees for honest traffic and for each attack the
+// A device's services wired together (device.ts: composing, ingest, views) against an
+// in-memory service (flushed by hand, no timers), with the real protocol: what the user sees for honest traffic and for each attack the
 // client can notice (THREATS R1, M1, M2, G3, T4), and that nothing is stored in clear.
 import 'fake-indexeddb/auto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createIdentity, type EpochRecord, type Envelope, type Identity, type PublicIdentity } from '../../../protocol/src/index.ts';
-import { openDatabase, type Db } from '../stores/db.ts';
-import { queued, markResults } from '../stores/outbox.ts';
+import { createIdentity, type EpochRecord, type Identity } from '../../../protocol/src/index.ts';
+import { deliver, device, FakeService, flush, type TestDevice } from '../../test/support/fake-service.ts';
+import type { Db } from '../stores/db.ts';
 import { updateConversation } from '../stores/conversations.ts';
 import { acceptPendingKey } from '../stores/contacts.ts';
-import type { Api, LogEntry } from './api.ts';
-import { Directory } from './directory.ts';
-import { BlockedError, Engine } from './engine.ts';
-
-/** The untrusted service, in memory: it can be made to lie. */
-class FakeService {
-  keys = new Map<string, PublicIdentity>();
-  logs = new Map<string, LogEntry[]>();
-
-  append(conversationId: string, kind: 'epoch' | 'message', body: unknown): number {
-    const log = this.logs.get(conversationId) ?? [];
-    const seq = log.length + 1;
-    log.push({ conversationId, seq, kind, body: structuredClone(body), createdAt: new Date(1_700_000_000_000 + seq).toISOString() });
-    this.logs.set(conversationId, log);
-    return seq;
-  }
-
-  api(): Api {
-    return {
-      keys: async (userId: string) => {
-        const identity = this.keys.get(userId);
-        if (!identity) throw Object.assign(new Error('unknown'), { status: 404 });
-        return { userId, displayName: userId, current: { version: 1, identity, proof: '', createdAt: '' }, history: [] };
-      },
-      createConversation: async (record: EpochRecord) => ({ conversationId: record.conversationId, seq: this.append(record.conversationId, 'epoch', record) }),
-      addEpoch: async (id: string, record: EpochRecord) => ({ seq: this.append(id, 'epoch', record) }),
-    } as unknown as Api;
-  }
-}
-
-interface Device {
-  db: Db;
-  engine: Engine;
-  directory: Directory;
-  identity: Identity;
-}
-
-let counter = 0;
-async function device(service: FakeService, identity: Identity): Promise<Device> {
-  const db = await openDatabase(`engine-test-${++counter}-${identity.userId}`);
-  const api = service.api();
-  const directory = new Directory(db, api);
-  return { db, directory, identity, engine: new Engine({ db, api, directory, identity }) };
-}
-
-/** What the outbox flush does, by hand: store queued envelopes in the service's log. */
-async function flush(service: FakeService, d: Device, filter: (e: Envelope) => boolean = () => true): Promise<Envelope[]> {
-  const rows = await queued(d.db);
-  const sent: Envelope[] = [];
-  const results = [];
-  for (const r of rows) {
-    if (!filter(r.envelope)) continue;
-    const seq = service.append(r.conversationId, 'message', r.envelope);
-    results.push({ clientMessageId: r.clientMessageId, status: 'stored' as const, seq });
-    sent.push(r.envelope);
-  }
-  await markResults(d.db, results);
-  return sent;
-}
-
-async function deliver(service: FakeService, d: Device, conversationId: string, live = true) {
-  const log = service.logs.get(conversationId) ?? [];
-  return d.engine.ingest(log, { live });
-}
+import { BlockedError, blockText, warningText } from './warnings.ts';
 
 /** Every record of every store, as text, for "no plaintext at rest" checks. */
 async function dump(db: Db): Promise<string> {
@@ -83,10 +20,10 @@ async function dump(db: Db): Promise<string> {
   return out;
 }
 
-describe('conversation engine', () => {
+describe('a device: composing, ingest and views together', () => {
   const service = new FakeService();
-  let alice: Device;
-  let bob: Device;
+  let alice: TestDevice;
+  let bob: TestDevice;
   let aliceId: Identity;
   let bobId: Identity;
   let conversationId = '';
@@ -101,30 +38,30 @@ describe('conversation engine', () => {
   });
 
   it('creates a conversation, seals into the outbox at once, and the receiver reads the messages in order', async () => {
-    conversationId = await alice.engine.startConversation('Bob');
-    await alice.engine.send(conversationId, 'hello bob');
-    await alice.engine.send(conversationId, 'second');
-    const before = await alice.engine.messages(conversationId);
+    conversationId = await alice.device.composer.startConversation('Bob');
+    await alice.device.composer.send(conversationId, 'hello bob');
+    await alice.device.composer.send(conversationId, 'second');
+    const before = await alice.device.views.messages(conversationId);
     expect(before.map((m) => [m.body, m.state])).toEqual([['hello bob', 'queued'], ['second', 'queued']]);
     await flush(service, alice);
     const report = await deliver(service, bob, conversationId);
     expect(report.toAcknowledge.get(conversationId)?.length).toBe(2);
-    const seen = await bob.engine.messages(conversationId);
+    const seen = await bob.device.views.messages(conversationId);
     expect(seen.map((m) => [m.sender, m.body, m.warnings.length])).toEqual([['alice', 'hello bob', 0], ['alice', 'second', 0]]);
-    expect((await bob.engine.summaries())[0]?.unread).toBe(2);
-    expect(await bob.engine.preview(conversationId)).toBe('second');
+    expect((await bob.device.views.summaries())[0]?.unread).toBe(2);
+    expect(await bob.device.views.preview(conversationId)).toBe('second');
   });
 
   it('turns a signed receipt from the other member into "delivered"', async () => {
-    await bob.engine.send(conversationId, '', 'receipt', (await bob.engine.messages(conversationId)).map((m) => m.id));
+    await bob.device.composer.send(conversationId, '', 'receipt', (await bob.device.views.messages(conversationId)).map((m) => m.id));
     await flush(service, bob);
     await deliver(service, alice, conversationId);
-    const mine = await alice.engine.messages(conversationId);
+    const mine = await alice.device.views.messages(conversationId);
     expect(mine.map((m) => m.state)).toEqual(['delivered', 'delivered']);
   });
 
   it('shows a changed ciphertext, a replay and a deleted message inline, never silently', async () => {
-    await alice.engine.send(conversationId, 'third');
+    await alice.device.composer.send(conversationId, 'third');
     const [third] = await flush(service, alice);
     // The server flips a byte of the ciphertext under a new seq.
     const forged = { ...third!, encryptedContent: third!.encryptedContent.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) };
@@ -132,17 +69,17 @@ describe('conversation engine', () => {
     // It replays the first message under a new seq.
     service.append(conversationId, 'message', service.logs.get(conversationId)![1]!.body);
     // It drops one message: only the one after it arrives.
-    await alice.engine.send(conversationId, 'will be deleted');
-    await alice.engine.send(conversationId, 'after the deleted one');
+    await alice.device.composer.send(conversationId, 'will be deleted');
+    await alice.device.composer.send(conversationId, 'after the deleted one');
     await flush(service, alice, (e) => e.counter !== 4);
     await deliver(service, bob, conversationId);
-    const views = await bob.engine.messages(conversationId);
-    const kinds = views.flatMap((v) => v.warnings.map((w) => w.kind));
+    const views = await bob.device.views.messages(conversationId);
+    const kinds = views.flatMap((v) => v.warnings.map((w) => w.code));
     expect(kinds).toEqual(['bad-signature', 'replayed', 'gap']);
     expect(views.map((v) => v.body)).toEqual(['hello bob', 'second', 'third', null, null, 'after the deleted one']);
-    expect(views.find((v) => v.body === 'after the deleted one')?.warnings[0]?.text).toMatch(/1 earlier message from alice is missing/);
+    expect(views.find((v) => v.body === 'after the deleted one')?.warnings.map(warningText)[0]).toMatch(/1 earlier message from alice is missing/);
     // The queued copy of the message the server dropped is still in Alice's outbox view, as sent.
-    expect((await alice.engine.messages(conversationId)).some((m) => m.body === 'will be deleted')).toBe(true);
+    expect((await alice.device.views.messages(conversationId)).some((m) => m.body === 'will be deleted')).toBe(true);
   });
 
   it('refuses a membership change that is not validly signed and pauses sending until reviewed (M1)', async () => {
@@ -151,10 +88,12 @@ describe('conversation engine', () => {
     const forged = { ...epoch0, epoch: 1, prevEpochHash: 'f'.repeat(64), createdAt: epoch0.createdAt + 1 };
     service.append(conversationId, 'epoch', forged);
     await deliver(service, bob, conversationId);
-    expect(await bob.engine.blockedReason(conversationId)).toMatch(/without a valid signature/);
-    await expect(bob.engine.send(conversationId, 'blocked?')).rejects.toBeInstanceOf(BlockedError);
-    const views = await bob.engine.messages(conversationId);
-    expect(views.at(-1)?.warnings[0]?.kind).toBe('membership');
+    const reason = await bob.device.composer.blockedReason(conversationId);
+    expect(reason).toEqual({ code: 'membership-alert' });
+    expect(blockText(reason!)).toMatch(/without a valid signature/);
+    await expect(bob.device.composer.send(conversationId, 'blocked?')).rejects.toBeInstanceOf(BlockedError);
+    const views = await bob.device.views.messages(conversationId);
+    expect(views.at(-1)?.warnings[0]?.code).toBe('membership');
   });
 
   it('holds a substituted directory key as pending and blocks sending to that contact (M2)', async () => {
@@ -162,25 +101,25 @@ describe('conversation engine', () => {
     service.keys.set('bob', mallory.public);
     const { outcome } = await alice.directory.refresh('bob');
     expect(outcome).toBe('changed');
-    expect(await alice.engine.blockedReason(conversationId)).toMatch(/key has changed/);
-    await expect(alice.engine.send(conversationId, 'to the wrong key?')).rejects.toBeInstanceOf(BlockedError);
+    expect(await alice.device.composer.blockedReason(conversationId)).toEqual({ code: 'key-changed', userId: 'bob', name: 'bob', when: 'send' });
+    await expect(alice.device.composer.send(conversationId, 'to the wrong key?')).rejects.toBeInstanceOf(BlockedError);
     service.keys.set('bob', bobId.public);
   });
 
   it('rebuilds replay state from the signed log on a restored device before anything new (T4)', async () => {
     const restored = await device(service, aliceId);
     await deliver(service, restored, conversationId, false);
-    const views = await restored.engine.messages(conversationId);
+    const views = await restored.device.views.messages(conversationId);
     expect(views.filter((v) => v.mine).map((v) => v.body)).toEqual(['hello bob', 'second', 'third', 'after the deleted one']);
     // A replay of an old message to the new device is recognised as one.
     service.append(conversationId, 'message', service.logs.get(conversationId)![2]!.body);
     await deliver(service, restored, conversationId);
-    expect((await restored.engine.messages(conversationId)).at(-1)?.warnings.map((w) => w.kind)).toEqual(['replayed']);
+    expect((await restored.device.views.messages(conversationId)).at(-1)?.warnings.map((w) => w.code)).toEqual(['replayed']);
     // The forged membership change in the log pauses the restored device too, until reviewed.
-    expect(await restored.engine.blockedReason(conversationId)).toMatch(/without a valid signature/);
+    expect(await restored.device.composer.blockedReason(conversationId)).toEqual({ code: 'membership-alert' });
     await updateConversation(restored.db, conversationId, (c) => ({ ...c, membershipAlert: null }));
     // Then its next message continues Alice's signed chain after the highest counter seen.
-    const row = await restored.engine.send(conversationId, 'from the restored device');
+    const row = await restored.device.composer.send(conversationId, 'from the restored device');
     expect(row.envelope.counter).toBe(6);
   });
 
@@ -203,20 +142,19 @@ describe('re-keying refused by the server', () => {
     service.keys.set('carol', carolId.public);
     service.keys.set('dave', daveId.public);
     const carol = await device(service, carolId);
-    const id = await carol.engine.startConversation('dave');
+    const id = await carol.device.composer.startConversation('dave');
     // Dave resets his keys; Carol reviews and accepts the new key, so her next message needs a new epoch.
     const daveReset = (await createIdentity('dave', 'dave after a reset')).identity;
     service.keys.set('dave', daveReset.public);
     expect((await carol.directory.refresh('dave')).outcome).toBe('changed');
     await acceptPendingKey(carol.db, 'dave');
     // The server claims a newer epoch than any Carol accepted and refuses hers.
-    const api = (carol.engine as unknown as { api: Api }).api as unknown as Record<string, unknown>;
-    api.addEpoch = async () => {
+    (carol.api as unknown as Record<string, unknown>).addEpoch = async () => {
       throw Object.assign(new Error('epoch conflict'), { status: 409, code: 'epoch_conflict' });
     };
-    const refused = await carol.engine.send(id, 'after the reset').catch((e: unknown) => e);
+    const refused = await carol.device.composer.send(id, 'after the reset').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(BlockedError);
-    expect((refused as Error).message).toMatch(/refuses new keys/);
-    expect((refused as Error).message).not.toMatch(/cannot be reached/);
+    expect((refused as BlockedError).reason).toEqual({ code: 'rekey-refused' });
+    expect(blockText((refused as BlockedError).reason)).toMatch(/refuses new keys/);
   });
 });

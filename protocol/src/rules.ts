@@ -1,0 +1,67 @@
+// The protocol's rules as data: versions, byte sizes, limits and the patterns of
+// identifiers. A leaf module: it imports nothing, and everything that checks a
+// value (protocol's parsers, the service's joi schemas, the client's forms) reads
+// its numbers and patterns from here instead of writing them again.
+
+export const PROTOCOL_VERSION = 1 as const;
+
+export const LIMITS = {
+  /** UTF-16 code units in a message body. */
+  maxBodyChars: 8000,
+  /** Padded plaintext sizes in bytes (ENV5); the ciphertext is always one of these. */
+  paddingBuckets: [256, 1024, 4096, 16384, 65536],
+  /** Upper bound on the JSON text of one envelope. */
+  maxEnvelopeBytes: 98304,
+  /** Members of one epoch, so one record stays well below 64 KiB of wrapped keys. */
+  maxMembers: 64,
+  /** clientMessageIds a receipt may reference. */
+  maxRefs: 256,
+  /** Counters a transcript remembers as missing per sender (TR6). */
+  maxMissing: 1024,
+};
+
+export const IV_BYTES = 12;
+export const TAG_BYTES = 16;
+export const SIG_BYTES = 64;
+export const ED25519_KEY_BYTES = 32;
+export const EPOCH_KEY_BYTES = 32;
+/** SHA-256 commitment to an epoch key (EPOCH5). */
+export const KEY_COMMITMENT_BYTES = 32;
+export const RSA_BITS = 3072;
+export const RSA_WRAPPED_BYTES = RSA_BITS / 8;
+/** Bounds on the DER (SPKI) of a public RSA key, checked before it is imported (WIRE4). */
+export const RSA_SPKI_MIN_BYTES = 256;
+export const RSA_SPKI_MAX_BYTES = 1024;
+/** Bytes of the server's login nonce (AUTH1). */
+export const AUTH_NONCE_BYTES = 32;
+export const MAX_EPOCH = 2 ** 31 - 1;
+
+/** The kinds of body a conversation log holds: epoch records and message envelopes. */
+export const LOG_ENTRY_KINDS = ['epoch', 'message'] as const;
+/** What the service answers for each envelope of a batch append. */
+export const BATCH_STATUSES = ['stored', 'duplicate', 'rejected'] as const;
+
+/** Characters of unpadded base64url text that encode `bytes` bytes. */
+export function base64UrlChars(bytes: number): number {
+  return Math.ceil((bytes * 4) / 3);
+}
+
+/** The base64url alphabet, without padding (WIRE2 adds canonical trailing bits). */
+export const BASE64URL_RE = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * WIRE3: identifiers (conversation ids, user ids inside records) are short printable
+ * ASCII, so what a user sees, what is signed and what the server indexes are the same string.
+ */
+export const ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Hex SHA-256: chain links and fingerprints. */
+export const HASH_RE = /^[0-9a-f]{64}$/;
+
+/**
+ * A user name as typed at registration: 3 to 32 letters, digits, ".", "_", "-",
+ * starting and ending with a letter or digit. Names are unique without regard to
+ * case; the user id is the name in lower case (USER_ID_RE), which is also a WIRE3 id.
+ */
+export const USER_NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,30}[A-Za-z0-9])$/;
+export const USER_ID_RE = /^[a-z0-9](?:[a-z0-9._-]{1,30}[a-z0-9])$/;

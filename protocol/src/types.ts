@@ -1,0 +1,152 @@
+// Every type that crosses the wire, in one place: the signed records the protocol
+// defines (public identity, epoch record, envelope, sealed plaintext) and the HTTP
+// bodies client and service exchange (sync-service/API.md). Declarations only, so
+// every module imports from here and this module imports only rules.ts, for the
+// enumerations it shares with the service's schemas.
+import type { BATCH_STATUSES, LOG_ENTRY_KINDS } from './rules.ts';
+
+// ---- protocol records ---------------------------------------------------------------
+
+export interface PublicIdentity {
+  v: 1;
+  userId: string;
+  /** base64url SPKI of an RSA-OAEP 3072-bit, SHA-256 public key. */
+  encryptionKey: string;
+  /** base64url raw Ed25519 public key (32 bytes). */
+  signingKey: string;
+}
+
+export interface EpochMember {
+  userId: string;
+  /** fingerprint() of the public identity the creator wrapped this epoch's key for. */
+  fingerprint: string;
+}
+
+export interface EpochRecord {
+  v: 1;
+  type: 'epoch';
+  conversationId: string;
+  epoch: number;
+  creator: string;
+  /** Sorted by userId, no duplicates, creator included. */
+  members: EpochMember[];
+  /** Same users, same order as members. */
+  wrappedKeys: { userId: string; wrappedKey: string }[];
+  /** base64url SHA-256 commitment to the epoch key (EPOCH5); an addition to the original design. */
+  keyCommitment: string;
+  prevEpochHash: string | null;
+  createdAt: number;
+  sig: string;
+}
+
+export interface Envelope {
+  v: 1;
+  type: 'message';
+  conversationId: string;
+  epoch: number;
+  sender: string;
+  /** Lowercase UUID chosen by the sender; the server's idempotency key. */
+  clientMessageId: string;
+  /** Per sender per conversation, starting at 1. */
+  counter: number;
+  /** envelopeHash of the sender's previous envelope in this conversation; null for counter 1. */
+  prevHash: string | null;
+  iv: string;
+  encryptedContent: string;
+  tag: string;
+  sig: string;
+}
+
+/** What an envelope seals (ENV5), before padding. */
+export interface MessagePlaintext {
+  type: 'text' | 'receipt';
+  body: string;
+  composedAt: number;
+  /** For receipts (and replies): clientMessageIds this message refers to. */
+  refs?: string[];
+}
+
+// ---- HTTP bodies (sync-service/API.md) ------------------------------------------------
+
+/** Every error answer: a stable code and plain words. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export interface RegisterRequest { userName: string; identity: PublicIdentity; proof: string }
+export interface RegisterResponse { userId: string; displayName: string; keyVersion: number }
+
+export interface ChallengeRequest { userId: string; origin: string }
+export interface ChallengeResponse { challengeId: string; nonce: string; origin: string; expiresAt: string }
+
+export interface LoginRequest { challengeId: string; proof: string; deviceName: string }
+export interface LoginResponse { token: string; sessionId: string; expiresAt: string; userId: string }
+
+/**
+ * One version of a user's keys in the directory; history is oldest first. `kind` is the
+ * server's word; a client believes `rotation` only when `rotation.signature` verifies under
+ * the previous version's key (ACCT5, classifyKeyChange).
+ */
+export interface KeyEntry {
+  version: number; identity: PublicIdentity; proof: string; createdAt: string;
+  kind: 'initial' | 'rotation' | 'reset';
+  rotation: { nonce: string; signature: string } | null;
+}
+export interface KeysResponse { userId: string; displayName: string; current: KeyEntry; history: KeyEntry[] }
+
+/** Signed account changes (ACCT1..ACCT4, THREATS L1): a challenge per change, answered by the current key. */
+export type AccountChangePurpose = 'rotate' | 'revoke-session' | 'cancel-reset';
+export interface AccountChallengeRequest { purpose: AccountChangePurpose }
+export interface AccountChallengeResponse { challengeId: string; nonce: string; purpose: AccountChangePurpose; expiresAt: string }
+export interface SignedChange { challengeId: string; signature: string }
+export interface RotateKeysRequest extends SignedChange { identity: PublicIdentity; proof: string }
+export type RevokeSessionRequest = SignedChange;
+export type CancelResetRequest = SignedChange;
+export interface ResetRequest { identity: PublicIdentity; proof: string }
+export interface PendingReset {
+  id: string; sessionId: string; deviceName: string; baseVersion: number; identity: PublicIdentity;
+  requestedAt: string; completesAt: string; due: boolean;
+}
+export interface ResetStatusResponse { pending: PendingReset | null }
+
+export interface CreateConversationRequest { epochRecord: EpochRecord }
+export interface CreateConversationResponse { conversationId: string; seq: number }
+export interface AddEpochRequest { epochRecord: EpochRecord }
+export interface AddEpochResponse { seq: number }
+
+export interface ConversationListItem { conversationId: string; latestSeq: number; latestEpoch: number; members: string[] }
+export interface ConversationsResponse { conversations: ConversationListItem[] }
+
+export interface AppendMessageRequest { envelope: Envelope }
+export interface AppendMessageResponse { seq: number; duplicate: boolean }
+
+export type LogEntryKind = (typeof LOG_ENTRY_KINDS)[number];
+
+/**
+ * One entry of a conversation's log. `body` is an EpochRecord (kind 'epoch') or an
+ * Envelope (kind 'message') as the server stored it: untrusted, so it is typed
+ * unknown and goes through parseEpochRecord / parseEnvelope before use.
+ */
+export interface LogEntry { conversationId: string; seq: number; kind: LogEntryKind; body: unknown; createdAt: string }
+
+export interface LogPage { entries: LogEntry[]; nextAfter: number; hasMore: boolean }
+
+export interface SyncRequest { cursors: Record<string, number>; limit?: number }
+export interface SyncPage { entries: LogEntry[]; cursors: Record<string, number>; hasMore: boolean }
+
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+export interface BatchRequest { envelopes: Envelope[] }
+
+/**
+ * The answer for one envelope of a batch, in request order. The ids are null when
+ * the envelope sent did not carry a readable one.
+ */
+export interface BatchResult {
+  clientMessageId: string | null;
+  conversationId: string | null;
+  status: BatchStatus;
+  seq?: number;
+  error?: { code: string; message: string };
+}
+export interface BatchResponse { results: BatchResult[] }

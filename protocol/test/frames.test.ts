@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FRAME_VERSION, FrameError, MAX_CURSORS, decodeClientFrame, decodeServerFrame, encodeEntryFrame, encodeFrame,
+  type ClientFrame, type Decoded, type ServerFrame,
+} from '../src/frames.ts';
+
+const token = 'A'.repeat(43);
+
+function errorOf<F>(d: Decoded<F>): FrameError {
+  if (d.ok) throw new Error(`decoded: ${JSON.stringify(d.frame)}`);
+  return d.error;
+}
+
+describe('realtime frames (API.md "Realtime")', () => {
+  it('every frame round-trips through encodeFrame and the decoder of its direction, with v', () => {
+    const client: ClientFrame[] = [
+      { type: 'auth', token, cursors: { 'conv-1': 3, 'a.b:c@d-e': 0 }, v: 1 },
+      { type: 'ping', v: 1 },
+    ];
+    const server: ServerFrame[] = [
+      { type: 'ready', v: 1 },
+      { type: 'entry', conversationId: 'conv-1', seq: 2, kind: 'message', body: { any: ['json'] }, createdAt: '2026-01-01T00:00:00.000Z', v: 1 },
+      { type: 'conversation', conversationId: 'conv-1', v: 1 },
+      { type: 'pong', v: 1 },
+      { type: 'error', code: 'unauthorized', v: 1 },
+    ];
+    for (const f of client) expect(decodeClientFrame(encodeFrame(f))).toEqual({ ok: true, frame: f });
+    for (const f of server) expect(decodeServerFrame(encodeFrame(f))).toEqual({ ok: true, frame: f });
+  });
+
+  it('encodes type first and v last (readers may route on the start of the text); v may be left to the encoder', () => {
+    expect(encodeFrame({ type: 'ready' })).toBe(`{"type":"ready","v":${FRAME_VERSION}}`);
+    expect(encodeFrame({ type: 'conversation', conversationId: 'c', v: 1 })).toBe('{"type":"conversation","conversationId":"c","v":1}');
+  });
+
+  it('an entry frame built from a pre-serialised entry is the same frame', () => {
+    const entry = '{"seq":7,"kind":"epoch","body":{"x":[1,"é"]},"createdAt":"2026-01-01T00:00:00.000Z"}';
+    const text = encodeEntryFrame('conv-1', entry);
+    expect(text.startsWith('{"type":"entry","conversationId":"conv-1","seq":7,')).toBe(true);
+    expect(decodeServerFrame(text)).toEqual({
+      ok: true,
+      frame: { type: 'entry', conversationId: 'conv-1', seq: 7, kind: 'epoch', body: { x: [1, 'é'] }, createdAt: '2026-01-01T00:00:00.000Z', v: 1 },
+    });
+  });
+
+  it('a frame without v is version 1; auth without cursors has none', () => {
+    expect(decodeClientFrame(JSON.stringify({ type: 'auth', token }))).toEqual({ ok: true, frame: { type: 'auth', token, cursors: {}, v: 1 } });
+    expect(decodeServerFrame('{"type":"pong"}')).toEqual({ ok: true, frame: { type: 'pong', v: 1 } });
+  });
+
+  it('a newer version is unsupported_version, whatever its type or fields', () => {
+    for (const text of ['{"type":"ping","v":2}', '{"type":"auth","token":"x","v":2}', '{"type":"hello-from-v9","v":9}']) {
+      const e = errorOf(decodeClientFrame(text));
+      expect(e).toBeInstanceOf(FrameError);
+      expect(e.code).toBe('unsupported_version');
+    }
+    expect(errorOf(decodeServerFrame('{"type":"entry","v":2}')).code).toBe('unsupported_version');
+  });
+
+  it('an unknown type is unknown_type, also a type of the other direction', () => {
+    expect(errorOf(decodeClientFrame('{"type":"subscribe","v":1}')).code).toBe('unknown_type');
+    expect(errorOf(decodeClientFrame('{"v":1}')).code).toBe('unknown_type');
+    expect(errorOf(decodeClientFrame('{"type":"__proto__"}')).code).toBe('unknown_type');
+    expect(errorOf(decodeClientFrame('{"type":"ready","v":1}')).code).toBe('unknown_type');
+    expect(errorOf(decodeServerFrame('{"type":"auth","v":1}')).code).toBe('unknown_type');
+  });
+
+  it('text that is not a JSON object is invalid_json', () => {
+    for (const text of ['', '{', 'null', '[]', '"auth"', '42']) expect(errorOf(decodeClientFrame(text)).code).toBe('invalid_json');
+  });
+
+  it('bad fields and bad versions are invalid_frame', () => {
+    const bad = [
+      { type: 'auth', token: 'short' },
+      { type: 'auth', token, cursors: [] },
+      { type: 'auth', token, cursors: { 'conv 1': 0 } },
+      { type: 'auth', token, cursors: { c: -1 } },
+      { type: 'auth', token, cursors: { c: '1' } },
+      { type: 'auth', token, cursors: { c: 1.5 } },
+      { type: 'auth', token, cursors: Object.fromEntries(Array.from({ length: MAX_CURSORS + 1 }, (_, i) => [`c${i}`, 0])) },
+      { type: 'auth', token, extra: true },
+      { type: 'ping', extra: 1 },
+      { type: 'ping', v: 0 },
+      { type: 'ping', v: '1' },
+      { type: 'ping', v: 1.5 },
+    ];
+    for (const f of bad) expect(errorOf(decodeClientFrame(JSON.stringify(f))).code, JSON.stringify(f).slice(0, 80)).toBe('invalid_frame');
+    const badServer = [
+      { type: 'entry', conversationId: 'c', seq: 0, kind: 'message', body: {}, createdAt: 'x' },
+      { type: 'entry', conversationId: 'c', seq: 1, kind: 'other', body: {}, createdAt: 'x' },
+      { type: 'entry', conversationId: 'c', seq: 1, kind: 'message', createdAt: 'x' },
+      { type: 'conversation' },
+      { type: 'error', code: 3 },
+    ];
+    for (const f of badServer) expect(errorOf(decodeServerFrame(JSON.stringify(f))).code, JSON.stringify(f)).toBe('invalid_frame');
+  });
+
+  it('accepts an already-parsed value as well as text', () => {
+    expect(decodeClientFrame({ type: 'ping' })).toEqual({ ok: true, frame: { type: 'ping', v: 1 } });
+  });
+});

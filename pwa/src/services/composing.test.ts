@@ -1,0 +1,73 @@
+// Composing: starting (or reopening) a conversation, sealing into the outbox without the
+// network, the reasons sending is refused (as codes), and re-keying after a key change.
+import 'fake-indexeddb/auto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { fixtureIdentity } from '../../../test/hardening/support/identities.ts';
+import { device, FakeService, type TestDevice } from '../../test/support/fake-service.ts';
+import { acceptPendingKey } from '../stores/contacts.ts';
+import { getChain, getConversation, updateConversation } from '../stores/conversations.ts';
+import { queued } from '../stores/outbox.ts';
+import { NetworkError } from './api.ts';
+import { BlockedError } from './warnings.ts';
+
+describe('composing', () => {
+  let service: FakeService;
+  let alice: TestDevice;
+
+  beforeEach(async () => {
+    service = new FakeService();
+    for (const name of ['alice', 'bob', 'carol'] as const) service.keys.set(name, (await fixtureIdentity(name)).public);
+    alice = await device(service, await fixtureIdentity('alice'));
+  });
+
+  const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (e instanceof BlockedError ? e.reason : e));
+
+  it('starts a conversation once per person, and refuses one with yourself', async () => {
+    const id = await alice.device.composer.startConversation(' Bob ');
+    expect(await alice.device.composer.startConversation('bob')).toBe(id);
+    expect(service.logs.size).toBe(1);
+    expect(await getConversation(alice.db, id)).toMatchObject({ members: ['alice', 'bob'], latestEpoch: 0, lastSeq: 1 });
+    expect(await refusal(alice.device.composer.startConversation('ALICE'))).toEqual({ code: 'own-user-name' });
+    expect(await alice.device.composer.blockedReason(id)).toBeNull();
+    expect(await alice.device.composer.blockedReason('nope')).toEqual({ code: 'unknown-conversation' });
+  });
+
+  it('seals messages in order into the outbox, continuing the chain, with no network', async () => {
+    const id = await alice.device.composer.startConversation('bob');
+    const api = alice.api as unknown as Record<string, unknown>;
+    api.keys = api.createConversation = api.addEpoch = async () => { throw new NetworkError(); };
+    await Promise.all(['a', 'b', 'c'].map((t) => alice.device.composer.send(id, t)));
+    const rows = await queued(alice.db);
+    expect(rows.map((r) => r.envelope.counter)).toEqual([1, 2, 3]);
+    expect(rows[0]!.envelope.prevHash).toBeNull();
+    expect(rows[1]!.envelope.prevHash).not.toBeNull();
+    expect((await getChain(alice.db, id))?.counter).toBe(3);
+    expect(await refusal(alice.device.composer.send('nope', 'x'))).toEqual({ code: 'unknown-conversation' });
+  });
+
+  it('refuses to send while a membership alert or a changed key waits for review', async () => {
+    const id = await alice.device.composer.startConversation('bob');
+    await updateConversation(alice.db, id, (c) => ({ ...c, membershipAlert: { seq: 2, reason: 'epoch-bad-signature', at: 1 } }));
+    expect(await refusal(alice.device.composer.send(id, 'x'))).toEqual({ code: 'membership-alert' });
+    await updateConversation(alice.db, id, (c) => ({ ...c, membershipAlert: null }));
+    service.keys.set('bob', (await fixtureIdentity('mallory', 'bob')).public);
+    expect((await alice.directory.refresh('bob')).outcome).toBe('changed');
+    expect(await refusal(alice.device.composer.send(id, 'x'))).toEqual({ code: 'key-changed', userId: 'bob', name: 'bob', when: 'send' });
+    expect(await refusal(alice.device.composer.startConversation('bob'))).toBeNull(); // reopening is fine
+  });
+
+  it('re-keys after an accepted key change before the next text, and says so when offline', async () => {
+    const id = await alice.device.composer.startConversation('carol');
+    service.keys.set('carol', (await fixtureIdentity('dave', 'carol')).public);
+    await alice.directory.refresh('carol');
+    await acceptPendingKey(alice.db, 'carol');
+    const api = alice.api as unknown as Record<string, unknown>;
+    const addEpoch = api.addEpoch;
+    api.addEpoch = async () => { throw new NetworkError(); };
+    expect(await refusal(alice.device.composer.send(id, 'x'))).toEqual({ code: 'rekey-offline' });
+    api.addEpoch = addEpoch;
+    await alice.device.composer.send(id, 'after the reset');
+    expect((await getConversation(alice.db, id))?.latestEpoch).toBe(1);
+    expect((await queued(alice.db)).map((r) => r.envelope.epoch)).toEqual([1]);
+  });
+});

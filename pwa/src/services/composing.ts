@@ -1,0 +1,131 @@
+// Composing: start a conversation (its first signed epoch), seal messages into the
+// outbox, and re-key after an accepted key change. Sealing never needs the network; the
+// outbox is drained later (outbox-flush.ts).
+import { createEpoch, envelopeHash, sealMessage, type EpochRecord, type MessagePlaintext, type PublicIdentity } from '../../../protocol/src/index.ts';
+import type { ContactRow, ConversationRow, Db, EpochRow, OutboxRow } from '../stores/db.ts';
+import { getChain, getConversation, getEpochs, listConversations, newConversationRow, updateConversation } from '../stores/conversations.ts';
+import { commitReceived } from '../stores/log.ts';
+import { enqueue } from '../stores/outbox.ts';
+import type { Api } from './api.ts';
+import { blockedFor } from './blocking.ts';
+import type { Directory } from './directory.ts';
+import { contactMap, type Keyring } from './keyring.ts';
+import { BlockedError, type BlockReason } from './warnings.ts';
+
+export class Composer {
+  private readonly db: Db;
+  private readonly api: Api;
+  private readonly directory: Directory;
+  private readonly keyring: Keyring;
+  private sendQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(p: { db: Db; api: Api; directory: Directory; keyring: Keyring }) {
+    this.db = p.db;
+    this.api = p.api;
+    this.directory = p.directory;
+    this.keyring = p.keyring;
+  }
+
+  private get me(): string {
+    return this.keyring.me;
+  }
+
+  /** Start (or reopen) a one-to-one conversation with a user name. Needs the network. */
+  async startConversation(userName: string): Promise<string> {
+    const userId = userName.trim().toLowerCase();
+    if (userId === this.me) throw new BlockedError({ code: 'own-user-name' });
+    const contact = await this.directory.lookup(userId);
+    for (const c of await listConversations(this.db)) {
+      if (c.members.length === 2 && c.members.includes(userId) && c.members.includes(this.me)) return c.conversationId;
+    }
+    if (contact.pending) throw new BlockedError({ code: 'key-changed', userId, name: contact.displayName || userId, when: 'start' });
+    const conversationId = crypto.randomUUID();
+    const identity = this.keyring.identity;
+    const { record, key } = await createEpoch({ conversationId, epoch: 0, creator: identity, members: [identity.public, contact.pinned], previous: null });
+    const { seq } = await this.api.createConversation(record);
+    const conv = await this.storeOwnEpoch(newConversationRow(conversationId), record, key, seq);
+    return conv.conversationId;
+  }
+
+  private async storeOwnEpoch(conv: ConversationRow, record: EpochRecord, key: CryptoKey, seq: number): Promise<ConversationRow> {
+    const members = record.members.map((m) => ({ ...m }));
+    const next: ConversationRow = {
+      ...conv, members: members.map((m) => m.userId), latestEpoch: record.epoch,
+      lastSeq: Math.max(conv.lastSeq, seq), lastActivity: Date.now(), membershipAlert: null,
+    };
+    // Entries between our cursor and this seq are fetched by the next pull; only advance
+    // the cursor when nothing was skipped.
+    if (seq !== conv.lastSeq + 1) next.lastSeq = conv.lastSeq;
+    await commitReceived(this.db, {
+      entry: { conversationId: conv.conversationId, seq, kind: 'epoch', body: record, createdAt: new Date().toISOString(), check: { ok: true, problem: null } },
+      conversation: next,
+      epoch: { conversationId: conv.conversationId, epoch: record.epoch, key, members, record },
+    });
+    return next;
+  }
+
+  /** Why sending in this conversation is paused, or null. */
+  async blockedReason(conversationId: string): Promise<BlockReason | null> {
+    const conv = await getConversation(this.db, conversationId);
+    if (!conv) return { code: 'unknown-conversation' };
+    return blockedFor(this.me, conv, await contactMap(this.db), await getEpochs(this.db, conversationId));
+  }
+
+  /** Seals at once into the outbox; sending happens later (flush). Never needs the network… */
+  send(conversationId: string, body: string, kind: 'text' | 'receipt' = 'text', refs?: string[]): Promise<OutboxRow> {
+    const run = this.sendQueue.then(() => this.sendNow(conversationId, body, kind, refs));
+    this.sendQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async sendNow(conversationId: string, body: string, kind: 'text' | 'receipt', refs?: string[]): Promise<OutboxRow> {
+    const conv = await getConversation(this.db, conversationId);
+    if (!conv) throw new BlockedError({ code: 'unknown-conversation' });
+    const contacts = await contactMap(this.db);
+    let epochs = await getEpochs(this.db, conversationId);
+    const blocked = blockedFor(this.me, conv, contacts, epochs);
+    if (blocked) throw new BlockedError(blocked);
+    let latest = epochs.find((e) => e.epoch === conv.latestEpoch)!;
+    // …except after an accepted key change: the epoch key must be re-wrapped for the
+    // member's new key before anything else is sent (a new signed epoch).
+    const stale = latest.members.some((m) => m.userId !== this.me && contacts.get(m.userId)?.fingerprint !== m.fingerprint);
+    if (stale && kind === 'text') {
+      await this.rekey(conv, contacts, latest);
+      epochs = await getEpochs(this.db, conversationId);
+      const fresh = await getConversation(this.db, conversationId);
+      latest = epochs.find((e) => e.epoch === fresh!.latestEpoch)!;
+    }
+    const chain = await getChain(this.db, conversationId);
+    const composedAt = Date.now();
+    const plaintext: MessagePlaintext = { type: kind, body, composedAt };
+    if (refs) plaintext.refs = refs;
+    const envelope = await sealMessage({
+      conversationId, epoch: latest.epoch, epochKey: latest.key, sender: this.keyring.identity, clientMessageId: crypto.randomUUID(),
+      counter: (chain?.counter ?? 0) + 1, prevHash: chain?.prevHash ?? null, plaintext,
+    });
+    const hash = await envelopeHash(envelope);
+    const row = await enqueue(this.db, { envelope, composedAt, kind, hash });
+    if (kind === 'text') {
+      this.keyring.plain.set(`${conversationId}/out/${envelope.clientMessageId}`, { plaintext, sender: this.me });
+      await updateConversation(this.db, conversationId, (c) => ({ ...c, lastActivity: Math.max(c.lastActivity, composedAt) }));
+    }
+    return row;
+  }
+
+  private async rekey(conv: ConversationRow, contacts: Map<string, ContactRow>, latest: EpochRow): Promise<void> {
+    const identity = this.keyring.identity;
+    const members: PublicIdentity[] = latest.members.map((m) => (m.userId === this.me ? identity.public : contacts.get(m.userId)!.pinned));
+    const { record, key } = await createEpoch({ conversationId: conv.conversationId, epoch: latest.epoch + 1, creator: identity, members, previous: latest.record });
+    let seq: number;
+    try {
+      ({ seq } = await this.api.addEpoch(conv.conversationId, record));
+    } catch (error) {
+      // A refusal is not a network failure: the server claims a newer key change than any
+      // this device accepted (e.g. a forged membership change it refused). Say so plainly
+      // rather than hiding interference behind "offline".
+      if ((error as { code?: unknown } | null)?.code === 'epoch_conflict') throw new BlockedError({ code: 'rekey-refused' });
+      throw new BlockedError({ code: 'rekey-offline' });
+    }
+    await this.storeOwnEpoch(conv, record, key, seq);
+  }
+}

@@ -1,0 +1,32 @@
+// The services of one signed-in device, wired together: no DOM, no timers, no sockets,
+// so the page (messenger.ts adds the realtime socket, the outbox runner and the state the
+// screens read) and Node tests (test/hardening/support/pwa-client.ts) build the same thing.
+import type { Identity } from '../../../protocol/src/index.ts';
+import type { Db } from '../stores/db.ts';
+import type { Api } from './api.ts';
+import { Composer } from './composing.ts';
+import { Directory } from './directory.ts';
+import { Ingest } from './ingest.ts';
+import { Keyring } from './keyring.ts';
+import { Sync, type SyncHooks } from './sync.ts';
+import { Views } from './views.ts';
+
+export class Device {
+  readonly keyring: Keyring;
+  readonly directory: Directory;
+  readonly ingest: Ingest;
+  readonly composer: Composer;
+  readonly views: Views;
+  readonly sync: Sync;
+
+  constructor(p: { db: Db; api: Api; identity: Identity; hooks?: Partial<SyncHooks> }) {
+    const { db, api } = p;
+    this.keyring = new Keyring(p.identity);
+    this.directory = new Directory(db, api);
+    this.ingest = new Ingest({ db, directory: this.directory, keyring: this.keyring });
+    this.composer = new Composer({ db, api, directory: this.directory, keyring: this.keyring });
+    this.views = new Views({ db, keyring: this.keyring });
+    const hooks: SyncHooks = { viewing: () => null, kick: () => undefined, ingested: async () => undefined, ...p.hooks };
+    this.sync = new Sync({ db, api, ingest: this.ingest, composer: this.composer, hooks });
+  }
+}

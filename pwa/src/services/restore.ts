@@ -1,0 +1,91 @@
+// Restore on a new device: log in with the keys from the key file, then replay the whole
+// signed log through the transcript before anything new is shown (THREATS T4), and say
+// what could not be recovered.
+import type { Identity } from '../../../protocol/src/index.ts';
+import { loadIdentity, markKeyFileConfirmed } from '../stores/account.ts';
+import { listConversations } from '../stores/conversations.ts';
+import type { Db } from '../stores/db.ts';
+import { getLog } from '../stores/log.ts';
+import type { Api } from './api.ts';
+import type { Device } from './device.ts';
+import type { Session } from './session.ts';
+import { warningFor, warningText, type Warning } from './warnings.ts';
+
+export interface RestoreProgress {
+  stage: 'key-file' | 'login' | 'history' | 'done';
+  done: number;
+  total: number;
+}
+
+export interface RestoreSummary {
+  conversations: number;
+  messages: number;
+  failed: { warning: Warning; count: number }[];
+}
+
+export interface RestoreContext {
+  db: Db;
+  api: Api;
+  session: Session;
+  /** Stores the identity and wires the device's services for it. */
+  adopt: (identity: Identity) => Promise<Device>;
+}
+
+/** Everything after the key file is opened: login, adopt, replay the history. */
+export async function restoreAccount(ctx: RestoreContext, identity: Identity, onProgress: (p: RestoreProgress) => void): Promise<RestoreSummary> {
+  const { db, api } = ctx;
+  onProgress({ stage: 'login', done: 0, total: 0 });
+  const previous = await loadIdentity(db);
+  if (previous && previous.userId !== identity.userId) throw new Error('This device holds another account. Use “Forget this device” first.');
+  await ctx.session.login(identity);
+  const device = await ctx.adopt(identity);
+  await markKeyFileConfirmed(db);
+  // T4: the whole signed log is replayed through the transcript before anything new is shown.
+  const acknowledging = device.sync.acknowledge;
+  device.sync.acknowledge = false;
+  try {
+    const { conversations } = await api.conversations();
+    const total = conversations.reduce((n, c) => n + c.latestSeq, 0);
+    let done = 0;
+    onProgress({ stage: 'history', done, total });
+    // Progress is shown at most every 100 ms (each page is stored at once; re-rendering
+    // per entry cost more than the entry).
+    let shownAt = 0;
+    const onEntries = (n: number) => {
+      done += n;
+      const now = Date.now();
+      if (now - shownAt < 100) return;
+      shownAt = now;
+      onProgress({ stage: 'history', done, total: Math.max(total, done) });
+    };
+    await device.sync.pull({ live: false, onEntries });
+    // History recovered from the key file is not news: nothing starts out unread.
+    for (const c of await listConversations(db)) await device.views.markRead(c.conversationId);
+    onProgress({ stage: 'done', done, total: Math.max(total, done) });
+  } finally {
+    device.sync.acknowledge = acknowledging;
+  }
+  return restoreSummary(db);
+}
+
+/** What the device holds after a restore: conversations, readable texts, and what failed, by warning. */
+export async function restoreSummary(db: Db): Promise<RestoreSummary> {
+  const convs = await listConversations(db);
+  let messages = 0;
+  const failed = new Map<string, { warning: Warning; count: number }>();
+  for (const c of convs) {
+    for (const row of await getLog(db, c.conversationId)) {
+      if (row.check.ok) {
+        if (row.kind === 'message' && row.check.kind === 'text') messages++;
+      } else {
+        const warning = warningFor(row.check.problem ?? 'malformed', { missing: row.check.missing });
+        // Grouped as the user reads them: one line per distinct warning.
+        const key = warningText(warning);
+        const f = failed.get(key) ?? { warning, count: 0 };
+        f.count++;
+        failed.set(key, f);
+      }
+    }
+  }
+  return { conversations: convs.length, messages, failed: [...failed.values()] };
+}

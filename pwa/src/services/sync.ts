@@ -1,0 +1,110 @@
+// Sync: bringing the log up to date. `pull` pages through POST /sync from the cursors;
+// live entries from the socket are ingested directly when they are the next seq, and a
+// gap turns into a pull. Both run in one queue, so entries are handled in order. After
+// each ingest, delivery receipts are sealed for new texts from others (R2).
+import { listConversations } from '../stores/conversations.ts';
+import { getConversation } from '../stores/conversations.ts';
+import type { Db } from '../stores/db.ts';
+import type { Api, LogEntry } from './api.ts';
+import type { Composer } from './composing.ts';
+import type { Ingest, IngestReport } from './ingest.ts';
+
+export interface SyncHooks {
+  /** The conversation the user is looking at now (its messages are not unread), or null. */
+  viewing: () => string | null;
+  /** New receipts are in the outbox: drain it. */
+  kick: () => void;
+  /** Entries were stored: refresh what the screens show. */
+  ingested: () => Promise<void>;
+}
+
+export class Sync {
+  /** Seal delivery receipts for new texts after each ingest (off while history is restored: it is not news). */
+  acknowledge = true;
+  private readonly db: Db;
+  private readonly api: Api;
+  private readonly ingest: Ingest;
+  private readonly composer: Composer;
+  private readonly hooks: SyncHooks;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(p: { db: Db; api: Api; ingest: Ingest; composer: Composer; hooks: SyncHooks }) {
+    this.db = p.db;
+    this.api = p.api;
+    this.ingest = p.ingest;
+    this.composer = p.composer;
+    this.hooks = p.hooks;
+  }
+
+  /** Runs `fn` after everything queued before it (pulls, live entries, starting a conversation). */
+  enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The last seq stored per conversation: what the service is asked to continue from. */
+  async cursors(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const c of await listConversations(this.db)) out[c.conversationId] = c.lastSeq;
+    return out;
+  }
+
+  /** An entry from the socket. */
+  onLiveEntry(e: LogEntry): Promise<void> {
+    return this.enqueue(async () => {
+      const conv = await getConversation(this.db, e.conversationId);
+      const last = conv?.lastSeq ?? 0;
+      if (e.seq <= last) return;
+      if (e.seq !== last + 1) {
+        await this.pullNow({ live: true }); // a gap in seq: fetch what is missing, in order
+        return;
+      }
+      const report = await this.ingest.ingest([e], { live: true, viewing: this.hooks.viewing() });
+      await this.afterIngest(report.toAcknowledge);
+    });
+  }
+
+  /** Pull everything past the cursors, in the queue. */
+  pull(opts: { live: boolean; onEntries?: (handled: number) => void }): Promise<IngestReport> {
+    return this.enqueue(() => this.pullNow(opts));
+  }
+
+  private async pullNow(opts: { live: boolean; onEntries?: (handled: number) => void }): Promise<IngestReport> {
+    const total: IngestReport = { processed: 0, toAcknowledge: new Map() };
+    const cursors = await this.cursors();
+    let next = this.api.sync({ ...cursors });
+    for (let page = 0; page < 10_000; page++) {
+      const res = await next;
+      const more = res.hasMore && res.entries.length > 0;
+      // The next page is fetched while this one is verified and stored, from the cursors
+      // this page leaves (ingest stores every entry past a cursor; repeats are skipped).
+      if (more) {
+        for (const e of res.entries) if (e.seq > (cursors[e.conversationId] ?? 0)) cursors[e.conversationId] = e.seq;
+        next = this.api.sync({ ...cursors });
+        next.catch(() => undefined); // awaited on the next turn; not unhandled if ingest throws
+      }
+      const report = await this.ingest.ingest(res.entries, { live: opts.live, viewing: this.hooks.viewing() }, opts.onEntries);
+      total.processed += report.processed;
+      for (const [k, v] of report.toAcknowledge) total.toAcknowledge.set(k, [...(total.toAcknowledge.get(k) ?? []), ...v]);
+      if (!more) break;
+    }
+    await this.afterIngest(total.toAcknowledge);
+    return total;
+  }
+
+  /** Seals delivery receipts (signed, end-to-end encrypted messages, R2) and refreshes the view. */
+  private async afterIngest(ack: Map<string, string[]>): Promise<void> {
+    if (this.acknowledge) {
+      for (const [cid, refs] of ack) {
+        try {
+          await this.composer.send(cid, '', 'receipt', refs);
+        } catch {
+          // blocked conversation: no receipt until the user reviews it
+        }
+      }
+      if (ack.size > 0) this.hooks.kick();
+    }
+    await this.hooks.ingested();
+  }
+}

@@ -1,0 +1,54 @@
+// Views: the list (summaries with a block reason as a code, previews) and a conversation's
+// messages with states and warnings as codes, including after a reload (plaintexts are
+// opened again from the stored ciphertext, never stored in clear).
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { fixtureIdentity } from '../../../test/hardening/support/identities.ts';
+import { deliver, device, FakeService, flush } from '../../test/support/fake-service.ts';
+import { updateConversation } from '../stores/conversations.ts';
+import { markResults, queued } from '../stores/outbox.ts';
+import { Views } from './views.ts';
+import { Keyring } from './keyring.ts';
+
+describe('views', () => {
+  it('summarises conversations with unread counts, block reasons as codes and previews', async () => {
+    const service = new FakeService();
+    const [aliceId, bobId] = await Promise.all([fixtureIdentity('alice'), fixtureIdentity('bob')]);
+    service.keys.set('alice', aliceId.public);
+    service.keys.set('bob', bobId.public);
+    const alice = await device(service, aliceId);
+    const bob = await device(service, bobId);
+    const id = await alice.device.composer.startConversation('bob');
+    await alice.device.composer.send(id, 'hello');
+    expect(await alice.device.views.preview(id)).toBe('You: hello');
+    await flush(service, alice);
+    await deliver(service, bob, id);
+    expect(await bob.device.views.summaries()).toEqual([{ conversationId: id, members: ['alice', 'bob'], others: ['alice'], unread: 1, lastActivity: expect.any(Number), preview: null, blocked: null }]);
+    expect(await bob.device.views.preview(id)).toBe('hello');
+    await bob.device.views.markRead(id);
+    await updateConversation(bob.db, id, (c) => ({ ...c, membershipAlert: { seq: 9, reason: 'epoch-tampered', at: 1 } }));
+    expect((await bob.device.views.summaries())[0]).toMatchObject({ unread: 0, blocked: { code: 'membership-alert' } });
+  });
+
+  it('shows states (queued, sent, failed with a rejected warning) and reopens plaintexts after a reload', async () => {
+    const service = new FakeService();
+    const [aliceId, bobId] = await Promise.all([fixtureIdentity('alice'), fixtureIdentity('bob')]);
+    service.keys.set('alice', aliceId.public);
+    service.keys.set('bob', bobId.public);
+    const alice = await device(service, aliceId);
+    const id = await alice.device.composer.startConversation('bob');
+    for (const t of ['kept', 'refused', 'waiting']) await alice.device.composer.send(id, t);
+    const [kept, refused] = await queued(alice.db);
+    await markResults(alice.db, [
+      { clientMessageId: kept!.clientMessageId, status: 'stored', seq: 2 },
+      { clientMessageId: refused!.clientMessageId, status: 'rejected', error: { code: 'too_large', message: 'too large' } },
+    ]);
+    // A fresh Views with an empty memory, as after a reload: the outbox is opened again.
+    const reloaded = new Views({ db: alice.db, keyring: new Keyring(aliceId) });
+    const views = await reloaded.messages(id);
+    expect(views.map((v) => [v.body, v.state, v.warnings.map((w) => w.code)])).toEqual([
+      ['kept', 'sent', []], ['refused', 'failed', ['rejected']], ['waiting', 'queued', []],
+    ]);
+    expect(await reloaded.messages('nope')).toEqual([]);
+  });
+});

@@ -1,0 +1,153 @@
+// Views: what the screens show, read from the stores and the in-memory plaintexts:
+// the conversation list (summaries, previews) and one conversation's messages with
+// their states and warnings (as codes; warnings.ts has the words).
+import { openMessage, type Envelope, type MessagePlaintext } from '../../../protocol/src/index.ts';
+import type { ContactRow, Db, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
+import { getConversation, getEpochs, listConversations, updateConversation } from '../stores/conversations.ts';
+import { getLog, lastEntries, receiptsFor } from '../stores/log.ts';
+import { outboxFor } from '../stores/outbox.ts';
+import { blockedFor } from './blocking.ts';
+import { contactMap, type Keyring, type Plain } from './keyring.ts';
+import { warningFor, type BlockReason, type Warning } from './warnings.ts';
+
+export type MessageState = 'queued' | 'sent' | 'delivered' | 'failed' | 'received';
+
+export interface MessageView {
+  /** clientMessageId when known, else `seq-N`. */
+  id: string;
+  seq: number | null;
+  sender: string;
+  mine: boolean;
+  body: string | null;
+  composedAt: number | null;
+  state: MessageState;
+  warnings: Warning[];
+}
+
+export interface ConversationSummary {
+  conversationId: string;
+  members: string[];
+  others: string[];
+  unread: number;
+  lastActivity: number;
+  preview: string | null;
+  /** Why sending is paused, or null. */
+  blocked: BlockReason | null;
+}
+
+export class Views {
+  private readonly db: Db;
+  private readonly keyring: Keyring;
+
+  constructor(p: { db: Db; keyring: Keyring }) {
+    this.db = p.db;
+    this.keyring = p.keyring;
+  }
+
+  private get me(): string {
+    return this.keyring.me;
+  }
+
+  async summaries(): Promise<ConversationSummary[]> {
+    const convs = await listConversations(this.db);
+    const contacts = await contactMap(this.db);
+    return convs.map((c) => ({
+      conversationId: c.conversationId, members: c.members, others: c.members.filter((m) => m !== this.me),
+      unread: c.unread, lastActivity: c.lastActivity, preview: null,
+      blocked: blockedFor(this.me, c, contacts, c.latestEpoch >= 0 ? [{ epoch: c.latestEpoch }] : []),
+    }));
+  }
+
+  async markRead(conversationId: string): Promise<void> {
+    await updateConversation(this.db, conversationId, (c) => (c.unread === 0 ? c : { ...c, unread: 0 }));
+  }
+
+  /** The last text of a conversation, decrypted in memory. */
+  async preview(conversationId: string): Promise<string | null> {
+    const contacts = await contactMap(this.db);
+    const epochs = new Map((await getEpochs(this.db, conversationId)).map((e) => [e.epoch, e]));
+    const outbox = (await outboxFor(this.db, conversationId)).filter((r) => r.kind === 'text');
+    const lastOut = outbox[outbox.length - 1];
+    const rows = await lastEntries(this.db, conversationId, 20);
+    for (const row of rows) {
+      if (row.kind !== 'message' || !row.check.ok || row.check.kind !== 'text') continue;
+      if (lastOut && lastOut.composedAt > (row.check.composedAt ?? 0)) break;
+      const p = await this.plainOf(conversationId, row, contacts, epochs);
+      if (p) return `${p.sender === this.me ? 'You: ' : ''}${p.plaintext.body}`;
+    }
+    if (lastOut) {
+      const p = await this.outboxPlain(conversationId, lastOut, epochs, contacts);
+      if (p) return `You: ${p.body}`;
+    }
+    return null;
+  }
+
+  /** Every message of a conversation with its state and warnings, oldest first. */
+  async messages(conversationId: string): Promise<MessageView[]> {
+    const conv = await getConversation(this.db, conversationId);
+    if (!conv) return [];
+    const contacts = await contactMap(this.db);
+    const epochs = new Map((await getEpochs(this.db, conversationId)).map((e) => [e.epoch, e]));
+    const rows = await getLog(this.db, conversationId);
+    const receipts = await receiptsFor(this.db, conversationId);
+    const others = Math.max(1, conv.members.length - 1);
+    const views: MessageView[] = [];
+    const seen = new Set<string>();
+    for (const row of rows) {
+      if (row.kind === 'epoch') {
+        if (!row.check.ok) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender: '', mine: false, body: null, composedAt: null, state: 'received', warnings: [warningFor(row.check.problem ?? 'malformed')] });
+        continue;
+      }
+      const env = row.body as Partial<Envelope>;
+      const sender = typeof env?.sender === 'string' ? env.sender : '?';
+      const cmid = typeof env?.clientMessageId === 'string' ? env.clientMessageId : `seq-${row.seq}`;
+      const warnings: Warning[] = [];
+      if (row.check.problem) warnings.push(warningFor(row.check.problem, { sender, missing: row.check.missing }));
+      if (row.check.kind === 'receipt') {
+        if (warnings.length) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender, mine: sender === this.me, body: null, composedAt: null, state: 'received', warnings });
+        continue;
+      }
+      const showBody = row.check.ok || row.check.problem === 'fork';
+      const p = showBody ? await this.plainOf(conversationId, row, contacts, epochs) : undefined;
+      const mine = sender === this.me && row.check.ok;
+      const id = seen.has(cmid) ? `seq-${row.seq}` : cmid;
+      seen.add(cmid);
+      let state: MessageState = 'received';
+      if (mine) state = (receipts.get(cmid)?.by.length ?? 0) >= others ? 'delivered' : 'sent';
+      views.push({ id, seq: row.seq, sender, mine, body: p?.plaintext.body ?? null, composedAt: p?.plaintext.composedAt ?? null, state, warnings });
+    }
+    for (const out of await outboxFor(this.db, conversationId)) {
+      if (out.kind !== 'text' || seen.has(out.clientMessageId)) continue;
+      const p = await this.outboxPlain(conversationId, out, epochs, contacts);
+      const state: MessageState = out.status === 'queued' ? 'queued' : out.status === 'sent' ? 'sent' : 'failed';
+      const warnings: Warning[] = out.status === 'rejected' ? [{ code: 'rejected', error: out.error }] : [];
+      views.push({ id: out.clientMessageId, seq: null, sender: this.me, mine: true, body: p?.body ?? null, composedAt: out.composedAt, state, warnings });
+    }
+    return views;
+  }
+
+  /** A stored message's plaintext: from memory, or opened again (after a reload) and kept. */
+  private async plainOf(cid: string, row: LogRow, contacts: Map<string, ContactRow>, epochs: Map<number, EpochRow>): Promise<Plain | undefined> {
+    const key = `${cid}/${row.seq}`;
+    const cached = this.keyring.plain.get(key);
+    if (cached || row.kind !== 'message' || !row.check.hash) return cached;
+    const env = row.body as Envelope;
+    const resolve = await this.keyring.resolverFor(contacts, epochs.get(env.epoch)?.members);
+    const opened = await openMessage(env, { conversationId: cid, epochs, resolveIdentity: resolve });
+    if (!opened.ok) return undefined;
+    const p = { plaintext: opened.plaintext, sender: env.sender };
+    this.keyring.plain.set(key, p);
+    return p;
+  }
+
+  private async outboxPlain(cid: string, row: OutboxRow, epochs: Map<number, EpochRow>, contacts: Map<string, ContactRow>): Promise<MessagePlaintext | undefined> {
+    const key = `${cid}/out/${row.clientMessageId}`;
+    const cached = this.keyring.plain.get(key);
+    if (cached) return cached.plaintext;
+    const resolve = await this.keyring.resolverFor(contacts, epochs.get(row.envelope.epoch)?.members);
+    const opened = await openMessage(row.envelope, { conversationId: cid, epochs, resolveIdentity: resolve });
+    if (!opened.ok) return undefined;
+    this.keyring.plain.set(key, { plaintext: opened.plaintext, sender: this.me });
+    return opened.plaintext;
+  }
+}

@@ -1,1 +1,0 @@
-SELECT last_seq AS "lastSeq", latest_epoch AS "latestEpoch" FROM conversations WHERE id = ${id} FOR UPDATE
