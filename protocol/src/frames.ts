@@ -1,8 +1,10 @@
 // Realtime WebSocket frames, both directions (sync-service/API.md "Realtime"): one union per
 // direction keyed on `type`, each frame carrying the protocol version `v`. Decode at the
 // boundary with decodeClientFrame / decodeServerFrame; an unknown type or a newer version is
-// an explicit, named FrameError. A leaf module: it imports nothing, so the server, the PWA,
-// the tests and the benchmarks can all import it without pulling in the crypto protocol.
+// an explicit, named FrameError. Near-leaf: it imports only the rules module, so the server,
+// the PWA, the tests and the benchmarks can all import it without pulling in the crypto protocol.
+
+import { ID_RE } from './rules.ts';
 
 /** The version this code speaks. A frame with a higher `v` is refused with `unsupported_version`. */
 export const FRAME_VERSION = 1;
@@ -68,8 +70,8 @@ export type Decoded<F> = { ok: true; frame: F } | { ok: false; error: FrameError
 
 /** A session token: 32 random bytes in base64url. */
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
-/** WIRE3: a conversation id. */
-const CONVERSATION_ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
+/** WIRE3: a conversation id (the one pattern, from the leaf rules module). */
+const CONVERSATION_ID_RE = ID_RE;
 /** Conversations named in one `auth` frame. */
 export const MAX_CURSORS = 10_000;
 

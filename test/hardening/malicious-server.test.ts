@@ -619,15 +619,13 @@ describe('W1 in Chromium: what the browser enforces', () => {
     await page.goto(url);
     // The first version fully installed, activated and in control (it claims the page), and
     // the app's own registration call settled, before the server publishes a new version.
-    // The controller's URL is read in the same poll that sees it in control: read apart, it
-    // raced a moment with no controller once in CI (a null scriptURL, under load).
-    const controlled = await page.waitForFunction(async () => {
+    await page.waitForFunction(async () => {
       const reg = await navigator.serviceWorker.getRegistration();
-      const controller = navigator.serviceWorker.controller;
-      const settled = controller !== null && reg?.active?.state === 'activated' && !reg.installing && !reg.waiting;
-      return settled ? controller.scriptURL : false;
+      return navigator.serviceWorker.controller !== null && reg?.active?.state === 'activated' && !reg.installing && !reg.waiting;
     }, undefined, { timeout: 60_000 });
-    const first = (await controlled.jsonValue()) as string;
+    // The active worker's URL, from the registration: `controller` raced to null once in CI
+    // between this line and the wait above (under load).
+    const first = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.active!.scriptURL);
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     // The server publishes a new sw.js (any change of bytes is a new version).
     // Written to a temporary file and renamed, so no update check can ever fetch a half-written
