@@ -8,6 +8,7 @@ export * from './kdf.ts';
 export * from './keyfile.ts';
 export * from './identity.ts';
 export * from './auth.ts';
+export * from './account-proofs.ts';
 export * from './epoch.ts';
 export * from './padding.ts';
 export * from './envelope.ts';

@@ -10,6 +10,9 @@ export const PURPOSE = {
   epochKeyCommit: 'MessageHub-epoch-key-commit-v1', // commitment to the epoch key
   auth: 'MessageHub-auth-v1', // login proof
   register: 'MessageHub-register-v1', // proof of possession at registration
+  rotate: 'MessageHub-rotate-v1', // key rotation, signed by the current key (ACCT2)
+  revokeSession: 'MessageHub-revoke-session-v1', // revoking a device session (ACCT3)
+  cancelReset: 'MessageHub-cancel-reset-v1', // cancelling a pending key reset (ACCT4)
   keyFile: 'MessageHub-keyfile-v1', // AES-GCM additional data of the key file
   keyFileChecksum: 'MessageHub-keyfile-checksum-v1', // the cheap damage check
   keyFilePayload: 'MessageHub-keyfile-payload-v1', // the encrypted private-key payload

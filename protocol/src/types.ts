@@ -82,9 +82,32 @@ export interface ChallengeResponse { challengeId: string; nonce: string; origin:
 export interface LoginRequest { challengeId: string; proof: string; deviceName: string }
 export interface LoginResponse { token: string; sessionId: string; expiresAt: string; userId: string }
 
-/** One version of a user's keys in the directory; history is oldest first. */
-export interface KeyEntry { version: number; identity: PublicIdentity; proof: string; createdAt: string }
+/**
+ * One version of a user's keys in the directory; history is oldest first. `kind` is the
+ * server's word; a client believes `rotation` only when `rotation.signature` verifies under
+ * the previous version's key (ACCT5, classifyKeyChange).
+ */
+export interface KeyEntry {
+  version: number; identity: PublicIdentity; proof: string; createdAt: string;
+  kind: 'initial' | 'rotation' | 'reset';
+  rotation: { nonce: string; signature: string } | null;
+}
 export interface KeysResponse { userId: string; displayName: string; current: KeyEntry; history: KeyEntry[] }
+
+/** Signed account changes (ACCT1..ACCT4, THREATS L1): a challenge per change, answered by the current key. */
+export type AccountChangePurpose = 'rotate' | 'revoke-session' | 'cancel-reset';
+export interface AccountChallengeRequest { purpose: AccountChangePurpose }
+export interface AccountChallengeResponse { challengeId: string; nonce: string; purpose: AccountChangePurpose; expiresAt: string }
+export interface SignedChange { challengeId: string; signature: string }
+export interface RotateKeysRequest extends SignedChange { identity: PublicIdentity; proof: string }
+export type RevokeSessionRequest = SignedChange;
+export type CancelResetRequest = SignedChange;
+export interface ResetRequest { identity: PublicIdentity; proof: string }
+export interface PendingReset {
+  id: string; sessionId: string; deviceName: string; baseVersion: number; identity: PublicIdentity;
+  requestedAt: string; completesAt: string; due: boolean;
+}
+export interface ResetStatusResponse { pending: PendingReset | null }
 
 export interface CreateConversationRequest { epochRecord: EpochRecord }
 export interface CreateConversationResponse { conversationId: string; seq: number }

@@ -14,6 +14,11 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | undefined;
   /** Behind a TLS-terminating proxy: trust X-Forwarded-For / X-Forwarded-Proto. */
   trustProxy: boolean;
+  /**
+   * With trustProxy: how many proxies in front of the service append to X-Forwarded-For.
+   * The client address is the hop the outermost trusted proxy appended (THREATS L5).
+   */
+  trustProxyHops: number;
   staticDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   sessionTtlSeconds: number;
@@ -21,6 +26,10 @@ export interface Config {
   maxEnvelopeBytes: number;
   maxRequestBytes: number;
   loginRateLimitPerMinute: number;
+  /** How long a key reset without the old key waits, so the owner's devices can cancel it (THREATS L1). */
+  resetWaitSeconds: number;
+  /** Key resets a user may ask for in 24 hours. */
+  resetRequestsPerDay: number;
   appendRateLimitPerMinute: number;
   /**
    * How long (ms) an instance may reuse a bearer token's session lookup (0: never). A
@@ -45,6 +54,7 @@ const schema = Joi.object({
   TLS_CERT_FILE: Joi.string(),
   TLS_KEY_FILE: Joi.string(),
   TRUST_PROXY: Joi.boolean().truthy('1').falsy('0').default(false),
+  TRUST_PROXY_HOPS: Joi.number().integer().min(1).max(10).default(1),
   STATIC_DIR: Joi.string().default('dist/pwa'),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
   SESSION_TTL_SECONDS: Joi.number().integer().min(60).max(400 * 24 * 3600).default(30 * 24 * 3600),
@@ -53,6 +63,8 @@ const schema = Joi.object({
   MAX_ENVELOPE_BYTES: Joi.number().integer().min(1024).max(1024 * 1024).default(LIMITS.maxEnvelopeBytes),
   MAX_REQUEST_BYTES: Joi.number().integer().min(4096).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
   LOGIN_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(30),
+  RESET_WAIT_SECONDS: Joi.number().integer().min(3600).max(90 * 24 * 3600).default(7 * 24 * 3600),
+  RESET_RATE_LIMIT_PER_DAY: Joi.number().integer().min(1).max(100).default(3),
   APPEND_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(6000),
   SESSION_CACHE_MS: Joi.number().integer().min(0).max(5000).default(2000),
 })
@@ -84,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     origins,
     tls,
     trustProxy: value.TRUST_PROXY,
+    trustProxyHops: value.TRUST_PROXY_HOPS,
     staticDir: path.resolve(value.STATIC_DIR),
     logLevel: value.LOG_LEVEL,
     sessionTtlSeconds: value.SESSION_TTL_SECONDS,
@@ -91,6 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEnvelopeBytes: value.MAX_ENVELOPE_BYTES,
     maxRequestBytes: value.MAX_REQUEST_BYTES,
     loginRateLimitPerMinute: value.LOGIN_RATE_LIMIT_PER_MINUTE,
+    resetWaitSeconds: value.RESET_WAIT_SECONDS,
+    resetRequestsPerDay: value.RESET_RATE_LIMIT_PER_DAY,
     appendRateLimitPerMinute: value.APPEND_RATE_LIMIT_PER_MINUTE,
     sessionCacheMs: value.SESSION_CACHE_MS,
   };

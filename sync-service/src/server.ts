@@ -8,6 +8,7 @@ import type { DatabaseHandle } from './db/index.ts';
 import { AppendQueue } from './services/append-queue.ts';
 import { SessionCache } from './services/session-cache.ts';
 import { LocalLimiter } from './services/rate-limit.ts';
+import { accountPlugin } from './plugins/account/index.ts';
 import { accountsPlugin } from './plugins/accounts/index.ts';
 import { authPlugin } from './plugins/auth/index.ts';
 import { conversationsPlugin } from './plugins/conversations/index.ts';
@@ -101,6 +102,7 @@ export async function createServer(config: Config, deps: ServerDependencies): Pr
     { plugin: authPlugin },
     { plugin: healthPlugin },
     { plugin: accountsPlugin },
+    { plugin: accountPlugin },
     { plugin: directoryPlugin },
     { plugin: sessionsPlugin },
     { plugin: conversationsPlugin },

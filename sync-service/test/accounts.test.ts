@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signLoginProof, signRegistration, type Identity } from '../../protocol/src/index.ts';
 import { ORIGIN, call, login, register, startApp, type TestApp } from '../../test/support/service.ts';
 import { identity, registration } from '../../test/support/identities.ts';
+import { revokeSession, rotateKeys } from '../../test/support/account.ts';
 
 describe('accounts, login, sessions and the directory', () => {
   let app: TestApp;
@@ -175,17 +176,17 @@ describe('accounts, login, sessions and the directory', () => {
       const mine = list.json.sessions.find((s: { id: string }) => s.id === a.sessionId);
       expect(mine).toMatchObject({ deviceName: 'phone', current: true });
       expect(list.json.sessions.find((s: { id: string }) => s.id === b.sessionId)).toMatchObject({ current: false });
-      expect((await call(app.server, 'DELETE', `/api/v1/sessions/${b.sessionId}`, { token: a.token })).status).toBe(204);
+      expect((await revokeSession(app.server, a.token, b.sessionId, alice)).status).toBe(204);
       const revoked = await call(app.server, 'GET', '/api/v1/sessions', { token: b.token });
       expect(revoked.status).toBe(401);
       expect(revoked.json.error.code).toBe('unauthorized');
-      expect((await call(app.server, 'DELETE', `/api/v1/sessions/${b.sessionId}`, { token: a.token })).status).toBe(404);
+      expect((await revokeSession(app.server, a.token, b.sessionId, alice)).status).toBe(404);
     });
 
     it("answers 404 for someone else's session", async () => {
       const a = await login(app.server, alice);
       const b = await login(app.server, bob);
-      const res = await call(app.server, 'DELETE', `/api/v1/sessions/${b.sessionId}`, { token: a.token });
+      const res = await revokeSession(app.server, a.token, b.sessionId, alice);
       expect(res.status).toBe(404);
       expect(res.json.error.code).toBe('not_found');
       expect((await call(app.server, 'GET', '/api/v1/sessions', { token: b.token })).status).toBe(200);
@@ -216,33 +217,40 @@ describe('accounts, login, sessions and the directory', () => {
   });
 
   describe('directory', () => {
-    it('M2: a key reset appends a version; history keeps the old keys', async () => {
+    it('M2, L1: a signed rotation appends a version; history keeps the old keys and the signature', async () => {
       const { token } = await login(app.server, alice);
-      const reset = await call(app.server, 'POST', '/api/v1/users/me/keys', { token, payload: { identity: aliceNew.public, proof: await signRegistration(aliceNew) } });
-      expect(reset.status).toBe(201);
-      expect(reset.json).toMatchObject({ version: 2, identity: aliceNew.public });
-      const again = await call(app.server, 'POST', '/api/v1/users/me/keys', { token, payload: { identity: aliceNew.public, proof: await signRegistration(aliceNew) } });
+      const rotated = await rotateKeys(app.server, token, alice, aliceNew, 1);
+      expect(rotated.status).toBe(201);
+      expect(rotated.json).toMatchObject({ version: 2, identity: aliceNew.public, kind: 'rotation', rotation: { nonce: expect.any(String), signature: expect.any(String) } });
+      // The same keys again (a retry whose answer was lost): 200, nothing appended.
+      const again = await call(app.server, 'POST', '/api/v1/users/me/keys', {
+        token, payload: { identity: aliceNew.public, proof: await signRegistration(aliceNew), challengeId: '00000000-0000-4000-8000-000000000000', signature: 'A'.repeat(86) },
+      });
       expect(again.status).toBe(200);
       expect(again.json.version).toBe(2);
       const keys = await call(app.server, 'GET', '/api/v1/users/alice/keys', { token });
       expect(keys.status).toBe(200);
       expect(keys.json.displayName).toBe('Alice');
-      expect(keys.json.current).toMatchObject({ version: 2, identity: aliceNew.public });
-      expect(keys.json.history.map((k: { version: number }) => k.version)).toEqual([1, 2]);
-      expect(keys.json.history[0].identity).toEqual(alice.public);
+      expect(keys.json.current).toMatchObject({ version: 2, identity: aliceNew.public, kind: 'rotation' });
+      expect(keys.json.history.map((k: { version: number; kind: string }) => `${k.version} ${k.kind}`)).toEqual(['1 initial', '2 rotation']);
+      expect(keys.json.history[0]).toMatchObject({ identity: alice.public, rotation: null });
     });
 
-    it('logs in with the new keys only, after a reset', async () => {
+    it('logs in with the new keys only, after a rotation', async () => {
       await expect(login(app.server, alice)).rejects.toThrow(/bad_proof/);
       await expect(login(app.server, aliceNew)).resolves.toMatchObject({ token: expect.any(String) });
     });
 
-    it('refuses a reset for another user or with a bad proof', async () => {
+    it('refuses a rotation for another user or with a bad proof', async () => {
       const { token } = await login(app.server, bob);
-      const forAlice = await call(app.server, 'POST', '/api/v1/users/me/keys', { token, payload: { identity: aliceNew.public, proof: await signRegistration(aliceNew) } });
+      const forAlice = await call(app.server, 'POST', '/api/v1/users/me/keys', {
+        token, payload: { identity: aliceNew.public, proof: await signRegistration(aliceNew), challengeId: '00000000-0000-4000-8000-000000000000', signature: 'A'.repeat(86) },
+      });
       expect(forAlice.json.error.code).toBe('user_id_mismatch');
       const other = await identity('dave', 'bob');
-      const bad = await call(app.server, 'POST', '/api/v1/users/me/keys', { token, payload: { identity: other.public, proof: await signRegistration(bob) } });
+      const bad = await call(app.server, 'POST', '/api/v1/users/me/keys', {
+        token, payload: { identity: other.public, proof: await signRegistration(bob), challengeId: '00000000-0000-4000-8000-000000000000', signature: 'A'.repeat(86) },
+      });
       expect(bad.json.error.code).toBe('bad_proof');
     });
 

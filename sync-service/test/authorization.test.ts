@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestRoute, Server } from '@hapi/hapi';
 import WebSocket from 'ws';
-import { signLoginProof, signRegistration, type Envelope, type EpochRecord, type Identity } from '../../protocol/src/index.ts';
+import { signLoginProof, signRegistration, signRevokeSession, signRotation, type Envelope, type EpochRecord, type Identity } from '../../protocol/src/index.ts';
 import { identity } from '../../test/support/identities.ts';
 import {
   Chain, call, createConversation, login, register, send, startApp, type Conv, type Requester, type TestApp,
@@ -39,7 +39,7 @@ describe('authorization on every conversation route', () => {
     const revoked = await login(app.server, alice);
     const expired = await login(app.server, alice);
     const nonMember = await login(app.server, mallory);
-    await call(app.server, 'DELETE', `/api/v1/sessions/${revoked.sessionId}`, { token: member.token });
+    await call(app.server, 'POST', '/api/v1/auth/logout', { token: revoked.token });
     await app.testDb.query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [expired.sessionId]);
     tokens = { member: member.token, nonMember: nonMember.token, revoked: revoked.token, expired: expired.token };
     conv = await createConversation(app.server, member.token, alice, [alice]);
@@ -102,7 +102,7 @@ describe('authorization on every route, and login', () => {
   let app: TestApp;
   let server: Server;
   let req: Requester;
-  let alice: Identity, bob: Identity, carol: Identity;
+  let alice: Identity, bob: Identity, carol: Identity, carolAsAlice: Identity;
   let origin: string;
   let tokens: Record<'alice' | 'bob' | 'carol' | 'expired' | 'revoked', string>;
   let aliceSession: string;
@@ -116,6 +116,7 @@ describe('authorization on every route, and login', () => {
     app.config.origins.push(origin); // the config names port 0; this listener's origin is served too
     wsUrl = `ws://127.0.0.1:${server.info.port}/api/v1/ws`;
     [alice, bob, carol] = await Promise.all([identity('alice'), identity('bob'), identity('carol')]);
+    carolAsAlice = await identity('carol', 'alice');
     for (const id of [alice, bob, carol]) await register(req, id);
     const a = await login(req, alice, { origin });
     aliceSession = a.sessionId;
@@ -150,6 +151,8 @@ describe('authorization on every route, and login', () => {
     expect(routes).toEqual(expect.arrayContaining([
       'GET /api/v1/sessions', 'DELETE /api/v1/sessions/{sessionId}', 'POST /api/v1/auth/logout', 'POST /api/v1/users/me/keys',
       'GET /api/v1/users/{userId}/keys', 'GET /api/v1/conversations', 'POST /api/v1/messages/batch', 'POST /api/v1/sync',
+      'POST /api/v1/users/me/challenge', 'POST /api/v1/users/me/reset', 'GET /api/v1/users/me/reset',
+      'DELETE /api/v1/users/me/reset/{resetId}', 'POST /api/v1/users/me/reset/{resetId}/complete',
     ]));
     // And the open ones are exactly the documented four, plus the health check, the app and the OpenAPI document.
     const open = server.table().filter((r) => !needsSession(r)).map((r) => `${r.method.toUpperCase()} ${r.path}`).sort();
@@ -201,17 +204,32 @@ describe('authorization on every route, and login', () => {
   });
 
   it("another user's token never reaches this user's sessions or keys", async () => {
-    // Bob cannot see, revoke or log out Alice's session.
+    // Bob cannot see, revoke or log out Alice's session, even with a signature by Alice's key
+    // (a signed change is checked against the caller's own key, over the caller's own challenge).
     const listed = await req('GET', '/api/v1/sessions', { token: tokens.bob });
     expect(listed.json.sessions.map((s: { id: string }) => s.id)).not.toContain(aliceSession);
-    const revoke = await req('DELETE', `/api/v1/sessions/${aliceSession}`, { token: tokens.bob });
-    expect([revoke.status, revoke.json.error.code]).toEqual([404, 'not_found']);
+    const ch = (await req('POST', '/api/v1/users/me/challenge', { token: tokens.bob, payload: { purpose: 'revoke-session' } })).json;
+    const asBob = await req('DELETE', `/api/v1/sessions/${aliceSession}`, { token: tokens.bob, payload: { challengeId: ch.challengeId, signature: await signRevokeSession(bob, ch.nonce, aliceSession) } });
+    expect([asBob.status, asBob.json.error.code]).toEqual([404, 'not_found']);
+    const ch2 = (await req('POST', '/api/v1/users/me/challenge', { token: tokens.bob, payload: { purpose: 'revoke-session' } })).json;
+    const withAlicesKey = await req('DELETE', `/api/v1/sessions/${aliceSession}`, { token: tokens.bob, payload: { challengeId: ch2.challengeId, signature: await signRevokeSession(alice, ch2.nonce, aliceSession) } });
+    expect([withAlicesKey.status, withAlicesKey.json.error.code]).toEqual([403, 'bad_signature']);
+    // Alice's challenge cannot be answered with Bob's token.
+    const alicesCh = (await req('POST', '/api/v1/users/me/challenge', { token: tokens.alice, payload: { purpose: 'revoke-session' } })).json;
+    const moved = await req('DELETE', `/api/v1/sessions/${aliceSession}`, { token: tokens.bob, payload: { challengeId: alicesCh.challengeId, signature: await signRevokeSession(alice, alicesCh.nonce, aliceSession) } });
+    expect([moved.status, moved.json.error.code]).toEqual([404, 'unknown_challenge']);
     expect((await req('POST', '/api/v1/auth/logout', { token: tokens.bob })).status).toBe(204);
     expect((await req('GET', '/api/v1/sessions', { token: tokens.alice })).status).toBe(200);
     tokens.bob = (await login(req, bob, { origin })).token;
-    // Bob cannot publish keys for Alice, even with a valid proof made by Alice's keys.
-    const reset = await req('POST', '/api/v1/users/me/keys', { token: tokens.bob, payload: { identity: alice.public, proof: await signRegistration(alice) } });
+    // Bob cannot publish keys for Alice, even with a valid proof and rotation signature made by Alice's keys.
+    const rc = (await req('POST', '/api/v1/users/me/challenge', { token: tokens.bob, payload: { purpose: 'rotate' } })).json;
+    const reset = await req('POST', '/api/v1/users/me/keys', {
+      token: tokens.bob, payload: { identity: carolAsAlice.public, proof: await signRegistration(carolAsAlice), challengeId: rc.challengeId, signature: await signRotation(alice, { nonce: rc.nonce, fromVersion: 1 }, carolAsAlice.public) },
+    });
     expect([reset.status, reset.json.error.code]).toEqual([400, 'user_id_mismatch']);
+    // Nor ask for a reset of Alice's account, nor see or cancel hers.
+    const askForAlice = await req('POST', '/api/v1/users/me/reset', { token: tokens.bob, payload: { identity: carolAsAlice.public, proof: await signRegistration(carolAsAlice) } });
+    expect([askForAlice.status, askForAlice.json.error.code]).toEqual([400, 'user_id_mismatch']);
     const keys = await req('GET', '/api/v1/users/alice/keys', { token: tokens.bob });
     expect(keys.json.history.length).toBe(1);
     expect(keys.json.current.identity).toEqual(alice.public);

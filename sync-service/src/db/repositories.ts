@@ -1,7 +1,10 @@
 import type { IMain } from 'pg-promise';
+import { AccountChallengesRepository } from './account-challenges.ts';
 import { ChallengesRepository } from './challenges.ts';
 import { ConversationsRepository } from './conversations.ts';
 import { HealthRepository } from './health.ts';
+import { KeyResetsRepository } from './key-resets.ts';
+import { KeysRepository } from './keys.ts';
 import { LogRepository } from './log.ts';
 import { RateLimitsRepository } from './rate-limits.ts';
 import { SessionsRepository } from './sessions.ts';
@@ -16,6 +19,9 @@ export interface Repositories {
   conversations: ConversationsRepository;
   log: LogRepository;
   rateLimits: RateLimitsRepository;
+  keys: KeysRepository;
+  accountChallenges: AccountChallengesRepository;
+  keyResets: KeyResetsRepository;
 }
 
 export function attachRepositories(obj: any, pgp: IMain): void {
@@ -26,4 +32,7 @@ export function attachRepositories(obj: any, pgp: IMain): void {
   obj.conversations = new ConversationsRepository(obj);
   obj.log = new LogRepository(obj);
   obj.rateLimits = new RateLimitsRepository(obj);
+  obj.keys = new KeysRepository(obj);
+  obj.accountChallenges = new AccountChallengesRepository(obj);
+  obj.keyResets = new KeyResetsRepository(obj);
 }

@@ -49,6 +49,11 @@ export class SessionsRepository {
     return this.db.any<SessionRow>(sql.sessions.list, { userPk });
   }
 
+  /** Revoke every session of the user (a completed key reset); the ids revoked. */
+  async revokeAll(userPk: number): Promise<string[]> {
+    return (await this.db.any<{ id: string }>(sql.sessions.revokeAll, { userPk })).map((r) => r.id);
+  }
+
   /** True when a live session of this user was revoked; someone else's session is simply not found. */
   async revoke(id: string, userPk: number): Promise<boolean> {
     return (await this.db.oneOrNone(sql.sessions.revoke, { id, userPk })) !== null;

@@ -11,13 +11,6 @@ export interface UserRow {
   proof: string;
 }
 
-export interface KeyEntry {
-  version: number;
-  identity: PublicIdentity;
-  proof: string;
-  createdAt: Date;
-}
-
 export class UsersRepository {
   constructor(private readonly db: IBaseProtocol<unknown>) {}
 
@@ -40,13 +33,5 @@ export class UsersRepository {
 
   findMany(userIds: string[]): Promise<{ id: number; userId: string }[]> {
     return this.db.any(sql.users.findMany, { userIds });
-  }
-
-  keyHistory(id: number): Promise<KeyEntry[]> {
-    return this.db.any<KeyEntry>(sql.users.keyHistory, { id });
-  }
-
-  appendKey(id: number, identity: PublicIdentity, proof: string): Promise<KeyEntry> {
-    return this.db.one<KeyEntry>(sql.users.keyAppend, { id, identity: JSON.stringify(identity), proof });
   }
 }

@@ -1,4 +1,5 @@
 import type { Request } from '@hapi/hapi';
+import { isIP } from 'node:net';
 import type { Database } from '../db/index.ts';
 import { RateLimitedError } from './errors.ts';
 
@@ -37,12 +38,19 @@ export class LocalLimiter {
   }
 }
 
-/** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
+/**
+ * The client's address (THREATS L5): the socket's, or behind `trustProxyHops` trusted
+ * proxies the X-Forwarded-For entry the outermost of them appended, counted from the
+ * right. Entries further left were written by the client and are never used; an entry
+ * that is not an IP address falls back to the socket's address.
+ */
 export function clientAddress(request: Request): string {
-  if (request.server.app.config.trustProxy) {
-    const forwarded = request.headers['x-forwarded-for'];
-    const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
-    if (first) return first;
+  const { trustProxy, trustProxyHops } = request.server.app.config;
+  if (trustProxy) {
+    const header = request.headers['x-forwarded-for'] as string | string[] | undefined;
+    const hops = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    const hop = hops[Math.max(0, hops.length - trustProxyHops)];
+    if (hop !== undefined && isIP(hop) !== 0) return hop;
   }
   return request.info.remoteAddress;
 }

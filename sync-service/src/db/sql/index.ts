@@ -9,13 +9,16 @@ import { fileURLToPath } from 'node:url';
 
 /** The files of each repository folder; the object below has the same names in camelCase. */
 const LAYOUT = {
+  'account-challenges': ['insert', 'consume', 'state', 'prune'],
   challenges: ['insert', 'consume', 'state', 'prune'],
   conversations: ['list', 'is-member'],
   health: ['schema-version'],
+  'key-resets': ['insert', 'close-stale', 'recent', 'pending', 'cancel', 'complete'],
+  keys: ['history', 'append'],
   log: ['append-messages', 'append-epoch', 'page', 'page-member', 'page-feed', 'member-cursors'],
   'rate-limits': ['hit', 'prune'],
-  sessions: ['insert', 'authenticate', 'touch', 'is-live', 'live-of', 'list', 'revoke'],
-  users: ['insert', 'find', 'find-by-pk', 'find-many', 'key-history', 'key-append'],
+  sessions: ['insert', 'authenticate', 'touch', 'is-live', 'live-of', 'list', 'revoke', 'revoke-all'],
+  users: ['insert', 'find', 'find-by-pk', 'find-many'],
 } as const;
 
 type Camel<S extends string> = S extends `${infer A}-${infer B}` ? `${A}${Capitalize<Camel<B>>}` : S;

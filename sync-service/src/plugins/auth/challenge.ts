@@ -7,7 +7,7 @@ import { newToken } from '../../services/tokens.ts';
 import * as S from '../../schemas.ts';
 import type { ChallengeResponse } from '../../../../protocol/src/index.ts';
 
-/** POST /api/v1/auth/challenge: a single-use nonce bound to user and origin (T1). */
+/** POST /api/v1/auth/challenge: a single-use nonce bound to user and origin (T1); limits of L4. */
 export const challengeRoute: ServerRoute = {
   method: 'POST',
   path: '/api/v1/auth/challenge',
@@ -38,8 +38,11 @@ export const challengeRoute: ServerRoute = {
       throw new ApiError(403, 'origin_not_allowed', 'this origin may not log in here');
     }
     const db = database.db;
-    await sharedLimit(db, `challenge:ip:${clientAddress(request)}`, config.loginRateLimitPerMinute);
-    await sharedLimit(db, `challenge:user:${userId}`, config.loginRateLimitPerMinute);
+    // L4: counted per address and per (user, address), never per user alone, so requests
+    // from elsewhere cannot spend the owner's budget and lock them out of login.
+    const address = clientAddress(request);
+    await sharedLimit(db, `challenge:ip:${address}`, config.loginRateLimitPerMinute);
+    await sharedLimit(db, `challenge:user-ip:${userId}:${address}`, config.loginRateLimitPerMinute);
     const user = await db.users.find(userId);
     if (!user) throw new ApiError(404, 'unknown_user', 'no user has this name');
     const challengeId = randomUUID();

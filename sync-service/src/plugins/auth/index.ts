@@ -20,6 +20,7 @@ export const authPlugin: Plugin<void> = {
       const db = server.app.database.db;
       try {
         await db.challenges.prune();
+        await db.accountChallenges.prune();
         await db.rateLimits.prune();
       } catch (error) {
         server.log(['auth', 'warn'], { message: `pruning failed: ${(error as Error).message}` });

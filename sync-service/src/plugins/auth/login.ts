@@ -54,7 +54,12 @@ export const loginRoute: ServerRoute = {
     }
     const current = await db.users.findByPk(challenge.userPk);
     const ok = current !== null && await verifyLoginProof(current.identity, { nonce: challenge.nonce, origin: challenge.origin, userId: current.userId }, proof);
-    if (!ok || !current) throw new ApiError(401, 'bad_proof', 'the proof does not match the challenge');
+    if (!ok || !current) {
+      // L4: failed proofs are counted per user; past the limit a failure answers 429, but a
+      // valid proof is never refused because of someone else's failures.
+      await sharedLimit(db, `login-failed:user:${challenge.userPk}`, config.loginRateLimitPerMinute);
+      throw new ApiError(401, 'bad_proof', 'the proof does not match the challenge');
+    }
     const token = newToken();
     const session = await db.sessions.create({
       id: randomUUID(), userPk: current.id, tokenHash: tokenHash(token), deviceName, ttlSeconds: config.sessionTtlSeconds,

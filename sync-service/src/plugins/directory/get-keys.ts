@@ -2,6 +2,7 @@ import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 import { ApiError } from '../errors/index.ts';
 import * as S from '../../schemas.ts';
+import { keyEntry } from '../account/schemas.ts';
 
 /** GET /api/v1/users/{userId}/keys: current keys and the whole history, oldest first. */
 export const getKeysRoute: ServerRoute = {
@@ -14,7 +15,7 @@ export const getKeysRoute: ServerRoute = {
     plugins: {
       openapi: {
         responses: {
-          200: Joi.object({ userId: S.userId, displayName: Joi.string(), current: S.keyEntry, history: Joi.array().items(S.keyEntry) }),
+          200: Joi.object({ userId: S.userId, displayName: Joi.string(), current: keyEntry, history: Joi.array().items(keyEntry) }),
           404: 'unknown_user',
         },
       },
@@ -25,7 +26,7 @@ export const getKeysRoute: ServerRoute = {
     const db = request.server.app.database.db;
     const user = await db.users.find(userId);
     if (!user) throw new ApiError(404, 'unknown_user', 'no user has this name');
-    const history = await db.users.keyHistory(user.id);
+    const history = await db.keys.history(user.id);
     return { userId: user.userId, displayName: user.displayName, current: history[history.length - 1], history };
   },
 };

@@ -1,10 +1,10 @@
 import type { Plugin } from '@hapi/hapi';
 import { getKeysRoute } from './get-keys.ts';
-import { resetKeysRoute } from './reset-keys.ts';
+import { rotateKeysRoute } from './rotate-keys.ts';
 
 export const directoryPlugin: Plugin<void> = {
   name: 'directory',
   register(server) {
-    server.route([getKeysRoute, resetKeysRoute]);
+    server.route([getKeysRoute, rotateKeysRoute]);
   },
 };

@@ -1,0 +1,1 @@
+DELETE FROM account_challenges WHERE expires_at < now() - interval '1 hour'
