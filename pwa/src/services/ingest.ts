@@ -105,6 +105,9 @@ export function decideMessages(
     epochs: readonly AdmissionEpoch[];
   },
 ): MessageRunOutcome {
+  // JOIN3: a device that joined after epoch 0 starts each sender's chain at the first
+  // message of theirs it can read; the counters before it were not shared with it.
+  const joined = p.epochs.length > 0 && Math.min(...p.epochs.map((e) => e.epoch)) > 0;
   const cid = p.conversation.conversationId;
   let conv = p.conversation;
   let transcript = p.transcript;
@@ -125,6 +128,9 @@ export function decideMessages(
       // ADMIT6 (L2): refused by the epochs accepted before it; never observed, never shown.
       check = { ok: false, problem: admitted.reason, kind: opened.plaintext.type };
     } else {
+      if (joined && transcript.senders[env.sender] === undefined && env.counter > 1 && env.prevHash !== null) {
+        transcript = { senders: { ...transcript.senders, [env.sender]: { counter: env.counter - 1, hash: env.prevHash, missing: [] } } };
+      }
       const obs = observe(transcript, env, opened.hash);
       transcript = obs.state;
       const pt = opened.plaintext;
