@@ -266,10 +266,19 @@ describe('epochs and members over time: the client admits, looks up, merges and 
       [{ code: 'member-added', by: alice.id.userId, userId: carol.id.userId }],
       [{ code: 'member-removed', by: alice.id.userId, userId: carol.id.userId }],
     ]);
-    // The next message is under a key carol never got.
+    // The next message is under a key carol never got. The service stops serving carol
+    // the log at her removal; served the removal record and what follows anyway (here by
+    // the lying service), her client says she was removed, with no false alarm, and stops sending.
     await send(bob, cid, 'after carol left');
+    const after = await Promise.all([6, 7].map(async (seq) => ({ conversationId: cid, seq, kind: seq === 6 ? 'epoch' : 'message', body: await dba.body(cid, seq), createdAt: now() })));
+    expect(after[0]!.body.epoch).toBe(2);
+    carol.lies.push(onSync((entries) => [...entries, ...after]));
     await carol.client.pull();
     expect(await bodies(carol, cid)).toEqual(['welcome carol', 'hello all']);
+    expect(await warnings(carol, cid)).toEqual([]);
+    expect((await problems(carol, cid)).slice(-2)).toEqual(['epoch-removed', 'not-shared']);
+    expect((await events(carol, cid)).at(-1)).toEqual([{ code: 'member-removed', by: alice.id.userId, userId: carol.id.userId }]);
+    await expectPaused(carol, cid, 'removed');
   });
 
   it("L9 MEMB2: a member's accepted key change is an event", async () => {

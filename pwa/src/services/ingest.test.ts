@@ -46,6 +46,9 @@ describe('ingest decisions (pure)', () => {
     // JOIN3: history from before we were added raises nothing.
     const before = decideEpoch(newConversationRow(cid, 0), entry(1, 'epoch'), { notShared: true }, 7);
     expect([before.row.check.problem, before.conversation.membershipAlert]).toEqual(['epoch-not-shared', null]);
+    // Removed by a valid next record: members move on without us, no alarm.
+    const removed = decideEpoch({ ...conv, membershipAlert: null, members: ['a', 'b'], latestEpoch: 0 }, entry(5, 'epoch'), { removed: { by: 'a', epoch: 1, members: ['a'] } }, 7);
+    expect([removed.row.check.problem, removed.conversation.members, removed.conversation.latestEpoch, removed.conversation.membershipAlert]).toEqual(['epoch-removed', ['a'], 1, null]);
   });
 
   it('counts unread texts from others, acknowledges them only when live, and flags a replay in seq order', () => {

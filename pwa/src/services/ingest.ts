@@ -4,7 +4,7 @@
 // `Ingest`; what each verified entry means for the conversation is decided by the pure
 // functions `decideEpoch` and `decideMessages`, tested without IndexedDB.
 import {
-  admitMessage, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage, openNextEpoch, parseEpochRecord, ProtocolError,
+  admitMessage, chainPosition, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage, openNextEpoch, parseEpochRecord, ProtocolError,
   verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type OpenResult, type TranscriptState,
 } from '../../../protocol/src/index.ts';
 import type { ConversationRow, Db, EntryCheck, EpochRow, LogRow } from '../stores/db.ts';
@@ -53,12 +53,16 @@ function rowOf(entry: LogEntry, check: EntryCheck): LogRow {
  *   at another seq it is a harmless replay (`replayed`, shown, no alarm);
  * - `notShared`: a record that does not name us while we hold no epoch of the conversation:
  *   history from before we were added, not shared with us (JOIN3; no alarm, not shown);
+ *   likewise every record after we were removed;
+ * - `removed`: the next record, chained to the highest we hold and signed by a pinned
+ *   member of it, that no longer lists us: we were removed (its members are kept, sending stops);
  * - `problem`: refused (`epoch-<code>`); a refused change of members pauses sending (M1).
  */
 export type EpochOutcome =
   | { epoch: EpochRow; joined: boolean }
   | { duplicate: 'same' | 'replayed' }
   | { notShared: true }
+  | { removed: { by: string; epoch: number; members: string[] } }
   | { problem: string };
 
 /** An epoch entry and what became of it: the conversation after it. */
@@ -74,6 +78,11 @@ export function decideEpoch(conv: ConversationRow, entry: LogEntry, outcome: Epo
     check = outcome.duplicate === 'same' ? { ok: true, problem: null } : { ok: false, problem: 'epoch-replayed' };
   } else if ('notShared' in outcome) {
     check = { ok: false, problem: 'epoch-not-shared' };
+  } else if ('removed' in outcome) {
+    // The epoch moves on without us (we hold no key for it): sending stops ('removed').
+    next.members = outcome.removed.members;
+    next.latestEpoch = outcome.removed.epoch;
+    check = { ok: false, problem: 'epoch-removed' };
   } else {
     check = { ok: false, problem: outcome.problem };
     next.membershipAlert = { seq: entry.seq, reason: outcome.problem, at: now };
@@ -121,8 +130,10 @@ export function decideMessages(
     const admitted = opened.ok ? admitMessage({ epochNamed: env.epoch, sender: env.sender, messageSeq: entry.seq, epochs: p.epochs }) : null;
     if (!opened.ok) {
       // Holding no epoch at all, messages from before we were added cannot be read: they
-      // were not shared with us (JOIN3), which the join event says once.
-      const before = p.epochs.length === 0 && (opened.error === 'unknown-epoch' || opened.error === 'unknown-sender');
+      // were not shared with us (JOIN3), which the join event says once; nor, once we were
+      // removed, the ones after.
+      const outside = p.epochs.length === 0 || !p.conversation.members.includes(p.me);
+      const before = outside && (opened.error === 'unknown-epoch' || opened.error === 'unknown-sender');
       check = { ok: false, problem: before ? 'not-shared' : opened.error };
     } else if (admitted && !admitted.ok) {
       // ADMIT6 (L2): refused by the epochs accepted before it; never observed, never shown.
@@ -214,7 +225,7 @@ export class Ingest {
     while (i < fresh.length) {
       if (fresh[i]!.kind === 'epoch') {
         const entry = fresh[i++]!;
-        const outcome = await this.openEpochEntry(cid, entry, epochs);
+        const outcome = await this.openEpochEntry(cid, entry, epochs, conv);
         if ('epoch' in outcome) {
           epochs.set(outcome.epoch.epoch, outcome.epoch);
           batch.epochs!.push(outcome.epoch);
@@ -258,7 +269,7 @@ export class Ingest {
    * or (epoch 0, a join) the one user fetched first; keys fetched for the record are pinned
    * only if the record opens, so nothing named only by a refused record is ever pinned.
    */
-  private async openEpochEntry(cid: string, entry: LogEntry, epochs: Map<number, EpochRow>): Promise<EpochOutcome> {
+  private async openEpochEntry(cid: string, entry: LogEntry, epochs: Map<number, EpochRow>, conv: ConversationRow): Promise<EpochOutcome> {
     let rec: EpochRecord;
     try {
       // Shape first: a body that is not an epoch record (M5) is 'malformed', never a replay.
@@ -276,9 +287,21 @@ export class Ingest {
       }
       return { problem: 'epoch-conflict' };
     }
-    if (epochs.size === 0 && rec.conversationId === cid && !rec.members.some((m) => m.userId === me)) return { notShared: true };
+    const listed = rec.members.some((m) => m.userId === me);
+    const outside = epochs.size === 0 || !conv.members.includes(me);
+    if (outside && rec.conversationId === cid && !listed) return { notShared: true };
     const contacts = await contactMap(this.db);
     const records = [...epochs.values()].map((e) => e.record);
+    if (!listed && rec.conversationId === cid) {
+      // Removed (MEMB1 for the reader): only the very next record, by a pinned member of
+      // the epoch we hold, chained to it and validly signed, says so; anything else is refused.
+      const pos = chainPosition(rec, records);
+      const creator = (await this.keyring.resolverFor(contacts, undefined))(rec.creator);
+      if (pos.kind === 'next' && creator && pos.previous.members.some((m) => m.userId === rec.creator) && rec.members.some((m) => m.userId === rec.creator)
+        && rec.prevEpochHash === (await epochHash(pos.previous)) && (await verifyEpochSignature(rec, creator))) {
+        return { removed: { by: rec.creator, epoch: rec.epoch, members: rec.members.map((m) => m.userId) } };
+      }
+    }
     const plan = epochLookupPlan(rec, { conversationId: cid, me, held: records, isPinned: (u) => contacts.has(u) });
     if (!plan.ok) return { problem: `epoch-${plan.reason}` };
     const fetched = new Map<string, FetchedKey>();

@@ -47,7 +47,7 @@ export function eventsOf(change: MembershipChange): TimelineEvent[] {
 }
 
 /** Problems of entries from before this device was added (JOIN3): not shown one by one; the join event says it once. */
-const NOT_SHARED = new Set(['epoch-not-shared', 'not-shared']);
+const NOT_SHARED = new Set(['epoch-not-shared', 'not-shared', 'epoch-removed']);
 
 export interface ConversationSummary {
   conversationId: string;
@@ -169,6 +169,12 @@ export class Views {
         continue; // not consecutive: cannot happen for accepted records
       }
       out.push({ id: `epoch-${e.epoch}`, seq: e.seq, epoch: e.epoch, by: change.by, events: eventsOf(change) });
+    }
+    // The record that removed us opened nothing, but is an event too.
+    for (const row of await getLog(this.db, conversationId)) {
+      if (row.kind !== 'epoch' || row.check.problem !== 'epoch-removed') continue;
+      const rec = row.body as EpochRecord;
+      out.push({ id: `epoch-${rec.epoch}`, seq: row.seq, epoch: rec.epoch, by: rec.creator, events: [{ code: 'member-removed', by: rec.creator, userId: this.me }] });
     }
     return out.sort((a, b) => a.seq - b.seq);
   }

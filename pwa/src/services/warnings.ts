@@ -51,6 +51,8 @@ export type BlockReason =
   | { code: 'unknown-conversation' }
   | { code: 'membership-alert' }
   | { code: 'keys-not-arrived' }
+  /** A signed epoch no longer lists this user. */
+  | { code: 'removed' }
   | { code: 'key-unknown'; userId: string }
   /** `when`: paused in an existing conversation ('send') or refused when starting one ('start'). */
   | { code: 'key-changed'; userId: string; name: string; when: 'send' | 'start' }
@@ -126,6 +128,7 @@ export function blockText(r: BlockReason): string {
     case 'unknown-conversation': return 'This conversation is not known on this device.';
     case 'membership-alert': return 'Someone tried to change who is in this conversation without a valid signature. Review the warning before sending.';
     case 'keys-not-arrived': return 'The keys of this conversation have not arrived yet.';
+    case 'removed': return 'You were removed from this conversation.';
     case 'key-unknown': return `${r.userId}'s key is not known yet.`;
     case 'key-changed':
       return r.when === 'start'
