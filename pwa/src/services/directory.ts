@@ -1,6 +1,6 @@
 // The key directory with trust on first use: the first key seen for a user is pinned; a
 // different key later is held as pending and blocks sending until reviewed (THREATS M2).
-import { fingerprint } from '../../../protocol/src/index.ts';
+import { fingerprint, type PublicIdentity } from '../../../protocol/src/index.ts';
 import type { ContactRow, Db } from '../stores/db.ts';
 import { getContact, observeKey, type PinOutcome } from '../stores/contacts.ts';
 import { ApiError, type Api } from './api.ts';
@@ -10,6 +10,15 @@ export class UnknownUserError extends Error {
     super(`There is no user called “${userId}”.`);
     this.name = 'UnknownUserError';
   }
+}
+
+/** A key the directory offered for a user, checked to be for that user, not pinned. */
+export interface FetchedKey {
+  userId: string;
+  displayName: string;
+  identity: PublicIdentity;
+  fingerprint: string;
+  version: number | null;
 }
 
 export class Directory {
@@ -26,6 +35,14 @@ export class Directory {
   }
 
   async refresh(userId: string): Promise<{ outcome: PinOutcome; contact: ContactRow }> {
+    return this.pin(await this.fetchKey(userId));
+  }
+
+  /**
+   * The user's current key, checked to be for that user but NOT pinned (LOOKUP3..LOOKUP5:
+   * keys fetched for an epoch record are pinned only if the record opens).
+   */
+  async fetchKey(userId: string): Promise<FetchedKey> {
     let answer;
     try {
       answer = await this.api.keys(userId);
@@ -36,8 +53,12 @@ export class Directory {
     const identity = answer.current.identity;
     // M3: never trust the id the server names; the key must be for the user we asked for.
     if (identity.userId !== userId || answer.userId !== userId) throw new UnknownUserError(userId);
-    const fp = await fingerprint(identity);
-    return observeKey(this.db, { userId, displayName: answer.displayName || userId, identity, fingerprint: fp, version: answer.current.version });
+    return { userId, displayName: answer.displayName || userId, identity, fingerprint: await fingerprint(identity), version: answer.current.version };
+  }
+
+  /** Pin a fetched key on first use, or notice that it changed (never silently replaced). */
+  pin(key: FetchedKey): Promise<{ outcome: PinOutcome; contact: ContactRow }> {
+    return observeKey(this.db, key);
   }
 
   /** Refreshes known contacts, quietly ignoring failures (offline). */
