@@ -183,7 +183,7 @@ describe('epochs and members over time: the client admits, looks up, merges and 
 
   // ---- L7: own records -------------------------------------------------------------------------
 
-  it("L7: the user's own re-key, stored ahead of the cursor, is no alarm on the next pull; a different record for that epoch is", async () => {
+  it("L7 HELD1: the user's own re-key, stored ahead of the cursor, is no alarm on the next pull; a different record for that epoch is", async () => {
     const { alice, bob, cid } = await pair('l7');
     const carol = await device('carol', 'carol-l7');
     await send(bob, cid, 'while alice is away'); // seq 2: alice has not pulled it
@@ -245,7 +245,7 @@ describe('epochs and members over time: the client admits, looks up, merges and 
 
   // ---- L9: membership changes visible; newcomers join -----------------------------------------------
 
-  it('L9 JOIN3, MEMB2: a newcomer opens the epoch that adds them (earlier history not shared), everyone sees who added and removed whom', async () => {
+  it('L9 JOIN3, JOIN5, JOIN6, MEMB2: a newcomer opens the epoch that adds them (earlier history not shared), everyone sees who added and removed whom, the removed reader is told', async () => {
     const { alice, bob, cid } = await pair('l9');
     const carol = await device('carol', 'carol-l9');
     await send(alice, cid, 'before carol');
