@@ -23,6 +23,8 @@ export class ApiError extends Error {
 
 export interface KeyEntry { version: number; identity: PublicIdentity; proof: string; createdAt: string }
 export interface LogEntry { conversationId: string; seq: number; kind: 'epoch' | 'message'; body: unknown; createdAt: string }
+/** A POST /sync answer: with `hasMore`, ask again from `nextAfter` (null: from the first conversation). */
+export interface SyncPage { entries: LogEntry[]; cursors: Record<string, number>; hasMore: boolean; nextAfter?: string | null }
 export interface BatchResult {
   clientMessageId: string;
   conversationId: string;
@@ -102,7 +104,8 @@ export class Api {
   log(conversationId: string, after: number, limit = 500) {
     return this.call<{ entries: LogEntry[]; nextAfter: number; hasMore: boolean }>('GET', `/conversations/${encodeURIComponent(conversationId)}/log?after=${after}&limit=${limit}`);
   }
-  sync(cursors: Record<string, number>, limit?: number) {
-    return this.call<{ entries: LogEntry[]; cursors: Record<string, number>; hasMore: boolean }>('POST', '/sync', limit ? { cursors, limit } : { cursors });
+  /** One window of POST /sync (THREATS L3): the conversations in (after, until] from these cursors. */
+  sync(cursors: Record<string, number>, limit?: number, window: { after?: string; until?: string } = {}) {
+    return this.call<SyncPage>('POST', '/sync', { cursors, ...window, ...(limit ? { limit } : {}) });
   }
 }

@@ -12,7 +12,7 @@ const LAYOUT = {
   challenges: ['insert', 'consume', 'state', 'prune'],
   conversations: ['list', 'is-member'],
   health: ['schema-version'],
-  log: ['append-messages', 'append-epoch', 'page', 'page-member', 'page-feed', 'member-cursors'],
+  log: ['append-messages', 'append-epoch', 'page', 'page-member', 'page-feed', 'member-cursors', 'member-window'],
   'rate-limits': ['hit', 'prune'],
   sessions: ['insert', 'authenticate', 'touch', 'is-live', 'live-of', 'list', 'revoke'],
   users: ['insert', 'find', 'find-by-pk', 'find-many', 'key-history', 'key-append'],
