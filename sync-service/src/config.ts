@@ -21,6 +21,8 @@ export interface Config {
   maxRequestBytes: number;
   loginRateLimitPerMinute: number;
   appendRateLimitPerMinute: number;
+  /** Conversations a user may open (or add people to) per minute, counted in Postgres (THREATS L3). */
+  conversationRateLimitPerMinute: number;
   /**
    * How long (ms) an instance may reuse a bearer token's session lookup (0: never). A
    * session revoked through another instance, or expired, keeps working here at most this long.
@@ -53,6 +55,7 @@ const schema = Joi.object({
   MAX_REQUEST_BYTES: Joi.number().integer().min(4096).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
   LOGIN_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(30),
   APPEND_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(6000),
+  CONVERSATION_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(20),
   SESSION_CACHE_MS: Joi.number().integer().min(0).max(5000).default(2000),
 })
   .and('TLS_CERT_FILE', 'TLS_KEY_FILE')
@@ -91,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRequestBytes: value.MAX_REQUEST_BYTES,
     loginRateLimitPerMinute: value.LOGIN_RATE_LIMIT_PER_MINUTE,
     appendRateLimitPerMinute: value.APPEND_RATE_LIMIT_PER_MINUTE,
+    conversationRateLimitPerMinute: value.CONVERSATION_RATE_LIMIT_PER_MINUTE,
     sessionCacheMs: value.SESSION_CACHE_MS,
   };
 }

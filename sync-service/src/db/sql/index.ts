@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 /** The files of each repository folder; the object below has the same names in camelCase. */
 const LAYOUT = {
   challenges: ['insert', 'consume', 'state', 'prune'],
-  conversations: ['list', 'is-member'],
+  conversations: ['list', 'is-member', 'exists', 'member-pks'],
   health: ['schema-version'],
   log: ['append-messages', 'append-epoch', 'page', 'page-member', 'page-feed', 'member-cursors', 'member-window'],
   'rate-limits': ['hit', 'prune'],
