@@ -1,4 +1,5 @@
 import type { IMain } from 'pg-promise';
+import { BlocksRepository } from './blocks.ts';
 import { ChallengesRepository } from './challenges.ts';
 import { ConversationsRepository } from './conversations.ts';
 import { HealthRepository } from './health.ts';
@@ -16,6 +17,7 @@ export interface Repositories {
   conversations: ConversationsRepository;
   log: LogRepository;
   rateLimits: RateLimitsRepository;
+  blocks: BlocksRepository;
 }
 
 export function attachRepositories(obj: any, pgp: IMain): void {
@@ -26,4 +28,5 @@ export function attachRepositories(obj: any, pgp: IMain): void {
   obj.conversations = new ConversationsRepository(obj);
   obj.log = new LogRepository(obj);
   obj.rateLimits = new RateLimitsRepository(obj);
+  obj.blocks = new BlocksRepository(obj);
 }

@@ -33,6 +33,16 @@ async function countOpening(db: Database, me: Caller, limits: ConversationLimits
     (s) => new RateLimitedError(s, 'conversation_rate_limited', 'too many new conversations; try again later'));
 }
 
+/**
+ * THREATS L3 message requests: a user who blocked the caller is never put into a conversation
+ * by them. 403 conversation_refused, without saying which member refused.
+ */
+async function checkNotBlocked(db: Database, me: Caller, addedPks: number[]): Promise<void> {
+  if (await db.blocks.blockedByAny(me.userPk, addedPks.filter((pk) => pk !== me.userPk))) {
+    throw new ForbiddenError('conversation_refused', 'a member does not accept new conversations from you');
+  }
+}
+
 /** The users of an epoch record, all registered (else unknown_member). */
 async function memberPks(db: Database, record: EpochRecord): Promise<number[]> {
   const ids = record.members.map((m) => m.userId);
@@ -61,6 +71,7 @@ export async function createConversation(db: Database, me: Caller, record: Canon
   if (r.epoch !== 0) throw new InvalidError('invalid_epoch_record', 'a conversation starts at epoch 0');
   checkCreator(r, me);
   const pks = await memberPks(db, r);
+  await checkNotBlocked(db, me, pks);
   if (pks.some((pk) => pk !== me.userPk) && !(await db.conversations.exists(r.conversationId))) await countOpening(db, me, limits);
   const result = await db.log.appendEpoch({ conversationId: r.conversationId, senderPk: me.userPk, epoch: 0, body: record.text, hash: record.hash, memberPks: pks });
   switch (result.status) {
@@ -83,7 +94,10 @@ export async function appendEpoch(db: Database, me: Caller, conversationId: stri
   // Adding someone puts them into a conversation just as opening one does.
   const current = new Set(await db.conversations.memberPks(conversationId));
   const added = current.size > 0 ? pks.filter((pk) => !current.has(pk)) : [];
-  if (added.length > 0) await countOpening(db, me, limits);
+  if (added.length > 0) {
+    await checkNotBlocked(db, me, added);
+    await countOpening(db, me, limits);
+  }
   const result = await db.log.appendEpoch({ conversationId, senderPk: me.userPk, epoch: r.epoch, body: record.text, hash: record.hash, memberPks: pks });
   switch (result.status) {
     case 'stored': return { created: true, seq: result.seq };

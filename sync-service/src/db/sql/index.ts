@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The files of each repository folder; the object below has the same names in camelCase. */
 const LAYOUT = {
+  blocks: ['insert', 'delete', 'list', 'blocked-by-any'],
   challenges: ['insert', 'consume', 'state', 'prune'],
   conversations: ['list', 'is-member', 'exists', 'member-pks'],
   health: ['schema-version'],

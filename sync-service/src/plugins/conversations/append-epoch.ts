@@ -22,7 +22,7 @@ export const appendEpochRoute: ServerRoute = {
           201: Joi.object({ seq: Joi.number().integer() }),
           200: 'the same record again (idempotent retry)',
           400: 'invalid_epoch_record | conversation_mismatch | unknown_member | creator_not_member',
-          403: 'creator_mismatch', 404: 'not_found', 409: 'epoch_conflict', 413: 'envelope_too_large', 429: 'conversation_rate_limited',
+          403: 'creator_mismatch | conversation_refused', 404: 'not_found', 409: 'epoch_conflict', 413: 'envelope_too_large', 429: 'conversation_rate_limited',
         },
       },
     },

@@ -18,7 +18,7 @@ export const createConversationRoute: ServerRoute = {
         responses: {
           201: Joi.object({ conversationId: S.conversationId, seq: Joi.number().integer() }),
           200: 'the same record again (idempotent retry)',
-          400: 'invalid_epoch_record | unknown_member | creator_not_member', 403: 'creator_mismatch',
+          400: 'invalid_epoch_record | unknown_member | creator_not_member', 403: 'creator_mismatch | conversation_refused',
           409: 'conversation_exists', 413: 'envelope_too_large', 429: 'conversation_rate_limited',
         },
       },
