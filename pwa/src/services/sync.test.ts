@@ -34,6 +34,8 @@ describe('sync', () => {
 
   it('pulls page after page from the cursors this page leaves, then seals one receipt for the new texts', async () => {
     service.pageSize = 2;
+    // Bob took alice's conversation in already (THREATS L3: a request gets no receipts; see below).
+    await bob.device.requests.accept(id);
     const report = await bob.device.sync.pull({ live: true });
     expect(report.processed).toBe(5);
     expect(service.syncRequests).toEqual([{}, { [id]: 2 }, { [id]: 4 }]);
@@ -42,6 +44,14 @@ describe('sync', () => {
     expect(receipts.map((r) => r.kind)).toEqual(['receipt']);
     expect(kicks).toBe(1);
     expect(refreshes).toBe(1);
+  });
+
+  it('L3 seals no receipt for a request: a stranger\'s conversation is not acknowledged until accepted', async () => {
+    const report = await bob.device.sync.pull({ live: true });
+    expect(report.toAcknowledge.get(id)).toHaveLength(4);
+    expect((await bob.device.requests.classify()).get(id)).toMatchObject({ state: 'request', from: 'alice' });
+    expect(await queued(bob.db)).toEqual([]);
+    expect(kicks).toBe(0);
   });
 
   it('acknowledges nothing while acknowledging is off (history at restore)', async () => {

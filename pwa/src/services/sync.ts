@@ -10,6 +10,7 @@ import { cursorWindows } from '../../../protocol/src/frames.ts';
 import type { Api, LogEntry } from './api.ts';
 import type { Composer } from './composing.ts';
 import type { Ingest, IngestReport } from './ingest.ts';
+import type { Requests } from './requests.ts';
 
 export interface SyncHooks {
   /** The conversation the user is looking at now (its messages are not unread), or null. */
@@ -27,14 +28,16 @@ export class Sync {
   private readonly api: Api;
   private readonly ingest: Ingest;
   private readonly composer: Composer;
+  private readonly requests: Requests | null;
   private readonly hooks: SyncHooks;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(p: { db: Db; api: Api; ingest: Ingest; composer: Composer; hooks: SyncHooks }) {
+  constructor(p: { db: Db; api: Api; ingest: Ingest; composer: Composer; requests?: Requests; hooks: SyncHooks }) {
     this.db = p.db;
     this.api = p.api;
     this.ingest = p.ingest;
     this.composer = p.composer;
+    this.requests = p.requests ?? null;
     this.hooks = p.hooks;
   }
 
@@ -108,15 +111,21 @@ export class Sync {
 
   /** Seals delivery receipts (signed, end-to-end encrypted messages, R2) and refreshes the view. */
   private async afterIngest(ack: Map<string, string[]>): Promise<void> {
+    // THREATS L3: new conversations are classified (request or not) before anything is said.
+    const states = this.requests ? await this.requests.classify() : null;
     if (this.acknowledge) {
+      let sealed = 0;
       for (const [cid, refs] of ack) {
+        // A request (or an ignored or blocked conversation) gets no delivery receipts.
+        if (states && states.get(cid)?.state !== 'accepted') continue;
+        sealed++;
         try {
           await this.composer.send(cid, '', 'receipt', refs);
         } catch {
           // blocked conversation: no receipt until the user reviews it
         }
       }
-      if (ack.size > 0) this.hooks.kick();
+      if (sealed > 0) this.hooks.kick();
     }
     await this.hooks.ingested();
   }
