@@ -25,7 +25,14 @@ async function createAccount(page: Page, url: string, name: string): Promise<voi
 }
 
 async function openWith(page: Page, other: string): Promise<void> {
-  await page.locator(`[data-testid="conversation-item"][data-title="${other}"]`).click({ timeout: 20_000 });
+  const item = page.locator(`[data-testid="conversation-item"][data-title="${other}"]`);
+  // The first conversation from a stranger is a message request (THREATS L3): accept it.
+  const request = page.locator(`[data-testid="request-item"][data-title="${other}"]`);
+  await item.or(request).first().waitFor({ timeout: 20_000 });
+  if ((await item.count()) === 0) {
+    await request.click();
+    await page.getByTestId('request-accept').click();
+  } else await item.click();
   await page.locator('[data-testid="conversation-title"]', { hasText: other }).waitFor();
 }
 
