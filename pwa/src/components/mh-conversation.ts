@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { EventView, MessageView } from '../services/views.ts';
+import type { RequestState } from '../stores/requests.ts';
 import { blockText, eventText, plainError, warningText, type BlockReason } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 
@@ -135,6 +136,7 @@ export class MhConversation extends LitElement {
             @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Safety number${others.length > 1 ? ` (${u})` : ''}</button>`,
         )}
       </div>
+      ${summary && summary.request !== 'accepted' ? this._renderRequest(summary.request, others) : nothing}
       ${this._blocked
         ? html`<div class="notice blocked" role="alert" data-testid="sending-blocked">
             <p>${blockText(this._blocked)}</p>
@@ -150,7 +152,7 @@ export class MhConversation extends LitElement {
           ${repeat(this._timeline(), (item) => item.id, (item) => ('events' in item ? this._renderEvent(item) : this._renderMessage(item)))}
         </ol>
       </section>
-      <form class="composer" @submit=${(e: Event) => { e.preventDefault(); void this._send(); }}>
+      ${summary && summary.request !== 'accepted' ? nothing : html`<form class="composer" @submit=${(e: Event) => { e.preventDefault(); void this._send(); }}>
         <label for="composer" class="sr-only">Message</label>
         ${this._error ? html`<p class="error" role="alert" data-testid="composer-error">${this._error}</p>` : nothing}
         <div class="row">
@@ -158,7 +160,7 @@ export class MhConversation extends LitElement {
             ?disabled=${!!this._blocked}></textarea>
           <button type="submit" data-testid="composer-send" ?disabled=${!!this._blocked}>Send</button>
         </div>
-      </form>
+      </form>`}
     `;
   }
 
@@ -180,6 +182,32 @@ export class MhConversation extends LitElement {
     return html`<li class="event" data-testid="membership-event" data-seq=${ev.seq} data-epoch=${ev.epoch} data-by=${ev.by}>
       ${ev.events.map((x) => html`<p data-kind=${x.code} data-user=${'userId' in x ? x.userId : ''}>${eventText(x, me)}</p>`)}
     </li>`;
+  }
+
+  /** THREATS L3: a conversation from someone the user never talked to waits for a decision. */
+  private _renderRequest(state: RequestState, others: string[]) {
+    const m = this.messenger.value!;
+    const who = others.join(', ') || 'Someone';
+    const act = (fn: () => Promise<void>, leave: boolean) => async () => {
+      this._error = '';
+      try {
+        await fn();
+        if (leave) this._nav({ name: 'list' });
+      } catch (err) {
+        this._error = plainError(err);
+      }
+    };
+    return html`<div class="notice" role="region" aria-label="Message request" data-testid="message-request" data-state=${state}>
+      <p>${state === 'request'
+        ? html`<strong>${who}</strong> wants to start a conversation with you. You have not talked before: they are not told you read it until you accept.`
+        : state === 'blocked' ? html`You blocked ${who}. Nothing they send from now on is shown.` : html`You ignored this conversation.`}</p>
+      <div class="row">
+        ${state !== 'blocked' ? html`<button data-testid="request-accept" @click=${act(() => m.acceptRequest(this.conversationId), false)}>Accept</button>` : nothing}
+        ${state === 'request' ? html`<button class="secondary" data-testid="request-ignore" @click=${act(() => m.ignoreRequest(this.conversationId), true)}>Ignore</button>` : nothing}
+        ${state !== 'blocked' ? html`<button class="secondary" data-testid="request-block" @click=${act(() => m.blockRequest(this.conversationId), true)}>Block ${who}</button>` : nothing}
+      </div>
+      ${this._error ? html`<p class="error" role="alert" data-testid="request-error">${this._error}</p>` : nothing}
+    </div>`;
   }
 
   private _renderMessage(msg: MessageView) {

@@ -98,7 +98,18 @@ export class Api {
   log(conversationId: string, after: number, limit = 500) {
     return this.call<LogPage>('GET', `/conversations/${encodeURIComponent(conversationId)}/log?after=${after}&limit=${limit}`);
   }
-  sync(cursors: Record<string, number>, limit?: number) {
-    return this.call<SyncPage>('POST', '/sync', limit ? { cursors, limit } : { cursors });
+  /** THREATS L3: the service refuses new conversations from a blocked user that include us. */
+  block(userId: string) {
+    return this.call<{ userId: string; createdAt: string }>('POST', `/blocks/${encodeURIComponent(userId)}`);
+  }
+  blocks(after?: string) {
+    return this.call<{ blocks: { userId: string; createdAt: string }[]; nextAfter: string | null }>('GET', `/blocks${after ? `?after=${encodeURIComponent(after)}` : ''}`);
+  }
+  unblock(userId: string) {
+    return this.call<void>('DELETE', `/blocks/${encodeURIComponent(userId)}`);
+  }
+  /** One window of POST /sync (THREATS L3): the conversations in (after, until] from these cursors. */
+  sync(cursors: Record<string, number>, limit?: number, window: { after?: string; until?: string } = {}) {
+    return this.call<SyncPage>('POST', '/sync', { cursors, ...window, ...(limit ? { limit } : {}) });
   }
 }

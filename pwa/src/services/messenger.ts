@@ -219,6 +219,7 @@ export class Messenger extends EventTarget {
 
   async refreshSummaries(notify: boolean): Promise<void> {
     if (!this.device) return;
+    await this.device.requests.classify();
     this.summaries = await this.device.views.summaries();
     if (notify) {
       this.changed();
@@ -267,6 +268,8 @@ export class Messenger extends EventTarget {
   async startConversation(userName: string): Promise<string> {
     const device = this.device!;
     const id = await device.sync.enqueue(() => device.composer.startConversation(userName));
+    // Opening (or reopening) a conversation with someone takes it in, request or not.
+    await device.requests.accept(id);
     await this.refreshSummaries(true);
     return id;
   }
@@ -282,6 +285,36 @@ export class Messenger extends EventTarget {
   async removeMember(conversationId: string, userId: string): Promise<void> {
     const device = this.device!;
     await device.sync.enqueue(() => device.composer.removeMember(conversationId, userId));
+    await this.refreshSummaries(true);
+  }
+
+  // Message requests (requests.ts, THREATS L3).
+
+  /** Accept a request: a normal conversation; the receipts held back are sent now. */
+  async acceptRequest(conversationId: string): Promise<void> {
+    const device = this.device!;
+    await device.requests.accept(conversationId);
+    const refs = (await device.views.messages(conversationId)).filter((v) => !v.mine && v.seq !== null && v.body !== null).map((v) => v.id).slice(-100);
+    if (refs.length > 0) {
+      try {
+        await device.composer.send(conversationId, '', 'receipt', refs);
+        this.runner?.kick();
+      } catch {
+        // sending paused (a key to review): no receipt until then, as for any message
+      }
+    }
+    await this.refreshSummaries(true);
+  }
+
+  /** Ignore a request: hidden, kept, found again under "Hidden". */
+  async ignoreRequest(conversationId: string): Promise<void> {
+    await this.device!.requests.ignore(conversationId);
+    await this.refreshSummaries(true);
+  }
+
+  /** Block whoever opened the conversation (told to the service, which refuses their new conversations). */
+  async blockRequest(conversationId: string): Promise<void> {
+    await this.device!.requests.block(conversationId);
     await this.refreshSummaries(true);
   }
 

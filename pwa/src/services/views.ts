@@ -6,6 +6,7 @@ import type { ContactRow, Db, EpochRow, LogRow, OutboxRow } from '../stores/db.t
 import { getConversation, getEpochs, listConversations, updateConversation } from '../stores/conversations.ts';
 import { getLog, lastEntries, receiptsFor } from '../stores/log.ts';
 import { outboxFor } from '../stores/outbox.ts';
+import { allRequests, blockedUsers, type RequestState } from '../stores/requests.ts';
 import { blockedFor } from './blocking.ts';
 import { contactMap, type Keyring, type Plain } from './keyring.ts';
 import { warningFor, type BlockReason, type TimelineEvent, type Warning } from './warnings.ts';
@@ -58,6 +59,11 @@ export interface ConversationSummary {
   preview: string | null;
   /** Why sending is paused, or null. */
   blocked: BlockReason | null;
+  /**
+   * THREATS L3 message requests: `accepted` (the list), `request` (waiting: shown apart, no
+   * unread badge), `ignored` or `blocked` (hidden, found under "Hidden").
+   */
+  request: RequestState;
 }
 
 export class Views {
@@ -76,11 +82,17 @@ export class Views {
   async summaries(): Promise<ConversationSummary[]> {
     const convs = await listConversations(this.db);
     const contacts = await contactMap(this.db);
-    return convs.map((c) => ({
-      conversationId: c.conversationId, members: c.members, others: c.members.filter((m) => m !== this.me),
-      unread: c.unread, lastActivity: c.lastActivity, preview: null,
-      blocked: blockedFor(this.me, c, contacts, c.latestEpoch >= 0 ? [{ epoch: c.latestEpoch }] : []),
-    }));
+    const requests = await allRequests(this.db);
+    return convs.map((c) => {
+      // Not decided yet (Requests.classify): nothing opened in it, so nothing to accept yet.
+      const request = requests.get(c.conversationId)?.state ?? 'request';
+      return {
+        conversationId: c.conversationId, members: c.members, others: c.members.filter((m) => m !== this.me),
+        unread: request === 'accepted' ? c.unread : 0, lastActivity: c.lastActivity, preview: null,
+        blocked: blockedFor(this.me, c, contacts, c.latestEpoch >= 0 ? [{ epoch: c.latestEpoch }] : []),
+        request,
+      };
+    });
   }
 
   async markRead(conversationId: string): Promise<void> {
@@ -118,6 +130,8 @@ export class Views {
     const others = Math.max(1, conv.members.length - 1);
     const views: MessageView[] = [];
     const seen = new Set<string>();
+    // THREATS L3: nothing a blocked user sent after the block is shown, in any conversation.
+    const blocked = await blockedUsers(this.db);
     for (const row of rows) {
       if (NOT_SHARED.has(row.check.problem ?? '')) continue;
       if (row.kind === 'epoch') {
@@ -126,6 +140,8 @@ export class Views {
       }
       const env = row.body as Partial<Envelope>;
       const sender = typeof env?.sender === 'string' ? env.sender : '?';
+      const blockedAt = blocked.get(sender);
+      if (blockedAt !== undefined && Date.parse(row.createdAt) >= blockedAt) continue;
       const cmid = typeof env?.clientMessageId === 'string' ? env.clientMessageId : `seq-${row.seq}`;
       const warnings: Warning[] = [];
       if (row.check.problem) warnings.push(warningFor(row.check.problem, { sender, missing: row.check.missing }));
