@@ -5,6 +5,7 @@
 // itself lives in the task modules; this file only wires them and exposes state.
 // Nothing here is a module global, and nothing touches the DOM at construction.
 import { safetyNumber, type Identity } from '../../../protocol/src/index.ts';
+import { loadIdentity, markKeyFileConfirmed } from '../stores/account.ts';
 import { acceptPendingKey, allContacts, getContact, setVerified } from '../stores/contacts.ts';
 import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRow } from '../stores/db.ts';
 import { getConversation, updateConversation } from '../stores/conversations.ts';
@@ -44,6 +45,8 @@ export class Messenger extends EventTarget {
   updateReady: (() => void) | null = null;
   lastFlush: { ok: boolean; reason?: string; at: number } | null = null;
   fatal: string | null = null;
+  /** The key-file reminder was dismissed in this run of the app (it comes back on the next start). */
+  keyFileReminderDismissed = false;
 
   readonly origin: string;
   readonly session: Session;
@@ -172,8 +175,8 @@ export class Messenger extends EventTarget {
   }
 
   /** Stores the identity this device speaks for and wires its services. */
-  private async adopt(identity: Identity, displayName: string): Promise<Device> {
-    this.me = await this.session.adopt(identity, displayName, Date.now());
+  private async adopt(identity: Identity, displayName: string, keyFile: { confirmedAt: number | null; unsaved?: string } = { confirmedAt: Date.now() }): Promise<Device> {
+    this.me = await this.session.adopt(identity, displayName, keyFile.confirmedAt, keyFile.unsaved ?? null);
     return this.wire(identity);
   }
 
@@ -192,12 +195,41 @@ export class Messenger extends EventTarget {
     return generateAccount(userName, passphrase, onProgress);
   }
 
-  /** After the user confirmed the key file is saved: register, log in, land. */
-  async finishAccount(p: PendingAccount): Promise<void> {
+  /**
+   * After the key file step: register, log in, land. `keyFileSaved` false means the user
+   * chose "I understand I can lose everything": the sealed file stays on this device so the
+   * reminder can offer it again, until it is downloaded.
+   */
+  async finishAccount(p: PendingAccount, keyFileSaved = true): Promise<void> {
     await this.ensureDb();
     await registerAccount(this.api, p);
     await this.session.login(p.identity);
-    await this.adopt(p.identity, p.userName);
+    await this.adopt(p.identity, p.userName, keyFileSaved ? { confirmedAt: Date.now() } : { confirmedAt: null, unsaved: p.keyFile });
+  }
+
+  // The key-file reminder.
+
+  /** Shown until a key file is saved; dismissing hides it until the next start. */
+  get keyFileReminder(): boolean {
+    return !!this.me && this.me.keyFileConfirmedAt === null && !this.keyFileReminderDismissed;
+  }
+
+  /** The sealed key file kept since sign-up because it was not saved, if any. */
+  get unsavedKeyFile(): string | null {
+    return this.me?.unsavedKeyFile ?? null;
+  }
+
+  dismissKeyFileReminder(): void {
+    this.keyFileReminderDismissed = true;
+    this.changed();
+  }
+
+  /** The user downloaded a key file: stop reminding, and drop the sealed copy kept for it. */
+  async keyFileSaved(): Promise<void> {
+    const db = this.db!;
+    await markKeyFileConfirmed(db);
+    this.me = (await loadIdentity(db)) ?? this.me;
+    this.changed();
   }
 
   enterApp(): void {
