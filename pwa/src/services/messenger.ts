@@ -10,7 +10,9 @@ import { acceptPendingKey, allContacts, getContact, setVerified } from '../store
 import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRow } from '../stores/db.ts';
 import { getConversation, updateConversation } from '../stores/conversations.ts';
 import { Api } from './api.ts';
+import type { SessionInfo } from './api.ts';
 import { Device } from './device.ts';
+import { thisDeviceName } from './device-name.ts';
 import { checkUserName, generateAccount, registerAccount, type PendingAccount } from './onboarding.ts';
 import { flushOutbox } from './outbox-flush.ts';
 import { OutboxRunner } from './outbox-runner.ts';
@@ -67,7 +69,7 @@ export class Messenger extends EventTarget {
     this.fetchImpl = o.fetch;
     this.databaseName = o.databaseName;
     this.api = new Api({ baseUrl: this.baseUrl, token: () => this.session.token, fetch: this.fetchImpl });
-    this.session = new Session({ api: this.api, db: () => this.db!, origin: this.origin });
+    this.session = new Session({ api: this.api, db: () => this.db!, origin: this.origin, deviceName: thisDeviceName() });
   }
 
   /** main.ts reports a waiting service worker; the banner offers to activate it. */
@@ -326,6 +328,29 @@ export class Messenger extends EventTarget {
   async dismissMembershipAlert(conversationId: string): Promise<void> {
     await updateConversation(this.db!, conversationId, (c) => ({ ...c, membershipAlert: null }));
     await this.refreshSummaries(true);
+  }
+
+  /**
+   * A new key file under a new passphrase (keyfile-ops.ts `rewrapKeyFile`), from the key
+   * file the user chose, or else the one kept since sign-up because it was never saved.
+   * Nothing is stored: the caller offers the result as a download, then `keyFileSaved`.
+   */
+  async newKeyFile(keyFileText: string | null, passphrase: string, newPassphrase: string): Promise<string> {
+    const { rewrapKeyFile, RewrapError } = await import('./keyfile-ops.ts');
+    const source = keyFileText ?? this.unsavedKeyFile;
+    if (!source) throw new RewrapError('not-a-key-file', 'Choose your current key file first.');
+    return rewrapKeyFile(source, passphrase, newPassphrase, this.me!.public);
+  }
+
+  // This account's devices (session.ts).
+
+  devices(): Promise<SessionInfo[]> {
+    return this.session.devices();
+  }
+
+  /** Signed (ACCT3): the identity key approves revoking that device's session. */
+  revokeDevice(sessionId: string): Promise<void> {
+    return this.session.revokeDevice(sessionId);
   }
 
   // Storage (storage.ts).
