@@ -8,9 +8,12 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importKeyFile } from '../../protocol/src/index.ts';
+import { importKeyFile, signRegistration, signRotation } from '../../protocol/src/index.ts';
+import { identity as fixtureIdentity } from '../../test/support/identities.ts';
 import type { Stack } from '../support/stack.ts';
-import { SCREENSHOT_DIR, conversationItem, screenshotBoth, startConversation, submitRestore, until } from '../support/journeys.ts';
+import {
+  NodeClient, SCREENSHOT_DIR, conversationItem, openConversationWith, screenshotBoth, startConversation, submitRestore, until,
+} from '../support/journeys.ts';
 import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
 const PASS_A = PASSPHRASES.ada;
@@ -205,5 +208,30 @@ describe('journey 10: devices, the key file and trust screens', () => {
     expect(screen).not.toContain('verified by MessageHub');
     await page.context().unroute('**/api/v1/users/bea/keys');
     expect(people.errors).toEqual([]);
+  });
+
+  it('a rotation signed by bea’s previous key is a notice on ada’s trust screen, not a block (ACCT5)', async () => {
+    const page = people.ada.page;
+    // bea rotates through the real API: the new key is signed by her current one.
+    const bea = new NodeClient(stack.url, await importKeyFile(beaKeyFile, PASSPHRASES.bea));
+    await bea.login();
+    const next = await fixtureIdentity('victor', 'bea');
+    const { current } = await bea.api.keys('bea');
+    const ch = await bea.api.accountChallenge('rotate');
+    const signature = await signRotation(bea.identity, { nonce: ch.nonce, fromVersion: current.version }, next.public);
+    await bea.api.rotateKeys({ identity: next.public, proof: await signRegistration(next), challengeId: ch.challengeId, signature });
+
+    await page.reload();
+    await openConversationWith(page, 'bea');
+    await page.getByTestId('open-safety-number').click();
+    await page.getByTestId('key-rotated').waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('key-rotated').textContent()).toContain('bea rotated their key; it was signed by their previous key.');
+    expect(await page.getByTestId('key-changed').count()).toBe(0);
+    expect(await axe(page)).toEqual([]);
+    await screenshotBoth(page, '10-contact-rotated');
+    await page.getByTestId('contact-back').click();
+    await page.getByTestId('composer-input').waitFor();
+    expect(await page.getByTestId('sending-blocked').count()).toBe(0);
+    expect(await page.getByTestId('composer-send').isDisabled()).toBe(false);
   });
 });

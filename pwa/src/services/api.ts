@@ -4,7 +4,7 @@
 // The bodies are protocol's HTTP types, the same ones the service and the benchmarks use.
 import type {
   AccountChallengeResponse, AccountChangePurpose, AddEpochResponse, BatchResponse, ChallengeResponse, ConversationsResponse, CreateConversationResponse, EpochRecord, Envelope,
-  KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, SyncPage,
+  KeyEntry, KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, RotateKeysRequest, SyncPage,
 } from '../../../protocol/src/index.ts';
 
 export type { LogEntry } from '../../../protocol/src/index.ts';
@@ -101,6 +101,10 @@ export class Api {
   /** ACCT3: revoking a session is a signed change, never the token alone. */
   revokeSession(sessionId: string, challengeId: string, signature: string) {
     return this.call<void>('DELETE', `/sessions/${encodeURIComponent(sessionId)}`, { challengeId, signature });
+  }
+  /** ACCT2: a key rotation signed by the current key over a 'rotate' challenge. */
+  rotateKeys(body: RotateKeysRequest) {
+    return this.call<KeyEntry>('POST', '/users/me/keys', body);
   }
   keys(userId: string) {
     return this.call<KeysResponse>('GET', `/users/${encodeURIComponent(userId)}/keys`);
