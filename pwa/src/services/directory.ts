@@ -2,7 +2,7 @@
 // different key later is held as pending and blocks sending until reviewed (THREATS M2),
 // unless the directory's key history shows a rotation signed by the pinned key (ACCT5,
 // THREATS L1): that one is followed with a notice.
-import { classifyKeyChange, fingerprint, type KeyEntry } from '../../../protocol/src/index.ts';
+import { classifyKeyChange, fingerprint, type KeyEntry, type PublicIdentity } from '../../../protocol/src/index.ts';
 import type { ContactRow, Db, KeyChangeKind } from '../stores/db.ts';
 import { getContact, observeKey, recordKeyChange, type PinOutcome } from '../stores/contacts.ts';
 import { ApiError, type Api } from './api.ts';
@@ -12,6 +12,17 @@ export class UnknownUserError extends Error {
     super(`There is no user called “${userId}”.`);
     this.name = 'UnknownUserError';
   }
+}
+
+/** A key the directory offered for a user, checked to be for that user, not pinned. */
+export interface FetchedKey {
+  userId: string;
+  displayName: string;
+  identity: PublicIdentity;
+  fingerprint: string;
+  version: number | null;
+  /** The directory's key history with the current entry, to explain a change (ACCT5). */
+  keys?: { current: KeyEntry; history: KeyEntry[] };
 }
 
 export class Directory {
@@ -28,6 +39,14 @@ export class Directory {
   }
 
   async refresh(userId: string): Promise<{ outcome: PinOutcome; contact: ContactRow }> {
+    return this.pin(await this.fetchKey(userId));
+  }
+
+  /**
+   * The user's current key, checked to be for that user but NOT pinned (LOOKUP3..LOOKUP5:
+   * keys fetched for an epoch record are pinned only if the record opens).
+   */
+  async fetchKey(userId: string): Promise<FetchedKey> {
     let answer;
     try {
       answer = await this.api.keys(userId);
@@ -38,11 +57,23 @@ export class Directory {
     const identity = answer.current.identity;
     // M3: never trust the id the server names; the key must be for the user we asked for.
     if (identity.userId !== userId || answer.userId !== userId) throw new UnknownUserError(userId);
-    const fp = await fingerprint(identity);
-    const observed = await observeKey(this.db, { userId, displayName: answer.displayName || userId, identity, fingerprint: fp, version: answer.current.version });
+    return {
+      userId, displayName: answer.displayName || userId, identity, fingerprint: await fingerprint(identity), version: answer.current.version,
+      keys: { current: answer.current, history: answer.history ?? [] },
+    };
+  }
+
+  /**
+   * Pin a fetched key on first use, or notice that it changed (never silently replaced):
+   * a change is explained by the key history once (ACCT5); only a rotation signed by the
+   * pinned key is followed, with a notice; anything else stays pending and blocks.
+   */
+  async pin(key: FetchedKey): Promise<{ outcome: PinOutcome; contact: ContactRow }> {
+    const { keys, ...row } = key;
+    const observed = await observeKey(this.db, row);
     if (observed.outcome !== 'changed' || observed.contact.pending?.change) return observed;
-    const change = await explainKeyChange(userId, observed.contact.fingerprint, answer.history ?? [], answer.current);
-    const contact = await recordKeyChange(this.db, userId, fp, change);
+    const change = keys ? await explainKeyChange(key.userId, observed.contact.fingerprint, keys.history, keys.current) : 'unexplained';
+    const contact = await recordKeyChange(this.db, key.userId, key.fingerprint, change);
     return { outcome: 'changed', contact: contact ?? observed.contact };
   }
 

@@ -20,7 +20,7 @@ import { Realtime, type ConnectionState } from './realtime.ts';
 import { restoreAccount, type RestoreProgress, type RestoreSummary } from './restore.ts';
 import { Session } from './session.ts';
 import { requestPersistence, storageInfo, wipeCachesAndWorker, type StorageInfo } from './storage.ts';
-import type { ConversationSummary, MessageView } from './views.ts';
+import type { ConversationSummary, EventView, MessageView } from './views.ts';
 import { plainError, type BlockReason } from './warnings.ts';
 
 export type Phase = 'loading' | 'welcome' | 'ready' | 'failed';
@@ -277,6 +277,11 @@ export class Messenger extends EventTarget {
     return this.device ? this.device.views.messages(conversationId) : Promise.resolve([]);
   }
 
+  /** Membership events of a conversation (who added, removed or re-keyed), oldest first. */
+  events(conversationId: string): Promise<EventView[]> {
+    return this.device ? this.device.views.events(conversationId) : Promise.resolve([]);
+  }
+
   async open(conversationId: string | null): Promise<void> {
     this.viewing = conversationId;
     if (conversationId) {
@@ -298,6 +303,20 @@ export class Messenger extends EventTarget {
     const id = await device.sync.enqueue(() => device.composer.startConversation(userName));
     await this.refreshSummaries(true);
     return id;
+  }
+
+  /** Add a member (a new signed epoch; L9). No screen offers it yet. */
+  async addMember(conversationId: string, userId: string): Promise<void> {
+    const device = this.device!;
+    await device.sync.enqueue(() => device.composer.addMember(conversationId, userId));
+    await this.refreshSummaries(true);
+  }
+
+  /** Remove a member (a new signed epoch with a fresh key; L2, L9). No screen offers it yet. */
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    const device = this.device!;
+    await device.sync.enqueue(() => device.composer.removeMember(conversationId, userId));
+    await this.refreshSummaries(true);
   }
 
   async send(conversationId: string, text: string): Promise<void> {

@@ -8,6 +8,8 @@ import { ApiError, NetworkError } from './api.ts';
 /** Something wrong with a stored entry, shown inline in the conversation (THREATS). */
 export type Warning =
   | { code: 'tampered' | 'bad-signature' | 'unknown-sender' | 'not-a-member' | 'unknown-epoch' | 'unsupported-version' | 'replayed' | 'reordered' | 'fork'; sender: string | null }
+  /** ADMIT3..ADMIT5 (L2): a message that opened, refused by the epochs accepted before it. */
+  | { code: 'sender-removed' | 'sender-key-changed' | 'signer-revoked' | 'stale-epoch'; sender: string | null }
   | { code: 'wrong-conversation' | 'malformed' }
   | { code: 'gap'; sender: string | null; missing: number }
   /** A refused epoch entry; `problem` is the protocol's reason, e.g. 'epoch-bad-signature' or 'epoch-replayed'. */
@@ -19,11 +21,39 @@ export type Warning =
 
 export type WarningCode = Warning['code'];
 
+/**
+ * A membership event in the timeline (MEMB2, L9): what an accepted, signed epoch record
+ * changed, by its creator. The view layer turns it into words with `eventText`.
+ */
+export type TimelineEvent =
+  | { code: 'started'; by: string; with: string[] }
+  | { code: 'joined'; by: string }
+  | { code: 'member-added' | 'member-removed' | 'key-changed'; by: string; userId: string }
+  | { code: 'rekeyed'; by: string };
+
+export type EventCode = TimelineEvent['code'];
+
+/** The words for a timeline event; `me` is the reader (shown as "you"). */
+export function eventText(e: TimelineEvent, me: string): string {
+  const name = (u: string) => (u === me ? 'you' : u);
+  const by = e.by === me ? 'You' : e.by;
+  switch (e.code) {
+    case 'started': return `${by} started this conversation${e.with.length ? ` with ${e.with.map(name).join(', ')}` : ''}.`;
+    case 'joined': return `${by} added you to this conversation. Earlier history was not shared with you.`;
+    case 'member-added': return `${by} added ${name(e.userId)}.`;
+    case 'member-removed': return `${by} removed ${name(e.userId)}.`;
+    case 'key-changed': return e.userId === me ? 'Your key changed.' : `${e.userId}'s key changed.`;
+    case 'rekeyed': return `${by} replaced the conversation keys.`;
+  }
+}
+
 /** Why sending in a conversation is paused or refused. */
 export type BlockReason =
   | { code: 'unknown-conversation' }
   | { code: 'membership-alert' }
   | { code: 'keys-not-arrived' }
+  /** A signed epoch no longer lists this user. */
+  | { code: 'removed' }
   | { code: 'key-unknown'; userId: string }
   /** `when`: paused in an existing conversation ('send') or refused when starting one ('start'). */
   | { code: 'key-changed'; userId: string; name: string; when: 'send' | 'start' }
@@ -46,6 +76,10 @@ export function warningFor(problem: string, ctx: { sender?: string; missing?: nu
     case 'replayed':
     case 'reordered':
     case 'fork':
+    case 'sender-removed':
+    case 'sender-key-changed':
+    case 'signer-revoked':
+    case 'stale-epoch':
       return { code: problem, sender };
     case 'wrong-conversation':
     case 'malformed':
@@ -76,10 +110,14 @@ export function warningText(w: Warning): string {
     case 'replayed': return `A message from ${who} was delivered again (a replay). The copy is ignored.`;
     case 'reordered': return `This message from ${who} arrived later than the ones after it.`;
     case 'fork': return `This message from ${who} does not fit the messages already received from them: the history was altered.`;
+    case 'sender-removed': return `A message from ${who}, who was removed from this conversation, is not shown.`;
+    case 'sender-key-changed': return `A message signed with ${who}'s old key, which has since been replaced, is not shown.`;
+    case 'signer-revoked': return `A message signed with a key of ${who} that was revoked is not shown.`;
+    case 'stale-epoch': return `A message from ${who} uses conversation keys that were replaced too long ago. It is not shown.`;
     case 'membership':
-      return w.problem === 'epoch-replayed'
-        ? 'A change of conversation keys was delivered again and ignored.'
-        : `A change to who is in this conversation was refused: it is not validly signed by a member (${w.problem.replace(/^epoch-/, '')}). Sending is paused until you review it.`;
+      if (w.problem === 'epoch-replayed') return 'A change of conversation keys was delivered again and ignored.';
+      if (w.problem === 'epoch-conflict') return 'A second, different change of conversation keys was offered for the same step. It is refused. Sending is paused until you review it.';
+      return `A change to who is in this conversation was refused: it is not validly signed by a member (${w.problem.replace(/^epoch-/, '')}). Sending is paused until you review it.`;
     case 'rejected': return `Not sent: ${w.error ?? 'the server refused it'}.`;
     case 'unknown': return `A message could not be verified (${w.problem}).`;
   }
@@ -91,6 +129,7 @@ export function blockText(r: BlockReason): string {
     case 'unknown-conversation': return 'This conversation is not known on this device.';
     case 'membership-alert': return 'Someone tried to change who is in this conversation without a valid signature. Review the warning before sending.';
     case 'keys-not-arrived': return 'The keys of this conversation have not arrived yet.';
+    case 'removed': return 'You were removed from this conversation.';
     case 'key-unknown': return `${r.userId}'s key is not known yet.`;
     case 'key-changed':
       return r.when === 'start'
