@@ -3,11 +3,22 @@
 // type: callers keep the message queued and try again later, nothing is lost.
 // The bodies are protocol's HTTP types, the same ones the service and the benchmarks use.
 import type {
-  AddEpochResponse, BatchResponse, ChallengeResponse, ConversationsResponse, CreateConversationResponse, EpochRecord, Envelope,
-  KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, SyncPage,
+  AccountChallengeResponse, AccountChangePurpose, AddEpochResponse, BatchResponse, ChallengeResponse, ConversationsResponse, CreateConversationResponse, EpochRecord, Envelope,
+  KeyEntry, KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, RotateKeysRequest, SyncPage,
 } from '../../../protocol/src/index.ts';
 
 export type { LogEntry } from '../../../protocol/src/index.ts';
+
+/** One session of the account, as GET /sessions lists it (API.md). */
+export interface SessionInfo {
+  id: string;
+  deviceName: string;
+  createdAt: string;
+  lastSeenAt: string | null;
+  expiresAt: string;
+  /** The session of the token that asked. */
+  current: boolean;
+}
 
 export class NetworkError extends Error {
   constructor(message = 'The server cannot be reached.') {
@@ -79,6 +90,21 @@ export class Api {
   }
   logout() {
     return this.call<void>('POST', '/auth/logout');
+  }
+  /** A single-use challenge for a signed account change (ACCT1). */
+  accountChallenge(purpose: AccountChangePurpose) {
+    return this.call<AccountChallengeResponse>('POST', '/users/me/challenge', { purpose });
+  }
+  sessions() {
+    return this.call<{ sessions: SessionInfo[] }>('GET', '/sessions');
+  }
+  /** ACCT3: revoking a session is a signed change, never the token alone. */
+  revokeSession(sessionId: string, challengeId: string, signature: string) {
+    return this.call<void>('DELETE', `/sessions/${encodeURIComponent(sessionId)}`, { challengeId, signature });
+  }
+  /** ACCT2: a key rotation signed by the current key over a 'rotate' challenge. */
+  rotateKeys(body: RotateKeysRequest) {
+    return this.call<KeyEntry>('POST', '/users/me/keys', body);
   }
   keys(userId: string) {
     return this.call<KeysResponse>('GET', `/users/${encodeURIComponent(userId)}/keys`);

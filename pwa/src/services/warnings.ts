@@ -2,6 +2,7 @@
 // value with a stable `code` (used as data-kind in the UI and by tests). The words the
 // user reads live here, in one table per union, and nowhere else: code never compares
 // or parses a sentence. (The pattern of tldraw's TLIncompatibilityReason.)
+import type { KeyChangeKind } from '../stores/db.ts';
 import { ApiError, NetworkError } from './api.ts';
 
 /** Something wrong with a stored entry, shown inline in the conversation (THREATS). */
@@ -133,13 +134,38 @@ export function blockText(r: BlockReason): string {
     case 'key-changed':
       return r.when === 'start'
         ? `${r.userId}'s key has changed. Review it on their safety number screen first.`
-        : `${r.name || r.userId}'s key has changed. Review it before sending.`;
+        : `${r.userId}'s key has changed. Review it before sending.`;
     case 'own-user-name': return 'That is your own user name.';
     case 'rekey-refused':
       return 'The server refuses new keys for this conversation because it claims a newer membership or key change that this device did not accept. Someone may be interfering with this conversation; compare safety numbers with your contacts.';
     case 'rekey-offline':
       return 'A contact’s key changed, so this conversation needs new keys, and the server cannot be reached to share them. Try again when online.';
   }
+}
+
+/**
+ * The words for a contact's key that changed and waits for review (THREATS M2, L1), by
+ * how the directory's history explains it (directory.ts `explainKeyChange`). Trust screens
+ * name the user id, never a server-chosen display name (L10). Absent `change`: a change
+ * recorded before the app told them apart, read as unexplained.
+ */
+export function keyChangeText(userId: string, change: KeyChangeKind | undefined): string {
+  const paused = `Sending to ${userId} is paused. Compare safety numbers with ${userId} in person or by phone before you accept the new key.`;
+  switch (change) {
+    case 'rotation':
+      return `${userId} rotated their key; it was signed by their previous key.`;
+    case 'reset':
+      return `${userId}'s account was reset: the new key is not signed by their previous key. A reset happens when someone has lost every device and their key file, but it is also what someone who took over the account or the server would do. ${paused}`;
+    case 'forged-rotation':
+      return `The server says ${userId} rotated their key, but the new key is not validly signed by their previous key. Someone may be trying to read your messages. ${paused}`;
+    default:
+      return `${userId}'s key changed with no signed record from their previous key. Restoring from a key file keeps the same key, so an unexplained change can be an attack: someone may be trying to read your messages. ${paused}`;
+  }
+}
+
+/** The notice after a contact's signed rotation was followed (not a blocking alarm). */
+export function rotationNotice(userId: string): string {
+  return `${keyChangeText(userId, 'rotation')} Your safety number with ${userId} changed: compare it again to keep ${userId} verified.`;
 }
 
 /** Sending is refused; `reason` says why (its message is the table's words, for logs). */

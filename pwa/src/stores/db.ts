@@ -19,6 +19,13 @@ export interface IdentityRow {
   createdAt: number;
   /** When the user confirmed the key file was saved (create) or used it (restore). */
   keyFileConfirmedAt: number | null;
+  /**
+   * The key file made at sign-up, kept only while the user has not saved it (they chose
+   * "I understand I can lose everything"), so the reminder can still offer it. It is the
+   * passphrase-sealed file itself (Argon2id + AES-GCM), never key material in clear, and
+   * is deleted once the user downloads it.
+   */
+  unsavedKeyFile?: string | null;
 }
 
 /**
@@ -40,7 +47,16 @@ export interface KeyHistoryEntry {
   version: number | null;
   firstSeenAt: number;
   acceptedAt: number | null;
+  /**
+   * How the directory's key history explains the step to this key from the one pinned
+   * before it (ACCT5): 'rotation' is signed by the previous key; anything else blocks.
+   * Absent for the first key, and on rows written before this was recorded.
+   */
+  change?: KeyChangeKind;
 }
+
+/** ACCT5 as the client records it; 'unexplained': the pinned key is not in the history, or the history goes backwards. */
+export type KeyChangeKind = 'rotation' | 'reset' | 'forged-rotation' | 'unexplained';
 
 export interface ContactRow {
   userId: string;
@@ -55,6 +71,8 @@ export interface ContactRow {
   /** A different key offered by the directory, awaiting review: sending is blocked. */
   pending: KeyHistoryEntry | null;
   checkedAt: number;
+  /** When the contact's key last changed by a signed rotation, followed without blocking (a notice). */
+  rotatedAt?: number | null;
 }
 
 export interface ConversationRow {
