@@ -177,7 +177,10 @@ describe('journey 5: tampering is shown', () => {
         await pageA.getByTestId('composer-send').click();
         await message(pageA, text).first().waitFor({ timeout: 3_000 }).catch(() => undefined);
       }
-      return (await message(pageA, text).count()) > 0;
+      if ((await message(pageA, text).count()) > 0) return true;
+      // Not sealed: the composer's own error, if any, says why (e.g. the send tried a new key
+      // exchange that the server refused), so a failure here names the cause.
+      return (await pageA.getByTestId('composer-error').count()) > 0 ? await pageA.getByTestId('composer-error').textContent() : false;
     }, { timeout: 30_000 }).toBe(true);
     await expect.poll(() => stateOf(pageA, text), { timeout: 15_000 }).toBe('sent');
     // It went out under the last valid epoch, whose key was never wrapped for mallory.
