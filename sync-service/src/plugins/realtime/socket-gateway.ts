@@ -61,6 +61,7 @@ export class SocketGateway {
     const fail = (code: ErrorFrameCode, close: number) => {
       ws.send(encodeFrame({ type: 'error', code }));
       ws.close(close, code);
+      ws.resume(); // paused while authenticating: the peer's closing frame must still be read
     };
     const timer = setTimeout(() => { if (!connection) fail('unauthorized', 4401); }, this.options.authTimeoutMs);
     ws.on('error', () => undefined);
@@ -120,6 +121,7 @@ export class SocketGateway {
       }, (err) => {
         this.onError(err);
         ws.close(1011, 'internal error');
+        ws.resume();
       });
     };
     ws.on('message', onFrame);
