@@ -237,7 +237,9 @@ export class Messenger extends EventTarget {
   enterApp(): void {
     this.phase = 'ready';
     this.changed();
-    void this.refreshSummaries(false);
+    // Notify once the summaries are read again: the list must not keep the counts it was
+    // last told about during a restore (restored history is marked read at its end).
+    void this.refreshSummaries(true);
     this.goOnline();
   }
 
