@@ -19,13 +19,19 @@ const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const HOST = '127.0.0.1';
 const APP = 'messagehub';
 
-/** Monitor settings for tests: unhealthy after ~3 s instead of ~20 s (pgautofailover.* GUCs). */
+/**
+ * Monitor settings for tests (pgautofailover.* GUCs): a node is unhealthy after ~3 s instead
+ * of ~20 s, and a primary that does not answer is taken as demoted after 5 s instead of 30 s.
+ * Safe for acknowledged writes either way: an old primary cut off from its synchronous
+ * standbys cannot acknowledge a commit.
+ */
 const FAST_FAILOVER: Record<string, number> = {
   'pgautofailover.health_check_period': 1000,
   'pgautofailover.health_check_timeout': 1000,
   'pgautofailover.health_check_max_retries': 1,
   'pgautofailover.health_check_retry_delay': 500,
   'pgautofailover.node_considered_unhealthy_timeout': 3000,
+  'pgautofailover.primary_demote_timeout': 5000,
 };
 
 export interface ClusterOptions {
