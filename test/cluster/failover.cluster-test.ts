@@ -16,11 +16,12 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
 import type { Envelope, Identity } from '../../protocol/src/index.ts';
 import { freePort } from '../../db/embedded.ts';
 import { Cluster } from '../../scripts/cluster.ts';
 import { identity } from '../support/identities.ts';
-import { createConversation, httpClient, login, register, type Conv } from '../support/service.ts';
+import { ORIGIN, createConversation, httpClient, login, register, type Conv } from '../support/service.ts';
 
 const MESSAGES = Number(process.env.FAILOVER_MESSAGES ?? 5000);
 const BATCH = 25;
@@ -73,9 +74,48 @@ class ServiceProcess {
 
 interface Acked { clientId: string; seq: number }
 
+/**
+ * A realtime socket on one conversation, as the app keeps it: on close it reconnects and
+ * resumes from the last seq it got. `seqs`: every entry pushed, in arrival order.
+ */
+class Watcher {
+  seqs: number[] = [];
+  reconnects = 0;
+  private ws: WebSocket | null = null;
+  private stopped = false;
+  readonly done: Promise<void>;
+
+  constructor(baseUrl: string, token: string, conversationId: string, from: number) {
+    const url = `${baseUrl.replace(/^http/, 'ws')}/api/v1/ws`;
+    this.done = (async () => {
+      while (!this.stopped) {
+        const ws = new WebSocket(url, { origin: ORIGIN });
+        this.ws = ws;
+        ws.on('open', () => ws.send(JSON.stringify({ type: 'auth', token, cursors: { [conversationId]: this.seqs.at(-1) ?? from }, v: 1 })));
+        ws.on('message', (data) => {
+          const m = JSON.parse(String(data));
+          if (m.type === 'entry' && m.conversationId === conversationId) this.seqs.push(m.seq);
+        });
+        ws.on('error', () => undefined);
+        await new Promise((r) => ws.once('close', r));
+        if (!this.stopped) {
+          this.reconnects++;
+          await sleep(200);
+        }
+      }
+    })();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.ws?.terminate();
+  }
+}
+
 describe('failover without loss (pg_auto_failover, SIGKILL of the primary)', () => {
   let cluster: Cluster;
   const services: ServiceProcess[] = [];
+  const watchers: Watcher[] = [];
 
   beforeAll(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'messagehub-failover-'));
@@ -87,6 +127,7 @@ describe('failover without loss (pg_auto_failover, SIGKILL of the primary)', () 
   }, 300_000);
 
   afterAll(async () => {
+    for (const w of watchers) w.stop();
     for (const s of services) s.kill();
     await cluster?.destroy();
   }, 120_000);
@@ -142,6 +183,9 @@ describe('failover without loss (pg_auto_failover, SIGKILL of the primary)', () 
       }
     }
 
+    // Each receiver's realtime socket is on the other instance than its sender's.
+    watchers.push(new Watcher(services[1]!.url, tokenA, conv.id, conv.seq), new Watcher(services[0]!.url, tokenB, conv.id, conv.seq));
+
     const oldPrimary = await cluster.waitForPrimary();
     const load = Promise.all([sender(alice, conv, a, tokenA, perSender.alice), sender(bob, convB, b, tokenB, perSender.bob)]);
     let killedAt = 0;
@@ -189,6 +233,13 @@ describe('failover without loss (pg_auto_failover, SIGKILL of the primary)', () 
       }
     }
 
+    // Realtime: both sockets got every entry once, in order (LISTEN came back on the new primary).
+    const expected = Array.from({ length: MESSAGES }, (_, i) => i + 2);
+    for (const w of watchers) {
+      await cluster.waitFor('realtime to catch up', async () => (w.seqs.at(-1) ?? 0) >= MESSAGES + 1, 60_000);
+      expect(w.seqs).toEqual(expected);
+    }
+
     // Time without writes: the longest pause between two acknowledgements (the failover's).
     const noWritesMs = Math.max(...ackTimes.slice(1).map((t, i) => t - ackTimes[i]!));
     const report = {
@@ -197,6 +248,7 @@ describe('failover without loss (pg_auto_failover, SIGKILL of the primary)', () 
       noWritesMs,
       rejoinedAfterMs: rejoinedAt - killedAt,
       retriedMessages: stats.retriedMessages, failedRequests: stats.failedRequests, statuses: stats.statuses,
+      realtimeReconnects: watchers.map((w) => w.reconnects),
       lost: 0, duplicated: 0,
     };
     console.log(`FAILOVER ${JSON.stringify(report)}`);
