@@ -1,8 +1,10 @@
-// Journey 1 — Chat: A and B create accounts, start a conversation, see the same safety
-// number and exchange messages in real time both ways.
+// Journey 1 — Chat: A and B create accounts, start a conversation (a message request on B's
+// side, which B accepts), see the same safety number and exchange messages in real time both ways.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { createAccount, message, openConversationWith, send, startConversation, stateOf } from '../support/journeys.ts';
+import {
+  acceptRequestFrom, conversationItem, createAccount, message, openConversationWith, requestItem, send, startConversation, stateOf,
+} from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
 
 describe('journey 1: chat', () => {
@@ -27,6 +29,15 @@ describe('journey 1: chat', () => {
     // A starts the conversation by user name; it appears on B's side by itself (live).
     await startConversation(pageA, 'bea');
     await expect.poll(() => pageA.getByTestId('conversation-title').textContent()).toBe('bea');
+    // B never talked to A, so it arrives as a message request (THREATS L3): apart from the
+    // conversations, with no unread badge, and B accepts it.
+    await requestItem(pageB, 'ada').waitFor({ timeout: 20_000 });
+    expect(await conversationItem(pageB, 'ada').count()).toBe(0);
+    expect(await requestItem(pageB, 'ada').getByTestId('unread-count').count()).toBe(0);
+    await acceptRequestFrom(pageB, 'ada');
+    await pageB.getByTestId('back-to-list').click();
+    await conversationItem(pageB, 'ada').waitFor();
+    expect(await requestItem(pageB, 'ada').count()).toBe(0);
     await openConversationWith(pageB, 'ada');
 
     // Both see the same 60-digit safety number for the pair.

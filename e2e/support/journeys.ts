@@ -113,10 +113,27 @@ export function conversationItem(page: Page, title: string): Locator {
   return page.locator(`[data-testid="conversation-item"][data-title="${title}"]`);
 }
 
+/** A message request (THREATS L3): a conversation from someone the user never talked to. */
+export function requestItem(page: Page, title: string): Locator {
+  return page.locator(`[data-testid="request-item"][data-title="${title}"]`);
+}
+
+/** Open the request from `title` and accept it: it becomes a normal conversation. */
+export async function acceptRequestFrom(page: Page, title: string): Promise<void> {
+  const request = requestItem(page, title);
+  await request.waitFor({ timeout: 20_000 });
+  await request.click();
+  await page.getByTestId('request-accept').click();
+  await page.getByTestId('composer-input').waitFor();
+}
+
+/** Open the conversation with `title`; the first one from a stranger arrives as a request, accepted here. */
 export async function openConversationWith(page: Page, title: string): Promise<void> {
   const item = conversationItem(page, title);
-  await item.waitFor({ timeout: 20_000 });
-  await item.click();
+  const request = requestItem(page, title);
+  await until(async () => (await item.count()) > 0 || (await request.count()) > 0, `a conversation or request from ${title}`, 20_000);
+  if ((await item.count()) === 0) await acceptRequestFrom(page, title);
+  else await item.click();
   await page.getByTestId('composer-input').waitFor();
   await until(async () => (await page.getByTestId('conversation-title').textContent()) === title, `the conversation with ${title} to open`);
 }

@@ -12,11 +12,21 @@ type V = typeof FRAME_VERSION;
 
 // ---- client → server -----------------------------------------------------------------------
 
-/** The first frame: the session token and, per conversation, the last seq the client holds. */
-export interface AuthFrame { type: 'auth'; token: string; cursors: Record<string, number>; v: V }
+/**
+ * The first frame: the session token and, per conversation, the last seq the client holds.
+ * It subscribes the first window of the caller's conversations (THREATS L3): every one up to
+ * `until` (byte order of the ids, inclusive), or every one when `until` is absent.
+ */
+export interface AuthFrame { type: 'auth'; token: string; cursors: Record<string, number>; until?: string; v: V }
+/**
+ * After `ready`, while the previous window had an `until`: the next window, the conversations
+ * in (after, until] (no `until`: all the rest) with the client's cursors for them. `after` must
+ * be the previous window's `until`. Answered with `subscribed`.
+ */
+export interface SubscribeFrame { type: 'subscribe'; after: string; cursors: Record<string, number>; until?: string; v: V }
 /** After `ready`: an application-level ping (answered with `pong`). */
 export interface PingFrame { type: 'ping'; v: V }
-export type ClientFrame = AuthFrame | PingFrame;
+export type ClientFrame = AuthFrame | SubscribeFrame | PingFrame;
 
 // ---- server → client -----------------------------------------------------------------------
 
@@ -36,10 +46,12 @@ export interface EntryFrame {
 /** The caller was added to a conversation (its entries follow). */
 export interface ConversationFrame { type: 'conversation'; conversationId: string; v: V }
 export interface PongFrame { type: 'pong'; v: V }
+/** A `subscribe` window is in place (its catch-up entries follow); `until` as in the request. */
+export interface SubscribedFrame { type: 'subscribed'; until?: string; v: V }
 export type ErrorFrameCode = 'unauthorized' | 'invalid_message' | 'unsupported_version';
 /** unauthorized closes with 4401; invalid_message and unsupported_version as a first frame close with 4400. */
 export interface ErrorFrame { type: 'error'; code: ErrorFrameCode; v: V }
-export type ServerFrame = ReadyFrame | EntryFrame | ConversationFrame | PongFrame | ErrorFrame;
+export type ServerFrame = ReadyFrame | EntryFrame | ConversationFrame | PongFrame | SubscribedFrame | ErrorFrame;
 
 export type Frame = ClientFrame | ServerFrame;
 /** A frame as written by a sender: `v` may be left to the encoder. */
@@ -72,8 +84,37 @@ export type Decoded<F> = { ok: true; frame: F } | { ok: false; error: FrameError
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 /** WIRE3: a conversation id (the one pattern, from the leaf rules module). */
 const CONVERSATION_ID_RE = ID_RE;
-/** Conversations named in one `auth` frame. */
+/** Conversations named in one `auth` or `subscribe` frame. */
 export const MAX_CURSORS = 10_000;
+/**
+ * Conversations a client names per window (THREATS L3): it sends its cursors in windows of
+ * this many, in byte order of the ids, whatever the number of its conversations.
+ */
+export const CURSOR_WINDOW = 1000;
+
+/** One window of cursors: the conversations in (after, until] (see cursorWindows). */
+export interface CursorWindow { after?: string; until?: string; cursors: Record<string, number> }
+
+/**
+ * A client's cursors cut into windows of at most `size` conversations, in byte order of the
+ * ids (the order the service walks them in): each window's `after` is the previous one's
+ * `until`; the last has no `until`. At least one window (empty when there are no cursors).
+ */
+export function cursorWindows(cursors: Record<string, number>, size: number = CURSOR_WINDOW): CursorWindow[] {
+  const ids = Object.keys(cursors).sort();
+  const out: CursorWindow[] = [];
+  let after: string | undefined;
+  for (let at = 0; at === 0 || at < ids.length; at += size) {
+    const part = ids.slice(at, at + size);
+    const last = at + size < ids.length ? part[part.length - 1] : undefined;
+    const w: CursorWindow = { cursors: Object.fromEntries(part.map((id) => [id, cursors[id]!])) };
+    if (after !== undefined) w.after = after;
+    if (last !== undefined) w.until = last;
+    out.push(w);
+    after = last;
+  }
+  return out;
+}
 
 // ---- encoding ------------------------------------------------------------------------------
 
@@ -120,16 +161,26 @@ function checkCursors(c: unknown): string | null {
   return null;
 }
 
+const checkUntil = (f: Fields): string | null =>
+  f.until === undefined || (typeof f.until === 'string' && CONVERSATION_ID_RE.test(f.until)) ? null : '"until" must be a conversation id';
+
 const clientChecks: Record<ClientFrame['type'], Check> = {
-  auth: (f) => only(f, ['token', 'cursors'])
+  auth: (f) => only(f, ['token', 'cursors', 'until'])
     ?? (typeof f.token === 'string' && TOKEN_RE.test(f.token) ? null : '"token" must be a session token')
-    ?? (f.cursors === undefined ? null : checkCursors(f.cursors)),
+    ?? (f.cursors === undefined ? null : checkCursors(f.cursors))
+    ?? checkUntil(f),
+  subscribe: (f) => only(f, ['after', 'cursors', 'until'])
+    ?? (typeof f.after === 'string' && CONVERSATION_ID_RE.test(f.after) ? null : '"after" must be a conversation id')
+    ?? (f.cursors === undefined ? null : checkCursors(f.cursors))
+    ?? checkUntil(f)
+    ?? (f.until === undefined || (f.until as string) > (f.after as string) ? null : '"until" must come after "after"'),
   ping: (f) => only(f, []),
 };
 
 const serverChecks: Record<ServerFrame['type'], Check> = {
   ready: (f) => only(f, []),
   pong: (f) => only(f, []),
+  subscribed: (f) => only(f, ['until']) ?? checkUntil(f),
   conversation: (f) => only(f, ['conversationId']) ?? (typeof f.conversationId === 'string' ? null : '"conversationId" must be a string'),
   error: (f) => only(f, ['code']) ?? (typeof f.code === 'string' ? null : '"code" must be a string'),
   entry: (f) => only(f, ['conversationId', 'seq', 'kind', 'body', 'createdAt'])
@@ -161,7 +212,7 @@ function decode<F extends Frame>(input: string | unknown, checks: Record<string,
   const problem = checks[type]!(value);
   if (problem) return fail('invalid_frame', `${type}: ${problem}`);
   const frame = { ...value, v: FRAME_VERSION } as Fields;
-  if (type === 'auth' && frame.cursors === undefined) frame.cursors = {};
+  if ((type === 'auth' || type === 'subscribe') && frame.cursors === undefined) frame.cursors = {};
   return { ok: true, frame: frame as F };
 }
 

@@ -132,7 +132,8 @@ export interface LogEntry { conversationId: string; seq: number; kind: LogEntryK
 export interface LogPage { entries: LogEntry[]; nextAfter: number; hasMore: boolean }
 
 export interface SyncRequest { cursors: Record<string, number>; limit?: number }
-export interface SyncPage { entries: LogEntry[]; cursors: Record<string, number>; hasMore: boolean }
+/** A POST /sync answer: with `hasMore`, ask again from `nextAfter` (null: from the first conversation). */
+export interface SyncPage { entries: LogEntry[]; cursors: Record<string, number>; hasMore: boolean; nextAfter?: string | null }
 
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 

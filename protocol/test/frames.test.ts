@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FRAME_VERSION, FrameError, MAX_CURSORS, decodeClientFrame, decodeServerFrame, encodeEntryFrame, encodeFrame,
+  CURSOR_WINDOW, FRAME_VERSION, FrameError, MAX_CURSORS, cursorWindows, decodeClientFrame, decodeServerFrame, encodeEntryFrame, encodeFrame,
   type ClientFrame, type Decoded, type ServerFrame,
 } from '../src/frames.ts';
 
@@ -15,6 +15,9 @@ describe('realtime frames (API.md "Realtime")', () => {
   it('every frame round-trips through encodeFrame and the decoder of its direction, with v', () => {
     const client: ClientFrame[] = [
       { type: 'auth', token, cursors: { 'conv-1': 3, 'a.b:c@d-e': 0 }, v: 1 },
+      { type: 'auth', token, cursors: { 'conv-1': 3 }, until: 'conv-1', v: 1 },
+      { type: 'subscribe', after: 'conv-1', cursors: { 'conv-2': 1 }, until: 'conv-2', v: 1 },
+      { type: 'subscribe', after: 'conv-2', cursors: {}, v: 1 },
       { type: 'ping', v: 1 },
     ];
     const server: ServerFrame[] = [
@@ -22,10 +25,36 @@ describe('realtime frames (API.md "Realtime")', () => {
       { type: 'entry', conversationId: 'conv-1', seq: 2, kind: 'message', body: { any: ['json'] }, createdAt: '2026-01-01T00:00:00.000Z', v: 1 },
       { type: 'conversation', conversationId: 'conv-1', v: 1 },
       { type: 'pong', v: 1 },
+      { type: 'subscribed', until: 'conv-2', v: 1 },
+      { type: 'subscribed', v: 1 },
       { type: 'error', code: 'unauthorized', v: 1 },
     ];
     for (const f of client) expect(decodeClientFrame(encodeFrame(f))).toEqual({ ok: true, frame: f });
     for (const f of server) expect(decodeServerFrame(encodeFrame(f))).toEqual({ ok: true, frame: f });
+  });
+
+  it('L3 cursor windows: at most CURSOR_WINDOW ids each, in byte order, chained by after/until, the last open-ended', () => {
+    expect(cursorWindows({})).toEqual([{ cursors: {} }]);
+    const ids = Array.from({ length: 2 * CURSOR_WINDOW + 5 }, (_, i) => `c-${String(i).padStart(5, '0')}`).reverse();
+    const windows = cursorWindows(Object.fromEntries(ids.map((id, i) => [id, i])));
+    expect(windows.map((w) => Object.keys(w.cursors).length)).toEqual([CURSOR_WINDOW, CURSOR_WINDOW, 5]);
+    expect(windows[0]!.after).toBeUndefined();
+    expect(windows[1]!.after).toBe(windows[0]!.until);
+    expect(windows[2]!.after).toBe(windows[1]!.until);
+    expect(windows[2]!.until).toBeUndefined();
+    for (const w of windows) for (const id of Object.keys(w.cursors)) {
+      if (w.after !== undefined) expect(id > w.after).toBe(true);
+      if (w.until !== undefined) expect(id <= w.until).toBe(true);
+    }
+    // Byte order, not locale order: '-' and '.' and upper case sort as their code points.
+    expect(cursorWindows({ b: 0, 'a.z': 0, A: 0, 'a-z': 0 }, 2).map((w) => Object.keys(w.cursors))).toEqual([['A', 'a-z'], ['a.z', 'b']]);
+  });
+
+  it('a subscribe window names where it starts, and ends after it', () => {
+    expect(errorOf(decodeClientFrame({ type: 'subscribe', cursors: {} })).code).toBe('invalid_frame');
+    expect(errorOf(decodeClientFrame({ type: 'subscribe', after: 'b', until: 'a', cursors: {} })).code).toBe('invalid_frame');
+    expect(errorOf(decodeClientFrame({ type: 'auth', token, until: 'not an id' })).code).toBe('invalid_frame');
+    expect(decodeClientFrame({ type: 'subscribe', after: 'a' })).toEqual({ ok: true, frame: { type: 'subscribe', after: 'a', cursors: {}, v: 1 } });
   });
 
   it('encodes type first and v last (readers may route on the start of the text); v may be left to the encoder', () => {
@@ -58,7 +87,9 @@ describe('realtime frames (API.md "Realtime")', () => {
   });
 
   it('an unknown type is unknown_type, also a type of the other direction', () => {
-    expect(errorOf(decodeClientFrame('{"type":"subscribe","v":1}')).code).toBe('unknown_type');
+    expect(errorOf(decodeClientFrame('{"type":"unsubscribe","v":1}')).code).toBe('unknown_type');
+    expect(errorOf(decodeClientFrame('{"type":"subscribed","v":1}')).code).toBe('unknown_type');
+    expect(errorOf(decodeServerFrame('{"type":"subscribe","after":"a","v":1}')).code).toBe('unknown_type');
     expect(errorOf(decodeClientFrame('{"v":1}')).code).toBe('unknown_type');
     expect(errorOf(decodeClientFrame('{"type":"__proto__"}')).code).toBe('unknown_type');
     expect(errorOf(decodeClientFrame('{"type":"ready","v":1}')).code).toBe('unknown_type');

@@ -7,11 +7,19 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const spec = readFileSync(root + 'SPEC.md', 'utf8');
 const defined = [...spec.matchAll(/^- \*\*([A-Z]+[0-9]+)\.\*\*/gm)].map((m) => m[1]!);
 
+/**
+ * Test files whose names may cite rules: the protocol's own, and the client's rules (marked
+ * "(client)" in SPEC.md) are tested where the client runs: the PWA's services and the
+ * malicious-server suites that drive them.
+ */
+const TEST_DIRS = ['test/', '../pwa/src/services/', '../test/hardening/'];
+
 /** Ids cited in it('...') names, with ranges like "TR1..TR6" expanded. */
 function cited(): Set<string> {
   const out = new Set<string>();
-  for (const f of readdirSync(root + 'test').filter((n) => n.endsWith('.test.ts'))) {
-    const src = readFileSync(root + 'test/' + f, 'utf8');
+  const files = TEST_DIRS.flatMap((d) => readdirSync(root + d).filter((n) => n.endsWith('.test.ts')).map((n) => root + d + n));
+  for (const file of files) {
+    const src = readFileSync(file, 'utf8');
     for (const m of src.matchAll(/\bit\(\s*(['"`])(.*?)\1/g)) {
       const name = m[2]!;
       for (const r of name.matchAll(/\b([A-Z]+)([0-9]+)\.\.\1?([0-9]+)\b/g)) {

@@ -32,6 +32,8 @@ export interface Config {
   /** Key resets a user may ask for in 24 hours. */
   resetRequestsPerDay: number;
   appendRateLimitPerMinute: number;
+  /** Conversations a user may open (or add people to) per minute, counted in Postgres (THREATS L3). */
+  conversationRateLimitPerMinute: number;
   /**
    * How long (ms) an instance may reuse a bearer token's session lookup (0: never). A
    * session revoked through another instance, or expired, keeps working here at most this long.
@@ -72,6 +74,7 @@ const schema = Joi.object({
   RESET_WAIT_SECONDS: Joi.number().integer().min(3600).max(90 * 24 * 3600).default(7 * 24 * 3600),
   RESET_RATE_LIMIT_PER_DAY: Joi.number().integer().min(1).max(100).default(3),
   APPEND_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(6000),
+  CONVERSATION_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(20),
   SESSION_CACHE_MS: Joi.number().integer().min(0).max(5000).default(2000),
 })
   .and('TLS_CERT_FILE', 'TLS_KEY_FILE')
@@ -113,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     resetWaitSeconds: value.RESET_WAIT_SECONDS,
     resetRequestsPerDay: value.RESET_RATE_LIMIT_PER_DAY,
     appendRateLimitPerMinute: value.APPEND_RATE_LIMIT_PER_MINUTE,
+    conversationRateLimitPerMinute: value.CONVERSATION_RATE_LIMIT_PER_MINUTE,
     sessionCacheMs: value.SESSION_CACHE_MS,
   };
 }

@@ -11,6 +11,7 @@ import { LocalLimiter } from './services/rate-limit.ts';
 import { accountPlugin } from './plugins/account/index.ts';
 import { accountsPlugin } from './plugins/accounts/index.ts';
 import { authPlugin } from './plugins/auth/index.ts';
+import { blocksPlugin } from './plugins/blocks/index.ts';
 import { conversationsPlugin } from './plugins/conversations/index.ts';
 import { directoryPlugin } from './plugins/directory/index.ts';
 import { errorsPlugin, payloadFailAction, validationFailAction } from './plugins/errors/index.ts';
@@ -105,6 +106,7 @@ export async function createServer(config: Config, deps: ServerDependencies): Pr
     { plugin: accountPlugin },
     { plugin: directoryPlugin },
     { plugin: sessionsPlugin },
+    { plugin: blocksPlugin },
     { plugin: conversationsPlugin },
     { plugin: messagesPlugin },
     { plugin: syncPlugin },

@@ -234,6 +234,7 @@ describe('route fuzzing', () => {
         ['POST /api/v1/conversations/{id}/messages', { envelope: env2 as Envelope }],
         ['POST /api/v1/messages/batch', { envelopes: [env1, env2] }],
         ['POST /api/v1/sync', { cursors: { [conv.id]: 0, [other.id]: 0 }, limit: 10 }],
+        ['POST /api/v1/blocks/{userId}', {}],
       ]),
     };
   });

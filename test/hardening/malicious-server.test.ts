@@ -150,6 +150,9 @@ describe('a malicious server: the client refuses and says why', () => {
     expect((await getConversation(bob.client.db, cid))!.members).toEqual([alice.id.userId, bob.id.userId].sort());
     await expectPaused(bob, cid, 'membership-alert');
     expect(await bodies(bob, cid)).toEqual(['before']);
+    // L6: the refused record named mallory, whom bob never pinned: not looked up, not pinned.
+    expect(await getContact(bob.client.db, mallory.id.userId)).toBeUndefined();
+    expect(bob.traffic.some((t) => t.path === `/api/v1/users/${mallory.id.userId}/keys`)).toBe(false);
   });
 
   it('M1: a member list the server edited inside a signed record is refused (bad signature), sending pauses', async () => {
@@ -162,10 +165,14 @@ describe('a malicious server: the client refuses and says why', () => {
         wrappedKeys: [...e.body.wrappedKeys, { userId: malloryPub.userId, wrappedKey: toBase64Url(randomBytes(384)) }],
       },
     })));
-    const { bob, cid } = await pair('m1b', [addMallory]);
+    const { alice, bob, cid } = await pair('m1b', [addMallory]);
     expect(await problems(bob, cid)).toEqual(['epoch-bad-signature']);
     expect(await getEpochs(bob.client.db, cid)).toEqual([]);
     await expectPaused(bob, cid, 'membership-alert');
+    // L6: only the creator was fetched, to check the signature, and nothing was pinned.
+    expect(await getContact(bob.client.db, malloryPub.userId)).toBeUndefined();
+    expect(await getContact(bob.client.db, alice.id.userId)).toBeUndefined();
+    expect(bob.traffic.some((t) => t.path === `/api/v1/users/${malloryPub.userId}/keys`)).toBe(false);
   });
 
   it("M2: the directory swaps a contact's key: the new key is held pending, never used, and sending to them pauses", async () => {
@@ -206,8 +213,9 @@ describe('a malicious server: the client refuses and says why', () => {
   it('M4: a conversation key offered "from" a member but signed by the server is refused; its messages stay unreadable', async () => {
     const { alice, bob } = await pair('m4');
     const mallory = await identity('mallory', 'mallory-m4');
+    const carol = await device('carol', 'carol-m4'); // a real user bob never pinned, named in the forged record
     const fakeId = `fake-${crypto.randomUUID()}`;
-    const { record, key } = await createEpoch({ conversationId: fakeId, epoch: 0, creator: impostor(alice.id, mallory), members: [alice.id.public, bob.id.public], previous: null });
+    const { record, key } = await createEpoch({ conversationId: fakeId, epoch: 0, creator: impostor(alice.id, mallory), members: [alice.id.public, bob.id.public, carol.id.public], previous: null });
     const env = await sealMessage({ conversationId: fakeId, epoch: 0, epochKey: key, sender: impostor(alice.id, mallory), clientMessageId: crypto.randomUUID(), counter: 1, prevHash: null, plaintext: { type: 'text', body: 'trust me', composedAt: 1 } });
     bob.lies.push(onSync((entries) => [
       ...entries,
@@ -219,6 +227,9 @@ describe('a malicious server: the client refuses and says why', () => {
     expect(await getEpochs(bob.client.db, fakeId)).toEqual([]);
     expect(await bodies(bob, fakeId)).toEqual([]);
     await expectPaused(bob, fakeId);
+    // L6: the signature was checked under alice's pinned key before any look-up: carol was neither fetched nor pinned.
+    expect(await getContact(bob.client.db, carol.id.userId)).toBeUndefined();
+    expect(bob.traffic.some((t) => t.path === `/api/v1/users/${carol.id.userId}/keys`)).toBe(false);
   });
 
   it('M5: an epoch record served as a message, and a message served as an epoch record, are refused', async () => {

@@ -10,6 +10,7 @@ import './mh-conversation.ts';
 import './mh-contact.ts';
 import './mh-settings.ts';
 import './mh-update-banner.ts';
+import './mh-keyfile-reminder.ts';
 
 type View =
   | { name: 'list' }
@@ -105,6 +106,7 @@ export class MhApp extends LitElement {
         <span class="status muted" data-testid="connection-status" role="status">${this._statusText()}</span>
         <button class="secondary" data-testid="open-settings" @click=${() => this._navigate({ name: 'settings' })}>Settings</button>
       </header>
+      <mh-keyfile-reminder></mh-keyfile-reminder>
       <main class="layout ${detail ? 'detail' : 'list-only'}">
         <nav class="pane-list" aria-label="Conversations">
           <mh-conversation-list .selected=${v.name === 'conversation' ? v.id : null}></mh-conversation-list>

@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { ContactRow } from '../stores/db.ts';
+import { keyChangeText, rotationNotice } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 import './mh-qr.ts';
 
@@ -67,15 +68,16 @@ export class MhContact extends LitElement {
     const groups = this._safety ? this._safety.digits.match(/.{5}/g) ?? [] : [];
     return html`
       ${back}
-      <h2>Safety number with ${c.displayName || c.userId}</h2>
+      <h2 data-testid="contact-heading">Safety number with <span data-testid="contact-user-id">${c.userId}</span></h2>
       ${c.pending
-        ? html`<div class="notice" role="alert" data-testid="key-changed">
-            <p><strong>${c.userId}'s key has changed.</strong> This happens when they reinstall or reset their account, but it
-              could also mean someone is trying to listen in. Sending to ${c.userId} is paused. Check with ${c.userId} in person or by
-              phone before you accept the new key.</p>
+        ? html`<div class="notice" role="alert" data-testid="key-changed" data-change=${c.pending.change ?? 'unexplained'}>
+            <p><strong>${c.userId}'s key has changed.</strong> ${keyChangeText(c.userId, c.pending.change)}</p>
             <p class="fp">New key fingerprint: ${c.pending.fingerprint}</p>
             <button data-testid="accept-key" @click=${() => this.messenger.value!.acceptKey(c.userId)}>Accept the new key</button>
           </div>`
+        : nothing}
+      ${!c.pending && c.rotatedAt
+        ? html`<div class="notice" role="status" data-testid="key-rotated"><p>${rotationNotice(c.userId)}</p></div>`
         : nothing}
       <p>Compare these numbers with ${c.userId}'s screen, or scan the code. If they match, nobody is in between.</p>
       <ol class="digits" data-testid="safety-number" data-digits=${this._safety?.digits ?? ''} aria-label="Safety number">
@@ -95,7 +97,7 @@ export class MhContact extends LitElement {
         ${c.history.map(
           (h) => html`<li>
             <span class="fp">${h.fingerprint}</span><br />
-            <span class="muted">first seen ${when.format(h.firstSeenAt)}${h.fingerprint === c.fingerprint ? ' · current' : ''}</span>
+            <span class="muted">first seen ${when.format(h.firstSeenAt)}${h.change === 'rotation' ? ' · rotation signed by the previous key' : ''}${h.fingerprint === c.fingerprint ? ' · current' : ''}</span>
           </li>`,
         )}
         ${c.pending ? html`<li><span class="fp">${c.pending.fingerprint}</span><br /><span class="muted">offered ${when.format(c.pending.firstSeenAt)} · not accepted</span></li>` : nothing}

@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { MessengerController } from '../controllers/messenger-controller.ts';
+import type { ConversationSummary } from '../services/views.ts';
 import { plainError } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 
@@ -37,6 +38,7 @@ export class MhConversationList extends LitElement {
 
   static override properties = {
     selected: { type: String },
+    _showHidden: { state: true },
     _error: { state: true },
     _busy: { state: true },
   };
@@ -44,6 +46,7 @@ export class MhConversationList extends LitElement {
   declare selected: string | null;
   declare _error: string;
   declare _busy: boolean;
+  declare _showHidden: boolean;
 
   private readonly messenger = new MessengerController(this);
 
@@ -52,6 +55,7 @@ export class MhConversationList extends LitElement {
     this.selected = null;
     this._error = '';
     this._busy = false;
+    this._showHidden = false;
   }
 
   private _open(id: string): void {
@@ -81,9 +85,29 @@ export class MhConversationList extends LitElement {
     if (this.messenger.value?.phase === 'ready' && performance.getEntriesByName('mh-list-ready').length === 0) performance.mark('mh-list-ready');
   }
 
+  /** One conversation button; requests and hidden ones show no unread badge and no preview text of hidden ones. */
+  private _item(s: ConversationSummary, testId: string, preview: string | null | undefined) {
+    const title = s.others.join(', ') || 'Only you';
+    return html`<li>
+      <button class="item" data-testid=${testId} data-conversation-id=${s.conversationId} data-title=${title} data-request=${s.request}
+        aria-current=${s.conversationId === this.selected ? 'true' : 'false'}
+        aria-label="${title}${s.unread ? `, ${s.unread} unread` : ''}${s.request === 'request' ? ', message request' : ''}" @click=${() => this._open(s.conversationId)}>
+        <span class="title">${title}</span>
+        <span class="when">${shortTime(s.lastActivity)}</span>
+        <span class="preview" data-testid="conversation-preview">${preview ?? ''}</span>
+        ${s.unread ? html`<span class="badge" data-testid="unread-count">${s.unread}</span>` : nothing}
+        ${s.blocked && s.request === 'accepted' ? html`<span class="blocked">Sending paused</span>` : nothing}
+      </button>
+    </li>`;
+  }
+
   override render() {
     const m = this.messenger.value;
     if (!m) return nothing;
+    // THREATS L3: requests apart, ignored and blocked hidden (kept, shown on demand).
+    const accepted = m.summaries.filter((s) => s.request === 'accepted');
+    const requests = m.summaries.filter((s) => s.request === 'request');
+    const hidden = m.summaries.filter((s) => s.request === 'ignored' || s.request === 'blocked');
     return html`
       ${m.persisted === false
         ? html`<p class="notice" data-testid="storage-warning">This browser did not promise to keep MessageHub's data, so it could be
@@ -97,25 +121,27 @@ export class MhConversationList extends LitElement {
         </div>
         ${this._error ? html`<p class="error" role="alert" data-testid="start-error">${this._error}</p>` : nothing}
       </form>
+      ${requests.length > 0
+        ? html`<h2 id="requests-heading">Requests <span class="muted">(${requests.length})</span></h2>
+            <p class="muted">From people you have not talked to. They are not told you read their messages until you accept.</p>
+            <ul aria-labelledby="requests-heading" data-testid="request-list">
+              ${repeat(requests, (s) => s.conversationId, (s) => this._item(s, 'request-item', m.previews.get(s.conversationId)))}
+            </ul>`
+        : nothing}
       <h2 id="conv-heading">Conversations</h2>
-      ${m.summaries.length === 0 ? html`<p class="muted">No conversations yet.</p>` : nothing}
+      ${accepted.length === 0 ? html`<p class="muted">No conversations yet.</p>` : nothing}
       <ul aria-labelledby="conv-heading" data-testid="conversation-list">
-        ${repeat(m.summaries, (s) => s.conversationId, (s) => {
-          const title = s.others.join(', ') || 'Only you';
-          const preview = m.previews.get(s.conversationId);
-          return html`<li>
-            <button class="item" data-testid="conversation-item" data-conversation-id=${s.conversationId} data-title=${title}
-              aria-current=${s.conversationId === this.selected ? 'true' : 'false'}
-              aria-label="${title}${s.unread ? `, ${s.unread} unread` : ''}" @click=${() => this._open(s.conversationId)}>
-              <span class="title">${title}</span>
-              <span class="when">${shortTime(s.lastActivity)}</span>
-              <span class="preview" data-testid="conversation-preview">${preview ?? ''}</span>
-              ${s.unread ? html`<span class="badge" data-testid="unread-count">${s.unread}</span>` : nothing}
-              ${s.blocked ? html`<span class="blocked">Sending paused</span>` : nothing}
-            </button>
-          </li>`;
-        })}
+        ${repeat(accepted, (s) => s.conversationId, (s) => this._item(s, 'conversation-item', m.previews.get(s.conversationId)))}
       </ul>
+      ${hidden.length > 0
+        ? html`<button class="secondary" data-testid="show-hidden" aria-expanded=${this._showHidden ? 'true' : 'false'}
+              @click=${() => { this._showHidden = !this._showHidden; }}>${this._showHidden ? 'Hide' : 'Show'} ignored and blocked (${hidden.length})</button>
+            ${this._showHidden
+              ? html`<ul aria-label="Ignored and blocked" data-testid="hidden-list">
+                  ${repeat(hidden, (s) => s.conversationId, (s) => this._item(s, 'hidden-item', null))}
+                </ul>`
+              : nothing}`
+        : nothing}
     `;
   }
 }

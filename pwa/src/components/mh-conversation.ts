@@ -1,8 +1,9 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { MessengerController } from '../controllers/messenger-controller.ts';
-import type { MessageView } from '../services/views.ts';
-import { blockText, plainError, warningText, type BlockReason } from '../services/warnings.ts';
+import type { EventView, MessageView } from '../services/views.ts';
+import type { RequestState } from '../stores/requests.ts';
+import { blockText, eventText, plainError, warningText, type BlockReason } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 
 const stamp = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short' });
@@ -21,6 +22,8 @@ export class MhConversation extends LitElement {
       li.msg { max-width: min(36rem, 85%); padding: 0.5rem 0.75rem; border-radius: 0.75rem; background: var(--mh-theirs); align-self: flex-start; }
       li.msg.mine { background: var(--mh-mine); align-self: flex-end; }
       li.warn-only { align-self: stretch; max-width: none; background: none; padding: 0; }
+      li.event { align-self: center; text-align: center; font-size: 0.85rem; color: var(--mh-muted); }
+      li.event p { margin: 0.1rem 0; }
       .body { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
       .meta { font-size: 0.8rem; color: var(--mh-muted); margin-top: 0.25rem; display: flex; gap: 0.5rem; }
       .sender { font-size: 0.8rem; font-weight: 700; margin-bottom: 0.15rem; }
@@ -35,12 +38,14 @@ export class MhConversation extends LitElement {
   static override properties = {
     conversationId: { type: String },
     _messages: { state: true },
+    _events: { state: true },
     _blocked: { state: true },
     _error: { state: true },
   };
 
   declare conversationId: string;
   declare _messages: MessageView[];
+  declare _events: EventView[];
   declare _blocked: BlockReason | null;
   declare _error: string;
 
@@ -52,6 +57,7 @@ export class MhConversation extends LitElement {
     super();
     this.conversationId = '';
     this._messages = [];
+    this._events = [];
     this._blocked = null;
     this._error = '';
   }
@@ -59,6 +65,7 @@ export class MhConversation extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('conversationId')) {
       this._messages = [];
+      this._events = [];
       this._error = '';
       this.stick = true;
       void this._load();
@@ -69,11 +76,12 @@ export class MhConversation extends LitElement {
     const m = this.messenger.value;
     if (!m || !this.conversationId || m.phase !== 'ready') return;
     const ticket = ++this.loading;
-    const [messages, blocked] = await Promise.all([m.messages(this.conversationId), m.blockedReason(this.conversationId)]);
+    const [messages, events, blocked] = await Promise.all([m.messages(this.conversationId), m.events(this.conversationId), m.blockedReason(this.conversationId)]);
     if (ticket !== this.loading) return;
     const log = this.renderRoot.querySelector('.log');
     this.stick = !log || log.scrollHeight - log.scrollTop - log.clientHeight < 80;
     this._messages = messages;
+    this._events = events;
     this._blocked = blocked;
   }
 
@@ -128,6 +136,7 @@ export class MhConversation extends LitElement {
             @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Safety number${others.length > 1 ? ` (${u})` : ''}</button>`,
         )}
       </div>
+      ${summary && summary.request !== 'accepted' ? this._renderRequest(summary.request, others) : nothing}
       ${this._blocked
         ? html`<div class="notice blocked" role="alert" data-testid="sending-blocked">
             <p>${blockText(this._blocked)}</p>
@@ -140,10 +149,10 @@ export class MhConversation extends LitElement {
         : nothing}
       <section class="log" role="log" aria-label="Messages with ${title}" tabindex="0" data-testid="message-log">
         <ol>
-          ${repeat(this._messages, (msg) => msg.id, (msg) => this._renderMessage(msg))}
+          ${repeat(this._timeline(), (item) => item.id, (item) => ('events' in item ? this._renderEvent(item) : this._renderMessage(item)))}
         </ol>
       </section>
-      <form class="composer" @submit=${(e: Event) => { e.preventDefault(); void this._send(); }}>
+      ${summary && summary.request !== 'accepted' ? nothing : html`<form class="composer" @submit=${(e: Event) => { e.preventDefault(); void this._send(); }}>
         <label for="composer" class="sr-only">Message</label>
         ${this._error ? html`<p class="error" role="alert" data-testid="composer-error">${this._error}</p>` : nothing}
         <div class="row">
@@ -151,8 +160,54 @@ export class MhConversation extends LitElement {
             ?disabled=${!!this._blocked}></textarea>
           <button type="submit" data-testid="composer-send" ?disabled=${!!this._blocked}>Send</button>
         </div>
-      </form>
+      </form>`}
     `;
+  }
+
+  /** Messages and membership events in log order (queued messages, with no seq yet, last). */
+  private _timeline(): (MessageView | EventView)[] {
+    const out: (MessageView | EventView)[] = [];
+    let e = 0;
+    for (const msg of this._messages) {
+      while (e < this._events.length && msg.seq !== null && this._events[e]!.seq < msg.seq) out.push(this._events[e++]!);
+      while (e < this._events.length && msg.seq === null) out.push(this._events[e++]!);
+      out.push(msg);
+    }
+    out.push(...this._events.slice(e));
+    return out;
+  }
+
+  private _renderEvent(ev: EventView) {
+    const me = this.messenger.value?.me?.userId ?? '';
+    return html`<li class="event" data-testid="membership-event" data-seq=${ev.seq} data-epoch=${ev.epoch} data-by=${ev.by}>
+      ${ev.events.map((x) => html`<p data-kind=${x.code} data-user=${'userId' in x ? x.userId : ''}>${eventText(x, me)}</p>`)}
+    </li>`;
+  }
+
+  /** THREATS L3: a conversation from someone the user never talked to waits for a decision. */
+  private _renderRequest(state: RequestState, others: string[]) {
+    const m = this.messenger.value!;
+    const who = others.join(', ') || 'Someone';
+    const act = (fn: () => Promise<void>, leave: boolean) => async () => {
+      this._error = '';
+      try {
+        await fn();
+        if (leave) this._nav({ name: 'list' });
+      } catch (err) {
+        this._error = plainError(err);
+      }
+    };
+    return html`<div class="notice" role="region" aria-label="Message request" data-testid="message-request" data-state=${state}>
+      <p>${state === 'request'
+        ? html`<strong>${who}</strong> wants to start a conversation with you. You have not talked before: they are not told you read it until you accept.`
+        : state === 'blocked' ? html`You blocked ${who}. Nothing they send from now on is shown.` : html`You ignored this conversation.`}</p>
+      <div class="row">
+        ${state !== 'blocked' ? html`<button data-testid="request-accept" @click=${act(() => m.acceptRequest(this.conversationId), false)}>Accept</button>` : nothing}
+        ${state === 'request' ? html`<button class="secondary" data-testid="request-ignore" @click=${act(() => m.ignoreRequest(this.conversationId), true)}>Ignore</button>` : nothing}
+        ${state !== 'blocked' ? html`<button class="secondary" data-testid="request-block" @click=${act(() => m.blockRequest(this.conversationId), true)}>Block ${who}</button>` : nothing}
+      </div>
+      ${this._error ? html`<p class="error" role="alert" data-testid="request-error">${this._error}</p>` : nothing}
+    </div>`;
   }
 
   private _renderMessage(msg: MessageView) {

@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
+import { ifDefined } from 'lit/directives/if-defined.js';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { PendingAccount } from '../services/onboarding.ts';
 import { plainError } from '../services/warnings.ts';
@@ -16,7 +17,8 @@ export class MhOnboarding extends LitElement {
       meter { width: 100%; height: 0.8rem; }
       .save { margin-top: 1rem; }
       .check { display: flex; gap: 0.5rem; align-items: flex-start; font-weight: 400; }
-      .check input { width: 1.25rem; height: 1.25rem; margin-top: 0.1rem; }
+      .check input { width: 1.25rem; height: 1.25rem; margin-top: 0.1rem; flex: none; }
+      .skip { border-top: 1px solid var(--mh-border); padding-top: 0.5rem; }
       .actions { margin-top: 1rem; display: flex; gap: 0.75rem; flex-wrap: wrap; }
     `,
   ];
@@ -29,6 +31,7 @@ export class MhOnboarding extends LitElement {
     _strength: { state: true },
     _saved: { state: true },
     _downloaded: { state: true },
+    _skip: { state: true },
   };
 
   declare _step: Step;
@@ -38,6 +41,7 @@ export class MhOnboarding extends LitElement {
   declare _strength: { score: number; label: string };
   declare _saved: boolean;
   declare _downloaded: boolean;
+  declare _skip: boolean;
 
   private readonly messenger = new MessengerController(this);
   private pending: PendingAccount | null = null;
@@ -52,6 +56,12 @@ export class MhOnboarding extends LitElement {
     this._strength = passphraseStrength('', []);
     this._saved = false;
     this._downloaded = false;
+    this._skip = false;
+  }
+
+  /** Continue needs the download and the confirmation, or the explicit choice to go on without. */
+  private get _canContinue(): boolean {
+    return (this._downloaded && this._saved) || this._skip;
   }
 
   override disconnectedCallback(): void {
@@ -103,11 +113,12 @@ export class MhOnboarding extends LitElement {
   }
 
   private async _onFinish(): Promise<void> {
-    if (!this.pending || !this._saved) return;
+    if (!this.pending || !this._canContinue) return;
+    const saved = this._downloaded && this._saved;
     this._error = '';
     this._step = 'registering';
     try {
-      await this.messenger.value!.finishAccount(this.pending);
+      await this.messenger.value!.finishAccount(this.pending, saved);
       this.pending = null;
       this.messenger.value!.enterApp();
     } catch (err) {
@@ -115,6 +126,8 @@ export class MhOnboarding extends LitElement {
         // The key file just saved names a user that is not ours: start again with another name.
         this.pending = null;
         this._saved = false;
+        this._downloaded = false;
+        this._skip = false;
         this._step = 'form';
         this._error = 'That user name is taken. Choose another one; the key file you saved for it cannot be used, delete it.';
         return;
@@ -171,17 +184,27 @@ export class MhOnboarding extends LitElement {
         server, can recover them for you. Save the file somewhere safe, away from this device.</p>
       <a class="button" href=${this.keyFileUrl ?? '#'} download="messagehub-${userId}.keyfile.json" data-testid="download-keyfile"
         @click=${() => (this._downloaded = true)}>Download key file</a>
+      ${this._downloaded ? html`<p class="muted" role="status" data-testid="keyfile-downloaded">Downloaded. Check that the file is where you expect.</p>` : nothing}
       <div class="save">
         <label class="check">
-          <input type="checkbox" data-testid="keyfile-saved" .checked=${this._saved}
-            @change=${(e: Event) => (this._saved = (e.target as HTMLInputElement).checked)} />
+          <input type="checkbox" data-testid="keyfile-saved" .checked=${this._saved} ?disabled=${!this._downloaded || busy}
+            aria-describedby=${ifDefined(this._downloaded ? undefined : 'saved-help')} @change=${(e: Event) => (this._saved = (e.target as HTMLInputElement).checked)} />
           I saved my key file and I remember my passphrase.
+        </label>
+        ${this._downloaded ? nothing : html`<p id="saved-help" class="muted">Download the key file first.</p>`}
+      </div>
+      <div class="save skip">
+        <label class="check">
+          <input type="checkbox" data-testid="keyfile-skip" .checked=${this._skip} ?disabled=${busy}
+            @change=${(e: Event) => (this._skip = (e.target as HTMLInputElement).checked)} />
+          Continue without saving a key file. I understand I can lose everything: if this device is lost or its data is
+          deleted, my messages and my user name are gone for good.
         </label>
       </div>
       ${this._error ? html`<p class="error" role="alert" data-testid="onboarding-error">${this._error}</p>` : nothing}
       ${busy ? html`<p role="status">Registering…</p>` : nothing}
       <div class="actions">
-        <button data-testid="onboarding-continue" ?disabled=${!this._saved || busy} @click=${this._onFinish}>Continue</button>
+        <button data-testid="onboarding-continue" ?disabled=${!this._canContinue || busy} @click=${this._onFinish}>Continue</button>
       </div>
     `;
   }

@@ -2,10 +2,12 @@ import { LitElement, css, html, nothing } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import { assetHashes, type AssetHash } from '../services/build-info.ts';
 import { shared } from '../styles/shared.ts';
+import './mh-devices.ts';
+import './mh-keyfile-export.ts';
 
 declare const __APP_VERSION__: string;
 
-/** Device settings: forget this device, storage, key file reminder, version and asset hashes. */
+/** Settings: the account, its devices, the key file and passphrase, storage, forget this device, version and asset hashes. */
 export class MhSettings extends LitElement {
   static override styles = [
     shared,
@@ -65,6 +67,13 @@ export class MhSettings extends LitElement {
         <p>Signed in as <strong data-testid="settings-user">${m?.me?.userId}</strong>.</p>
         <p class="fp">Your key fingerprint: <code>${m?.me?.fingerprint}</code></p>
         <p>Keep your key file and passphrase safe: they are the only way to restore your messages on a new device.</p>
+      </section>
+      <section aria-label="Your devices">
+        <mh-devices></mh-devices>
+      </section>
+      <section aria-labelledby="keyfile-heading">
+        <h3 id="keyfile-heading">Key file and passphrase</h3>
+        <mh-keyfile-export></mh-keyfile-export>
       </section>
       <section>
         <h3>Storage on this device</h3>

@@ -3,11 +3,22 @@
 // type: callers keep the message queued and try again later, nothing is lost.
 // The bodies are protocol's HTTP types, the same ones the service and the benchmarks use.
 import type {
-  AddEpochResponse, BatchResponse, ChallengeResponse, ConversationsResponse, CreateConversationResponse, EpochRecord, Envelope,
-  KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, SyncPage,
+  AccountChallengeResponse, AccountChangePurpose, AddEpochResponse, BatchResponse, ChallengeResponse, ConversationsResponse, CreateConversationResponse, EpochRecord, Envelope,
+  KeyEntry, KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, RotateKeysRequest, SyncPage,
 } from '../../../protocol/src/index.ts';
 
 export type { LogEntry } from '../../../protocol/src/index.ts';
+
+/** One session of the account, as GET /sessions lists it (API.md). */
+export interface SessionInfo {
+  id: string;
+  deviceName: string;
+  createdAt: string;
+  lastSeenAt: string | null;
+  expiresAt: string;
+  /** The session of the token that asked. */
+  current: boolean;
+}
 
 export class NetworkError extends Error {
   constructor(message = 'The server cannot be reached.') {
@@ -80,6 +91,21 @@ export class Api {
   logout() {
     return this.call<void>('POST', '/auth/logout');
   }
+  /** A single-use challenge for a signed account change (ACCT1). */
+  accountChallenge(purpose: AccountChangePurpose) {
+    return this.call<AccountChallengeResponse>('POST', '/users/me/challenge', { purpose });
+  }
+  sessions() {
+    return this.call<{ sessions: SessionInfo[] }>('GET', '/sessions');
+  }
+  /** ACCT3: revoking a session is a signed change, never the token alone. */
+  revokeSession(sessionId: string, challengeId: string, signature: string) {
+    return this.call<void>('DELETE', `/sessions/${encodeURIComponent(sessionId)}`, { challengeId, signature });
+  }
+  /** ACCT2: a key rotation signed by the current key over a 'rotate' challenge. */
+  rotateKeys(body: RotateKeysRequest) {
+    return this.call<KeyEntry>('POST', '/users/me/keys', body);
+  }
   keys(userId: string) {
     return this.call<KeysResponse>('GET', `/users/${encodeURIComponent(userId)}/keys`);
   }
@@ -98,7 +124,18 @@ export class Api {
   log(conversationId: string, after: number, limit = 500) {
     return this.call<LogPage>('GET', `/conversations/${encodeURIComponent(conversationId)}/log?after=${after}&limit=${limit}`);
   }
-  sync(cursors: Record<string, number>, limit?: number) {
-    return this.call<SyncPage>('POST', '/sync', limit ? { cursors, limit } : { cursors });
+  /** THREATS L3: the service refuses new conversations from a blocked user that include us. */
+  block(userId: string) {
+    return this.call<{ userId: string; createdAt: string }>('POST', `/blocks/${encodeURIComponent(userId)}`);
+  }
+  blocks(after?: string) {
+    return this.call<{ blocks: { userId: string; createdAt: string }[]; nextAfter: string | null }>('GET', `/blocks${after ? `?after=${encodeURIComponent(after)}` : ''}`);
+  }
+  unblock(userId: string) {
+    return this.call<void>('DELETE', `/blocks/${encodeURIComponent(userId)}`);
+  }
+  /** One window of POST /sync (THREATS L3): the conversations in (after, until] from these cursors. */
+  sync(cursors: Record<string, number>, limit?: number, window: { after?: string; until?: string } = {}) {
+    return this.call<SyncPage>('POST', '/sync', { cursors, ...window, ...(limit ? { limit } : {}) });
   }
 }

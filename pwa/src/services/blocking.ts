@@ -6,6 +6,7 @@ import type { BlockReason } from './warnings.ts';
 export function blockedFor(me: string, conv: ConversationRow, contacts: Map<string, ContactRow>, epochs: Pick<EpochRow, 'epoch'>[]): BlockReason | null {
   if (conv.membershipAlert) return { code: 'membership-alert' };
   if (conv.latestEpoch < 0) return { code: 'keys-not-arrived' };
+  if (!conv.members.includes(me)) return { code: 'removed' };
   for (const uid of conv.members) {
     if (uid === me) continue;
     const c = contacts.get(uid);

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
 import { device, FakeService, type TestDevice } from '../../test/support/fake-service.ts';
 import { acceptPendingKey } from '../stores/contacts.ts';
-import { getChain, getConversation, updateConversation } from '../stores/conversations.ts';
+import { getChain, getConversation, getEpochs, updateConversation } from '../stores/conversations.ts';
 import { queued } from '../stores/outbox.ts';
 import { NetworkError } from './api.ts';
 import { BlockedError } from './warnings.ts';
@@ -30,6 +30,22 @@ describe('composing', () => {
     expect(await refusal(alice.device.composer.startConversation('ALICE'))).toEqual({ code: 'own-user-name' });
     expect(await alice.device.composer.blockedReason(id)).toBeNull();
     expect(await alice.device.composer.blockedReason('nope')).toEqual({ code: 'unknown-conversation' });
+  });
+
+  it('adds and removes members with new signed epochs (L9), each with a fresh key; a repeat changes nothing', async () => {
+    const id = await alice.device.composer.startConversation('bob');
+    expect(await alice.device.composer.addMember(id, ' Carol ')).toMatchObject({ members: ['alice', 'bob', 'carol'], latestEpoch: 1 });
+    expect((await alice.device.composer.addMember(id, 'carol')).latestEpoch).toBe(1);
+    expect(await alice.device.composer.removeMember(id, 'bob')).toMatchObject({ members: ['alice', 'carol'], latestEpoch: 2 });
+    expect((await alice.device.composer.removeMember(id, 'bob')).latestEpoch).toBe(2);
+    expect(await refusal(alice.device.composer.removeMember(id, 'alice'))).toEqual({ code: 'own-user-name' });
+    const epochs = await getEpochs(alice.db, id);
+    expect(epochs.map((e) => [e.epoch, e.seq, e.record.creator, e.members.map((m) => m.userId)])).toEqual([
+      [0, 1, 'alice', ['alice', 'bob']], [1, 2, 'alice', ['alice', 'bob', 'carol']], [2, 3, 'alice', ['alice', 'carol']],
+    ]);
+    expect(service.logs.get(id)!.map((e) => e.kind)).toEqual(['epoch', 'epoch', 'epoch']);
+    const row = await alice.device.composer.send(id, 'to carol only');
+    expect(row.envelope.epoch).toBe(2);
   });
 
   it('seals messages in order into the outbox, continuing the chain, with no network', async () => {

@@ -1,5 +1,6 @@
 // Composing: start a conversation (its first signed epoch), seal messages into the
-// outbox, and re-key after an accepted key change. Sealing never needs the network; the
+// outbox, re-key after an accepted key change, and add or remove members (each a new
+// signed epoch with a fresh key). Sealing never needs the network; the
 // outbox is drained later (outbox-flush.ts).
 import { createEpoch, envelopeHash, sealMessage, type EpochRecord, type MessagePlaintext, type PublicIdentity } from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EpochRow, OutboxRow } from '../stores/db.ts';
@@ -47,21 +48,23 @@ export class Composer {
     return conv.conversationId;
   }
 
+  /**
+   * Our own new epoch, stored at once (it may be ahead of the cursor: the next pull reads
+   * it again and recognises it as ours, L7). The row is merged into what is stored when
+   * the write happens (L8): the cursor moves only if nothing is skipped.
+   */
   private async storeOwnEpoch(conv: ConversationRow, record: EpochRecord, key: CryptoKey, seq: number): Promise<ConversationRow> {
     const members = record.members.map((m) => ({ ...m }));
     const next: ConversationRow = {
-      ...conv, members: members.map((m) => m.userId), latestEpoch: record.epoch,
-      lastSeq: Math.max(conv.lastSeq, seq), lastActivity: Date.now(), membershipAlert: null,
+      ...conv, members: members.map((m) => m.userId), latestEpoch: record.epoch, lastActivity: Date.now(), membershipAlert: null,
     };
-    // Entries between our cursor and this seq are fetched by the next pull; only advance
-    // the cursor when nothing was skipped.
-    if (seq !== conv.lastSeq + 1) next.lastSeq = conv.lastSeq;
     await commitReceived(this.db, {
       entry: { conversationId: conv.conversationId, seq, kind: 'epoch', body: record, createdAt: new Date().toISOString(), check: { ok: true, problem: null } },
+      base: conv,
       conversation: next,
-      epoch: { conversationId: conv.conversationId, epoch: record.epoch, key, members, record },
+      epoch: { conversationId: conv.conversationId, epoch: record.epoch, key, members, record, seq },
     });
-    return next;
+    return (await getConversation(this.db, conv.conversationId)) ?? next;
   }
 
   /** Why sending in this conversation is paused, or null. */
@@ -88,9 +91,10 @@ export class Composer {
     let latest = epochs.find((e) => e.epoch === conv.latestEpoch)!;
     // …except after an accepted key change: the epoch key must be re-wrapped for the
     // member's new key before anything else is sent (a new signed epoch).
+    // Receipts are messages too (ADMIT1): sealed under the epoch the key change made, never a stale one.
     const stale = latest.members.some((m) => m.userId !== this.me && contacts.get(m.userId)?.fingerprint !== m.fingerprint);
-    if (stale && kind === 'text') {
-      await this.rekey(conv, contacts, latest);
+    if (stale) {
+      await this.nextEpoch(conv, this.currentKeys(latest.members.map((m) => m.userId), contacts), latest);
       epochs = await getEpochs(this.db, conversationId);
       const fresh = await getConversation(this.db, conversationId);
       latest = epochs.find((e) => e.epoch === fresh!.latestEpoch)!;
@@ -112,9 +116,55 @@ export class Composer {
     return row;
   }
 
-  private async rekey(conv: ConversationRow, contacts: Map<string, ContactRow>, latest: EpochRow): Promise<void> {
+  /** Add a member: a new signed epoch listing them, its key wrapped for everyone in it (L9). Needs the network. */
+  addMember(conversationId: string, userId: string): Promise<ConversationRow> {
+    return this.changeMembers(conversationId, async (members) => {
+      const id = userId.trim().toLowerCase();
+      if (members.includes(id)) return null;
+      const contact = await this.directory.lookup(id);
+      if (contact.pending) throw new BlockedError({ code: 'key-changed', userId: id, name: contact.displayName || id, when: 'send' });
+      return [...members, id];
+    });
+  }
+
+  /** Remove a member: a new signed epoch without them, so a fresh key they never get (L2, L9). Needs the network. */
+  removeMember(conversationId: string, userId: string): Promise<ConversationRow> {
+    return this.changeMembers(conversationId, async (members) => {
+      if (userId === this.me) throw new BlockedError({ code: 'own-user-name' });
+      return members.includes(userId) ? members.filter((m) => m !== userId) : null;
+    });
+  }
+
+  /** In the send queue, so nothing is sealed under an epoch being replaced. `change` returns the new list, or null for no change. */
+  private changeMembers(conversationId: string, change: (members: string[]) => Promise<string[] | null>): Promise<ConversationRow> {
+    const run = this.sendQueue.then(async () => {
+      const conv = await getConversation(this.db, conversationId);
+      if (!conv) throw new BlockedError({ code: 'unknown-conversation' });
+      const epochs = await getEpochs(this.db, conversationId);
+      const blocked = blockedFor(this.me, conv, await contactMap(this.db), epochs);
+      if (blocked) throw new BlockedError(blocked);
+      const latest = epochs.find((e) => e.epoch === conv.latestEpoch)!;
+      const members = await change(latest.members.map((m) => m.userId));
+      if (members === null) return conv;
+      return this.nextEpoch(conv, this.currentKeys(members, await contactMap(this.db)), latest);
+    });
+    this.sendQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The pinned keys of these users (ours for us). */
+  private currentKeys(userIds: string[], contacts: Map<string, ContactRow>): PublicIdentity[] {
+    return userIds.map((u) => {
+      if (u === this.me) return this.keyring.identity.public;
+      const c = contacts.get(u);
+      if (!c) throw new BlockedError({ code: 'key-unknown', userId: u });
+      return c.pinned;
+    });
+  }
+
+  /** The next signed epoch for these members, with a fresh key, sent and stored. */
+  private async nextEpoch(conv: ConversationRow, members: PublicIdentity[], latest: EpochRow): Promise<ConversationRow> {
     const identity = this.keyring.identity;
-    const members: PublicIdentity[] = latest.members.map((m) => (m.userId === this.me ? identity.public : contacts.get(m.userId)!.pinned));
     const { record, key } = await createEpoch({ conversationId: conv.conversationId, epoch: latest.epoch + 1, creator: identity, members, previous: latest.record });
     let seq: number;
     try {
@@ -126,6 +176,6 @@ export class Composer {
       if ((error as { code?: unknown } | null)?.code === 'epoch_conflict') throw new BlockedError({ code: 'rekey-refused' });
       throw new BlockedError({ code: 'rekey-offline' });
     }
-    await this.storeOwnEpoch(conv, record, key, seq);
+    return this.storeOwnEpoch(conv, record, key, seq);
   }
 }

@@ -48,6 +48,10 @@ describe('a device: composing, ingest and views together', () => {
     expect(report.toAcknowledge.get(conversationId)?.length).toBe(2);
     const seen = await bob.device.views.messages(conversationId);
     expect(seen.map((m) => [m.sender, m.body, m.warnings.length])).toEqual([['alice', 'hello bob', 0], ['alice', 'second', 0]]);
+    // THREATS L3: alice is a stranger to bob, so her conversation is a request: no badge until accepted.
+    await bob.device.requests.classify();
+    expect((await bob.device.views.summaries())[0]).toMatchObject({ request: 'request', unread: 0 });
+    await bob.device.requests.accept(conversationId);
     expect((await bob.device.views.summaries())[0]?.unread).toBe(2);
     expect(await bob.device.views.preview(conversationId)).toBe('second');
   });

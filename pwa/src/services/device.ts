@@ -8,6 +8,7 @@ import { Composer } from './composing.ts';
 import { Directory } from './directory.ts';
 import { Ingest } from './ingest.ts';
 import { Keyring } from './keyring.ts';
+import { Requests } from './requests.ts';
 import { Sync, type SyncHooks } from './sync.ts';
 import { Views } from './views.ts';
 
@@ -17,6 +18,7 @@ export class Device {
   readonly ingest: Ingest;
   readonly composer: Composer;
   readonly views: Views;
+  readonly requests: Requests;
   readonly sync: Sync;
 
   constructor(p: { db: Db; api: Api; identity: Identity; hooks?: Partial<SyncHooks> }) {
@@ -26,7 +28,8 @@ export class Device {
     this.ingest = new Ingest({ db, directory: this.directory, keyring: this.keyring });
     this.composer = new Composer({ db, api, directory: this.directory, keyring: this.keyring });
     this.views = new Views({ db, keyring: this.keyring });
+    this.requests = new Requests({ db, api, keyring: this.keyring });
     const hooks: SyncHooks = { viewing: () => null, kick: () => undefined, ingested: async () => undefined, ...p.hooks };
-    this.sync = new Sync({ db, api, ingest: this.ingest, composer: this.composer, hooks });
+    this.sync = new Sync({ db, api, ingest: this.ingest, composer: this.composer, requests: this.requests, hooks });
   }
 }

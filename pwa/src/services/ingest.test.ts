@@ -3,7 +3,7 @@
 // page, repeats skipped, progress reported once stored.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { emptyTranscript, ProtocolError, type OpenResult } from '../../../protocol/src/index.ts';
+import { emptyTranscript, type OpenResult } from '../../../protocol/src/index.ts';
 import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
 import { device, FakeService, flush } from '../../test/support/fake-service.ts';
 import { getConversation } from '../stores/conversations.ts';
@@ -17,6 +17,8 @@ const at = (seq: number) => new Date(1_700_000_000_000 + seq).toISOString();
 const entry = (seq: number, kind: 'epoch' | 'message', body: unknown = {}): LogEntry => ({ conversationId: cid, seq, kind, body, createdAt: at(seq) });
 const msg = (seq: number, sender: string, counter: number, prevHash: string | null, cmid = `m${seq}`) =>
   entry(seq, 'message', { sender, counter, prevHash, clientMessageId: cmid, epoch: 0, conversationId: cid });
+/** Epoch 0, recorded at seq 1, listing both users (ADMIT1). */
+const epochs = [{ epoch: 0, seq: 1, members: [{ userId: 'alice', fingerprint: 'fa' }, { userId: 'bob', fingerprint: 'fb' }] }];
 const text = (body: string, composedAt = 1_000): OpenResult => ({ ok: true, plaintext: { type: 'text', body, composedAt }, hash: `h-${body}` });
 
 describe('ingest decisions (pure)', () => {
@@ -28,36 +30,62 @@ describe('ingest decisions (pure)', () => {
 
   it('an opened epoch sets members and clears an alert; a refused one raises the alert (M1), a repeat is a replay', () => {
     const conv = { ...newConversationRow(cid, 0), membershipAlert: { seq: 1, reason: 'x', at: 1 } };
-    const opened = decideEpoch(conv, entry(2, 'epoch'), { epoch: { conversationId: cid, epoch: 1, key: {} as CryptoKey, members: [{ userId: 'a', fingerprint: 'f' }, { userId: 'b', fingerprint: 'g' }], record: {} as never } }, false, 5);
+    const opened = decideEpoch(conv, entry(2, 'epoch'), { epoch: { conversationId: cid, epoch: 1, key: {} as CryptoKey, members: [{ userId: 'a', fingerprint: 'f' }, { userId: 'b', fingerprint: 'g' }], record: {} as never, seq: 2 }, joined: false }, 5);
     expect(opened.conversation).toMatchObject({ lastSeq: 2, latestEpoch: 1, members: ['a', 'b'], membershipAlert: null });
     expect(opened.row.check).toEqual({ ok: true, problem: null });
-    const refused = decideEpoch(conv, entry(3, 'epoch'), { error: new ProtocolError('bad-signature', 'no') }, false, 7);
+    const refused = decideEpoch(conv, entry(3, 'epoch'), { problem: 'epoch-bad-signature' }, 7);
     expect(refused.row.check).toEqual({ ok: false, problem: 'epoch-bad-signature' });
     expect(refused.conversation.membershipAlert).toEqual({ seq: 3, reason: 'epoch-bad-signature', at: 7 });
-    expect(decideEpoch(conv, entry(4, 'epoch'), { error: new ProtocolError('broken-chain', 'again') }, true, 7).row.check.problem).toBe('epoch-replayed');
-    expect(decideEpoch(conv, entry(4, 'epoch'), { error: new TypeError('not a record') }, false, 7).row.check.problem).toBe('epoch-malformed');
+    // L7: the record held for that epoch again is no alarm: at its own seq (ours, stored ahead
+    // of the cursor) nothing at all, at another seq a replay; a different record is refused.
+    const same = decideEpoch(conv, entry(4, 'epoch'), { duplicate: 'same' }, 7);
+    expect([same.row.check, same.conversation.membershipAlert]).toEqual([{ ok: true, problem: null }, conv.membershipAlert]);
+    const replayed = decideEpoch({ ...conv, membershipAlert: null }, entry(4, 'epoch'), { duplicate: 'replayed' }, 7);
+    expect([replayed.row.check.problem, replayed.conversation.membershipAlert]).toEqual(['epoch-replayed', null]);
+    expect(decideEpoch(conv, entry(4, 'epoch'), { problem: 'epoch-conflict' }, 7).conversation.membershipAlert).toEqual({ seq: 4, reason: 'epoch-conflict', at: 7 });
+    // JOIN3: history from before we were added raises nothing.
+    const before = decideEpoch(newConversationRow(cid, 0), entry(1, 'epoch'), { notShared: true }, 7);
+    expect([before.row.check.problem, before.conversation.membershipAlert]).toEqual(['epoch-not-shared', null]);
+    // Removed by a valid next record: members move on without us, no alarm.
+    const removed = decideEpoch({ ...conv, membershipAlert: null, members: ['a', 'b'], latestEpoch: 0 }, entry(5, 'epoch'), { removed: { by: 'a', epoch: 1, members: ['a'] } }, 7);
+    expect([removed.row.check.problem, removed.conversation.members, removed.conversation.latestEpoch, removed.conversation.membershipAlert]).toEqual(['epoch-removed', ['a'], 1, null]);
   });
 
   it('counts unread texts from others, acknowledges them only when live, and flags a replay in seq order', () => {
     const conv = newConversationRow(cid, 0);
     const run = [msg(2, 'bob', 1, null), msg(3, 'bob', 2, 'h-one'), msg(4, 'bob', 1, null, 'm2'), msg(5, 'alice', 1, null)];
     const results = [text('one'), text('two'), text('one'), text('mine')];
-    const live = decideMessages({ me: 'alice', conversation: conv, transcript: emptyTranscript(), run, results, opts: { live: true }, now: 10_000 });
+    const live = decideMessages({ me: 'alice', conversation: conv, transcript: emptyTranscript(), run, results, opts: { live: true }, now: 10_000, epochs });
     expect(live.rows.map((r) => r.check.problem)).toEqual([null, null, 'replayed', null]);
     expect(live.conversation).toMatchObject({ lastSeq: 5, unread: 2 });
     expect(live.acknowledge).toEqual(['m2', 'm3']);
     expect(live.ownChains).toEqual([{ counter: 1, hash: 'h-mine', clientMessageId: 'm5' }]);
     expect(live.plain.map(([k]) => k)).toEqual(['c1/2', 'c1/3', 'c1/5']);
-    const history = decideMessages({ me: 'alice', conversation: conv, transcript: emptyTranscript(), run, results, opts: { live: false, viewing: cid }, now: 10_000 });
+    const history = decideMessages({ me: 'alice', conversation: conv, transcript: emptyTranscript(), run, results, opts: { live: false, viewing: cid }, now: 10_000, epochs });
     expect(history.acknowledge).toEqual([]);
     expect(history.conversation.unread).toBe(0); // the conversation on screen has nothing unread
+  });
+
+  it('L2 ADMIT3, ADMIT6: a message under an older epoch from a sender the newer epoch dropped is refused and never observed', () => {
+    const conv = newConversationRow(cid, 0);
+    const later = [...epochs, { epoch: 1, seq: 3, members: [{ userId: 'alice', fingerprint: 'fa' }] }];
+    const d = decideMessages({
+      me: 'alice', conversation: conv, transcript: emptyTranscript(), opts: { live: true }, now: 10_000, epochs: later,
+      run: [msg(2, 'bob', 1, null), msg(4, 'bob', 2, 'h-one')], results: [text('one'), text('after removal')],
+    });
+    expect(d.rows.map((r) => [r.check.ok, r.check.problem])).toEqual([[true, null], [false, 'sender-removed']]);
+    expect(d.plain.map(([k]) => k)).toEqual(['c1/2']);
+    expect(d.conversation.unread).toBe(1);
+    expect(d.transcript.senders).toEqual(decideMessages({
+      me: 'alice', conversation: conv, transcript: emptyTranscript(), opts: { live: true }, now: 10_000, epochs: later, run: [msg(2, 'bob', 1, null)], results: [text('one')],
+    }).transcript.senders);
   });
 
   it('records a failed open as its problem, keeps receipts from others, and caps activity at a minute ahead', () => {
     const conv = newConversationRow(cid, 0);
     const receipt: OpenResult = { ok: true, plaintext: { type: 'receipt', body: '', composedAt: 1, refs: ['x'] }, hash: 'h-r' };
     const d = decideMessages({
-      me: 'alice', conversation: conv, transcript: emptyTranscript(), opts: { live: true }, now: 10_000,
+      me: 'alice', conversation: conv, transcript: emptyTranscript(), opts: { live: true }, now: 10_000, epochs,
       run: [msg(2, 'bob', 1, null), msg(3, 'bob', 2, 'h-r'), msg(4, 'bob', 3, 'h-late')],
       results: [receipt, text('late', 99_999_999), { ok: false, error: 'tampered' }],
     });

@@ -4,14 +4,14 @@
 // `Ingest`; what each verified entry means for the conversation is decided by the pure
 // functions `decideEpoch` and `decideMessages`, tested without IndexedDB.
 import {
-  emptyTranscript, observe, openEpoch, openMessage, parseEpochRecord, ProtocolError,
-  type EpochRecord, type Envelope, type OpenResult, type TranscriptState,
+  admitMessage, chainPosition, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage, openNextEpoch, parseEpochRecord, ProtocolError,
+  verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type OpenResult, type TranscriptState,
 } from '../../../protocol/src/index.ts';
-import type { ContactRow, ConversationRow, Db, EntryCheck, EpochRow, LogRow } from '../stores/db.ts';
+import type { ConversationRow, Db, EntryCheck, EpochRow, LogRow } from '../stores/db.ts';
 import { getConversation, getEpochs, getTranscript, newConversationRow } from '../stores/conversations.ts';
 import { commitReceivedBatch, type ReceivedBatch } from '../stores/log.ts';
 import type { LogEntry } from './api.ts';
-import type { Directory } from './directory.ts';
+import type { Directory, FetchedKey } from './directory.ts';
 import { contactMap, type Keyring, type Plain, type Resolver } from './keyring.ts';
 
 export interface IngestOptions {
@@ -45,10 +45,28 @@ function rowOf(entry: LogEntry, check: EntryCheck): LogRow {
   return { conversationId: entry.conversationId, seq: entry.seq, kind: entry.kind, body: entry.body, createdAt: entry.createdAt, check };
 }
 
-/** An epoch entry, opened (`epoch`) or refused (`error`): the conversation after it. */
-export function decideEpoch(
-  conv: ConversationRow, entry: LogEntry, outcome: { epoch: EpochRow } | { error: unknown }, alreadyOpened: boolean, now: number,
-): { conversation: ConversationRow; row: LogRow } {
+/**
+ * What became of an epoch entry:
+ * - `epoch`: opened (chained, or as a join: JOIN3);
+ * - `duplicate`: the very record this device already holds for that epoch (L7): at the same
+ *   seq it is the entry we stored ourselves ahead of the cursor (`same`, nothing to show);
+ *   at another seq it is a harmless replay (`replayed`, shown, no alarm);
+ * - `notShared`: a record that does not name us while we hold no epoch of the conversation:
+ *   history from before we were added, not shared with us (JOIN3; no alarm, not shown);
+ *   likewise every record after we were removed;
+ * - `removed`: the next record, chained to the highest we hold and signed by a pinned
+ *   member of it, that no longer lists us: we were removed (its members are kept, sending stops);
+ * - `problem`: refused (`epoch-<code>`); a refused change of members pauses sending (M1).
+ */
+export type EpochOutcome =
+  | { epoch: EpochRow; joined: boolean }
+  | { duplicate: 'same' | 'replayed' }
+  | { notShared: true }
+  | { removed: { by: string; epoch: number; members: string[] } }
+  | { problem: string };
+
+/** An epoch entry and what became of it: the conversation after it. */
+export function decideEpoch(conv: ConversationRow, entry: LogEntry, outcome: EpochOutcome, now: number): { conversation: ConversationRow; row: LogRow } {
   const next: ConversationRow = { ...conv, lastSeq: entry.seq };
   let check: EntryCheck;
   if ('epoch' in outcome) {
@@ -56,12 +74,18 @@ export function decideEpoch(
     next.latestEpoch = outcome.epoch.epoch;
     next.membershipAlert = null;
     check = { ok: true, problem: null };
+  } else if ('duplicate' in outcome) {
+    check = outcome.duplicate === 'same' ? { ok: true, problem: null } : { ok: false, problem: 'epoch-replayed' };
+  } else if ('notShared' in outcome) {
+    check = { ok: false, problem: 'epoch-not-shared' };
+  } else if ('removed' in outcome) {
+    // The epoch moves on without us (we hold no key for it): sending stops ('removed').
+    next.members = outcome.removed.members;
+    next.latestEpoch = outcome.removed.epoch;
+    check = { ok: false, problem: 'epoch-removed' };
   } else {
-    const code = outcome.error instanceof ProtocolError ? outcome.error.code : 'malformed';
-    const problem = code === 'broken-chain' && alreadyOpened ? 'epoch-replayed' : `epoch-${code}`;
-    check = { ok: false, problem };
-    // A refused change of members pauses sending until the user reviews it (M1).
-    next.membershipAlert = { seq: entry.seq, reason: problem, at: now };
+    check = { ok: false, problem: outcome.problem };
+    next.membershipAlert = { seq: entry.seq, reason: outcome.problem, at: now };
   }
   return { conversation: next, row: rowOf(entry, check) };
 }
@@ -84,8 +108,15 @@ export interface MessageRunOutcome {
  * and acknowledgements follow from its verdict.
  */
 export function decideMessages(
-  p: { me: string; conversation: ConversationRow; transcript: TranscriptState; run: readonly LogEntry[]; results: readonly OpenResult[]; opts: IngestOptions; now: number },
+  p: {
+    me: string; conversation: ConversationRow; transcript: TranscriptState; run: readonly LogEntry[]; results: readonly OpenResult[]; opts: IngestOptions; now: number;
+    /** Every epoch of the conversation this device accepted, with the seq of its record (ADMIT1). */
+    epochs: readonly AdmissionEpoch[];
+  },
 ): MessageRunOutcome {
+  // JOIN3: a device that joined after epoch 0 starts each sender's chain at the first
+  // message of theirs it can read; the counters before it were not shared with it.
+  const joined = p.epochs.length > 0 && Math.min(...p.epochs.map((e) => e.epoch)) > 0;
   const cid = p.conversation.conversationId;
   let conv = p.conversation;
   let transcript = p.transcript;
@@ -96,9 +127,21 @@ export function decideMessages(
     const env = entry.body as Envelope;
     const next: ConversationRow = { ...conv, lastSeq: entry.seq };
     let check: EntryCheck;
+    const admitted = opened.ok ? admitMessage({ epochNamed: env.epoch, sender: env.sender, messageSeq: entry.seq, epochs: p.epochs }) : null;
     if (!opened.ok) {
-      check = { ok: false, problem: opened.error };
+      // Holding no epoch at all, messages from before we were added cannot be read: they
+      // were not shared with us (JOIN3), which the join event says once; nor, once we were
+      // removed, the ones after.
+      const outside = p.epochs.length === 0 || !p.conversation.members.includes(p.me);
+      const before = outside && (opened.error === 'unknown-epoch' || opened.error === 'unknown-sender');
+      check = { ok: false, problem: before ? 'not-shared' : opened.error };
+    } else if (admitted && !admitted.ok) {
+      // ADMIT6 (L2): refused by the epochs accepted before it; never observed, never shown.
+      check = { ok: false, problem: admitted.reason, kind: opened.plaintext.type };
     } else {
+      if (joined && transcript.senders[env.sender] === undefined && env.counter > 1 && env.prevHash !== null) {
+        transcript = { senders: { ...transcript.senders, [env.sender]: { counter: env.counter - 1, hash: env.prevHash, missing: [] } } };
+      }
       const obs = observe(transcript, env, opened.hash);
       transcript = obs.state;
       const pt = opened.plaintext;
@@ -177,18 +220,18 @@ export class Ingest {
     let transcript = transcript0;
     const epochs = new Map((await getEpochs(this.db, cid)).map((e) => [e.epoch, e]));
     let contacts = await contactMap(this.db);
-    const batch: ReceivedBatch = { entries: [], conversation: conv, epochs: [], receipts: [], ownChains: [] };
+    const batch: ReceivedBatch = { entries: [], conversation: conv, base: conv0, epochs: [], receipts: [], ownChains: [] };
     let i = 0;
     while (i < fresh.length) {
       if (fresh[i]!.kind === 'epoch') {
         const entry = fresh[i++]!;
-        const outcome = await this.openEpochEntry(cid, entry, epochs, contacts, async () => (contacts = await contactMap(this.db)));
+        const outcome = await this.openEpochEntry(cid, entry, epochs, conv);
         if ('epoch' in outcome) {
           epochs.set(outcome.epoch.epoch, outcome.epoch);
           batch.epochs!.push(outcome.epoch);
+          contacts = await contactMap(this.db); // members fetched for it are pinned now
         }
-        const alreadyOpened = 'error' in outcome && epochs.has((entry.body as { epoch?: number } | null)?.epoch ?? -1);
-        const d = decideEpoch(conv, entry, outcome, alreadyOpened, Date.now());
+        const d = decideEpoch(conv, entry, outcome, Date.now());
         batch.entries.push(d.row);
         conv = d.conversation;
         continue;
@@ -205,7 +248,8 @@ export class Ingest {
         if (!resolvers.has(n)) resolvers.set(n, await this.keyring.resolverFor(contacts, epochs.get(n)?.members));
       }
       const results = await Promise.all(run.map((entry) => openMessage(entry.body as Envelope, { conversationId: cid, epochs, resolveIdentity: resolvers.get(epochOf(entry))! })));
-      const d = decideMessages({ me: this.keyring.me, conversation: conv, transcript, run, results, opts, now: Date.now() });
+      const admission = [...epochs.values()].map((e) => ({ epoch: e.epoch, seq: e.seq, members: e.members }));
+      const d = decideMessages({ me: this.keyring.me, conversation: conv, transcript, run, results, opts, now: Date.now(), epochs: admission });
       for (const [k, v] of d.plain) this.keyring.plain.set(k, v);
       batch.entries.push(...d.rows);
       batch.receipts!.push(...d.receipts);
@@ -219,32 +263,71 @@ export class Ingest {
     return batch;
   }
 
-  /** Check and open one epoch record against the pinned keys (fetching unknown members' keys first). */
-  private async openEpochEntry(
-    cid: string, entry: LogEntry, epochs: Map<number, EpochRow>, known: Map<string, ContactRow>, reloadContacts: () => Promise<Map<string, ContactRow>>,
-  ): Promise<{ epoch: EpochRow } | { error: unknown }> {
-    const rec = entry.body as EpochRecord;
+  /**
+   * Check and open one epoch record (LOOKUP1..LOOKUP5, JOIN1..JOIN4, L6, L7, L9). The
+   * signature is checked before any member is fetched: the creator's key is the pinned one,
+   * or (epoch 0, a join) the one user fetched first; keys fetched for the record are pinned
+   * only if the record opens, so nothing named only by a refused record is ever pinned.
+   */
+  private async openEpochEntry(cid: string, entry: LogEntry, epochs: Map<number, EpochRow>, conv: ConversationRow): Promise<EpochOutcome> {
+    let rec: EpochRecord;
     try {
       // Shape first: a body that is not an epoch record (M5) is 'malformed', never a replay.
-      parseEpochRecord(rec);
-      if (epochs.has(rec.epoch)) throw new ProtocolError('broken-chain', 'epoch already opened');
-      // Trust on first use for members we have never seen (fetching their keys).
-      for (const m of Array.isArray(rec.members) ? rec.members : []) {
-        if (m && typeof m.userId === 'string' && m.userId !== this.keyring.me && !known.has(m.userId)) {
-          try {
-            await this.directory.lookup(m.userId);
-          } catch {
-            // unknown to the directory or offline: openEpoch reports the member as unknown
-          }
+      rec = parseEpochRecord(entry.body);
+    } catch {
+      return { problem: 'epoch-malformed' };
+    }
+    const me = this.keyring.me;
+    // L7: the record this device holds for that epoch (e.g. our own re-key, stored ahead of
+    // the cursor) is a duplicate; a different record for a held epoch is still refused.
+    const held = epochs.get(rec.epoch);
+    if (held) {
+      if (held.record.sig === rec.sig && (await epochHash(held.record)) === (await epochHash(rec))) {
+        return { duplicate: held.seq === entry.seq ? 'same' : 'replayed' };
+      }
+      return { problem: 'epoch-conflict' };
+    }
+    const listed = rec.members.some((m) => m.userId === me);
+    const outside = epochs.size === 0 || !conv.members.includes(me);
+    if (outside && rec.conversationId === cid && !listed) return { notShared: true };
+    const contacts = await contactMap(this.db);
+    const records = [...epochs.values()].map((e) => e.record);
+    if (!listed && rec.conversationId === cid) {
+      // Removed (MEMB1 for the reader): only the very next record, by a pinned member of
+      // the epoch we hold, chained to it and validly signed, says so; anything else is refused.
+      const pos = chainPosition(rec, records);
+      const creator = (await this.keyring.resolverFor(contacts, undefined))(rec.creator);
+      if (pos.kind === 'next' && creator && pos.previous.members.some((m) => m.userId === rec.creator) && rec.members.some((m) => m.userId === rec.creator)
+        && rec.prevEpochHash === (await epochHash(pos.previous)) && (await verifyEpochSignature(rec, creator))) {
+        return { removed: { by: rec.creator, epoch: rec.epoch, members: rec.members.map((m) => m.userId) } };
+      }
+    }
+    const plan = epochLookupPlan(rec, { conversationId: cid, me, held: records, isPinned: (u) => contacts.has(u) });
+    if (!plan.ok) return { problem: `epoch-${plan.reason}` };
+    const fetched = new Map<string, FetchedKey>();
+    const fetchAll = async (users: readonly string[]) => {
+      for (const u of users) {
+        try {
+          fetched.set(u, await this.directory.fetchKey(u));
+        } catch {
+          // unknown to the directory or offline: the record will not open (unknown member)
         }
       }
-      const contacts = await reloadContacts();
-      const previous = epochs.get(rec.epoch - 1)?.record ?? null;
-      const resolve = await this.keyring.resolverFor(contacts, undefined);
-      const opened = await openEpoch(rec, { me: this.keyring.identity, resolveIdentity: resolve, previous, conversationId: cid });
-      return { epoch: { conversationId: cid, epoch: rec.epoch, key: opened.key, members: opened.members, record: rec } };
+    };
+    try {
+      await fetchAll(plan.beforeSignature);
+      const pinned = await this.keyring.resolverFor(contacts, undefined);
+      const resolve = (u: string) => pinned(u) ?? fetched.get(u)?.identity;
+      const creator = resolve(rec.creator);
+      if (creator === undefined) return { problem: 'epoch-unknown-sender' };
+      if (!(await verifyEpochSignature(rec, creator))) return { problem: 'epoch-bad-signature' };
+      await fetchAll(plan.afterSignature);
+      const opened = await openNextEpoch(rec, { me: this.keyring.identity, resolveIdentity: resolve, conversationId: cid, held: records });
+      // LOOKUP5: pinned (trust on first use) only now that the record opened.
+      for (const key of fetched.values()) await this.directory.pin(key);
+      return { epoch: { conversationId: cid, epoch: rec.epoch, key: opened.key, members: opened.members, record: rec, seq: entry.seq }, joined: opened.joined };
     } catch (error) {
-      return { error };
+      return { problem: `epoch-${error instanceof ProtocolError ? error.code : 'malformed'}` };
     }
   }
 }

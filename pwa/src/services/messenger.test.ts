@@ -6,6 +6,8 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { verifyLoginProof } from '../../../protocol/src/index.ts';
 import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
+import { loadIdentity } from '../stores/account.ts';
+import { openDatabase } from '../stores/db.ts';
 import { Messenger } from './messenger.ts';
 
 const ORIGIN = 'https://messagehub.example';
@@ -54,5 +56,33 @@ describe('Messenger (composition root)', () => {
     expect(m.summaries).toEqual([]);
     expect(await m.messages('none')).toEqual([]);
     expect(await m.storageInfo()).toEqual({ persisted: null, usage: null, entries: 0, queued: 0 });
+  });
+
+  it('keeps reminding a user who went on without saving a key file, until it is downloaded', async () => {
+    const databaseName = 'messenger-unsaved-keyfile';
+    const m = new Messenger({ origin: ORIGIN, baseUrl: 'http://service.test', fetch: fakeFetch([]), databaseName });
+    const identity = await fixtureIdentity('alice');
+    await m.finishAccount({ userName: 'alice', identity, keyFile: '{"sealed":"file"}' }, false);
+    expect(m.me?.keyFileConfirmedAt).toBeNull();
+    expect(m.keyFileReminder).toBe(true);
+    expect(m.unsavedKeyFile).toBe('{"sealed":"file"}');
+    m.dismissKeyFileReminder();
+    expect(m.keyFileReminder).toBe(false);
+
+    // What the next start reads (the journey reloads the page and sees the reminder again).
+    const db = await openDatabase(databaseName);
+    expect(await loadIdentity(db)).toMatchObject({ keyFileConfirmedAt: null, unsavedKeyFile: '{"sealed":"file"}' });
+    await m.keyFileSaved();
+    expect(m.keyFileReminder).toBe(false);
+    expect(m.unsavedKeyFile).toBeNull();
+    expect(await loadIdentity(db)).toMatchObject({ keyFileConfirmedAt: expect.any(Number), unsavedKeyFile: null });
+    db.close();
+  });
+
+  it('a saved key file leaves nothing sealed behind and no reminder', async () => {
+    const m = new Messenger({ origin: ORIGIN, baseUrl: 'http://service.test', fetch: fakeFetch([]), databaseName: 'messenger-saved-keyfile' });
+    await m.finishAccount({ userName: 'alice', identity: await fixtureIdentity('alice'), keyFile: '{"sealed":"file"}' }, true);
+    expect(m.keyFileReminder).toBe(false);
+    expect(m.unsavedKeyFile).toBeNull();
   });
 });

@@ -5,11 +5,14 @@
 // itself lives in the task modules; this file only wires them and exposes state.
 // Nothing here is a module global, and nothing touches the DOM at construction.
 import { safetyNumber, type Identity } from '../../../protocol/src/index.ts';
+import { loadIdentity, markKeyFileConfirmed } from '../stores/account.ts';
 import { acceptPendingKey, allContacts, getContact, setVerified } from '../stores/contacts.ts';
 import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRow } from '../stores/db.ts';
 import { getConversation, updateConversation } from '../stores/conversations.ts';
 import { Api } from './api.ts';
+import type { SessionInfo } from './api.ts';
 import { Device } from './device.ts';
+import { thisDeviceName } from './device-name.ts';
 import { checkUserName, generateAccount, registerAccount, type PendingAccount } from './onboarding.ts';
 import { flushOutbox } from './outbox-flush.ts';
 import { OutboxRunner } from './outbox-runner.ts';
@@ -17,7 +20,7 @@ import { Realtime, type ConnectionState } from './realtime.ts';
 import { restoreAccount, type RestoreProgress, type RestoreSummary } from './restore.ts';
 import { Session } from './session.ts';
 import { requestPersistence, storageInfo, wipeCachesAndWorker, type StorageInfo } from './storage.ts';
-import type { ConversationSummary, MessageView } from './views.ts';
+import type { ConversationSummary, EventView, MessageView } from './views.ts';
 import { plainError, type BlockReason } from './warnings.ts';
 
 export type Phase = 'loading' | 'welcome' | 'ready' | 'failed';
@@ -44,6 +47,8 @@ export class Messenger extends EventTarget {
   updateReady: (() => void) | null = null;
   lastFlush: { ok: boolean; reason?: string; at: number } | null = null;
   fatal: string | null = null;
+  /** The key-file reminder was dismissed in this run of the app (it comes back on the next start). */
+  keyFileReminderDismissed = false;
 
   readonly origin: string;
   readonly session: Session;
@@ -64,7 +69,7 @@ export class Messenger extends EventTarget {
     this.fetchImpl = o.fetch;
     this.databaseName = o.databaseName;
     this.api = new Api({ baseUrl: this.baseUrl, token: () => this.session.token, fetch: this.fetchImpl });
-    this.session = new Session({ api: this.api, db: () => this.db!, origin: this.origin });
+    this.session = new Session({ api: this.api, db: () => this.db!, origin: this.origin, deviceName: thisDeviceName() });
   }
 
   /** main.ts reports a waiting service worker; the banner offers to activate it. */
@@ -172,8 +177,8 @@ export class Messenger extends EventTarget {
   }
 
   /** Stores the identity this device speaks for and wires its services. */
-  private async adopt(identity: Identity, displayName: string): Promise<Device> {
-    this.me = await this.session.adopt(identity, displayName, Date.now());
+  private async adopt(identity: Identity, displayName: string, keyFile: { confirmedAt: number | null; unsaved?: string } = { confirmedAt: Date.now() }): Promise<Device> {
+    this.me = await this.session.adopt(identity, displayName, keyFile.confirmedAt, keyFile.unsaved ?? null);
     return this.wire(identity);
   }
 
@@ -192,12 +197,41 @@ export class Messenger extends EventTarget {
     return generateAccount(userName, passphrase, onProgress);
   }
 
-  /** After the user confirmed the key file is saved: register, log in, land. */
-  async finishAccount(p: PendingAccount): Promise<void> {
+  /**
+   * After the key file step: register, log in, land. `keyFileSaved` false means the user
+   * chose "I understand I can lose everything": the sealed file stays on this device so the
+   * reminder can offer it again, until it is downloaded.
+   */
+  async finishAccount(p: PendingAccount, keyFileSaved = true): Promise<void> {
     await this.ensureDb();
     await registerAccount(this.api, p);
     await this.session.login(p.identity);
-    await this.adopt(p.identity, p.userName);
+    await this.adopt(p.identity, p.userName, keyFileSaved ? { confirmedAt: Date.now() } : { confirmedAt: null, unsaved: p.keyFile });
+  }
+
+  // The key-file reminder.
+
+  /** Shown until a key file is saved; dismissing hides it until the next start. */
+  get keyFileReminder(): boolean {
+    return !!this.me && this.me.keyFileConfirmedAt === null && !this.keyFileReminderDismissed;
+  }
+
+  /** The sealed key file kept since sign-up because it was not saved, if any. */
+  get unsavedKeyFile(): string | null {
+    return this.me?.unsavedKeyFile ?? null;
+  }
+
+  dismissKeyFileReminder(): void {
+    this.keyFileReminderDismissed = true;
+    this.changed();
+  }
+
+  /** The user downloaded a key file: stop reminding, and drop the sealed copy kept for it. */
+  async keyFileSaved(): Promise<void> {
+    const db = this.db!;
+    await markKeyFileConfirmed(db);
+    this.me = (await loadIdentity(db)) ?? this.me;
+    this.changed();
   }
 
   enterApp(): void {
@@ -219,6 +253,7 @@ export class Messenger extends EventTarget {
 
   async refreshSummaries(notify: boolean): Promise<void> {
     if (!this.device) return;
+    await this.device.requests.classify();
     this.summaries = await this.device.views.summaries();
     if (notify) {
       this.changed();
@@ -243,6 +278,11 @@ export class Messenger extends EventTarget {
     return this.device ? this.device.views.messages(conversationId) : Promise.resolve([]);
   }
 
+  /** Membership events of a conversation (who added, removed or re-keyed), oldest first. */
+  events(conversationId: string): Promise<EventView[]> {
+    return this.device ? this.device.views.events(conversationId) : Promise.resolve([]);
+  }
+
   async open(conversationId: string | null): Promise<void> {
     this.viewing = conversationId;
     if (conversationId) {
@@ -262,8 +302,54 @@ export class Messenger extends EventTarget {
   async startConversation(userName: string): Promise<string> {
     const device = this.device!;
     const id = await device.sync.enqueue(() => device.composer.startConversation(userName));
+    // Opening (or reopening) a conversation with someone takes it in, request or not.
+    await device.requests.accept(id);
     await this.refreshSummaries(true);
     return id;
+  }
+
+  /** Add a member (a new signed epoch; L9). No screen offers it yet. */
+  async addMember(conversationId: string, userId: string): Promise<void> {
+    const device = this.device!;
+    await device.sync.enqueue(() => device.composer.addMember(conversationId, userId));
+    await this.refreshSummaries(true);
+  }
+
+  /** Remove a member (a new signed epoch with a fresh key; L2, L9). No screen offers it yet. */
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    const device = this.device!;
+    await device.sync.enqueue(() => device.composer.removeMember(conversationId, userId));
+    await this.refreshSummaries(true);
+  }
+
+  // Message requests (requests.ts, THREATS L3).
+
+  /** Accept a request: a normal conversation; the receipts held back are sent now. */
+  async acceptRequest(conversationId: string): Promise<void> {
+    const device = this.device!;
+    await device.requests.accept(conversationId);
+    const refs = (await device.views.messages(conversationId)).filter((v) => !v.mine && v.seq !== null && v.body !== null).map((v) => v.id).slice(-100);
+    if (refs.length > 0) {
+      try {
+        await device.composer.send(conversationId, '', 'receipt', refs);
+        this.runner?.kick();
+      } catch {
+        // sending paused (a key to review): no receipt until then, as for any message
+      }
+    }
+    await this.refreshSummaries(true);
+  }
+
+  /** Ignore a request: hidden, kept, found again under "Hidden". */
+  async ignoreRequest(conversationId: string): Promise<void> {
+    await this.device!.requests.ignore(conversationId);
+    await this.refreshSummaries(true);
+  }
+
+  /** Block whoever opened the conversation (told to the service, which refuses their new conversations). */
+  async blockRequest(conversationId: string): Promise<void> {
+    await this.device!.requests.block(conversationId);
+    await this.refreshSummaries(true);
   }
 
   async send(conversationId: string, text: string): Promise<void> {
@@ -294,6 +380,29 @@ export class Messenger extends EventTarget {
   async dismissMembershipAlert(conversationId: string): Promise<void> {
     await updateConversation(this.db!, conversationId, (c) => ({ ...c, membershipAlert: null }));
     await this.refreshSummaries(true);
+  }
+
+  /**
+   * A new key file under a new passphrase (keyfile-ops.ts `rewrapKeyFile`), from the key
+   * file the user chose, or else the one kept since sign-up because it was never saved.
+   * Nothing is stored: the caller offers the result as a download, then `keyFileSaved`.
+   */
+  async newKeyFile(keyFileText: string | null, passphrase: string, newPassphrase: string): Promise<string> {
+    const { rewrapKeyFile, RewrapError } = await import('./keyfile-ops.ts');
+    const source = keyFileText ?? this.unsavedKeyFile;
+    if (!source) throw new RewrapError('not-a-key-file', 'Choose your current key file first.');
+    return rewrapKeyFile(source, passphrase, newPassphrase, this.me!.public);
+  }
+
+  // This account's devices (session.ts).
+
+  devices(): Promise<SessionInfo[]> {
+    return this.session.devices();
+  }
+
+  /** Signed (ACCT3): the identity key approves revoking that device's session. */
+  revokeDevice(sessionId: string): Promise<void> {
+    return this.session.revokeDevice(sessionId);
   }
 
   // Storage (storage.ts).

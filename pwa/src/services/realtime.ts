@@ -1,7 +1,9 @@
 // Live updates over the WebSocket (API.md "Realtime"). Every (re)connection sends the
-// cursors again, so the server replays whatever was missed while disconnected. Frames, both
+// cursors again, so the server replays whatever was missed while disconnected: the first
+// window of them in `auth`, the others in `subscribe` frames once `ready` (THREATS L3: never
+// every cursor in one frame). Frames, both
 // ways, are the typed and versioned ones of protocol/src/frames.ts.
-import { decodeServerFrame, encodeFrame } from '../../../protocol/src/frames.ts';
+import { cursorWindows, decodeServerFrame, encodeFrame, type CursorWindow } from '../../../protocol/src/frames.ts';
 import type { LogEntry } from './api.ts';
 
 export type ConnectionState = 'offline' | 'connecting' | 'online';
@@ -84,9 +86,12 @@ export class Realtime {
       return;
     }
     this.ws = ws;
+    let rest: CursorWindow[] = [];
     ws.onopen = async () => {
-      const cursors = await this.opts.cursors();
-      if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame({ type: 'auth', token, cursors }));
+      const [first, ...others] = cursorWindows(await this.opts.cursors());
+      rest = others;
+      if (ws.readyState !== WebSocket.OPEN) return;
+      ws.send(encodeFrame(first!.until === undefined ? { type: 'auth', token, cursors: first!.cursors } : { type: 'auth', token, cursors: first!.cursors, until: first!.until }));
     };
     ws.onmessage = (ev) => {
       const decoded = decodeServerFrame(String(ev.data));
@@ -95,6 +100,8 @@ export class Realtime {
       if (!decoded.ok) return;
       const msg = decoded.frame;
       if (msg.type === 'ready') {
+        for (const w of rest) ws.send(encodeFrame({ type: 'subscribe', after: w.after!, cursors: w.cursors, ...(w.until !== undefined ? { until: w.until } : {}) }));
+        rest = [];
         this.delay = 500;
         this.opts.onState('online');
         this.opts.onReady();

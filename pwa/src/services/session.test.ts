@@ -4,7 +4,7 @@
 // real service behind a lying proxy.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { randomBytes, toBase64Url, verifyLoginProof } from '../../../protocol/src/index.ts';
+import { randomBytes, toBase64Url, verifyLoginProof, verifyRevokeSession } from '../../../protocol/src/index.ts';
 import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
 import { loadSession } from '../stores/account.ts';
 import { openDatabase } from '../stores/db.ts';
@@ -78,5 +78,40 @@ describe('session', () => {
     expect(calls.logout).toBe(1);
     expect(again.token).toBeUndefined();
     expect(await loadSession(db)).toBeUndefined();
+  });
+
+  it('revokes another device with a fresh signature by the identity key over a revoke-session challenge (ACCT3, L1)', async () => {
+    const db = await openDatabase(`session-${++n}`);
+    const alice = await fixtureIdentity('alice');
+    const { api } = fakeApi();
+    const sent: { purpose?: string; sessionId?: string; challengeId?: string; signature?: string }[] = [];
+    const nonce = toBase64Url(randomBytes(32));
+    Object.assign(api, {
+      accountChallenge: async (purpose: string) => {
+        sent.push({ purpose });
+        return { challengeId: 'rc-1', nonce, purpose, expiresAt: '' };
+      },
+      revokeSession: async (sessionId: string, challengeId: string, signature: string) => void sent.push({ sessionId, challengeId, signature }),
+      sessions: async () => ({
+        sessions: [
+          { id: 'old', deviceName: 'Firefox on Windows', createdAt: '2026-01-01T00:00:00Z', lastSeenAt: '2026-01-02T00:00:00Z', expiresAt: '', current: false },
+          { id: 's', deviceName: 'Chrome on Linux', createdAt: '2026-02-01T00:00:00Z', lastSeenAt: null, expiresAt: '', current: true },
+          { id: 'new', deviceName: 'Safari on iPhone', createdAt: '2026-01-01T00:00:00Z', lastSeenAt: '2026-03-01T00:00:00Z', expiresAt: '', current: false },
+        ],
+      }),
+    });
+    const session = new Session({ api, db: () => db, origin: 'https://messagehub.example', deviceName: 'Chrome on Linux' });
+    await session.adopt(alice, 'alice', 1);
+    await session.login(alice);
+    expect((await session.devices()).map((d) => d.id)).toEqual(['s', 'new', 'old']);
+    await session.revokeDevice('old');
+    expect(sent[0]).toEqual({ purpose: 'revoke-session' });
+    const { sessionId, challengeId, signature } = sent[1]!;
+    expect([sessionId, challengeId]).toEqual(['old', 'rc-1']);
+    expect(await verifyRevokeSession(alice.public, nonce, 'old', signature!)).toBe(true);
+    expect(await verifyRevokeSession(alice.public, nonce, 'new', signature!)).toBe(false);
+    // This device's own session goes with "Forget this device", never through revoke.
+    await expect(session.revokeDevice('s')).rejects.toThrow(/Forget this device/);
+    expect(sent).toHaveLength(2);
   });
 });

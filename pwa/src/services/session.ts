@@ -2,10 +2,10 @@
 // challenge over OUR origin, never one the server names (THREATS T1); a re-login with the
 // device's keys replaces an expired or missing token, one at a time. Usable in Node:
 // everything it needs (database, API client, origin) is handed in.
-import { fingerprint, signLoginProof, type Identity } from '../../../protocol/src/index.ts';
+import { fingerprint, signLoginProof, signRevokeSession, type Identity } from '../../../protocol/src/index.ts';
 import { clearSession, loadIdentity, loadSession, saveIdentity, saveSession } from '../stores/account.ts';
 import type { Db, IdentityRow, SessionRow } from '../stores/db.ts';
-import type { Api } from './api.ts';
+import type { Api, SessionInfo } from './api.ts';
 
 export const DEVICE_NAME = 'MessageHub on the web';
 
@@ -62,12 +62,32 @@ export class Session {
     return this.relogging;
   }
 
+  /** This account's sessions (its devices), the current one first, then by last use. */
+  async devices(): Promise<SessionInfo[]> {
+    const { sessions } = await this.api.sessions();
+    const last = (s: SessionInfo) => Date.parse(s.lastSeenAt ?? s.createdAt) || 0;
+    return [...sessions].sort((a, b) => Number(b.current) - Number(a.current) || last(b) - last(a));
+  }
+
+  /**
+   * Revokes another device's session: a signed change (ACCT3, THREATS L1), the token alone
+   * is not enough. The identity key signs a fresh 'revoke-session' challenge for that id.
+   */
+  async revokeDevice(sessionId: string): Promise<void> {
+    if (!this.identity) throw new Error('signed out');
+    if (sessionId === this.current?.sessionId) throw new Error('To sign this device out, use “Forget this device”.');
+    const ch = await this.api.accountChallenge('revoke-session');
+    const signature = await signRevokeSession(this.identity, ch.nonce, sessionId);
+    await this.api.revokeSession(sessionId, ch.challengeId, signature);
+  }
+
   /** Stores the identity this device now speaks for (after onboarding or restore). */
-  async adopt(identity: Identity, displayName: string, keyFileConfirmedAt: number | null): Promise<IdentityRow> {
+  async adopt(identity: Identity, displayName: string, keyFileConfirmedAt: number | null, unsavedKeyFile: string | null = null): Promise<IdentityRow> {
     const db = this.db();
     await saveIdentity(db, {
       userId: identity.userId, displayName, public: identity.public, encryption: identity.encryption, signing: identity.signing,
       fingerprint: await fingerprint(identity.public), createdAt: Date.now(), keyFileConfirmedAt,
+      unsavedKeyFile: keyFileConfirmedAt === null ? unsavedKeyFile : null,
     });
     this.identity = identity;
     return (await loadIdentity(db))!;

@@ -34,6 +34,8 @@ describe('sync', () => {
 
   it('pulls page after page from the cursors this page leaves, then seals one receipt for the new texts', async () => {
     service.pageSize = 2;
+    // Bob took alice's conversation in already (THREATS L3: a request gets no receipts; see below).
+    await bob.device.requests.accept(id);
     const report = await bob.device.sync.pull({ live: true });
     expect(report.processed).toBe(5);
     expect(service.syncRequests).toEqual([{}, { [id]: 2 }, { [id]: 4 }]);
@@ -42,6 +44,14 @@ describe('sync', () => {
     expect(receipts.map((r) => r.kind)).toEqual(['receipt']);
     expect(kicks).toBe(1);
     expect(refreshes).toBe(1);
+  });
+
+  it('L3 seals no receipt for a request: a stranger\'s conversation is not acknowledged until accepted', async () => {
+    const report = await bob.device.sync.pull({ live: true });
+    expect(report.toAcknowledge.get(id)).toHaveLength(4);
+    expect((await bob.device.requests.classify()).get(id)).toMatchObject({ state: 'request', from: 'alice' });
+    expect(await queued(bob.db)).toEqual([]);
+    expect(kicks).toBe(0);
   });
 
   it('acknowledges nothing while acknowledging is off (history at restore)', async () => {
@@ -75,5 +85,42 @@ describe('sync', () => {
     await Promise.all([a, b, c]);
     expect(order).toEqual(['pull', 'live', 'queued']);
     expect(service.syncRequests).toHaveLength(1); // the live entry was already stored by the pull
+  });
+});
+
+describe('L3 sync pages by conversation windows', () => {
+  it('L3 a pull from 2,500 known conversations names at most one window of cursors per request, follows nextAfter, and reaches the last conversation', async () => {
+    const { openDatabase } = await import('../stores/db.ts');
+    const { newConversationRow, putConversation } = await import('../stores/conversations.ts');
+    const { CURSOR_WINDOW } = await import('../../../protocol/src/frames.ts');
+    const { Sync } = await import('./sync.ts');
+    const db = await openDatabase(`l3-windows-${Date.now()}`);
+    const ids = Array.from({ length: 2500 }, (_, i) => `c-${String(i).padStart(5, '0')}`);
+    for (const cid of ids) await putConversation(db, { ...newConversationRow(cid, 1), lastSeq: 1 });
+    // The service as API.md says: one window of the caller's conversations per request.
+    const requests: { after?: string; until?: string; named: number }[] = [];
+    const last = ids[ids.length - 1]!;
+    const api = {
+      sync: async (cursors: Record<string, number>, _limit?: number, w: { after?: string; until?: string } = {}) => {
+        requests.push({ ...w, named: Object.keys(cursors).length });
+        const window = ids.filter((cid) => (w.after === undefined || cid > w.after) && (w.until === undefined || cid <= w.until)).slice(0, 1000);
+        const entries = window.filter((cid) => cid === last && (cursors[cid] ?? 0) < 2).map((cid) => ({ conversationId: cid, seq: 2, kind: 'message' as const, body: {}, createdAt: '' }));
+        const end = window[window.length - 1];
+        const more = end !== undefined && end !== last;
+        return { entries, cursors: Object.fromEntries(window.map((cid) => [cid, cid === last ? 2 : 1])), hasMore: more, ...(more ? { nextAfter: end } : {}) };
+      },
+    };
+    const ingested: string[] = [];
+    const sync = new Sync({
+      db, api: api as never, composer: {} as never,
+      ingest: { ingest: async (entries: { conversationId: string }[]) => { for (const e of entries) ingested.push(e.conversationId); return { processed: entries.length, toAcknowledge: new Map() }; } } as never,
+      hooks: { viewing: () => null, kick: () => undefined, ingested: async () => undefined },
+    });
+    await sync.pull({ live: true });
+    expect(ingested).toEqual([last]);
+    expect(requests.length).toBe(3);
+    for (const r of requests) expect(r.named).toBeLessThanOrEqual(CURSOR_WINDOW);
+    expect(requests.map((r) => r.after)).toEqual([undefined, ids[999], ids[1999]]);
+    db.close();
   });
 });

@@ -1,13 +1,16 @@
-// Sync: bringing the log up to date. `pull` pages through POST /sync from the cursors;
+// Sync: bringing the log up to date. `pull` pages through POST /sync from the cursors, one
+// window of conversations per request (THREATS L3);
 // live entries from the socket are ingested directly when they are the next seq, and a
 // gap turns into a pull. Both run in one queue, so entries are handled in order. After
 // each ingest, delivery receipts are sealed for new texts from others (R2).
 import { listConversations } from '../stores/conversations.ts';
 import { getConversation } from '../stores/conversations.ts';
 import type { Db } from '../stores/db.ts';
+import { cursorWindows } from '../../../protocol/src/frames.ts';
 import type { Api, LogEntry } from './api.ts';
 import type { Composer } from './composing.ts';
 import type { Ingest, IngestReport } from './ingest.ts';
+import type { Requests } from './requests.ts';
 
 export interface SyncHooks {
   /** The conversation the user is looking at now (its messages are not unread), or null. */
@@ -25,14 +28,16 @@ export class Sync {
   private readonly api: Api;
   private readonly ingest: Ingest;
   private readonly composer: Composer;
+  private readonly requests: Requests | null;
   private readonly hooks: SyncHooks;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(p: { db: Db; api: Api; ingest: Ingest; composer: Composer; hooks: SyncHooks }) {
+  constructor(p: { db: Db; api: Api; ingest: Ingest; composer: Composer; requests?: Requests; hooks: SyncHooks }) {
     this.db = p.db;
     this.api = p.api;
     this.ingest = p.ingest;
     this.composer = p.composer;
+    this.requests = p.requests ?? null;
     this.hooks = p.hooks;
   }
 
@@ -73,15 +78,26 @@ export class Sync {
   private async pullNow(opts: { live: boolean; onEntries?: (handled: number) => void }): Promise<IngestReport> {
     const total: IngestReport = { processed: 0, toAcknowledge: new Map() };
     const cursors = await this.cursors();
-    let next = this.api.sync({ ...cursors });
-    for (let page = 0; page < 10_000; page++) {
+    // One window of conversations per request (THREATS L3): never every cursor at once.
+    const request = (after: string | undefined) => {
+      const [w] = cursorWindows(Object.fromEntries(Object.entries(cursors).filter(([id]) => after === undefined || id > after)));
+      return this.api.sync(w!.cursors, undefined, { ...(after !== undefined ? { after } : {}), ...(w!.until !== undefined ? { until: w!.until } : {}) });
+    };
+    let after: string | undefined;
+    let next = request(after);
+    for (let page = 0; page < 100_000; page++) {
       const res = await next;
-      const more = res.hasMore && res.entries.length > 0;
+      // Each answer moves on (entries, or a later window): a service that says "more" forever
+      // without either does not keep the client looping.
+      const nextAfter = res.nextAfter ?? undefined;
+      const moved = res.entries.length > 0 || (nextAfter !== undefined && (after === undefined || nextAfter > after));
+      const more = res.hasMore && moved;
       // The next page is fetched while this one is verified and stored, from the cursors
       // this page leaves (ingest stores every entry past a cursor; repeats are skipped).
       if (more) {
         for (const e of res.entries) if (e.seq > (cursors[e.conversationId] ?? 0)) cursors[e.conversationId] = e.seq;
-        next = this.api.sync({ ...cursors });
+        after = nextAfter;
+        next = request(after);
         next.catch(() => undefined); // awaited on the next turn; not unhandled if ingest throws
       }
       const report = await this.ingest.ingest(res.entries, { live: opts.live, viewing: this.hooks.viewing() }, opts.onEntries);
@@ -95,15 +111,21 @@ export class Sync {
 
   /** Seals delivery receipts (signed, end-to-end encrypted messages, R2) and refreshes the view. */
   private async afterIngest(ack: Map<string, string[]>): Promise<void> {
+    // THREATS L3: new conversations are classified (request or not) before anything is said.
+    const states = this.requests ? await this.requests.classify() : null;
     if (this.acknowledge) {
+      let sealed = 0;
       for (const [cid, refs] of ack) {
+        // A request (or an ignored or blocked conversation) gets no delivery receipts.
+        if (states && states.get(cid)?.state !== 'accepted') continue;
+        sealed++;
         try {
           await this.composer.send(cid, '', 'receipt', refs);
         } catch {
           // blocked conversation: no receipt until the user reviews it
         }
       }
-      if (ack.size > 0) this.hooks.kick();
+      if (sealed > 0) this.hooks.kick();
     }
     await this.hooks.ingested();
   }

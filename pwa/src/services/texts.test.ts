@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, NetworkError } from './api.ts';
 import { passphraseStrength } from './strength.ts';
-import { BlockedError, blockText, plainError, warningFor, warningText, type BlockReason } from './warnings.ts';
+import { BlockedError, blockText, keyChangeText, plainError, rotationNotice, warningFor, warningText, type BlockReason } from './warnings.ts';
 
 describe('passphrase strength', () => {
   it('rates common, short and name-based passphrases weak and long unrelated words strong', () => {
@@ -56,7 +56,8 @@ describe('block reasons', () => {
     ];
     for (const r of all) expect(blockText(r).length).toBeGreaterThan(10);
     expect(blockText({ code: 'membership-alert' })).toMatch(/without a valid signature/);
-    expect(blockText({ code: 'key-changed', userId: 'bob', name: 'Bob', when: 'send' })).toBe("Bob's key has changed. Review it before sending.");
+    // L10: the user id, never the server-chosen display name.
+    expect(blockText({ code: 'key-changed', userId: 'bob', name: 'Bob', when: 'send' })).toBe("bob's key has changed. Review it before sending.");
     expect(blockText({ code: 'key-changed', userId: 'bob', name: 'Bob', when: 'start' })).toMatch(/^bob's key has changed\. Review it on their safety number screen/);
     const e = new BlockedError({ code: 'rekey-offline' });
     expect(e.reason).toEqual({ code: 'rekey-offline' });
@@ -68,5 +69,21 @@ describe('block reasons', () => {
     expect(plainError(new ApiError(409, 'user_name_taken', 'taken'))).toMatch(/user name is taken/);
     expect(plainError(new ApiError(500, 'internal', 'The server failed.'))).toBe('The server failed.');
     expect(plainError('a string')).toBe('Something went wrong.');
+  });
+});
+
+describe('key changes (M2, L1, L10)', () => {
+  it('tells a signed rotation (a notice) from a reset, a forged rotation and an unexplained change (all paused), naming the user id', () => {
+    expect(keyChangeText('bob', 'rotation')).toBe('bob rotated their key; it was signed by their previous key.');
+    expect(rotationNotice('bob')).toMatch(/^bob rotated their key; it was signed by their previous key\. Your safety number with bob changed/);
+    for (const k of ['reset', 'forged-rotation', 'unexplained', undefined] as const) {
+      expect(keyChangeText('bob', k)).toMatch(/Sending to bob is paused\. Compare safety numbers with bob/);
+      // Never the old excuse that invites accepting an attack.
+      expect(keyChangeText('bob', k)).not.toMatch(/reinstall/);
+    }
+    expect(keyChangeText('bob', 'reset')).toMatch(/^bob's account was reset/);
+    expect(keyChangeText('bob', 'forged-rotation')).toMatch(/not validly signed/);
+    expect(keyChangeText('bob', 'unexplained')).toMatch(/Restoring from a key file keeps the same key, so an unexplained change can be an attack/);
+    expect(keyChangeText('bob', undefined)).toBe(keyChangeText('bob', 'unexplained'));
   });
 });

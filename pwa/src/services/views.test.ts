@@ -23,7 +23,11 @@ describe('views', () => {
     expect(await alice.device.views.preview(id)).toBe('You: hello');
     await flush(service, alice);
     await deliver(service, bob, id);
-    expect(await bob.device.views.summaries()).toEqual([{ conversationId: id, members: ['alice', 'bob'], others: ['alice'], unread: 1, lastActivity: expect.any(Number), preview: null, blocked: null }]);
+    // THREATS L3: from a stranger, a request (no unread badge) until bob accepts it.
+    await bob.device.requests.classify();
+    expect((await bob.device.views.summaries())[0]).toMatchObject({ request: 'request', unread: 0 });
+    await bob.device.requests.accept(id);
+    expect(await bob.device.views.summaries()).toEqual([{ conversationId: id, members: ['alice', 'bob'], others: ['alice'], unread: 1, lastActivity: expect.any(Number), preview: null, blocked: null, request: 'accepted' }]);
     expect(await bob.device.views.preview(id)).toBe('hello');
     await bob.device.views.markRead(id);
     await updateConversation(bob.db, id, (c) => ({ ...c, membershipAlert: { seq: 9, reason: 'epoch-tampered', at: 1 } }));

@@ -1,14 +1,15 @@
 // Views: what the screens show, read from the stores and the in-memory plaintexts:
 // the conversation list (summaries, previews) and one conversation's messages with
 // their states and warnings (as codes; warnings.ts has the words).
-import { openMessage, type Envelope, type MessagePlaintext } from '../../../protocol/src/index.ts';
+import { membershipChange, openMessage, type EpochRecord, type Envelope, type MembershipChange, type MessagePlaintext } from '../../../protocol/src/index.ts';
 import type { ContactRow, Db, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
 import { getConversation, getEpochs, listConversations, updateConversation } from '../stores/conversations.ts';
 import { getLog, lastEntries, receiptsFor } from '../stores/log.ts';
 import { outboxFor } from '../stores/outbox.ts';
+import { allRequests, blockedUsers, type RequestState } from '../stores/requests.ts';
 import { blockedFor } from './blocking.ts';
 import { contactMap, type Keyring, type Plain } from './keyring.ts';
-import { warningFor, type BlockReason, type Warning } from './warnings.ts';
+import { warningFor, type BlockReason, type TimelineEvent, type Warning } from './warnings.ts';
 
 export type MessageState = 'queued' | 'sent' | 'delivered' | 'failed' | 'received';
 
@@ -24,6 +25,31 @@ export interface MessageView {
   warnings: Warning[];
 }
 
+/** An accepted epoch record in the timeline (MEMB2): who signed it and what it changed. */
+export interface EventView {
+  id: string;
+  seq: number;
+  epoch: number;
+  by: string;
+  events: TimelineEvent[];
+}
+
+/** MEMB1 -> MEMB2: the events one accepted change shows, as codes. */
+export function eventsOf(change: MembershipChange): TimelineEvent[] {
+  const by = change.by;
+  if (change.joined) return [{ code: 'joined', by }];
+  if (change.epoch === 0) return [{ code: 'started', by, with: change.added }];
+  const out: TimelineEvent[] = [
+    ...change.added.map((userId) => ({ code: 'member-added' as const, by, userId })),
+    ...change.removed.map((userId) => ({ code: 'member-removed' as const, by, userId })),
+    ...change.keyChanged.map((userId) => ({ code: 'key-changed' as const, by, userId })),
+  ];
+  return out.length ? out : [{ code: 'rekeyed', by }];
+}
+
+/** Problems of entries from before this device was added (JOIN3): not shown one by one; the join event says it once. */
+const NOT_SHARED = new Set(['epoch-not-shared', 'not-shared', 'epoch-removed']);
+
 export interface ConversationSummary {
   conversationId: string;
   members: string[];
@@ -33,6 +59,11 @@ export interface ConversationSummary {
   preview: string | null;
   /** Why sending is paused, or null. */
   blocked: BlockReason | null;
+  /**
+   * THREATS L3 message requests: `accepted` (the list), `request` (waiting: shown apart, no
+   * unread badge), `ignored` or `blocked` (hidden, found under "Hidden").
+   */
+  request: RequestState;
 }
 
 export class Views {
@@ -51,11 +82,17 @@ export class Views {
   async summaries(): Promise<ConversationSummary[]> {
     const convs = await listConversations(this.db);
     const contacts = await contactMap(this.db);
-    return convs.map((c) => ({
-      conversationId: c.conversationId, members: c.members, others: c.members.filter((m) => m !== this.me),
-      unread: c.unread, lastActivity: c.lastActivity, preview: null,
-      blocked: blockedFor(this.me, c, contacts, c.latestEpoch >= 0 ? [{ epoch: c.latestEpoch }] : []),
-    }));
+    const requests = await allRequests(this.db);
+    return convs.map((c) => {
+      // Not decided yet (Requests.classify): nothing opened in it, so nothing to accept yet.
+      const request = requests.get(c.conversationId)?.state ?? 'request';
+      return {
+        conversationId: c.conversationId, members: c.members, others: c.members.filter((m) => m !== this.me),
+        unread: request === 'accepted' ? c.unread : 0, lastActivity: c.lastActivity, preview: null,
+        blocked: blockedFor(this.me, c, contacts, c.latestEpoch >= 0 ? [{ epoch: c.latestEpoch }] : []),
+        request,
+      };
+    });
   }
 
   async markRead(conversationId: string): Promise<void> {
@@ -93,13 +130,18 @@ export class Views {
     const others = Math.max(1, conv.members.length - 1);
     const views: MessageView[] = [];
     const seen = new Set<string>();
+    // THREATS L3: nothing a blocked user sent after the block is shown, in any conversation.
+    const blocked = await blockedUsers(this.db);
     for (const row of rows) {
+      if (NOT_SHARED.has(row.check.problem ?? '')) continue;
       if (row.kind === 'epoch') {
         if (!row.check.ok) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender: '', mine: false, body: null, composedAt: null, state: 'received', warnings: [warningFor(row.check.problem ?? 'malformed')] });
         continue;
       }
       const env = row.body as Partial<Envelope>;
       const sender = typeof env?.sender === 'string' ? env.sender : '?';
+      const blockedAt = blocked.get(sender);
+      if (blockedAt !== undefined && Date.parse(row.createdAt) >= blockedAt) continue;
       const cmid = typeof env?.clientMessageId === 'string' ? env.clientMessageId : `seq-${row.seq}`;
       const warnings: Warning[] = [];
       if (row.check.problem) warnings.push(warningFor(row.check.problem, { sender, missing: row.check.missing }));
@@ -124,6 +166,33 @@ export class Views {
       views.push({ id: out.clientMessageId, seq: null, sender: this.me, mine: true, body: p?.body ?? null, composedAt: out.composedAt, state, warnings });
     }
     return views;
+  }
+
+  /**
+   * Every accepted epoch record of a conversation as timeline events (L9, MEMB2), oldest
+   * first: "ada added carl", "bob's key changed", or, for a newcomer, that earlier history
+   * was not shared. The words come from eventText.
+   */
+  async events(conversationId: string): Promise<EventView[]> {
+    const epochs = await getEpochs(this.db, conversationId);
+    const records = new Map(epochs.map((e) => [e.epoch, e.record]));
+    const out: EventView[] = [];
+    for (const e of epochs) {
+      let change: MembershipChange;
+      try {
+        change = membershipChange(records.get(e.epoch - 1) ?? null, e.record as EpochRecord);
+      } catch {
+        continue; // not consecutive: cannot happen for accepted records
+      }
+      out.push({ id: `epoch-${e.epoch}`, seq: e.seq, epoch: e.epoch, by: change.by, events: eventsOf(change) });
+    }
+    // The record that removed us opened nothing, but is an event too.
+    for (const row of await getLog(this.db, conversationId)) {
+      if (row.kind !== 'epoch' || row.check.problem !== 'epoch-removed') continue;
+      const rec = row.body as EpochRecord;
+      out.push({ id: `epoch-${rec.epoch}`, seq: row.seq, epoch: rec.epoch, by: rec.creator, events: [{ code: 'member-removed', by: rec.creator, userId: this.me }] });
+    }
+    return out.sort((a, b) => a.seq - b.seq);
   }
 
   /** A stored message's plaintext: from memory, or opened again (after a reload) and kept. */

@@ -2,11 +2,14 @@
 // value with a stable `code` (used as data-kind in the UI and by tests). The words the
 // user reads live here, in one table per union, and nowhere else: code never compares
 // or parses a sentence. (The pattern of tldraw's TLIncompatibilityReason.)
+import type { KeyChangeKind } from '../stores/db.ts';
 import { ApiError, NetworkError } from './api.ts';
 
 /** Something wrong with a stored entry, shown inline in the conversation (THREATS). */
 export type Warning =
   | { code: 'tampered' | 'bad-signature' | 'unknown-sender' | 'not-a-member' | 'unknown-epoch' | 'unsupported-version' | 'replayed' | 'reordered' | 'fork'; sender: string | null }
+  /** ADMIT3..ADMIT5 (L2): a message that opened, refused by the epochs accepted before it. */
+  | { code: 'sender-removed' | 'sender-key-changed' | 'signer-revoked' | 'stale-epoch'; sender: string | null }
   | { code: 'wrong-conversation' | 'malformed' }
   | { code: 'gap'; sender: string | null; missing: number }
   /** A refused epoch entry; `problem` is the protocol's reason, e.g. 'epoch-bad-signature' or 'epoch-replayed'. */
@@ -18,11 +21,39 @@ export type Warning =
 
 export type WarningCode = Warning['code'];
 
+/**
+ * A membership event in the timeline (MEMB2, L9): what an accepted, signed epoch record
+ * changed, by its creator. The view layer turns it into words with `eventText`.
+ */
+export type TimelineEvent =
+  | { code: 'started'; by: string; with: string[] }
+  | { code: 'joined'; by: string }
+  | { code: 'member-added' | 'member-removed' | 'key-changed'; by: string; userId: string }
+  | { code: 'rekeyed'; by: string };
+
+export type EventCode = TimelineEvent['code'];
+
+/** The words for a timeline event; `me` is the reader (shown as "you"). */
+export function eventText(e: TimelineEvent, me: string): string {
+  const name = (u: string) => (u === me ? 'you' : u);
+  const by = e.by === me ? 'You' : e.by;
+  switch (e.code) {
+    case 'started': return `${by} started this conversation${e.with.length ? ` with ${e.with.map(name).join(', ')}` : ''}.`;
+    case 'joined': return `${by} added you to this conversation. Earlier history was not shared with you.`;
+    case 'member-added': return `${by} added ${name(e.userId)}.`;
+    case 'member-removed': return `${by} removed ${name(e.userId)}.`;
+    case 'key-changed': return e.userId === me ? 'Your key changed.' : `${e.userId}'s key changed.`;
+    case 'rekeyed': return `${by} replaced the conversation keys.`;
+  }
+}
+
 /** Why sending in a conversation is paused or refused. */
 export type BlockReason =
   | { code: 'unknown-conversation' }
   | { code: 'membership-alert' }
   | { code: 'keys-not-arrived' }
+  /** A signed epoch no longer lists this user. */
+  | { code: 'removed' }
   | { code: 'key-unknown'; userId: string }
   /** `when`: paused in an existing conversation ('send') or refused when starting one ('start'). */
   | { code: 'key-changed'; userId: string; name: string; when: 'send' | 'start' }
@@ -45,6 +76,10 @@ export function warningFor(problem: string, ctx: { sender?: string; missing?: nu
     case 'replayed':
     case 'reordered':
     case 'fork':
+    case 'sender-removed':
+    case 'sender-key-changed':
+    case 'signer-revoked':
+    case 'stale-epoch':
       return { code: problem, sender };
     case 'wrong-conversation':
     case 'malformed':
@@ -75,10 +110,14 @@ export function warningText(w: Warning): string {
     case 'replayed': return `A message from ${who} was delivered again (a replay). The copy is ignored.`;
     case 'reordered': return `This message from ${who} arrived later than the ones after it.`;
     case 'fork': return `This message from ${who} does not fit the messages already received from them: the history was altered.`;
+    case 'sender-removed': return `A message from ${who}, who was removed from this conversation, is not shown.`;
+    case 'sender-key-changed': return `A message signed with ${who}'s old key, which has since been replaced, is not shown.`;
+    case 'signer-revoked': return `A message signed with a key of ${who} that was revoked is not shown.`;
+    case 'stale-epoch': return `A message from ${who} uses conversation keys that were replaced too long ago. It is not shown.`;
     case 'membership':
-      return w.problem === 'epoch-replayed'
-        ? 'A change of conversation keys was delivered again and ignored.'
-        : `A change to who is in this conversation was refused: it is not validly signed by a member (${w.problem.replace(/^epoch-/, '')}). Sending is paused until you review it.`;
+      if (w.problem === 'epoch-replayed') return 'A change of conversation keys was delivered again and ignored.';
+      if (w.problem === 'epoch-conflict') return 'A second, different change of conversation keys was offered for the same step. It is refused. Sending is paused until you review it.';
+      return `A change to who is in this conversation was refused: it is not validly signed by a member (${w.problem.replace(/^epoch-/, '')}). Sending is paused until you review it.`;
     case 'rejected': return `Not sent: ${w.error ?? 'the server refused it'}.`;
     case 'unknown': return `A message could not be verified (${w.problem}).`;
   }
@@ -90,17 +129,43 @@ export function blockText(r: BlockReason): string {
     case 'unknown-conversation': return 'This conversation is not known on this device.';
     case 'membership-alert': return 'Someone tried to change who is in this conversation without a valid signature. Review the warning before sending.';
     case 'keys-not-arrived': return 'The keys of this conversation have not arrived yet.';
+    case 'removed': return 'You were removed from this conversation.';
     case 'key-unknown': return `${r.userId}'s key is not known yet.`;
     case 'key-changed':
       return r.when === 'start'
         ? `${r.userId}'s key has changed. Review it on their safety number screen first.`
-        : `${r.name || r.userId}'s key has changed. Review it before sending.`;
+        : `${r.userId}'s key has changed. Review it before sending.`;
     case 'own-user-name': return 'That is your own user name.';
     case 'rekey-refused':
       return 'The server refuses new keys for this conversation because it claims a newer membership or key change that this device did not accept. Someone may be interfering with this conversation; compare safety numbers with your contacts.';
     case 'rekey-offline':
       return 'A contact’s key changed, so this conversation needs new keys, and the server cannot be reached to share them. Try again when online.';
   }
+}
+
+/**
+ * The words for a contact's key that changed and waits for review (THREATS M2, L1), by
+ * how the directory's history explains it (directory.ts `explainKeyChange`). Trust screens
+ * name the user id, never a server-chosen display name (L10). Absent `change`: a change
+ * recorded before the app told them apart, read as unexplained.
+ */
+export function keyChangeText(userId: string, change: KeyChangeKind | undefined): string {
+  const paused = `Sending to ${userId} is paused. Compare safety numbers with ${userId} in person or by phone before you accept the new key.`;
+  switch (change) {
+    case 'rotation':
+      return `${userId} rotated their key; it was signed by their previous key.`;
+    case 'reset':
+      return `${userId}'s account was reset: the new key is not signed by their previous key. A reset happens when someone has lost every device and their key file, but it is also what someone who took over the account or the server would do. ${paused}`;
+    case 'forged-rotation':
+      return `The server says ${userId} rotated their key, but the new key is not validly signed by their previous key. Someone may be trying to read your messages. ${paused}`;
+    default:
+      return `${userId}'s key changed with no signed record from their previous key. Restoring from a key file keeps the same key, so an unexplained change can be an attack: someone may be trying to read your messages. ${paused}`;
+  }
+}
+
+/** The notice after a contact's signed rotation was followed (not a blocking alarm). */
+export function rotationNotice(userId: string): string {
+  return `${keyChangeText(userId, 'rotation')} Your safety number with ${userId} changed: compare it again to keep ${userId} verified.`;
 }
 
 /** Sending is refused; `reason` says why (its message is the table's words, for logs). */

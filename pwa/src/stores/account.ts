@@ -12,7 +12,8 @@ export async function saveIdentity(db: Db, row: Omit<IdentityRow, 'id'>): Promis
 export async function markKeyFileConfirmed(db: Db, at = Date.now()): Promise<void> {
   const tx = db.transaction('identity', 'readwrite');
   const row = await tx.store.get('me');
-  if (row) await tx.store.put({ ...row, keyFileConfirmedAt: at });
+  // Saved: the sealed copy kept for the reminder is no longer needed on this device.
+  if (row) await tx.store.put({ ...row, keyFileConfirmedAt: at, unsavedKeyFile: null });
   await tx.done;
 }
 

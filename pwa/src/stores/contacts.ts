@@ -1,7 +1,7 @@
 // Contacts: keys pinned on first use, their history, the verified flag, and a pending
 // (changed) key that blocks sending until the user reviews it (THREATS M2).
 import type { PublicIdentity } from '../../../protocol/src/index.ts';
-import type { ContactRow, Db, KeyHistoryEntry } from './db.ts';
+import type { ContactRow, Db, KeyChangeKind, KeyHistoryEntry } from './db.ts';
 
 export function getContact(db: Db, userId: string): Promise<ContactRow | undefined> {
   return db.get('contacts', userId);
@@ -56,6 +56,26 @@ export async function acceptPendingKey(db: Db, userId: string, now = Date.now())
     ...c, pinned: accepted.identity, fingerprint: accepted.fingerprint, verified: false, verifiedAt: null,
     history: [...c.history, accepted], pending: null,
   };
+  await tx.store.put(next);
+  await tx.done;
+  return next;
+}
+
+/**
+ * Records why the pending key `fingerprint` replaced the pinned one (ACCT5). A rotation
+ * signed by the pinned key is followed at once, as a notice: it becomes the pinned key
+ * (unverified: the safety number changed). Anything else stays pending and blocks.
+ */
+export async function recordKeyChange(db: Db, userId: string, fingerprint: string, change: KeyChangeKind, now = Date.now()): Promise<ContactRow | undefined> {
+  const tx = db.transaction('contacts', 'readwrite');
+  const c = await tx.store.get(userId);
+  if (!c?.pending || c.pending.fingerprint !== fingerprint) { await tx.done; return c; }
+  const next: ContactRow = change === 'rotation'
+    ? {
+        ...c, pinned: c.pending.identity, fingerprint: c.pending.fingerprint, verified: false, verifiedAt: null,
+        history: [...c.history, { ...c.pending, change, acceptedAt: now }], pending: null, rotatedAt: now,
+      }
+    : { ...c, pending: { ...c.pending, change } };
   await tx.store.put(next);
   await tx.done;
   return next;

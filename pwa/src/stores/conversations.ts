@@ -30,6 +30,43 @@ export function newConversationRow(conversationId: string, now = Date.now()): Co
   return { conversationId, members: [], latestEpoch: -1, lastSeq: 0, lastActivity: now, unread: 0, createdAt: now, membershipAlert: null };
 }
 
+type Alert = ConversationRow['membershipAlert'];
+
+function sameAlert(a: Alert, b: Alert): boolean {
+  return a === b || (a !== null && b !== null && a.seq === b.seq && a.reason === b.reason);
+}
+
+/**
+ * L8: a change computed from `base` (the row as it was read when the work began) applied
+ * to `current` (the row as it is now, read inside the writing transaction), so that
+ * nothing written in between is undone:
+ * - lastSeq, lastActivity only grow; latestEpoch only grows, and members go with it;
+ * - unread: what this change added is added to what is there now (a read in between stays read);
+ * - membershipAlert: one this change did not touch stays as it is now (a dismissal made
+ *   meanwhile stays dismissed); one it raised replaces an older one; one it cleared (an
+ *   epoch opened) is cleared unless a newer alert was raised meanwhile.
+ */
+export function mergeConversation(current: ConversationRow | undefined, base: ConversationRow, next: ConversationRow): ConversationRow {
+  if (!current) return next;
+  const newerEpoch = next.latestEpoch > current.latestEpoch;
+  let membershipAlert = current.membershipAlert;
+  if (!sameAlert(next.membershipAlert, base.membershipAlert)) {
+    const raised = next.membershipAlert;
+    const since = base.membershipAlert?.seq ?? 0;
+    if (raised === null) membershipAlert = current.membershipAlert && current.membershipAlert.seq > since ? current.membershipAlert : null;
+    else membershipAlert = current.membershipAlert && current.membershipAlert.seq > raised.seq ? current.membershipAlert : raised;
+  }
+  return {
+    ...current,
+    lastSeq: Math.max(current.lastSeq, next.lastSeq),
+    lastActivity: Math.max(current.lastActivity, next.lastActivity),
+    latestEpoch: newerEpoch ? next.latestEpoch : current.latestEpoch,
+    members: newerEpoch ? next.members : current.members,
+    unread: current.unread + Math.max(0, next.unread - base.unread),
+    membershipAlert,
+  };
+}
+
 export async function putEpoch(db: Db, row: EpochRow): Promise<void> {
   await db.put('epochs', row);
 }

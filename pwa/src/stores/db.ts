@@ -6,7 +6,7 @@ import { deleteDB, openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { EpochRecord, Envelope, PublicIdentity, TranscriptState } from '../../../protocol/src/index.ts';
 
 export const DB_NAME = 'messagehub';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 export interface IdentityRow {
   id: 'me';
@@ -19,6 +19,13 @@ export interface IdentityRow {
   createdAt: number;
   /** When the user confirmed the key file was saved (create) or used it (restore). */
   keyFileConfirmedAt: number | null;
+  /**
+   * The key file made at sign-up, kept only while the user has not saved it (they chose
+   * "I understand I can lose everything"), so the reminder can still offer it. It is the
+   * passphrase-sealed file itself (Argon2id + AES-GCM), never key material in clear, and
+   * is deleted once the user downloads it.
+   */
+  unsavedKeyFile?: string | null;
 }
 
 /**
@@ -40,7 +47,16 @@ export interface KeyHistoryEntry {
   version: number | null;
   firstSeenAt: number;
   acceptedAt: number | null;
+  /**
+   * How the directory's key history explains the step to this key from the one pinned
+   * before it (ACCT5): 'rotation' is signed by the previous key; anything else blocks.
+   * Absent for the first key, and on rows written before this was recorded.
+   */
+  change?: KeyChangeKind;
 }
+
+/** ACCT5 as the client records it; 'unexplained': the pinned key is not in the history, or the history goes backwards. */
+export type KeyChangeKind = 'rotation' | 'reset' | 'forged-rotation' | 'unexplained';
 
 export interface ContactRow {
   userId: string;
@@ -55,6 +71,8 @@ export interface ContactRow {
   /** A different key offered by the directory, awaiting review: sending is blocked. */
   pending: KeyHistoryEntry | null;
   checkedAt: number;
+  /** When the contact's key last changed by a signed rotation, followed without blocking (a notice). */
+  rotatedAt?: number | null;
 }
 
 export interface ConversationRow {
@@ -77,6 +95,11 @@ export interface EpochRow {
   key: CryptoKey;
   members: { userId: string; fingerprint: string }[];
   record: EpochRecord;
+  /**
+   * Log position of the epoch record (ADMIT1: an epoch counts only for messages after it).
+   * Rows stored before version 2 get it from the log when the database is upgraded.
+   */
+  seq: number;
 }
 
 /** Verification result of one log entry: metadata only, never the plaintext. */
@@ -157,7 +180,7 @@ export type Db = IDBPDatabase<MessageHubDB>;
 /** Opens (and creates or upgrades) the database. `blocked` fires when an old tab holds it open. */
 export function openDatabase(name = DB_NAME, hooks: { blocked?: () => void; versionchange?: () => void } = {}): Promise<Db> {
   return openDB<MessageHubDB>(name, DB_VERSION, {
-    upgrade(db, oldVersion) {
+    async upgrade(db, oldVersion, _newVersion, tx) {
       // Forward-only, one step per version.
       if (oldVersion < 1) {
         db.createObjectStore('identity', { keyPath: 'id' });
@@ -173,6 +196,29 @@ export function openDatabase(name = DB_NAME, hooks: { blocked?: () => void; vers
         db.createObjectStore('transcripts', { keyPath: 'conversationId' });
         db.createObjectStore('receipts', { keyPath: 'clientMessageId' });
         db.createObjectStore('settings', { keyPath: 'key' });
+      }
+      if (oldVersion === 1) {
+        // Version 2: each epoch row records the log position of its record (ADMIT1), read
+        // from the accepted epoch entry in the log (0, before every message, if none is there).
+        const log = tx.objectStore('log');
+        let cursor = await tx.objectStore('epochs').openCursor();
+        while (cursor) {
+          const row = cursor.value as EpochRow & { seq?: number };
+          if (typeof row.seq !== 'number') {
+            let seq = 0;
+            let entry = await log.openCursor(IDBKeyRange.bound([row.conversationId, 0], [row.conversationId, Infinity]));
+            while (entry) {
+              const e = entry.value;
+              if (e.kind === 'epoch' && e.check.ok && (e.body as { epoch?: unknown } | null)?.epoch === row.epoch) {
+                seq = e.seq;
+                break;
+              }
+              entry = await entry.continue();
+            }
+            await cursor.update({ ...row, seq });
+          }
+          cursor = await cursor.continue();
+        }
       }
     },
     blocked: hooks.blocked,

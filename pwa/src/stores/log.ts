@@ -1,6 +1,7 @@
 // The received log of each conversation, exactly as the service returned it (ciphertext),
 // with the verification result of each entry, and the delivery receipts seen.
-import type { Db, EntryCheck, LogRow, ReceiptRow } from './db.ts';
+import { mergeConversation } from './conversations.ts';
+import type { ConversationRow, Db, EntryCheck, LogRow, ReceiptRow } from './db.ts';
 
 export function getLog(db: Db, conversationId: string, afterSeq = 0): Promise<LogRow[]> {
   return db.getAll('log', IDBKeyRange.bound([conversationId, afterSeq + 1], [conversationId, Infinity]));
@@ -51,7 +52,9 @@ export interface ReceivedBatch {
   /** The entries and their checks, in seq order. */
   entries: LogRow[];
   /** The conversation after the last of them (cursor, activity, unread). */
-  conversation: import('./db.ts').ConversationRow;
+  conversation: ConversationRow;
+  /** The conversation as read when ingest began: the commit applies the difference (L8). */
+  base: ConversationRow;
   /** The transcript after the last of them, when it changed. */
   transcript?: import('../../../protocol/src/index.ts').TranscriptState;
   /** Epochs opened among them. */
@@ -79,12 +82,11 @@ export async function commitReceivedBatch(db: Db, batches: ReceivedBatch[]): Pro
   for (const b of batches) {
     const cid = b.conversation.conversationId;
     for (const e of b.entries) writes.push(log.put(e));
-    writes.push(tx.objectStore('conversations').put(b.conversation));
     if (b.transcript) writes.push(tx.objectStore('transcripts').put({ conversationId: cid, state: b.transcript }));
     for (const ep of b.epochs ?? []) writes.push(tx.objectStore('epochs').put(ep));
   }
   try {
-    await readModifyWrite(batches, receipts, chains, outbox, writes);
+    await readModifyWrite(tx.objectStore('conversations'), batches, receipts, chains, outbox, writes);
   } catch (e) {
     for (const w of writes) w.catch(() => undefined);
     tx.done.catch(() => undefined);
@@ -95,6 +97,7 @@ export async function commitReceivedBatch(db: Db, batches: ReceivedBatch[]): Pro
 
 // Read-modify-write rows, in order, after the blind puts have been queued.
 async function readModifyWrite(
+  conversations: { get(k: string): Promise<ConversationRow | undefined>; put(v: ConversationRow): Promise<unknown> },
   batches: ReceivedBatch[],
   receipts: { get(k: string): Promise<ReceiptRow | undefined>; put(v: ReceiptRow): Promise<unknown> },
   chains: { get(k: string): Promise<import('./db.ts').ChainRow | undefined>; put(v: import('./db.ts').ChainRow): Promise<unknown> },
@@ -103,6 +106,8 @@ async function readModifyWrite(
 ): Promise<void> {
   for (const b of batches) {
     const cid = b.conversation.conversationId;
+    // L8: merge into the row as it is now, inside this transaction, not the row read at the start.
+    writes.push(conversations.put(mergeConversation(await conversations.get(cid), b.base, b.conversation)));
     for (const r of b.receipts ?? []) {
       for (const ref of r.refs) {
         const row = (await receipts.get(ref)) ?? { clientMessageId: ref, conversationId: cid, by: [] };
@@ -128,7 +133,10 @@ export async function commitReceived(
   db: Db,
   p: {
     entry: LogRow;
-    conversation: import('./db.ts').ConversationRow;
+    /** The conversation as it was read before the work began (L8: the difference is merged into the row as it is now). */
+    base: ConversationRow;
+    /** The conversation after the entry; `lastSeq` moves to the entry only if it is the next seq of the row as it is now. */
+    conversation: ConversationRow;
     transcript?: import('../../../protocol/src/index.ts').TranscriptState;
     epoch?: import('./db.ts').EpochRow;
     receipt?: { refs: string[]; by: string };
@@ -138,7 +146,13 @@ export async function commitReceived(
   const tx = db.transaction(['log', 'transcripts', 'conversations', 'epochs', 'receipts', 'outbox', 'chains'], 'readwrite');
   const cid = p.entry.conversationId;
   await tx.objectStore('log').put(p.entry);
-  await tx.objectStore('conversations').put(p.conversation);
+  const conversations = tx.objectStore('conversations');
+  const current = await conversations.get(cid);
+  // Entries between the cursor and this seq are fetched by the next pull: the cursor moves
+  // only when nothing is skipped, judged against the cursor as it is now.
+  const last = current?.lastSeq ?? p.base.lastSeq;
+  const next = { ...p.conversation, lastSeq: p.entry.seq === last + 1 ? p.entry.seq : last };
+  await conversations.put(mergeConversation(current, { ...p.base, lastSeq: last }, next));
   if (p.transcript) await tx.objectStore('transcripts').put({ conversationId: cid, state: p.transcript });
   if (p.epoch) await tx.objectStore('epochs').put(p.epoch);
   if (p.receipt) {

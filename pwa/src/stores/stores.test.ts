@@ -4,7 +4,8 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { loadIdentity, loadSession, saveIdentity, saveSession } from './account.ts';
 import { acceptPendingKey, getContact, observeKey, setVerified } from './contacts.ts';
-import { getChain } from './conversations.ts';
+import { openDB } from 'idb';
+import { getChain, getEpochs, mergeConversation, newConversationRow } from './conversations.ts';
 import { deleteDatabase, openDatabase, type Db } from './db.ts';
 import { allOutbox, enqueue, markResults, queued, removeDelivered } from './outbox.ts';
 import type { Envelope, PublicIdentity } from '../../../protocol/src/index.ts';
@@ -87,5 +88,45 @@ describe('stores', () => {
     expect(accepted.history.map((h) => h.fingerprint)).toEqual(['f1', 'f2']);
     expect((await getContact(db, 'bob'))?.history.length).toBe(2);
     await deleteDatabase(db);
+  });
+});
+
+describe('conversation rows merge (L8)', () => {
+  const base = { ...newConversationRow('c1', 0), members: ['a', 'b'], latestEpoch: 0, lastSeq: 5, unread: 2, membershipAlert: { seq: 4, reason: 'epoch-bad-signature', at: 1 } };
+
+  it('a dismissal and a re-key made meanwhile survive a commit computed from the row read before them', () => {
+    const now = { ...base, membershipAlert: null, latestEpoch: 1, members: ['a', 'b', 'c'], lastSeq: 7, unread: 0 };
+    const ingested = { ...base, lastSeq: 6, unread: 3, lastActivity: 9 };
+    expect(mergeConversation(now, base, ingested)).toEqual({ ...now, lastSeq: 7, unread: 1, lastActivity: 9 });
+  });
+
+  it('an alert raised by the commit replaces an older one; one it cleared stays cleared unless a newer one came meanwhile', () => {
+    const raised = { seq: 8, reason: 'epoch-conflict', at: 2 };
+    expect(mergeConversation(base, base, { ...base, membershipAlert: raised }).membershipAlert).toEqual(raised);
+    expect(mergeConversation(base, base, { ...base, membershipAlert: null, latestEpoch: 1 }).membershipAlert).toBeNull();
+    const newer = { seq: 9, reason: 'epoch-bad-signature', at: 3 };
+    expect(mergeConversation({ ...base, membershipAlert: newer }, base, { ...base, membershipAlert: null }).membershipAlert).toEqual(newer);
+    expect(mergeConversation(undefined, base, base)).toBe(base);
+  });
+});
+
+describe('database version 2', () => {
+  it('gives epoch rows stored by version 1 the seq of their record in the log (ADMIT1), or 0', async () => {
+    const name = freshName();
+    const v1 = await openDB(name, 1, {
+      upgrade(db) {
+        db.createObjectStore('epochs', { keyPath: ['conversationId', 'epoch'] });
+        db.createObjectStore('log', { keyPath: ['conversationId', 'seq'] });
+      },
+    });
+    await v1.put('epochs', { conversationId: 'c1', epoch: 0, members: [], record: {} });
+    await v1.put('epochs', { conversationId: 'c1', epoch: 1, members: [], record: {} });
+    await v1.put('log', { conversationId: 'c1', seq: 1, kind: 'epoch', body: { epoch: 0 }, check: { ok: true, problem: null } });
+    await v1.put('log', { conversationId: 'c1', seq: 2, kind: 'epoch', body: { epoch: 1 }, check: { ok: false, problem: 'epoch-bad-signature' } });
+    await v1.put('log', { conversationId: 'c1', seq: 3, kind: 'epoch', body: { epoch: 1 }, check: { ok: true, problem: null } });
+    v1.close();
+    const db = await openDatabase(name);
+    expect((await getEpochs(db, 'c1')).map((e) => [e.epoch, e.seq])).toEqual([[0, 1], [1, 3]]);
+    await deleteDatabase(db, name);
   });
 });

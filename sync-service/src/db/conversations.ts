@@ -15,6 +15,15 @@ export class ConversationsRepository {
     return this.db.any<ConversationSummary>(sql.conversations.list, { userPk });
   }
 
+  async exists(id: string): Promise<boolean> {
+    return (await this.db.one<{ exists: boolean }>(sql.conversations.exists, { id })).exists;
+  }
+
+  /** The members of the latest epoch (user keys); empty when there is no such conversation. */
+  async memberPks(id: string): Promise<number[]> {
+    return (await this.db.any<{ userPk: number | string }>(sql.conversations.memberPks, { id })).map((r) => Number(r.userPk));
+  }
+
   /** The conversation's last seq if the user is a member of its latest epoch, else null. */
   async memberLastSeq(id: string, userPk: number): Promise<number | null> {
     const row = await this.db.oneOrNone<{ lastSeq: number }>(sql.conversations.isMember, { id, userPk });

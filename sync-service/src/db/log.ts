@@ -99,4 +99,12 @@ export class LogRepository {
   memberCursors(userPk: number): Promise<{ conversationId: string; lastSeq: number }[]> {
     return this.db.any(sql.log.memberCursors, { userPk });
   }
+
+  /**
+   * One window of the caller's conversations (THREATS L3): ids in (after, until] in byte
+   * order, at most `limit`. null: no bound on that side.
+   */
+  memberWindow(userPk: number, after: string | null, until: string | null, limit: number): Promise<{ conversationId: string; lastSeq: number }[]> {
+    return this.db.any(sql.log.memberWindow, { userPk, after, until, limit });
+  }
 }

@@ -1,5 +1,6 @@
 import type { IMain } from 'pg-promise';
 import { AccountChallengesRepository } from './account-challenges.ts';
+import { BlocksRepository } from './blocks.ts';
 import { ChallengesRepository } from './challenges.ts';
 import { ConversationsRepository } from './conversations.ts';
 import { HealthRepository } from './health.ts';
@@ -22,6 +23,7 @@ export interface Repositories {
   keys: KeysRepository;
   accountChallenges: AccountChallengesRepository;
   keyResets: KeyResetsRepository;
+  blocks: BlocksRepository;
 }
 
 export function attachRepositories(obj: any, pgp: IMain): void {
@@ -35,4 +37,5 @@ export function attachRepositories(obj: any, pgp: IMain): void {
   obj.keys = new KeysRepository(obj);
   obj.accountChallenges = new AccountChallengesRepository(obj);
   obj.keyResets = new KeyResetsRepository(obj);
+  obj.blocks = new BlocksRepository(obj);
 }

@@ -25,7 +25,7 @@ export class InvalidError extends ServiceError {
 /** The caller may not do this with this content (403). */
 export class ForbiddenError extends ServiceError {
   readonly kind = 'forbidden';
-  constructor(code: 'creator_mismatch', message: string) {
+  constructor(code: 'creator_mismatch' | 'conversation_refused', message: string) {
     super(code, message);
   }
 }
@@ -58,8 +58,9 @@ export class TooLargeError extends ServiceError {
 export class RateLimitedError extends ServiceError {
   readonly kind = 'rate_limited';
   readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number) {
-    super('rate_limited', 'too many requests; try again later');
+  /** `conversation_rate_limited`: too many conversations opened (THREATS L3). */
+  constructor(retryAfterSeconds: number, code: 'rate_limited' | 'conversation_rate_limited' = 'rate_limited', message = 'too many requests; try again later') {
+    super(code, message);
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }

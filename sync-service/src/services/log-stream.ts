@@ -40,21 +40,48 @@ export async function* logPage(db: Database, conversationId: string, after: numb
   yield `],"nextAfter":${next},"hasMore":${next < lastSeq}}`;
 }
 
+/** Conversations walked by one POST /sync at most (THREATS L3: a window, never all of them). */
+export const SYNC_WINDOW = 1000;
+
+/** One POST /sync request: a window of the caller's conversations and the cursors for it. */
+export interface SyncRequest {
+  /** The client's last seq per conversation; conversations not named start at 0. */
+  cursors: Record<string, number>;
+  /** Walk conversations with an id above this one (byte order); absent: from the first. */
+  after?: string;
+  /** ...and at most up to this one, inclusive: the client named cursors only that far. */
+  until?: string;
+  /** Entries in this answer at most. */
+  limit: number;
+}
+
 /**
- * POST /sync: every member conversation in id order, entries after the client's
- * cursor (0 when not named), until `limit` entries; then the cursors and hasMore.
+ * POST /sync (THREATS L3): the caller's conversations with an id in (after, until], in byte
+ * order, at most SYNC_WINDOW of them; the entries after each cursor (0 when not named), until
+ * `limit` entries. The walk stops before the first conversation it cannot finish, so
+ * `nextAfter` (sent with `hasMore: true` only) is the last conversation it finished: the
+ * client asks again with `after: nextAfter` and the cursors of the conversations after it.
+ * `hasMore` is also true when the window ended (at `until` or SYNC_WINDOW) before the last
+ * conversation. `cursors` names the conversations walked.
  */
-export async function* syncPage(db: Database, userPk: number, cursors: Record<string, number>, limit: number): AsyncGenerator<string> {
-  const convs = await db.log.memberCursors(userPk);
+export async function* syncPage(db: Database, userPk: number, req: SyncRequest): AsyncGenerator<string> {
+  const convs = await db.log.memberWindow(userPk, req.after ?? null, req.until ?? null, SYNC_WINDOW + 1);
+  const truncated = convs.length > SYNC_WINDOW;
+  if (truncated) convs.length = SYNC_WINDOW;
   const out: Record<string, number> = {};
-  let left = limit;
-  let hasMore = false;
+  let left = req.limit;
   let first = true;
+  let finished: string | null = req.after ?? null;
+  let stopped = false;
   yield '{"entries":[';
   for (const { conversationId, lastSeq } of convs) {
-    const after = cursors[conversationId] ?? 0;
+    const after = req.cursors[conversationId] ?? 0;
     let cursor = after;
-    if (left > 0) {
+    if (cursor < lastSeq) {
+      if (left === 0) {
+        stopped = true;
+        break;
+      }
       for await (const e of entriesOf(db, conversationId, after, lastSeq, left)) {
         yield (first ? '' : ',') + entryJson(e, conversationId);
         first = false;
@@ -63,9 +90,20 @@ export async function* syncPage(db: Database, userPk: number, cursors: Record<st
       }
     }
     out[conversationId] = cursor;
-    if (cursor < lastSeq) hasMore = true;
+    if (cursor < lastSeq) {
+      stopped = true;
+      break;
+    }
+    finished = conversationId;
   }
-  yield `],"cursors":${JSON.stringify(out)},"hasMore":${hasMore}}`;
+  // Past the window's end there may be more: at SYNC_WINDOW, or the client's `until`.
+  if (!stopped && truncated) stopped = true;
+  if (!stopped && req.until !== undefined) {
+    stopped = true;
+    finished = req.until;
+  }
+  const next = stopped ? `,"nextAfter":${JSON.stringify(finished)}` : '';
+  yield `],"cursors":${JSON.stringify(out)},"hasMore":${stopped}${next}}`;
 }
 
 /** A byte stream of the generator's text, coalesced into chunks of about 16 KiB. */

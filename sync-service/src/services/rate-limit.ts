@@ -8,9 +8,9 @@ import { RateLimitedError } from './errors.ts';
  * against the same row, so it holds across a fleet of stateless instances.
  * Used for registration, challenges and logins, which are rare and worth one write.
  */
-export async function sharedLimit(db: Database, key: string, perMinute: number): Promise<void> {
+export async function sharedLimit(db: Database, key: string, perMinute: number, refuse: (retryAfter: number) => RateLimitedError = (s) => new RateLimitedError(s)): Promise<void> {
   const { count, retryAfter } = await db.rateLimits.hit(key, 60);
-  if (count > perMinute) throw new RateLimitedError(retryAfter);
+  if (count > perMinute) throw refuse(retryAfter);
 }
 
 /**

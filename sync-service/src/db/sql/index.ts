@@ -10,12 +10,13 @@ import { fileURLToPath } from 'node:url';
 /** The files of each repository folder; the object below has the same names in camelCase. */
 const LAYOUT = {
   'account-challenges': ['insert', 'consume', 'state', 'prune'],
+  blocks: ['insert', 'delete', 'list', 'blocked-by-any'],
   challenges: ['insert', 'consume', 'state', 'prune'],
-  conversations: ['list', 'is-member'],
+  conversations: ['list', 'is-member', 'exists', 'member-pks'],
   health: ['schema-version'],
   'key-resets': ['insert', 'close-stale', 'recent', 'pending', 'cancel', 'complete'],
   keys: ['history', 'append'],
-  log: ['append-messages', 'append-epoch', 'page', 'page-member', 'page-feed', 'member-cursors'],
+  log: ['append-messages', 'append-epoch', 'page', 'page-member', 'page-feed', 'member-cursors', 'member-window'],
   'rate-limits': ['hit', 'prune'],
   sessions: ['insert', 'authenticate', 'touch', 'is-live', 'live-of', 'list', 'revoke', 'revoke-all'],
   users: ['insert', 'find', 'find-by-pk', 'find-many'],

@@ -23,7 +23,7 @@ export const appendEpochRoute: ServerRoute = {
           201: Joi.object({ seq: Joi.number().integer() }),
           200: 'the same record again (idempotent retry)',
           400: 'invalid_epoch_record | conversation_mismatch | unknown_member | creator_not_member',
-          403: 'creator_mismatch', 404: 'not_found', 409: 'epoch_conflict', 413: 'envelope_too_large',
+          403: 'creator_mismatch | conversation_refused', 404: 'not_found', 409: 'epoch_conflict', 413: 'envelope_too_large', 429: 'conversation_rate_limited',
         },
       },
     },
@@ -33,7 +33,7 @@ export const appendEpochRoute: ServerRoute = {
     const { config, database } = request.server.app;
     const { id } = request.params as { id: string };
     const record = checkEpochRecord((request.payload as { epochRecord: unknown }).epochRecord, config.maxEnvelopeBytes);
-    const { created, seq } = await appendEpoch(database.db, me, id, record);
+    const { created, seq } = await appendEpoch(database.db, me, id, record, { perMinute: config.conversationRateLimitPerMinute });
     return h.response({ seq } satisfies AddEpochResponse).code(created ? 201 : 200);
   },
 };

@@ -19,8 +19,8 @@ export const createConversationRoute: ServerRoute = {
         responses: {
           201: Joi.object({ conversationId: S.conversationId, seq: Joi.number().integer() }),
           200: 'the same record again (idempotent retry)',
-          400: 'invalid_epoch_record | unknown_member | creator_not_member', 403: 'creator_mismatch',
-          409: 'conversation_exists', 413: 'envelope_too_large',
+          400: 'invalid_epoch_record | unknown_member | creator_not_member', 403: 'creator_mismatch | conversation_refused',
+          409: 'conversation_exists', 413: 'envelope_too_large', 429: 'conversation_rate_limited',
         },
       },
     },
@@ -29,7 +29,7 @@ export const createConversationRoute: ServerRoute = {
     const me = caller(request);
     const { config, database } = request.server.app;
     const record = checkEpochRecord((request.payload as { epochRecord: unknown }).epochRecord, config.maxEnvelopeBytes);
-    const { created, seq } = await createConversation(database.db, me, record);
+    const { created, seq } = await createConversation(database.db, me, record, { perMinute: config.conversationRateLimitPerMinute });
     return h.response({ conversationId: record.value.conversationId, seq } satisfies CreateConversationResponse).code(created ? 201 : 200);
   },
 };

@@ -169,7 +169,7 @@ export function generateOpenApi(server: Server): Record<string, unknown> {
     },
     'x-websocket': {
       path: '/api/v1/ws',
-      description: 'Realtime pushes: send {type:"auth", token, cursors} first; see API.md. The Origin header must be allowed.',
+      description: 'Realtime pushes: send {type:"auth", token, cursors, until?} first, then {type:"subscribe", after, cursors, until?} windows (THREATS L3); see API.md. The Origin header must be allowed.',
     },
   };
 }

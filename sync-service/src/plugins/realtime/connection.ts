@@ -15,6 +15,11 @@ export class Connection {
   private subs = new Map<string, Subscription>();
   /** While the first subscriptions are being read, notifications are remembered here. */
   private early: Map<string, number> | null = new Map();
+  /**
+   * Where the last subscribed window ended (THREATS L3): null before the first, an id while
+   * the client still has windows to send, undefined once every conversation is subscribed.
+   */
+  windowEnd: string | null | undefined = null;
   closed = false;
 
   constructor(

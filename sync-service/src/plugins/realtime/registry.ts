@@ -76,6 +76,8 @@ export class Registry {
       const heads = await this.db.log.memberCursors(c.user.userPk);
       for (const { conversationId, lastSeq } of heads) {
         if (c.has(conversationId)) c.advance(conversationId, lastSeq);
+        // Still sending its windows: the rest come with their cursors (notifications are remembered).
+        else if (c.starting) c.advance(conversationId, lastSeq);
         else {
           c.send({ type: 'conversation', conversationId });
           c.subscribe(conversationId, 0, lastSeq);

@@ -15,6 +15,11 @@ export interface GatewayOptions {
   authTimeoutMs: number;
 }
 
+/** Frames a client may send before its `auth` is answered (its `subscribe` windows), at most. */
+const MAX_HELD_FRAMES = 100;
+const MAX_HELD_BYTES = 4 * 1024 * 1024;
+const rawLength = (d: RawData): number => (Array.isArray(d) ? d.reduce((n, b) => n + b.length, 0) : (d as Buffer | ArrayBuffer).byteLength);
+
 const BINARY: Decoded<ClientFrame> = { ok: false, error: new FrameError('invalid_json', 'frames are text') };
 
 /** What the client is told about a frame it should not have sent. */
@@ -24,7 +29,7 @@ function errorCode(decoded: Decoded<ClientFrame>): ErrorFrameCode {
 
 /**
  * The WebSocket endpoint on Hapi's own listener: the upgrade (path and Origin), then one
- * socket's conversation: an `auth` frame first, then only `ping`. Frames are decoded with
+ * socket's conversation: an `auth` frame first, then `subscribe` windows and `ping`. Frames are decoded with
  * protocol/src/frames.ts.
  */
 export class SocketGateway {
@@ -66,27 +71,58 @@ export class SocketGateway {
     });
 
     let authenticating = false;
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      const decoded = isBinary ? BINARY : decodeClientFrame(data.toString());
-      if (connection) {
-        if (decoded.ok && decoded.frame.type === 'ping') connection.send({ type: 'pong' });
-        else connection.send({ type: 'error', code: errorCode(decoded) });
+    // Frames that came while the token was checked (after `ready`, the first window may still
+    // be read): handled, in order, once the connection exists.
+    let held: [RawData, boolean][] = [];
+    let heldBytes = 0;
+    // `subscribe` windows are read one after another, in the order they came.
+    let windows: Promise<unknown> = Promise.resolve();
+    const onFrame = (data: RawData, isBinary: boolean): void => {
+      if (authenticating && !connection) {
+        heldBytes += rawLength(data);
+        held.push([data, isBinary]);
+        if (held.length > MAX_HELD_FRAMES || heldBytes > MAX_HELD_BYTES) fail('invalid_message', 4400);
         return;
       }
-      if (authenticating) return;
+      const decoded = isBinary ? BINARY : decodeClientFrame(data.toString());
+      if (connection) {
+        const c = connection;
+        if (decoded.ok && decoded.frame.type === 'ping') c.send({ type: 'pong' });
+        else if (decoded.ok && decoded.frame.type === 'subscribe') {
+          const { after, until, cursors } = decoded.frame;
+          windows = windows.then(() => this.authenticator.subscribeWindow(c, { after, until: until ?? null, cursors })).then((ok) => {
+            // Not the window after the previous one (or every conversation is subscribed already).
+            if (!ok) c.send({ type: 'error', code: 'invalid_message' });
+            else c.send(until === undefined ? { type: 'subscribed' } : { type: 'subscribed', until });
+          }, (err) => {
+            this.onError(err);
+            ws.close(1011, 'internal error');
+          });
+        } else c.send({ type: 'error', code: errorCode(decoded) });
+        return;
+      }
       if (!decoded.ok || decoded.frame.type !== 'auth') return fail(errorCode(decoded), 4400);
       authenticating = true;
-      const { token, cursors } = decoded.frame;
-      void this.authenticator.authenticate(ws, token, cursors).then((c) => {
+      // Back-pressure while the token is checked and the first window read: the client may
+      // start sending once it sees `ready`, and a paused socket leaves those frames in the
+      // kernel's buffers instead of our `held` list (which keeps only what was already parsed).
+      ws.pause();
+      const { token, cursors, until } = decoded.frame;
+      void this.authenticator.authenticate(ws, token, { after: null, until: until ?? null, cursors }).then((c) => {
         if (!c) return fail('unauthorized', 4401);
         // Closed while authenticating: the close handler saw no connection.
         if (ws.readyState !== ws.OPEN) return this.registry.forget(c);
         connection = c;
+        const waiting = held;
+        held = [];
+        for (const [d, b] of waiting) onFrame(d, b);
+        ws.resume();
       }, (err) => {
         this.onError(err);
         ws.close(1011, 'internal error');
       });
-    });
+    };
+    ws.on('message', onFrame);
   }
 
   /** Close politely (1001): clients reconnect elsewhere with their cursors. */

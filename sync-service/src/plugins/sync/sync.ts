@@ -1,11 +1,15 @@
 import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 import { caller } from '../auth/scheme.ts';
-import { syncPage, toStream } from '../../services/log-stream.ts';
+import { SYNC_WINDOW, syncPage, toStream, type SyncRequest } from '../../services/log-stream.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from './log.ts';
 import * as S from '../../schemas.ts';
 
-/** POST /api/v1/sync: everything new since my cursors, in (conversation, seq) order, streamed. */
+/**
+ * POST /api/v1/sync: everything new since my cursors, in (conversation, seq) order, streamed,
+ * one window of my conversations at a time (THREATS L3): `after` / `until` bound the window,
+ * `hasMore` with `nextAfter` says where the next one starts.
+ */
 export const syncRoute: ServerRoute = {
   method: 'POST',
   path: '/api/v1/sync',
@@ -15,8 +19,11 @@ export const syncRoute: ServerRoute = {
     validate: {
       payload: Joi.object({
         cursors: Joi.object().pattern(S.conversationId, S.seq).max(10_000).default({}),
+        after: S.conversationId.description('walk the conversations with a greater id (byte order); absent: from the first'),
+        until: S.conversationId.description('…up to this id, inclusive (the last one the cursors name)'),
         limit: Joi.number().integer().min(1).max(MAX_PAGE).default(DEFAULT_PAGE),
-      }),
+      }).custom((v: SyncRequest, helpers) => (v.after !== undefined && v.until !== undefined && !(v.until > v.after) ? helpers.error('any.invalid') : v))
+        .messages({ 'any.invalid': '"until" must come after "after"' }),
     },
     plugins: {
       openapi: {
@@ -25,6 +32,7 @@ export const syncRoute: ServerRoute = {
             entries: Joi.array().items(S.logEntry),
             cursors: Joi.object().pattern(S.conversationId, Joi.number().integer()),
             hasMore: Joi.boolean(),
+            nextAfter: S.conversationId.allow(null).description(`with hasMore: the \`after\` of the next request (at most ${SYNC_WINDOW} conversations are walked per request)`),
           }),
         },
       },
@@ -32,8 +40,7 @@ export const syncRoute: ServerRoute = {
   },
   async handler(request, h) {
     const me = caller(request);
-    const { cursors, limit } = request.payload as { cursors: Record<string, number>; limit: number };
     const db = request.server.app.database.db;
-    return h.response(toStream(syncPage(db, me.userPk, cursors, limit))).type('application/json; charset=utf-8');
+    return h.response(toStream(syncPage(db, me.userPk, request.payload as SyncRequest))).type('application/json; charset=utf-8');
   },
 };
