@@ -1,8 +1,8 @@
 import Postgrator from 'postgrator';
-import pg from 'pg';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createClient } from './multi-host.ts';
 
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -36,7 +36,7 @@ export interface MigrationResult {
  * A database at a higher version than the last migration here is refused (SchemaAheadError).
  */
 export async function migrate(databaseUrl: string): Promise<MigrationResult> {
-  const client = new pg.Client({ connectionString: databaseUrl });
+  const client = createClient(databaseUrl);
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);

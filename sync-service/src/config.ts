@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import path from 'node:path';
 import { LIMITS } from '../../protocol/src/rules.ts';
+import { parseDatabaseUrl } from '../../db/multi-host.ts';
 
 /** Everything the service reads from the environment, validated once at start. */
 export interface Config {
@@ -50,7 +51,12 @@ export class ConfigError extends Error {
 const schema = Joi.object({
   HOST: Joi.string().hostname().default('127.0.0.1'),
   PORT: Joi.number().integer().min(0).max(65535).default(8080),
-  DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
+  // One host, or several (a primary and its standbys) as libpq writes them:
+  // postgresql://user@h1:5432,h2:5432/db?target_session_attrs=read-write (db/multi-host.ts).
+  DATABASE_URL: Joi.string().custom((value: string) => {
+    parseDatabaseUrl(value);
+    return value;
+  }, 'a postgres URL').messages({ 'any.custom': '"DATABASE_URL" must be a postgres:// URL with one or more host:port' }),
   DATA_DIR: Joi.string().default('.data/postgres'),
   ORIGINS: Joi.string(),
   TLS_CERT_FILE: Joi.string(),

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/index.ts';
-import { AppendQueue } from './services/append-queue.ts';
+import { AppendQueue, type AppendQueueOptions } from './services/append-queue.ts';
 import { SessionCache } from './services/session-cache.ts';
 import { LocalLimiter } from './services/rate-limit.ts';
 import { accountPlugin } from './plugins/account/index.ts';
@@ -29,8 +29,8 @@ export interface ServerDependencies {
   logStream?: DestinationStream;
   /** Realtime keepalive, for tests. */
   realtime?: { pingIntervalMs?: number; authTimeoutMs?: number };
-  /** Group-commit tuning, for the benchmark. */
-  appendQueue?: { maxItems: number; maxInFlight: number };
+  /** Group-commit tuning (the benchmark) and retries after a lost connection (tests). */
+  appendQueue?: Partial<AppendQueueOptions>;
 }
 
 declare module '@hapi/hapi' {

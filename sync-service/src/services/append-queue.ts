@@ -1,10 +1,25 @@
 import type { Database } from '../db/index.ts';
 import type { AppendStatus, MessageAppend } from '../db/log.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 
 export interface AppendResult {
   status: AppendStatus;
   seq: number | null;
 }
+
+export interface AppendQueueOptions {
+  maxItems: number;
+  maxInFlight: number;
+  /**
+   * Delays (ms) before each retry of a flush that failed because the database went away
+   * (db/unavailable.ts). A retry is safe even when the first commit went through: the
+   * client ids make it return the stored seqs ('duplicate'). After the last, the error
+   * goes to the requests (503 database_unavailable, and the clients resend).
+   */
+  retryDelaysMs: number[];
+}
+
+const DEFAULTS: AppendQueueOptions = { maxItems: 1000, maxInFlight: 1, retryDelaysMs: [50, 200, 500, 1000] };
 
 interface Group {
   items: MessageAppend[];
@@ -32,11 +47,13 @@ export class AppendQueue {
   private pending: Group[] = [];
   private inFlight = 0;
   private closed = false;
+  private readonly options: AppendQueueOptions;
+  /** Flushes retried after the database went away, since start (for tests and logs). */
+  retries = 0;
 
-  constructor(
-    private readonly db: Database,
-    private readonly options: { maxItems: number; maxInFlight: number } = { maxItems: 1000, maxInFlight: 1 },
-  ) {}
+  constructor(private readonly db: Database, options: Partial<AppendQueueOptions> = {}) {
+    this.options = { ...DEFAULTS, ...options };
+  }
 
   append(items: MessageAppend[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new Error('the append queue is closed'));
@@ -71,8 +88,20 @@ export class AppendQueue {
   }
 
   private async flush(groups: Group[]): Promise<void> {
+    const items = groups.flatMap((g) => g.items);
     try {
-      const results = await this.db.log.appendMessages(groups.flatMap((g) => g.items));
+      let results: AppendResult[];
+      for (let attempt = 0; ; attempt++) {
+        try {
+          results = await this.db.log.appendMessages(items);
+          break;
+        } catch (error) {
+          const delay = this.options.retryDelaysMs[attempt];
+          if (delay === undefined || !isDatabaseUnavailable(error)) throw error;
+          this.retries++;
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
       let at = 0;
       for (const g of groups) {
         g.resolve(results.slice(at, at + g.items.length));

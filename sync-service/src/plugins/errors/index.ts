@@ -1,5 +1,6 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Plugin, Request, ResponseToolkit } from '@hapi/hapi';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../db/unavailable.ts';
 import { RateLimitedError, ServiceError, type ServiceErrorKind } from '../../services/errors.ts';
 
 /**
@@ -100,6 +101,14 @@ export const errorsPlugin: Plugin<void> = {
       }
       if (!Boom.isBoom(response)) return h.continue;
       const status = response.output.statusCode;
+      // Postgres went away (failover, restart): retryable, with the same client ids.
+      if (status === 500 && isDatabaseUnavailable(response)) {
+        request.log(['warn', 'database'], { message: response.message });
+        return h
+          .response({ error: { code: 'database_unavailable', message: 'the database is not reachable right now; send again (with the same client ids) after Retry-After seconds' } })
+          .code(503)
+          .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      }
       if (status >= 500) {
         request.log(['error'], { message: response.message, stack: response.stack });
         return h.response({ error: { code: 'internal', message: 'internal error' } }).code(500);

@@ -41,7 +41,7 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
     const { config, database } = server.app;
     const db = database.db;
     const logError = (error: unknown) => server.log(['realtime', 'error'], { message: (error as Error)?.message });
-    const notifier = new Notifier(options.databaseUrl, database.pgp.pg.Client as unknown as ClientConstructor, (msg) => server.log(['realtime', 'warn'], msg));
+    const notifier = new Notifier(options.databaseUrl, database.Client as unknown as ClientConstructor, (msg) => server.log(['realtime', 'warn'], msg));
     const feeds = new Feeds(db, logError);
     const registry = new Registry(db, feeds, logError);
     const pinger = new Pinger(db, registry.connections, options.pingIntervalMs ?? 25_000, logError);
