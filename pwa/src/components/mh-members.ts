@@ -98,7 +98,7 @@ export class MhMembers extends LitElement {
         : html`<form @submit=${this._add}>
             <label for="member-add">Add someone (user name)</label>
             <div class="row">
-              <input id="member-add" autocomplete="off" autocapitalize="none" spellcheck="false" data-testid="member-add-input" />
+              <input id="member-add" type="text" autocomplete="off" autocapitalize="none" spellcheck="false" data-testid="member-add-input" />
               <button type="submit" data-testid="member-add" ?disabled=${this._busy}>Add</button>
             </div>
           </form>`}
