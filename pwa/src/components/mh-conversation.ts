@@ -5,6 +5,7 @@ import type { EventView, MessageView } from '../services/views.ts';
 import type { RequestState } from '../stores/requests.ts';
 import { blockText, eventText, plainError, warningText, type BlockReason } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
+import './mh-members.ts';
 
 const stamp = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short' });
 const STATE_TEXT: Record<string, string> = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', failed: 'Not sent', received: '' };
@@ -41,6 +42,7 @@ export class MhConversation extends LitElement {
     _events: { state: true },
     _blocked: { state: true },
     _error: { state: true },
+    _members: { state: true },
   };
 
   declare conversationId: string;
@@ -48,6 +50,7 @@ export class MhConversation extends LitElement {
   declare _events: EventView[];
   declare _blocked: BlockReason | null;
   declare _error: string;
+  declare _members: boolean;
 
   private readonly messenger = new MessengerController(this, () => void this._load());
   private loading = 0;
@@ -60,6 +63,7 @@ export class MhConversation extends LitElement {
     this._events = [];
     this._blocked = null;
     this._error = '';
+    this._members = false;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -67,6 +71,7 @@ export class MhConversation extends LitElement {
       this._messages = [];
       this._events = [];
       this._error = '';
+      this._members = false;
       this.stick = true;
       void this._load();
     }
@@ -135,7 +140,13 @@ export class MhConversation extends LitElement {
           (u) => html`<button class="secondary" data-testid="open-safety-number" data-user=${u}
             @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Safety number${others.length > 1 ? ` (${u})` : ''}</button>`,
         )}
+        <button class="secondary" data-testid="open-members" aria-expanded=${this._members ? 'true' : 'false'} aria-controls="members"
+          @click=${() => { this._members = !this._members; }}>Members</button>
       </div>
+      ${this._members
+        ? html`<mh-members id="members" role="region" aria-label="Members" data-testid="members-panel" .conversationId=${this.conversationId}
+            ?readOnly=${this._blocked?.code === 'removed' || (!!summary && summary.request !== 'accepted')}></mh-members>`
+        : nothing}
       ${summary && summary.request !== 'accepted' ? this._renderRequest(summary.request, others) : nothing}
       ${this._blocked
         ? html`<div class="notice blocked" role="alert" data-testid="sending-blocked">
