@@ -10,38 +10,29 @@ import {
   buf, canonical, createEpoch, envelopeSigningInput, epochHash, epochSigningInput, fingerprint, fromBase64Url, PURPOSE, randomBytes, sealMessage, sha256,
   signRegistration, toBase64Url, wrapLabel, type EpochRecord, type Envelope, type Identity, type PublicIdentity,
 } from '../../protocol/src/index.ts';
-import { testConfig } from '../../sync-service/src/config.ts';
-import { openDatabase, type DatabaseHandle } from '../../sync-service/src/db/index.ts';
-import { createServer } from '../../sync-service/src/server.ts';
 import { BlockedError, type BlockCode } from '../../pwa/src/services/warnings.ts';
 import { acceptPendingKey, getContact } from '../../pwa/src/stores/contacts.ts';
 import { getChain, getConversation, getEpochs, updateConversation } from '../../pwa/src/stores/conversations.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { identity as fixtureIdentity, impostor, type Name as FixtureName } from '../support/identities.ts';
 import { Dba, onSync } from './support/lying-server.ts';
 import { bodies, createDevice, createPair, problems, send, warnings, type Device } from './support/devices.ts';
+import { startHardeningService, type HardeningService } from './support/service.ts';
 
 const subtle = globalThis.crypto.subtle;
 const now = () => new Date().toISOString();
 
 describe('epochs and members over time: the client admits, looks up, merges and shows what it should', () => {
-  let testDb: TestDatabase;
-  let database: DatabaseHandle;
+  let service: HardeningService;
   let server: Server;
   let dba: Dba;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase('epochs');
-    database = openDatabase(testDb.url);
-    server = await createServer(testConfig({ loginRateLimitPerMinute: 100_000 }), { database });
-    await server.initialize();
-    dba = new Dba(testDb);
+    service = await startHardeningService('epochs');
+    ({ server, dba } = service);
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await database?.close();
-    await testDb?.drop();
+    await service?.stop();
   });
 
   const device = (keys: FixtureName, userId: string) => createDevice(server, keys, userId);

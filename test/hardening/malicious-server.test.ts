@@ -22,9 +22,7 @@ import {
   randomBytes, sealMessage, signLoginProof, signRegistration, toBase64Url, verifyLoginProof, wrapLabel, writeKeyFile,
   type EpochRecord, type Envelope, type Identity,
 } from '../../protocol/src/index.ts';
-import { testConfig, type Config } from '../../sync-service/src/config.ts';
-import { openDatabase, type DatabaseHandle } from '../../sync-service/src/db/index.ts';
-import { createServer } from '../../sync-service/src/server.ts';
+import { testConfig } from '../../sync-service/src/config.ts';
 import { CONTENT_SECURITY_POLICY } from '../../sync-service/src/plugins/static/index.ts';
 import { BlockedError, type BlockCode } from '../../pwa/src/services/warnings.ts';
 import { UnknownUserError } from '../../pwa/src/services/directory.ts';
@@ -36,30 +34,23 @@ import { identity, impostor, secretsOf, type Name } from '../support/identities.
 import { Dba, lyingFetch, onSync, type Lie } from './support/lying-server.ts';
 import { BASE, bodies, createDevice, createPair, problems, send, warnings, type Device } from './support/devices.ts';
 import { PwaClient } from './support/pwa-client.ts';
+import { startHardeningService, type HardeningService } from './support/service.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const subtle = globalThis.crypto.subtle;
 
 describe('a malicious server: the client refuses and says why', () => {
-  let testDb: TestDatabase;
-  let database: DatabaseHandle;
+  let service: HardeningService;
   let server: Server;
-  let config: Config;
   let dba: Dba;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase('malicious');
-    database = openDatabase(testDb.url);
-    config = testConfig({ loginRateLimitPerMinute: 100_000 });
-    server = await createServer(config, { database });
-    await server.initialize();
-    dba = new Dba(testDb);
+    service = await startHardeningService('malicious');
+    ({ server, dba } = service);
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await database?.close();
-    await testDb?.drop();
+    await service?.stop();
   });
 
   // Key files cost an Argon2id run (64 MiB, 3 passes) each to write or open: made once.
