@@ -7,10 +7,8 @@
 //   VITE_PORT (default 5173): the page, http://localhost:5173
 //   PORT      (default 8080): the service, as for `npm start`
 import { createServer as createViteServer, type ViteDevServer } from 'vite';
-import { migrate } from '../db/migrate.ts';
-import { ConfigError, loadConfig } from '../sync-service/src/config.ts';
-import { startService } from '../sync-service/src/start.ts';
-import { openDatabase } from './database.ts';
+import { loadConfig } from '../sync-service/src/config.ts';
+import { exitOnFailure, serve } from './serve.ts';
 
 async function main(): Promise<void> {
   const vitePort = Number(process.env.VITE_PORT ?? 5173);
@@ -18,30 +16,12 @@ async function main(): Promise<void> {
   const origins = [...new Set([...base.origins, `http://localhost:${vitePort}`, `http://127.0.0.1:${vitePort}`])];
   const config = { ...base, origins };
 
-  const database = await openDatabase();
-  let service: Awaited<ReturnType<typeof startService>> | undefined;
   const dev: { vite?: ViteDevServer } = {};
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: stopping…`);
-    await dev.vite?.close().catch((e: Error) => console.error(`error while stopping Vite: ${e.message}`));
-    await service?.stop().catch((e: Error) => console.error(`error while stopping the service: ${e.message}`));
-    await database.stop().catch((e: Error) => console.error(`error while stopping Postgres: ${e.message}`));
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-
-  try {
-    const { applied, version } = await migrate(database.url);
-    if (applied.length) console.log(`migrated the database to schema version ${version}`);
-    service = await startService(config, database.url);
-  } catch (error) {
-    await database.stop();
-    throw error;
-  }
+  const { service } = await serve(config, {
+    beforeStop: async () => {
+      await dev.vite?.close().catch((e: Error) => console.error(`error while stopping Vite: ${e.message}`));
+    },
+  });
   const target = `http://127.0.0.1:${service.server.info.port}`;
   // The inline settings are merged into vite.config.ts: its proxy entries point at the port
   // the service really listens on.
@@ -61,8 +41,4 @@ async function main(): Promise<void> {
   console.log(`MessageHub (dev) at http://localhost:${vitePort} — API: ${service.url}`);
 }
 
-main().catch((error: Error) => {
-  const expected = error instanceof ConfigError || ['PortInUseError', 'DataDirectoryInUseError', 'DataDirectoryUnreachableError', 'SchemaAheadError'].includes(error.name);
-  console.error(`messagehub dev: ${expected ? error.message : error.stack ?? error.message}`);
-  process.exit(1);
-});
+main().catch(exitOnFailure('messagehub dev'));

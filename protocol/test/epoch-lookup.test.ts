@@ -1,20 +1,15 @@
 // Signature before look-up (LOOKUP1..LOOKUP5, THREATS L6).
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  LIMITS, LOOKUP_LIMITS, ProtocolError, createEpoch, epochLookupPlan, epochSigningInput, openNextEpoch, toBase64Url, verifyEpochSignature,
+  LIMITS, LOOKUP_LIMITS, ProtocolError, createEpoch, epochLookupPlan, openNextEpoch, verifyEpochSignature,
   type EpochRecord, type Identity, type PublicIdentity,
 } from '../src/index.ts';
-import { loadFixtures, type Fixtures } from './fixtures.ts';
+import { loadFixtures, resignEpoch, type Fixtures } from './fixtures.ts';
 
 let f: Fixtures;
 const conv = 'conv-lookup-test';
 let e0: EpochRecord; // {alice, bob} by alice
 let e1: EpochRecord; // {alice, bob, carol} by bob
-
-async function resign(r: EpochRecord, signer: Identity): Promise<EpochRecord> {
-  const s = await crypto.subtle.sign({ name: 'Ed25519' }, signer.signing.privateKey, epochSigningInput(r) as Uint8Array<ArrayBuffer>);
-  return { ...r, sig: toBase64Url(new Uint8Array(s)) };
-}
 
 /**
  * The client's flow, as the ingest is to run it: plan, fetch the creator only
@@ -56,14 +51,14 @@ beforeAll(async () => {
 describe('epochLookupPlan and verifyEpochSignature (signature before look-up)', () => {
   it('L6 LOOKUP3: a forged epoch 0 whose signature fails yields a look-up of nothing but the creator, and pins nothing', async () => {
     const forged0 = (await createEpoch({ conversationId: conv, epoch: 0, creator: f.ids.alice, members: [f.pub.alice, f.pub.bob, f.pub.carol], previous: null })).record;
-    const forged = await resign(forged0, f.ids.mallory);
+    const forged = await resignEpoch(forged0, f.ids.mallory);
     const plan = epochLookupPlan(forged, { conversationId: conv, me: 'bob', held: [], isPinned: () => false });
     expect(plan).toEqual({ ok: true, joining: false, beforeSignature: ['alice'], afterSignature: ['carol'] });
     expect(await ingestRecord(forged, f.ids.bob, [], [])).toEqual({ result: 'bad-signature', calls: ['alice'], pinned: [] });
   });
 
   it('L6 LOOKUP2: a chained record is checked against the pinned creator before any look-up; a forged one fetches nothing', async () => {
-    const forged = await resign(e1, f.ids.mallory);
+    const forged = await resignEpoch(e1, f.ids.mallory);
     expect(epochLookupPlan(forged, { conversationId: conv, me: 'alice', held: [e0], isPinned: (u) => u === 'bob' })).toEqual({
       ok: true, joining: false, beforeSignature: [], afterSignature: ['carol'],
     });
@@ -71,7 +66,7 @@ describe('epochLookupPlan and verifyEpochSignature (signature before look-up)', 
   });
 
   it('L6 LOOKUP2: after epoch 0, a creator outside the previous epoch or not pinned means no look-up at all', async () => {
-    const byCarol = await resign({ ...e1, creator: 'carol' }, f.ids.carol);
+    const byCarol = await resignEpoch({ ...e1, creator: 'carol' }, f.ids.carol);
     expect(epochLookupPlan(byCarol, { conversationId: conv, me: 'alice', held: [e0], isPinned: () => true })).toEqual({ ok: false, reason: 'not-a-member' });
     expect(await ingestRecord(byCarol, f.ids.alice, [e0], ['bob'])).toEqual({ result: 'not-a-member', calls: [], pinned: [] });
     expect(epochLookupPlan(e1, { conversationId: conv, me: 'alice', held: [e0], isPinned: () => false })).toEqual({ ok: false, reason: 'unknown-sender' });
@@ -89,7 +84,7 @@ describe('epochLookupPlan and verifyEpochSignature (signature before look-up)', 
 
   it('L6 LOOKUP5: a record whose signature verifies but which does not open pins nothing it fetched', async () => {
     // bob signs a record in which alice's wrapped key is carol's: it verifies, then fails EPOCH12.
-    const bad = await resign({ ...e1, wrappedKeys: e1.wrappedKeys.map((w) => (w.userId === 'alice' ? { ...w, wrappedKey: e1.wrappedKeys[2]!.wrappedKey } : w)) }, f.ids.bob);
+    const bad = await resignEpoch({ ...e1, wrappedKeys: e1.wrappedKeys.map((w) => (w.userId === 'alice' ? { ...w, wrappedKey: e1.wrappedKeys[2]!.wrappedKey } : w)) }, f.ids.bob);
     expect(await ingestRecord(bad, f.ids.alice, [e0], ['bob'])).toEqual({ result: 'tampered', calls: ['carol'], pinned: [] });
   });
 
@@ -108,7 +103,7 @@ describe('epochLookupPlan and verifyEpochSignature (signature before look-up)', 
     expect(epochLookupPlan(e1, { ...ctx, held: [{ ...e0, conversationId: 'conv-other' }] })).toEqual({ ok: false, reason: 'wrong-conversation' });
     expect(epochLookupPlan(e0, ctx)).toEqual({ ok: false, reason: 'broken-chain' });
     expect(epochLookupPlan(e1, { ...ctx, me: 'mallory' })).toEqual({ ok: false, reason: 'not-a-member' });
-    const creatorNotListed = await resign({ ...e0, creator: 'mallory' }, f.ids.mallory);
+    const creatorNotListed = await resignEpoch({ ...e0, creator: 'mallory' }, f.ids.mallory);
     expect(epochLookupPlan(creatorNotListed, { ...ctx, held: [] })).toEqual({ ok: false, reason: 'not-a-member' });
     // a client holding epoch 0 is never offered the join path for a later epoch
     expect(epochLookupPlan({ ...e1, epoch: 2 }, ctx)).toEqual({ ok: false, reason: 'broken-chain' });
@@ -120,7 +115,7 @@ describe('epochLookupPlan and verifyEpochSignature (signature before look-up)', 
     expect(await verifyEpochSignature(e1, f.pub.alice)).toBe(false);
     expect(await verifyEpochSignature(e1, { ...f.pub.mallory, userId: 'bob' })).toBe(false);
     // signed by mallory, naming bob as creator: mallory's own key is not bob's
-    expect(await verifyEpochSignature(await resign(e1, f.ids.mallory), f.pub.mallory)).toBe(false);
+    expect(await verifyEpochSignature(await resignEpoch(e1, f.ids.mallory), f.pub.mallory)).toBe(false);
     expect(await verifyEpochSignature({ ...e1, sig: e0.sig }, f.pub.bob)).toBe(false);
     expect(await verifyEpochSignature({ ...e1, createdAt: e1.createdAt + 1 }, f.pub.bob)).toBe(false);
     expect(await verifyEpochSignature(null, f.pub.bob)).toBe(false);

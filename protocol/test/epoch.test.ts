@@ -1,31 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ProtocolError, createEpoch, epochHash, epochSigningInput, openEpoch, parseEpochRecord, sealMessage, openMessage, toBase64Url, wrapLabel,
+  ProtocolError, createEpoch, epochHash, openEpoch, parseEpochRecord, sealMessage, openMessage, toBase64Url, wrapLabel,
   canonical, PURPOSE, sha256,
   type EpochRecord, type Identity, type PublicIdentity,
 } from '../src/index.ts';
-import { getAt, leafPaths, loadFixtures, mutationsOf, setAt, type Fixtures } from './fixtures.ts';
+import { errorCode, getAt, leafPaths, loadFixtures, mutationsOf, resignEpoch, setAt, type Fixtures } from './fixtures.ts';
 
 let f: Fixtures;
 let e0: EpochRecord;
 let e1: EpochRecord;
 let e1b: EpochRecord;
 const conv = 'conv-epoch-test';
-
-async function resignEpoch(r: EpochRecord, signer: Identity): Promise<EpochRecord> {
-  const s = await crypto.subtle.sign({ name: 'Ed25519' }, signer.signing.privateKey, epochSigningInput(r) as Uint8Array<ArrayBuffer>);
-  return { ...r, sig: toBase64Url(new Uint8Array(s)) };
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'opened';
-  } catch (e) {
-    if (e instanceof ProtocolError) return e.code;
-    throw e;
-  }
-}
 
 beforeAll(async () => {
   f = await loadFixtures();
@@ -59,47 +44,47 @@ describe('epochs', () => {
   it('EPOCH6, EPOCH8: the chain: epoch 1 opens only after the epoch 0 it hashes', async () => {
     expect(e1.prevEpochHash).toBe(await epochHash(e0));
     expect((await open(e1, f.ids.carol, e0)).members.map((m) => m.userId)).toEqual(['alice', 'bob', 'carol']);
-    expect(await code(open(e1, f.ids.carol, null))).toBe('broken-chain');
-    expect(await code(open(e1, f.ids.carol, e1b))).toBe('broken-chain');
+    expect(await errorCode(open(e1, f.ids.carol, null))).toBe('broken-chain');
+    expect(await errorCode(open(e1, f.ids.carol, e1b))).toBe('broken-chain');
     const otherE0 = (await createEpoch({ conversationId: conv, epoch: 0, creator: f.ids.alice, members: [f.pub.alice, f.pub.bob], previous: null })).record;
-    expect(await code(open(e1, f.ids.carol, otherE0))).toBe('broken-chain');
+    expect(await errorCode(open(e1, f.ids.carol, otherE0))).toBe('broken-chain');
   });
 
   it('EPOCH8: a record for another conversation is wrong-conversation', async () => {
     const other = (await createEpoch({ conversationId: 'conv-x', epoch: 0, creator: f.ids.alice, members: [f.pub.alice, f.pub.bob], previous: null })).record;
-    expect(await code(openEpoch(other, { me: f.ids.bob, previous: null, resolveIdentity: f.resolve, conversationId: conv }))).toBe('wrong-conversation');
+    expect(await errorCode(openEpoch(other, { me: f.ids.bob, previous: null, resolveIdentity: f.resolve, conversationId: conv }))).toBe('wrong-conversation');
   });
 
   it('EPOCH9, M4: an unsigned or foreign-signed record is refused', async () => {
-    expect(await code(open({ ...e1, sig: e0.sig }, f.ids.carol, e0))).toBe('bad-signature');
-    expect(await code(open(await resignEpoch(e1, f.ids.mallory), f.ids.carol, e0))).toBe('bad-signature');
-    expect(await code(open({ ...e1, creator: 'zed' }, f.ids.carol, e0))).toBe('unknown-sender');
+    expect(await errorCode(open({ ...e1, sig: e0.sig }, f.ids.carol, e0))).toBe('bad-signature');
+    expect(await errorCode(open(await resignEpoch(e1, f.ids.mallory), f.ids.carol, e0))).toBe('bad-signature');
+    expect(await errorCode(open({ ...e1, creator: 'zed' }, f.ids.carol, e0))).toBe('unknown-sender');
   });
 
   it('EPOCH10, M1: a pinned contact outside the previous epoch cannot add members, even signing correctly', async () => {
     const forged = await resignEpoch({ ...e1b, creator: 'carol' }, f.ids.carol);
-    expect(await code(open(forged, f.ids.alice, e0))).toBe('not-a-member');
+    expect(await errorCode(open(forged, f.ids.alice, e0))).toBe('not-a-member');
     const notListed = await resignEpoch({ ...e0, creator: 'carol' }, f.ids.carol);
-    expect(await code(open(notListed, f.ids.alice, null))).toBe('not-a-member');
+    expect(await errorCode(open(notListed, f.ids.alice, null))).toBe('not-a-member');
   });
 
   it('EPOCH10: a reader who is not a member gets not-a-member', async () => {
-    expect(await code(open(e0, f.ids.carol, null))).toBe('not-a-member');
+    expect(await errorCode(open(e0, f.ids.carol, null))).toBe('not-a-member');
   });
 
   it('EPOCH11, M2: a member listed with a key other than the pinned one is key-mismatch', async () => {
     const swappedPins = (u: string): PublicIdentity | undefined => (u === 'bob' ? { ...f.pub.mallory, userId: 'bob' } : f.resolve(u));
-    expect(await code(open(e0, f.ids.alice, null, swappedPins))).toBe('key-mismatch');
-    expect(await code(open(e0, f.ids.alice, null, (u) => (u === 'bob' ? undefined : f.resolve(u))))).toBe('unknown-member');
+    expect(await errorCode(open(e0, f.ids.alice, null, swappedPins))).toBe('key-mismatch');
+    expect(await errorCode(open(e0, f.ids.alice, null, (u) => (u === 'bob' ? undefined : f.resolve(u))))).toBe('unknown-member');
   });
 
   it('EPOCH3, G2, M4: a wrapped key pasted from another conversation fails its OAEP label, even re-signed', async () => {
     const other = (await createEpoch({ conversationId: 'conv-y', epoch: 0, creator: f.ids.alice, members: [f.pub.alice, f.pub.bob], previous: null })).record;
     const pasted = await resignEpoch({ ...e0, wrappedKeys: e0.wrappedKeys.map((w, i) => (w.userId === 'bob' ? other.wrappedKeys[i]! : w)) }, f.ids.alice);
-    expect(await code(open(pasted, f.ids.bob, null))).toBe('tampered');
+    expect(await errorCode(open(pasted, f.ids.bob, null))).toBe('tampered');
     // and between recipients of the same epoch
     const crossed = await resignEpoch({ ...e0, wrappedKeys: [{ ...e0.wrappedKeys[0]!, wrappedKey: e0.wrappedKeys[1]!.wrappedKey }, { ...e0.wrappedKeys[1]!, wrappedKey: e0.wrappedKeys[0]!.wrappedKey }] }, f.ids.alice);
-    expect(await code(open(crossed, f.ids.bob, null))).toBe('tampered');
+    expect(await errorCode(open(crossed, f.ids.bob, null))).toBe('tampered');
     expect(wrapLabel('c', 1, 'bob')).not.toEqual(wrapLabel('c', 1, 'bo'));
   });
 
@@ -107,8 +92,8 @@ describe('epochs', () => {
     const raw = crypto.getRandomValues(new Uint8Array(32));
     const wrongForBob = new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP', label: wrapLabel(conv, 0, 'bob') as Uint8Array<ArrayBuffer> }, f.imported.bob.encryptionKey, raw));
     const equivocating = await resignEpoch({ ...e0, wrappedKeys: e0.wrappedKeys.map((w) => (w.userId === 'bob' ? { ...w, wrappedKey: toBase64Url(wrongForBob) } : w)) }, f.ids.alice);
-    expect(await code(open(equivocating, f.ids.bob, null))).toBe('tampered');
-    expect(await code(open(equivocating, f.ids.alice, null))).toBe('opened');
+    expect(await errorCode(open(equivocating, f.ids.bob, null))).toBe('tampered');
+    expect(await errorCode(open(equivocating, f.ids.alice, null))).toBe('opened');
     expect((await sha256(canonical(PURPOSE.epochKeyCommit, [conv, 0, raw]))).length).toBe(32);
   });
 
@@ -132,7 +117,7 @@ describe('epochs', () => {
     let tried = 0;
     for (const path of leafPaths(e1)) {
       for (const m of mutationsOf(getAt(e1, path))) {
-        const c = await code(open(setAt(e1, path, m), f.ids.carol, e0));
+        const c = await errorCode(open(setAt(e1, path, m), f.ids.carol, e0));
         expect(c, `${path.join('.')} = ${String(m).slice(0, 20)}`).not.toBe('opened');
         tried++;
       }
@@ -144,7 +129,7 @@ describe('epochs', () => {
     for (const path of leafPaths(e1)) {
       const swapped = setAt(e1, path, getAt(e1b, path));
       if (JSON.stringify(swapped) === JSON.stringify(e1)) continue;
-      expect(await code(open(swapped, f.ids.carol, e0)), path.join('.')).not.toBe('opened');
+      expect(await errorCode(open(swapped, f.ids.carol, e0)), path.join('.')).not.toBe('opened');
     }
   });
 });

@@ -1,7 +1,10 @@
 // Shared test fixtures: the fixed identities of vectors/keys.json, imported once
 // per test file (RSA-3072 generation costs seconds; importing costs milliseconds).
 import keysJson from '../vectors/keys.json';
-import { fromBase64Url, importIdentityKeys, importPublicIdentity, type Identity, type ImportedIdentity, type PublicIdentity } from '../src/index.ts';
+import {
+  ProtocolError, epochSigningInput, fromBase64Url, importIdentityKeys, importPublicIdentity, toBase64Url,
+  type EpochRecord, type Identity, type ImportedIdentity, type PublicIdentity,
+} from '../src/index.ts';
 
 export type UserName = 'alice' | 'bob' | 'carol' | 'mallory';
 
@@ -35,6 +38,23 @@ export async function loadFixtures(): Promise<Fixtures> {
   }
   const byId = new Map(keyVectors.map((k) => [k.userId, k.public]));
   return { ids, pub, imported, resolve: (u) => byId.get(u) };
+}
+
+/** `r` signed again by `signer` (a record whose signature is valid but whose content the test chose). */
+export async function resignEpoch(r: EpochRecord, signer: Identity): Promise<EpochRecord> {
+  const s = await crypto.subtle.sign({ name: 'Ed25519' }, signer.signing.privateKey, epochSigningInput(r) as Uint8Array<ArrayBuffer>);
+  return { ...r, sig: toBase64Url(new Uint8Array(s)) };
+}
+
+/** 'opened', or the code of the ProtocolError that `p` rejected with (any other error is rethrown). */
+export async function errorCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'opened';
+  } catch (e) {
+    if (e instanceof ProtocolError) return e.code;
+    throw e;
+  }
 }
 
 /** Every way to change one value: each byte of base64url fields flipped, strings and numbers altered. */

@@ -7,14 +7,15 @@
 //  - a multi-host DATABASE_URL (db/multi-host.ts) skips a dead host and a read-only one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import type { Identity } from '../../protocol/src/index.ts';
+import type { Envelope, Identity } from '../../protocol/src/index.ts';
 import { freePort } from '../../db/embedded.ts';
 import { NoPrimaryError, parseDatabaseUrl, PrimaryLocator } from '../../db/multi-host.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { isDatabaseUnavailable } from '../src/db/unavailable.ts';
 import { createConversation, login, send, signUp, startApp, type Conv, type TestApp } from '../../test/support/service.ts';
 import { identity } from '../../test/support/identities.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
+import type { TestDatabase } from '../../test/support/database.ts';
+import { useTestDatabase } from '../../test/support/use-database.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -50,6 +51,18 @@ function waitingAppend(db: TestDatabase): Promise<number> {
     );
     return rows[0]?.pid;
   });
+}
+
+/**
+ * Send `envelope` while its conversation row is held, terminate the backend of the append
+ * waiting on it (as a dying primary would), then release the row: the service's answer.
+ */
+async function sendThroughTermination(db: TestDatabase, server: TestApp['server'], token: string, conv: Conv, envelope: Envelope) {
+  const lock = await holdConversation(db.url, conv.id);
+  const pending = send(server, token, conv, envelope);
+  await db.query('SELECT pg_terminate_backend($1)', [await waitingAppend(db)]);
+  await lock.release();
+  return pending;
 }
 
 describe('failover without a cluster: dropped connections are retried, LISTEN comes back', () => {
@@ -93,11 +106,7 @@ describe('failover without a cluster: dropped connections are retried, LISTEN co
   it('an append whose connection is terminated in flight is retried and stored once (201)', async () => {
     const before = app.server.app.appendQueue.retries;
     const envelope = await conv.seal(alice, 'in flight');
-    const lock = await holdConversation(app.testDb.url, conv.id);
-    const pending = send(app.server, token, conv, envelope);
-    await app.testDb.query('SELECT pg_terminate_backend($1)', [await waitingAppend(app.testDb)]);
-    await lock.release();
-    const res = await pending;
+    const res = await sendThroughTermination(app.testDb, app.server, token, conv, envelope);
     expect(res.status).toBe(201);
     expect(app.server.app.appendQueue.retries).toBeGreaterThan(before);
     expect(await count(envelope.clientMessageId)).toBe(1);
@@ -108,11 +117,7 @@ describe('failover without a cluster: dropped connections are retried, LISTEN co
     try {
       const t = (await login(strict.server, alice)).token;
       const envelope = await conv.seal(alice, 'answered 503');
-      const lock = await holdConversation(app.testDb.url, conv.id);
-      const pending = send(strict.server, t, conv, envelope);
-      await app.testDb.query('SELECT pg_terminate_backend($1)', [await waitingAppend(app.testDb)]);
-      await lock.release();
-      const res = await pending;
+      const res = await sendThroughTermination(app.testDb, strict.server, t, conv, envelope);
       expect(res.status).toBe(503);
       expect(res.json.error.code).toBe('database_unavailable');
       expect(res.headers['retry-after']).toBe('1');
@@ -139,13 +144,7 @@ describe('failover without a cluster: dropped connections are retried, LISTEN co
 });
 
 describe('multi-host DATABASE_URL (target_session_attrs=read-write)', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase('multihost');
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase('multihost');
 
   it('parses hosts in order and the session attribute', () => {
     const u = parseDatabaseUrl('postgresql://mh:secret@127.0.0.1:5441,127.0.0.1:5442,[::1]/messagehub?target_session_attrs=read-write&sslmode=disable');
@@ -157,7 +156,7 @@ describe('multi-host DATABASE_URL (target_session_attrs=read-write)', () => {
   });
 
   it('skips a host that refuses and one that is read-only, and finds none when all are', async () => {
-    const url = new URL(db.url);
+    const url = new URL(db().url);
     const dead = await freePort();
     const multi = `postgresql://${url.username}:${url.password}@127.0.0.1:${dead},127.0.0.1:${url.port}${url.pathname}?target_session_attrs=read-write`;
     const handle = openDatabase(multi, { poolSize: 2 });
@@ -171,7 +170,7 @@ describe('multi-host DATABASE_URL (target_session_attrs=read-write)', () => {
     }
     // Read-only for new sessions, as a standby is: the locator finds no primary. (The
     // database stays so: afterAll drops it.)
-    await db.query(`ALTER DATABASE ${db.name} SET default_transaction_read_only = on`);
+    await db().query(`ALTER DATABASE ${db().name} SET default_transaction_read_only = on`);
     {
       const locator = new PrimaryLocator(parseDatabaseUrl(multi));
       await expect(locator.primary()).rejects.toBeInstanceOf(NoPrimaryError);

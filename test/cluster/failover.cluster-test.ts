@@ -11,21 +11,20 @@
 // acknowledged message is in the log exactly once, at the seq it was acknowledged with,
 // in each sender's order, seqs gap-free. Printed: time without writes, messages retried.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import type { Envelope, Identity } from '../../protocol/src/index.ts';
 import { freePort } from '../../db/embedded.ts';
 import { Cluster } from '../../scripts/cluster.ts';
 import { identity } from '../support/identities.ts';
+import { spawnService } from '../support/service-process.ts';
 import { ORIGIN, createConversation, httpClient, login, register, type Conv } from '../support/service.ts';
 
 const MESSAGES = Number(process.env.FAILOVER_MESSAGES ?? 5000);
 const BATCH = 25;
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One service instance: `node --import tsx sync-service/src/start.ts`. */
@@ -38,32 +37,9 @@ class ServiceProcess {
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'sync-service/src/start.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env, DATABASE_URL: this.databaseUrl, PORT: String(this.port), HOST: '127.0.0.1', LOG_LEVEL: 'silent',
-        ORIGINS: 'http://localhost:8080', APPEND_RATE_LIMIT_PER_MINUTE: '100000000', LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, listening } = spawnService({ port: this.port, databaseUrl: this.databaseUrl, origin: 'http://localhost:8080', timeoutMs: 60_000 });
     this.child = child;
-    let err = '';
-    child.stderr!.on('data', (d) => { err = (err + String(d)).slice(-4000); });
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`service did not listen within 60 s: ${err}`)), 60_000);
-      child.stdout!.on('data', (d) => {
-        out += String(d);
-        if (out.includes('listening on')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`service exited (${code}) before listening: ${err}`));
-      });
-    });
+    await listening;
   }
 
   kill(): void {

@@ -9,11 +9,10 @@
 // Default: CRASH_MESSAGES=1000 messages, CRASH_KILLS=3 service kills, 1 Postgres crash.
 // Long mode: `CRASH_MESSAGES=10000 npx vitest run --project node test/hardening/crash-without-loss.test.ts`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { emptyTranscript, envelopeHash, observe, type Envelope } from '../../protocol/src/index.ts';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../db/embedded.ts';
@@ -21,11 +20,11 @@ import { migrate } from '../../db/migrate.ts';
 import { getLog } from '../../pwa/src/stores/log.ts';
 import { allOutbox, queued } from '../../pwa/src/stores/outbox.ts';
 import { identity } from '../support/identities.ts';
+import { spawnService } from '../support/service-process.ts';
 import { PwaClient } from './support/pwa-client.ts';
 
 const MESSAGES = Number(process.env.CRASH_MESSAGES ?? 1000);
 const KILLS = Number(process.env.CRASH_KILLS ?? 3);
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,25 +36,9 @@ class ServiceProcess {
   constructor(readonly port: number, readonly databaseUrl: string) {}
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'sync-service/src/start.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env, DATABASE_URL: this.databaseUrl, PORT: String(this.port), HOST: '127.0.0.1', LOG_LEVEL: 'silent',
-        ORIGINS: `http://127.0.0.1:${this.port}`, APPEND_RATE_LIMIT_PER_MINUTE: '100000000', LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, listening } = spawnService({ port: this.port, databaseUrl: this.databaseUrl, origin: `http://127.0.0.1:${this.port}` });
     this.child = child;
-    let err = '';
-    child.stderr!.on('data', (d) => { err = (err + String(d)).slice(-4000); });
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d) => {
-        out += String(d);
-        if (out.includes('listening on')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`service exited (${code}) before listening: ${err}`)));
-    });
+    await listening;
     this.starts++;
   }
 

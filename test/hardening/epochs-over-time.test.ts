@@ -10,81 +10,34 @@ import {
   buf, canonical, createEpoch, envelopeSigningInput, epochHash, epochSigningInput, fingerprint, fromBase64Url, PURPOSE, randomBytes, sealMessage, sha256,
   signRegistration, toBase64Url, wrapLabel, type EpochRecord, type Envelope, type Identity, type PublicIdentity,
 } from '../../protocol/src/index.ts';
-import { testConfig } from '../../sync-service/src/config.ts';
-import { openDatabase, type DatabaseHandle } from '../../sync-service/src/db/index.ts';
-import { createServer } from '../../sync-service/src/server.ts';
 import { BlockedError, type BlockCode } from '../../pwa/src/services/warnings.ts';
 import { acceptPendingKey, getContact } from '../../pwa/src/stores/contacts.ts';
 import { getChain, getConversation, getEpochs, updateConversation } from '../../pwa/src/stores/conversations.ts';
-import { getLog } from '../../pwa/src/stores/log.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { identity as fixtureIdentity, impostor, type Name as FixtureName } from '../support/identities.ts';
-import { Dba, lyingFetch, onSync, type Lie, type Traffic } from './support/lying-server.ts';
-import { PwaClient } from './support/pwa-client.ts';
+import { Dba, onSync } from './support/lying-server.ts';
+import { bodies, createDevice, createPair, problems, send, warnings, type Device } from './support/devices.ts';
+import { startHardeningService, type HardeningService } from './support/service.ts';
 
-const BASE = 'http://localhost:0';
 const subtle = globalThis.crypto.subtle;
 const now = () => new Date().toISOString();
 
 describe('epochs and members over time: the client admits, looks up, merges and shows what it should', () => {
-  let testDb: TestDatabase;
-  let database: DatabaseHandle;
+  let service: HardeningService;
   let server: Server;
   let dba: Dba;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase('epochs');
-    database = openDatabase(testDb.url);
-    server = await createServer(testConfig({ loginRateLimitPerMinute: 100_000 }), { database });
-    await server.initialize();
-    dba = new Dba(testDb);
+    service = await startHardeningService('epochs');
+    ({ server, dba } = service);
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await database?.close();
-    await testDb?.drop();
+    await service?.stop();
   });
 
-  /** Run once before the request to `path` is answered (a test's way to act in the middle of a pull). */
-  interface Gate { path: string; run: () => Promise<void> }
-  interface Device { client: PwaClient; lies: Lie[]; traffic: Traffic[]; gates: Gate[]; id: Identity }
+  const device = (keys: FixtureName, userId: string) => createDevice(server, keys, userId);
+  const pair = (tag: string) => createPair(server, tag);
 
-  async function device(keys: FixtureName, userId: string): Promise<Device> {
-    const lies: Lie[] = [];
-    const traffic: Traffic[] = [];
-    const gates: Gate[] = [];
-    const id = await fixtureIdentity(keys, userId);
-    const lying = lyingFetch(server, lies, traffic);
-    const gated = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      const path = new URL(String(input), BASE).pathname;
-      const k = gates.findIndex((g) => g.path === path);
-      if (k >= 0) await gates.splice(k, 1)[0]!.run();
-      return lying(input, init);
-    }) as typeof fetch;
-    const client = await PwaClient.create(id, BASE, { fetch: gated });
-    await client.register();
-    await client.login();
-    return { client, lies, traffic, gates, id };
-  }
-
-  async function pair(tag: string) {
-    const alice = await device('alice', `alice-${tag}`);
-    const bob = await device('bob', `bob-${tag}`);
-    const cid = await alice.client.composer.startConversation(bob.id.userId);
-    await bob.client.pull();
-    return { alice, bob, cid };
-  }
-
-  async function send(d: Device, cid: string, body: string): Promise<string> {
-    const row = await d.client.composer.send(cid, body);
-    expect(await d.client.flush()).toMatchObject({ ok: true });
-    return row.clientMessageId;
-  }
-
-  const problems = async (d: Device, cid: string) => (await getLog(d.client.db, cid)).map((r) => r.check.problem);
-  const warnings = async (d: Device, cid: string) => (await d.client.views.messages(cid)).flatMap((v) => v.warnings.map((w) => w.code));
-  const bodies = async (d: Device, cid: string) => (await d.client.views.messages(cid)).filter((v) => v.body !== null).map((v) => v.body);
   const events = async (d: Device, cid: string) => (await d.client.views.events(cid)).map((e) => e.events);
   const keyLookups = (d: Device) => d.traffic.filter((t) => t.method === 'GET' && /^\/api\/v1\/users\/[^/]+\/keys$/.test(t.path)).map((t) => t.path.split('/')[4]);
 

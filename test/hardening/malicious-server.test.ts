@@ -22,45 +22,35 @@ import {
   randomBytes, sealMessage, signLoginProof, signRegistration, toBase64Url, verifyLoginProof, wrapLabel, writeKeyFile,
   type EpochRecord, type Envelope, type Identity,
 } from '../../protocol/src/index.ts';
-import { testConfig, type Config } from '../../sync-service/src/config.ts';
-import { openDatabase, type DatabaseHandle } from '../../sync-service/src/db/index.ts';
-import { createServer } from '../../sync-service/src/server.ts';
+import { testConfig } from '../../sync-service/src/config.ts';
 import { CONTENT_SECURITY_POLICY } from '../../sync-service/src/plugins/static/index.ts';
 import { BlockedError, type BlockCode } from '../../pwa/src/services/warnings.ts';
 import { UnknownUserError } from '../../pwa/src/services/directory.ts';
 import { getContact } from '../../pwa/src/stores/contacts.ts';
 import { getConversation, getEpochs } from '../../pwa/src/stores/conversations.ts';
-import { getLog } from '../../pwa/src/stores/log.ts';
 import { Messenger } from '../../pwa/src/services/messenger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { identity, impostor, secretsOf, type Name } from '../support/identities.ts';
-import { Dba, lyingFetch, onSync, type Lie, type Traffic } from './support/lying-server.ts';
+import { Dba, lyingFetch, onSync, type Lie } from './support/lying-server.ts';
+import { BASE, bodies, createDevice, createPair, problems, send, warnings, type Device } from './support/devices.ts';
 import { PwaClient } from './support/pwa-client.ts';
+import { startHardeningService, type HardeningService } from './support/service.ts';
 
-const BASE = 'http://localhost:0'; // one of testConfig()'s origins
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const subtle = globalThis.crypto.subtle;
 
 describe('a malicious server: the client refuses and says why', () => {
-  let testDb: TestDatabase;
-  let database: DatabaseHandle;
+  let service: HardeningService;
   let server: Server;
-  let config: Config;
   let dba: Dba;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase('malicious');
-    database = openDatabase(testDb.url);
-    config = testConfig({ loginRateLimitPerMinute: 100_000 });
-    server = await createServer(config, { database });
-    await server.initialize();
-    dba = new Dba(testDb);
+    service = await startHardeningService('malicious');
+    ({ server, dba } = service);
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await database?.close();
-    await testDb?.drop();
+    await service?.stop();
   });
 
   // Key files cost an Argon2id run (64 MiB, 3 passes) each to write or open: made once.
@@ -72,46 +62,8 @@ describe('a malicious server: the client refuses and says why', () => {
     offered: await writeKeyFile(secretsOf('mallory', 'alice-kf'), 'the server chose this'),
   }))());
 
-  interface Device { client: PwaClient; lies: Lie[]; traffic: Traffic[]; id: Identity }
-
-  /** A registered, logged-in device whose every answer passes through `lies`. */
-  async function device(keys: Name, userId: string, opts: { register?: boolean; login?: boolean } = {}): Promise<Device> {
-    const lies: Lie[] = [];
-    const traffic: Traffic[] = [];
-    const id = await identity(keys, userId);
-    const client = await PwaClient.create(id, BASE, { fetch: lyingFetch(server, lies, traffic) });
-    if (opts.register !== false) await client.register();
-    if (opts.login !== false) await client.login();
-    return { client, lies, traffic, id };
-  }
-
-  /** Alice starts a conversation with Bob and both have its keys; Bob's lies apply from his first pull. */
-  async function pair(tag: string, bobLies: Lie[] = []) {
-    const alice = await device('alice', `alice-${tag}`);
-    const bob = await device('bob', `bob-${tag}`);
-    bob.lies.push(...bobLies);
-    const cid = await alice.client.composer.startConversation(bob.id.userId);
-    await bob.client.pull();
-    return { alice, bob, cid };
-  }
-
-  async function send(d: Device, cid: string, body: string): Promise<string> {
-    const row = await d.client.composer.send(cid, body);
-    expect(await d.client.flush()).toMatchObject({ ok: true });
-    return row.clientMessageId;
-  }
-
-  async function problems(d: Device, cid: string): Promise<(string | null)[]> {
-    return (await getLog(d.client.db, cid)).map((r) => r.check.problem);
-  }
-
-  async function warnings(d: Device, cid: string): Promise<string[]> {
-    return (await d.client.views.messages(cid)).flatMap((v) => v.warnings.map((w) => w.code));
-  }
-
-  async function bodies(d: Device, cid: string): Promise<(string | null)[]> {
-    return (await d.client.views.messages(cid)).filter((v) => v.body !== null).map((v) => v.body);
-  }
+  const device = (keys: Name, userId: string, opts?: { register?: boolean; login?: boolean }) => createDevice(server, keys, userId, opts);
+  const pair = (tag: string, bobLies?: Lie[]) => createPair(server, tag, bobLies);
 
   /** Sign an epoch record (any content) with `signer`'s key, as a server or member could. */
   async function resign(record: Omit<EpochRecord, 'sig'>, signer: Identity): Promise<EpochRecord> {
@@ -407,7 +359,7 @@ describe('a malicious server: the client refuses and says why', () => {
     const summary = await restored.restore((p) => stages.push(p.stage));
     expect(stages[0]).toBe('login');
     expect(stages.at(-1)).toBe('done');
-    const d: Device = { client: restored, lies: [], traffic: [], id: bob.id };
+    const d: Device = { client: restored, lies: [], traffic: [], gates: [], id: bob.id };
     expect(await problems(d, cid)).toEqual([null, null, null, null, 'replayed', 'replayed']);
     expect(summary).toMatchObject({ conversations: 1, messages: 3, failed: [{ warning: { code: 'replayed' }, count: 2 }] });
     // History recovered from the key file is not news: nothing unread, nothing acknowledged.
@@ -530,7 +482,7 @@ describe('a malicious server: the client refuses and says why', () => {
     await bobFresh.login();
     await bobFresh.pull();
     expect(await problems(bob, cid)).toEqual([null, 'epoch-tampered']);
-    const fresh: Device = { client: bobFresh, lies: [], traffic: [], id: bob.id };
+    const fresh: Device = { client: bobFresh, lies: [], traffic: [], gates: [], id: bob.id };
     expect(await problems(fresh, cid)).toEqual([null, 'epoch-tampered', 'epoch-tampered']);
     // Every request Bob's devices made was a read or a login: nothing derived from the failed unwraps went back.
     const writes = bob.traffic.filter((t) => t.method !== 'GET' && !['/api/v1/sync', '/api/v1/auth/challenge', '/api/v1/auth/login', '/api/v1/users'].includes(t.path));

@@ -4,8 +4,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { emptyTranscript, type OpenResult } from '../../../protocol/src/index.ts';
-import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
-import { device, FakeService, flush } from '../../test/support/fake-service.ts';
+import { aliceAndBob, device, flush } from '../../test/support/fake-service.ts';
 import { getConversation } from '../stores/conversations.ts';
 import { getLog } from '../stores/log.ts';
 import { newConversationRow } from '../stores/conversations.ts';
@@ -97,10 +96,7 @@ describe('ingest decisions (pure)', () => {
 
 describe('Ingest (I/O)', () => {
   it('stores a page at once, reports progress once stored, and skips the same page the second time', async () => {
-    const service = new FakeService();
-    const [alice, bob] = await Promise.all([fixtureIdentity('alice'), fixtureIdentity('bob')]);
-    service.keys.set('alice', alice.public);
-    service.keys.set('bob', bob.public);
+    const { service, aliceId: alice, bobId: bob } = await aliceAndBob();
     const a = await device(service, alice);
     const b = await device(service, bob);
     const id = await a.device.composer.startConversation('bob');

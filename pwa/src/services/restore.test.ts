@@ -3,7 +3,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
-import { device, FakeService, flush } from '../../test/support/fake-service.ts';
+import { aliceAndBob, device, flush } from '../../test/support/fake-service.ts';
 import { loadIdentity, saveIdentity } from '../stores/account.ts';
 import { openDatabase } from '../stores/db.ts';
 import { queued } from '../stores/outbox.ts';
@@ -16,10 +16,7 @@ let n = 0;
 
 describe('restore', () => {
   it('replays the history quietly and counts what could not be recovered', async () => {
-    const service = new FakeService();
-    const [aliceId, bobId] = await Promise.all([fixtureIdentity('alice'), fixtureIdentity('bob')]);
-    service.keys.set('alice', aliceId.public);
-    service.keys.set('bob', bobId.public);
+    const { service, aliceId, bobId } = await aliceAndBob();
     const alice = await device(service, aliceId);
     const id = await alice.device.composer.startConversation('bob');
     for (const t of ['one', 'two']) await alice.device.composer.send(id, t);

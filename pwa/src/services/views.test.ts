@@ -3,8 +3,7 @@
 // opened again from the stored ciphertext, never stored in clear).
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
-import { deliver, device, FakeService, flush } from '../../test/support/fake-service.ts';
+import { aliceAndBob, deliver, device, flush } from '../../test/support/fake-service.ts';
 import { updateConversation } from '../stores/conversations.ts';
 import { markResults, queued } from '../stores/outbox.ts';
 import { Views } from './views.ts';
@@ -12,10 +11,7 @@ import { Keyring } from './keyring.ts';
 
 describe('views', () => {
   it('summarises conversations with unread counts, block reasons as codes and previews', async () => {
-    const service = new FakeService();
-    const [aliceId, bobId] = await Promise.all([fixtureIdentity('alice'), fixtureIdentity('bob')]);
-    service.keys.set('alice', aliceId.public);
-    service.keys.set('bob', bobId.public);
+    const { service, aliceId, bobId } = await aliceAndBob();
     const alice = await device(service, aliceId);
     const bob = await device(service, bobId);
     const id = await alice.device.composer.startConversation('bob');
@@ -35,10 +31,7 @@ describe('views', () => {
   });
 
   it('shows states (queued, sent, failed with a rejected warning) and reopens plaintexts after a reload', async () => {
-    const service = new FakeService();
-    const [aliceId, bobId] = await Promise.all([fixtureIdentity('alice'), fixtureIdentity('bob')]);
-    service.keys.set('alice', aliceId.public);
-    service.keys.set('bob', bobId.public);
+    const { service, aliceId } = await aliceAndBob();
     const alice = await device(service, aliceId);
     const id = await alice.device.composer.startConversation('bob');
     for (const t of ['kept', 'refused', 'waiting']) await alice.device.composer.send(id, t);

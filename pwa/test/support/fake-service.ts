@@ -9,6 +9,7 @@ import { Device } from '../../src/services/device.ts';
 import type { Directory } from '../../src/services/directory.ts';
 import type { SyncHooks } from '../../src/services/sync.ts';
 import { openDatabase, type Db } from '../../src/stores/db.ts';
+import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
 import { markResults, queued } from '../../src/stores/outbox.ts';
 
 export class FakeService {
@@ -55,6 +56,15 @@ export interface TestDevice {
   device: Device;
   directory: Directory;
   identity: Identity;
+}
+
+/** A fake service that knows the published keys of alice and bob (the fixed identities of test/support). */
+export async function aliceAndBob(): Promise<{ service: FakeService; aliceId: Identity; bobId: Identity }> {
+  const service = new FakeService();
+  const [aliceId, bobId] = await Promise.all([fixtureIdentity('alice'), fixtureIdentity('bob')]);
+  service.keys.set('alice', aliceId.public);
+  service.keys.set('bob', bobId.public);
+  return { service, aliceId, bobId };
 }
 
 let counter = 0;
