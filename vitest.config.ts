@@ -30,7 +30,8 @@ export default defineConfig({
           environment: 'node',
           include: ['e2e/**/*.test.ts'],
           globalSetup: ['e2e/support/global-build.ts'],
-          fileParallelism: false,
+          // One journey at a time (each runs a stack and a Chromium), but alongside the node files.
+          maxWorkers: 1,
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },
