@@ -23,8 +23,13 @@ interface ErrorMessage {
 }
 
 /** Start Postgres in a child process; resolves when it accepts connections. */
-export async function spawnEmbeddedPostgres(options: { dataDir: string; port?: number }): Promise<EmbeddedDatabase> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, path.resolve(options.dataDir), String(options.port ?? 0)], {
+export async function spawnEmbeddedPostgres(options: {
+  dataDir: string;
+  port?: number;
+  settings?: Record<string, string>;
+}): Promise<EmbeddedDatabase> {
+  const args = [SELF, path.resolve(options.dataDir), String(options.port ?? 0), JSON.stringify(options.settings ?? {})];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
     // Its own process group: a Ctrl-C in the terminal reaches the parent, which
     // stops the service first and then this child.
@@ -62,11 +67,11 @@ export async function spawnEmbeddedPostgres(options: { dataDir: string; port?: n
   };
 }
 
-async function runChild(dataDir: string, port: number): Promise<void> {
+async function runChild(dataDir: string, port: number, settings: Record<string, string>): Promise<void> {
   const { startEmbeddedPostgres } = await import('./embedded.ts');
   let cluster: EmbeddedDatabase;
   try {
-    cluster = await startEmbeddedPostgres({ dataDir, port: port || undefined });
+    cluster = await startEmbeddedPostgres({ dataDir, port: port || undefined, settings });
   } catch (error) {
     const e = error as Error;
     process.stdout.write(JSON.stringify({ error: { name: e.name, message: e.message } }) + '\n');
@@ -87,5 +92,5 @@ async function runChild(dataDir: string, port: number): Promise<void> {
 }
 
 if (process.argv[1] === SELF) {
-  await runChild(process.argv[2]!, Number(process.argv[3] ?? 0));
+  await runChild(process.argv[2]!, Number(process.argv[3] ?? 0), JSON.parse(process.argv[4] ?? '{}') as Record<string, string>);
 }

@@ -142,6 +142,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port?: number;
   onLog?: (line: string) => void;
+  /** More `-c name=value` settings (the disposable test cluster turns fsync off). */
+  settings?: Record<string, string>;
 }): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(options.dataDir);
   const pid = runningPid(dataDir);
@@ -166,7 +168,10 @@ export async function startEmbeddedPostgres(options: {
     persistent: true,
     createPostgresUser: isRoot(),
     // Listen on loopback only; fsync stays on: durability is the product's promise.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories=',
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
     onLog,
     onError: (e) => onLog(String(e)),
   });

@@ -26,7 +26,13 @@ export default async function setup(project: TestProject) {
   if (!adminUrl) {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'messagehub-test-pg-'));
     await chmod(dataDir, 0o700);
-    const cluster = await spawnEmbeddedPostgres({ dataDir });
+    // A disposable cluster: nothing in it must survive a crash of the machine, so it
+    // skips fsync. The one test that crashes Postgres (crash-without-loss) runs its own
+    // cluster with full durability.
+    const cluster = await spawnEmbeddedPostgres({
+      dataDir,
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+    });
     adminUrl = cluster.adminUrl;
     stop = async () => {
       await cluster.stop();
