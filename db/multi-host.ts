@@ -18,6 +18,24 @@ export interface DatabaseUrl {
   base: pg.ClientConfig;
   /** target_session_attrs=read-write (or primary): only a server that takes writes will do. */
   readWrite: boolean;
+  /**
+   * The server wanted, as libpq's target_session_attrs says it: `read-write` (also written
+   * `primary`), `standby` (only a server in recovery), `prefer-standby` (a standby if one
+   * answers, else any), or `any` (the first that answers).
+   */
+  target: 'any' | 'read-write' | 'standby' | 'prefer-standby';
+}
+
+/** Takes writes (`transaction_read_only` off), or replays a primary's WAL (in recovery). */
+const STATE_QUERY = "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS \"readOnly\"";
+
+/** No server of a multi-host DATABASE_READ_URL is a standby, and the URL asked for one. */
+export class NoStandbyError extends Error {
+  readonly code = 'MH_NO_STANDBY';
+  constructor(hosts: HostPort[], reasons: string[]) {
+    super(`no standby among ${hosts.map((h) => `${h.host}:${h.port}`).join(', ')} (${reasons.join('; ')})`);
+    this.name = 'NoStandbyError';
+  }
 }
 
 /** No server of a multi-host DATABASE_URL takes writes right now (a failover is under way). */
@@ -57,11 +75,14 @@ export function parseDatabaseUrl(url: string): DatabaseUrl {
   });
   const parsed = parseConnectionString(`${scheme}${auth}${hostList.split(',')[0]}${rest}`) as Record<string, unknown>;
   const attrs = String(parsed.target_session_attrs ?? 'any');
-  if (!['any', 'read-write', 'primary'].includes(attrs)) throw new Error(`DATABASE_URL: target_session_attrs=${attrs} is not supported (any, read-write, primary)`);
+  if (!['any', 'read-write', 'primary', 'standby', 'prefer-standby'].includes(attrs)) {
+    throw new Error(`DATABASE_URL: target_session_attrs=${attrs} is not supported (any, read-write, primary, standby, prefer-standby)`);
+  }
   delete parsed.target_session_attrs;
   delete parsed.host;
   delete parsed.port;
-  return { hosts, base: parsed as pg.ClientConfig, readWrite: attrs !== 'any' };
+  const target = attrs === 'primary' ? 'read-write' : (attrs as DatabaseUrl['target']);
+  return { hosts, base: parsed as pg.ClientConfig, readWrite: target === 'read-write', target };
 }
 
 /**
@@ -76,7 +97,7 @@ export class PrimaryLocator {
   constructor(readonly url: DatabaseUrl, private readonly probeTimeoutMs = 3000) {}
 
   async primary(): Promise<HostPort> {
-    if (this.url.hosts.length === 1 && !this.url.readWrite) return this.url.hosts[0]!;
+    if (this.url.hosts.length === 1 && this.url.target === 'any') return this.url.hosts[0]!;
     if (this.current) return this.current;
     this.lookup ??= this.probe().finally(() => {
       this.lookup = null;
@@ -91,25 +112,33 @@ export class PrimaryLocator {
 
   private async probe(): Promise<HostPort> {
     const reasons: string[] = [];
-    const answers = await Promise.all(this.url.hosts.map(async (h) => {
+    const { target } = this.url;
+    // What each host is: 'down', 'primary' or 'standby' (in recovery).
+    const answers = await Promise.all(this.url.hosts.map(async (h): Promise<'down' | 'primary' | 'standby'> => {
       const client = new pg.Client({ ...this.url.base, host: h.host, port: h.port, connectionTimeoutMillis: this.probeTimeoutMs });
       client.on('error', () => undefined);
       try {
         await client.connect();
-        if (!this.url.readWrite) return true;
-        const { rows } = await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only');
-        if (rows[0]?.transaction_read_only === 'off') return true;
+        if (target === 'any') return 'primary';
+        const { rows } = await client.query<{ standby: boolean; readOnly: string }>(STATE_QUERY);
+        if (rows[0]?.readOnly === 'off') {
+          if (target === 'standby') reasons.push(`${h.host}:${h.port} not a standby`);
+          return 'primary';
+        }
         reasons.push(`${h.host}:${h.port} read-only`);
-        return false;
+        return rows[0]?.standby ? 'standby' : 'down';
       } catch (error) {
         reasons.push(`${h.host}:${h.port} ${(error as Error).message}`);
-        return false;
+        return 'down';
       } finally {
         await client.end().catch(() => undefined);
       }
     }));
-    const i = answers.indexOf(true);
-    if (i < 0) throw new NoPrimaryError(this.url.hosts, reasons);
+    let i: number;
+    if (target === 'read-write' || target === 'any') i = answers.indexOf('primary');
+    else if (target === 'standby') i = answers.indexOf('standby');
+    else i = answers.indexOf('standby') >= 0 ? answers.indexOf('standby') : answers.findIndex((a) => a !== 'down');
+    if (i < 0) throw target === 'standby' ? new NoStandbyError(this.url.hosts, reasons) : new NoPrimaryError(this.url.hosts, reasons);
     this.current = this.url.hosts[i]!;
     return this.current;
   }
@@ -124,7 +153,7 @@ export type ClientClass = new (config?: pg.ClientConfig) => pg.Client;
  * locator's URL is used); other settings (keepAlive, timeouts) apply.
  */
 export function locatedClientClass(locator: PrimaryLocator): ClientClass {
-  const { base, readWrite } = locator.url;
+  const { base, target: wanted } = locator.url;
   return class LocatedClient extends pg.Client {
     constructor(config: pg.ClientConfig = {}) {
       const { connectionString: _ignored, host: _h, port: _p, ...rest } = config;
@@ -151,12 +180,14 @@ export function locatedClientClass(locator: PrimaryLocator): ClientClass {
         locator.forget(target);
         throw error;
       }
-      if (!readWrite) return;
-      const { rows } = await this.query<{ transaction_read_only: string }>('SHOW transaction_read_only');
-      if (rows[0]?.transaction_read_only !== 'off') {
+      if (wanted === 'any' || wanted === 'prefer-standby') return;
+      const { rows } = await this.query<{ standby: boolean; readOnly: string }>(STATE_QUERY);
+      const fits = wanted === 'standby' ? rows[0]?.standby === true : rows[0]?.readOnly === 'off';
+      if (!fits) {
+        // Promoted or demoted since it was found: look again.
         locator.forget(target);
         await this.end().catch(() => undefined);
-        throw new NotPrimaryError(target);
+        throw wanted === 'standby' ? new NoStandbyError([target], ['promoted']) : new NotPrimaryError(target);
       }
     }
   };
@@ -164,7 +195,7 @@ export function locatedClientClass(locator: PrimaryLocator): ClientClass {
 
 /** A pg.Client for `url`, following the primary when the URL names several hosts. */
 export function createClient(url: string, config: Omit<pg.ClientConfig, 'connectionString'> = {}): pg.Client {
-  if (!isMultiHost(url) && !parseDatabaseUrl(url).readWrite) return new pg.Client({ ...config, connectionString: url });
+  if (!isMultiHost(url) && parseDatabaseUrl(url).target === 'any') return new pg.Client({ ...config, connectionString: url });
   const Client = locatedClientClass(new PrimaryLocator(parseDatabaseUrl(url)));
   return new Client(config);
 }

@@ -9,6 +9,11 @@ export interface Config {
   port: number;
   /** Unset: start the embedded Postgres (scripts/start.ts). */
   databaseUrl: string | undefined;
+  /**
+   * Standbys that may answer history reads (POST /sync, GET …/log) when they have replayed
+   * what the caller has already seen; unset: every read goes to DATABASE_URL.
+   */
+  databaseReadUrl: string | undefined;
   dataDir: string;
   /** Origins allowed to log in and open the WebSocket; the first one is the canonical one. */
   origins: string[];
@@ -57,6 +62,11 @@ const schema = Joi.object({
     parseDatabaseUrl(value);
     return value;
   }, 'a postgres URL').messages({ 'any.custom': '"DATABASE_URL" must be a postgres:// URL with one or more host:port' }),
+  // Standbys for history reads, e.g. postgresql://user@h2:5432,h3:5432/db?target_session_attrs=prefer-standby
+  DATABASE_READ_URL: Joi.string().custom((value: string) => {
+    parseDatabaseUrl(value);
+    return value;
+  }, 'a postgres URL').messages({ 'any.custom': '"DATABASE_READ_URL" must be a postgres:// URL with one or more host:port' }),
   DATA_DIR: Joi.string().default('.data/postgres'),
   ORIGINS: Joi.string(),
   TLS_CERT_FILE: Joi.string(),
@@ -101,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: value.HOST,
     port: value.PORT,
     databaseUrl: value.DATABASE_URL,
+    databaseReadUrl: value.DATABASE_READ_URL,
     dataDir: path.resolve(value.DATA_DIR),
     origins,
     tls,

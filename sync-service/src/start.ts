@@ -18,7 +18,7 @@ export class PortInUseError extends Error {
 
 /** Open the pool, build the server and listen. The caller owns signals. */
 export async function startService(config: Config, databaseUrl: string): Promise<RunningService> {
-  const database: DatabaseHandle = openDatabase(databaseUrl);
+  const database: DatabaseHandle = openDatabase(databaseUrl, { readUrl: config.databaseReadUrl });
   const server = await createServer(config, { database });
   try {
     await server.start();

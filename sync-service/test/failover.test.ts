@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { Envelope, Identity } from '../../protocol/src/index.ts';
 import { freePort } from '../../db/embedded.ts';
-import { NoPrimaryError, parseDatabaseUrl, PrimaryLocator } from '../../db/multi-host.ts';
+import { NoPrimaryError, NoStandbyError, parseDatabaseUrl, PrimaryLocator } from '../../db/multi-host.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { isDatabaseUnavailable } from '../src/db/unavailable.ts';
 import { createConversation, login, send, signUp, startApp, type Conv, type TestApp } from '../../test/support/service.ts';
@@ -152,7 +152,17 @@ describe('multi-host DATABASE_URL (target_session_attrs=read-write)', () => {
     expect(u.readWrite).toBe(true);
     expect(u.base).toMatchObject({ user: 'mh', password: 'secret', database: 'messagehub' });
     expect(parseDatabaseUrl('postgres://a@h/db').readWrite).toBe(false);
-    expect(() => parseDatabaseUrl('postgresql://a@h1,h2/db?target_session_attrs=standby')).toThrow(/not supported/);
+    expect(parseDatabaseUrl('postgresql://a@h1,h2/db?target_session_attrs=primary').target).toBe('read-write');
+    expect(parseDatabaseUrl('postgresql://a@h1,h2/db?target_session_attrs=standby').target).toBe('standby');
+    expect(() => parseDatabaseUrl('postgresql://a@h1,h2/db?target_session_attrs=read-only')).toThrow(/not supported/);
+  });
+
+  it('for history reads: standby finds none among primaries, prefer-standby settles for one that answers', async () => {
+    const url = new URL(db().url);
+    const dead = await freePort();
+    const hosts = `postgresql://${url.username}:${url.password}@127.0.0.1:${dead},127.0.0.1:${url.port}${url.pathname}`;
+    await expect(new PrimaryLocator(parseDatabaseUrl(`${hosts}?target_session_attrs=standby`)).primary()).rejects.toBeInstanceOf(NoStandbyError);
+    expect(await new PrimaryLocator(parseDatabaseUrl(`${hosts}?target_session_attrs=prefer-standby`)).primary()).toEqual({ host: '127.0.0.1', port: Number(url.port) });
   });
 
   it('skips a host that refuses and one that is read-only, and finds none when all are', async () => {

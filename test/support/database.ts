@@ -15,12 +15,24 @@ export interface TestDatabase {
 
 /** A fresh, migrated database of the run's embedded Postgres, for one test file. */
 export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
+  return await copyDatabase(TEMPLATE_DATABASE, prefix);
+}
+
+/**
+ * A copy of `source` as it is now (Postgres copies a database nobody is connected to:
+ * close the pools on it first). Stands in for a standby that has replayed up to now.
+ */
+export async function copyTestDatabase(source: TestDatabase, prefix = 'copy'): Promise<TestDatabase> {
+  return await copyDatabase(source.name, prefix);
+}
+
+async function copyDatabase(template: string, prefix: string): Promise<TestDatabase> {
   const adminUrl = inject('postgresAdminUrl');
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   } finally {
     await admin.end();
   }

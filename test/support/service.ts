@@ -41,7 +41,7 @@ export async function startApp(opts: {
 } = {}): Promise<TestApp> {
   const testDb = opts.testDb ?? (await createTestDatabase('svc'));
   const config = testConfig({ origins: [ORIGIN, 'http://127.0.0.1:8080'], host: '127.0.0.1', port: 0, ...opts.config });
-  const database = openDatabase(testDb.url, { poolSize: 10 });
+  const database = openDatabase(testDb.url, { poolSize: 10, readUrl: config.databaseReadUrl });
   const server = await createServer(config, { database, ...opts.deps });
   if (opts.listen) await server.start();
   else await server.initialize();

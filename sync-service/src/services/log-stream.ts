@@ -5,12 +5,17 @@ import type { RawEntry } from '../db/log.ts';
 /** Rows fetched per query while streaming: memory stays bounded whatever the page limit. */
 export const CHUNK = 100;
 
+/** Where log pages are read: the primary's `db.log`, or services/history-reader.ts. */
+export interface LogPages {
+  page(conversationId: string, after: number, upTo: number, limit: number): Promise<RawEntry[]>;
+}
+
 /** Entries of one conversation with after < seq <= upTo, at most `limit`, fetched CHUNK at a time. */
-export async function* entriesOf(db: Database, conversationId: string, after: number, upTo: number, limit: number): AsyncGenerator<RawEntry> {
+export async function* entriesOf(pages: LogPages, conversationId: string, after: number, upTo: number, limit: number): AsyncGenerator<RawEntry> {
   let cursor = after;
   let left = limit;
   while (left > 0 && cursor < upTo) {
-    const rows = await db.log.page(conversationId, cursor, upTo, Math.min(CHUNK, left));
+    const rows = await pages.page(conversationId, cursor, upTo, Math.min(CHUNK, left));
     if (rows.length === 0) return;
     for (const row of rows) yield row;
     cursor = rows[rows.length - 1]!.seq;
@@ -28,11 +33,11 @@ export function entryJson(e: RawEntry, conversationId?: string): string {
 }
 
 /** GET …/log: `{ entries, nextAfter, hasMore }` streamed as it is read. */
-export async function* logPage(db: Database, conversationId: string, after: number, lastSeq: number, limit: number): AsyncGenerator<string> {
+export async function* logPage(pages: LogPages, conversationId: string, after: number, lastSeq: number, limit: number): AsyncGenerator<string> {
   yield '{"entries":[';
   let next = after;
   let first = true;
-  for await (const e of entriesOf(db, conversationId, after, lastSeq, limit)) {
+  for await (const e of entriesOf(pages, conversationId, after, lastSeq, limit)) {
     yield (first ? '' : ',') + entryJson(e);
     first = false;
     next = e.seq;
@@ -62,9 +67,10 @@ export interface SyncRequest {
  * `nextAfter` (sent with `hasMore: true` only) is the last conversation it finished: the
  * client asks again with `after: nextAfter` and the cursors of the conversations after it.
  * `hasMore` is also true when the window ended (at `until` or SYNC_WINDOW) before the last
- * conversation. `cursors` names the conversations walked.
+ * conversation. `cursors` names the conversations walked. Membership and last seqs come from
+ * `db` (the primary); the entries from `pages`.
  */
-export async function* syncPage(db: Database, userPk: number, req: SyncRequest): AsyncGenerator<string> {
+export async function* syncPage(db: Database, pages: LogPages, userPk: number, req: SyncRequest): AsyncGenerator<string> {
   const convs = await db.log.memberWindow(userPk, req.after ?? null, req.until ?? null, SYNC_WINDOW + 1);
   const truncated = convs.length > SYNC_WINDOW;
   if (truncated) convs.length = SYNC_WINDOW;
@@ -82,7 +88,7 @@ export async function* syncPage(db: Database, userPk: number, req: SyncRequest):
         stopped = true;
         break;
       }
-      for await (const e of entriesOf(db, conversationId, after, lastSeq, left)) {
+      for await (const e of entriesOf(pages, conversationId, after, lastSeq, left)) {
         yield (first ? '' : ',') + entryJson(e, conversationId);
         first = false;
         cursor = e.seq;

@@ -2,6 +2,7 @@ import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 import { caller } from '../auth/scheme.ts';
 import { SYNC_WINDOW, syncPage, toStream, type SyncRequest } from '../../services/log-stream.ts';
+import { historyPages } from '../../services/history-reader.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from './log.ts';
 import * as S from '../../schemas.ts';
 
@@ -40,7 +41,8 @@ export const syncRoute: ServerRoute = {
   },
   async handler(request, h) {
     const me = caller(request);
-    const db = request.server.app.database.db;
-    return h.response(toStream(syncPage(db, me.userPk, request.payload as SyncRequest))).type('application/json; charset=utf-8');
+    const { database } = request.server.app;
+    const pages = historyPages(database); // a standby's when it has them (services/history-reader.ts)
+    return h.response(toStream(syncPage(database.db, pages, me.userPk, request.payload as SyncRequest))).type('application/json; charset=utf-8');
   },
 };
