@@ -115,7 +115,8 @@ export interface AddEpochRequest { epochRecord: EpochRecord }
 export interface AddEpochResponse { seq: number }
 
 export interface ConversationListItem { conversationId: string; latestSeq: number; latestEpoch: number; members: string[] }
-export interface ConversationsResponse { conversations: ConversationListItem[] }
+/** One page of GET /conversations; with `hasMore`, ask again with `after: nextAfter`. */
+export interface ConversationsResponse { conversations: ConversationListItem[]; hasMore?: boolean; nextAfter?: string }
 
 export interface AppendMessageRequest { envelope: Envelope }
 export interface AppendMessageResponse { seq: number; duplicate: boolean }

@@ -81,6 +81,25 @@ describe('L3 paging: a user in 20,000 conversations still receives', () => {
     expect(seen.has(`${conv.id}/3`)).toBe(true);
   });
 
+  it('L3 GET /conversations answers one page of at most 1,000 at a time, and the pages reach the last conversation', async () => {
+    const ids: string[] = [];
+    let after: string | undefined;
+    for (let requests = 0; ; requests++) {
+      expect(requests).toBeLessThan(100);
+      const res = await call(app.server, 'GET', `/api/v1/conversations${after ? `?after=${after}` : ''}`, { token: ta });
+      expect(res.status).toBe(200);
+      expect(res.json.conversations.length).toBeLessThanOrEqual(1000);
+      ids.push(...res.json.conversations.map((c: { conversationId: string }) => c.conversationId));
+      if (!res.json.hasMore) break;
+      expect(res.json.nextAfter).toBe(ids.at(-1));
+      after = res.json.nextAfter;
+    }
+    expect(ids).toHaveLength(FLOOD + 1);
+    expect(new Set(ids).size).toBe(FLOOD + 1);
+    expect(ids.at(-1)).toBe(conv.id);
+    expect((await call(app.server, 'GET', '/api/v1/conversations?limit=1001', { token: ta })).status).toBe(400);
+  });
+
   it('L3 the WebSocket subscribes in windows (auth, then subscribe frames) and pushes the new message live', async () => {
     const client = await openWs(`ws://127.0.0.1:${app.server.info.port}/api/v1/ws`, ORIGIN);
     const cursors = { ...held, [conv.id]: 3 };

@@ -112,8 +112,16 @@ export class Api {
   createConversation(epochRecord: EpochRecord) {
     return this.call<CreateConversationResponse>('POST', '/conversations', { epochRecord });
   }
-  conversations() {
-    return this.call<ConversationsResponse>('GET', '/conversations');
+  /** Every conversation of mine, page after page (THREATS L3: the service answers at most 1,000 at a time). */
+  async conversations(): Promise<ConversationsResponse> {
+    const all: ConversationsResponse['conversations'] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.call<ConversationsResponse>('GET', `/conversations${after ? `?after=${encodeURIComponent(after)}` : ''}`);
+      all.push(...page.conversations);
+      if (!page.hasMore || !page.nextAfter) return { conversations: all };
+      after = page.nextAfter;
+    }
   }
   addEpoch(conversationId: string, epochRecord: EpochRecord) {
     return this.call<AddEpochResponse>('POST', `/conversations/${encodeURIComponent(conversationId)}/epochs`, { epochRecord });

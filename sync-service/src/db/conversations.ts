@@ -11,8 +11,9 @@ export interface ConversationSummary {
 export class ConversationsRepository {
   constructor(private readonly db: IBaseProtocol<unknown>) {}
 
-  list(userPk: number): Promise<ConversationSummary[]> {
-    return this.db.any<ConversationSummary>(sql.conversations.list, { userPk });
+  /** The caller's conversations with an id above `after` (null: from the first), at most `limit`, in byte order. */
+  list(userPk: number, after: string | null, limit: number): Promise<ConversationSummary[]> {
+    return this.db.any<ConversationSummary>(sql.conversations.list, { userPk, after, limit });
   }
 
   async exists(id: string): Promise<boolean> {
