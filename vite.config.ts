@@ -57,6 +57,8 @@ export default defineConfig({
       includeManifestIcons: false,
       injectManifest: {
         globPatterns: ['**/*.{js,css,html,png,svg,wasm}'],
+        // The passphrase strength dictionaries (strength-dictionaries.ts) load only on the screens that ask for a new passphrase.
+        globIgnores: ['**/strength-dictionaries-*.js'],
       },
     }),
   ],
