@@ -25,10 +25,14 @@ describe('journey 12: everyday messaging', () => {
   const composer = () => pageA.getByTestId('composer-input');
   /** Opens a conversation from the list (a click can land while the list re-renders: tried again then). */
   const openWith = async (title: string) => {
+    const shown = async () => {
+      const h = pageA.getByTestId('conversation-title');
+      return (await h.count()) > 0 && (await h.textContent()) === title;
+    };
     await until(async () => {
-      if ((await pageA.getByTestId('conversation-title').textContent().catch(() => '')) === title) return true;
+      if (await shown()) return true;
       await conversationItem(pageA, title).click();
-      return (await pageA.getByTestId('conversation-title').textContent().catch(() => '')) === title;
+      return shown();
     }, `the conversation with ${title} to open`);
   };
 

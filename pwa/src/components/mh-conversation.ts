@@ -37,6 +37,7 @@ export class MhConversation extends LitElement {
       .sender { font-size: 0.8rem; font-weight: 700; margin-bottom: 0.15rem; }
       .warning { border-left: 4px solid var(--mh-danger); background: var(--mh-warn-bg); padding: 0.4rem 0.6rem; margin: 0.25rem 0; border-radius: 0.25rem; }
       .composer { border-top: 1px solid var(--mh-border); padding: 0.5rem 0.75rem; }
+      .composer .row { align-items: flex-end; }
       .composer .row textarea { flex: 1; resize: none; max-height: 40vh; overflow-y: auto; }
       .count { font-size: 0.85rem; margin: 0.25rem 0 0; text-align: end; }
       .count.over { color: var(--mh-danger-text); font-weight: 700; }
