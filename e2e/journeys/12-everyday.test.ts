@@ -170,6 +170,26 @@ describe('journey 12: everyday messaging', () => {
     }
   });
 
+  it('friction: no sender name in a one-to-one bubble, day separators, links, a growing composer, a storage notice that can be dismissed', async () => {
+    await openWith('bea');
+    await send(pageA, 'The plan: https://example.org/plan?day=fri');
+    const onB = message(pageB, 'The plan: https://example.org/plan?day=fri');
+    await onB.waitFor({ timeout: 20_000 });
+    expect(await pageB.locator('[data-testid="message"] .sender').count()).toBe(0);
+    expect(await pageB.getByTestId('day-separator').first().textContent()).toBe('Today');
+    const link = onB.locator('a');
+    expect(await link.getAttribute('href')).toBe('https://example.org/plan?day=fri');
+    expect(await link.getAttribute('rel')).toContain('noreferrer');
+    const before = (await composer().boundingBox())!.height;
+    await composer().fill('one\ntwo\nthree\nfour');
+    await poll(async () => (await composer().boundingBox())!.height).toBeGreaterThan(before * 2);
+    await composer().fill('');
+    if ((await pageA.getByTestId('storage-warning').count()) > 0) {
+      await pageA.getByTestId('dismiss-storage-warning').click();
+      await poll(() => pageA.getByTestId('storage-warning').count()).toBe(0);
+    }
+  });
+
   it('bugs 3, 4, 7: onboarding checks the name first, speaks plainly, and wants a strong passphrase; restore too', async () => {
     const ctx = await people.browser.newContext({ viewport: DESKTOP });
     const fresh = await ctx.newPage();
@@ -220,6 +240,29 @@ describe('journey 12: everyday messaging', () => {
       await fresh.getByTestId('restore-submit').click();
       await poll(() => restoreError.textContent()).toMatch(/damaged/);
       await screenshotBoth(fresh, '12-restore-damaged');
+
+      // Bug 11: while Argon2id holds the page there is no number to freeze at 40 %: a moving bar.
+      await fresh.getByTestId('go-create').click();
+      await fresh.getByTestId('onboarding-username').waitFor();
+      await fresh.evaluate(() => {
+        const seen: string[] = [];
+        (window as unknown as { seen: string[] }).seen = seen;
+        const root = document.querySelector('mh-app')!.shadowRoot!;
+        new MutationObserver(() => {
+          const p = root.querySelector('mh-onboarding')?.shadowRoot?.querySelector('[data-testid="keygen-progress"]');
+          if (p) seen.push(`${p.getAttribute('data-stage')}|${p.textContent?.replace(/\s+/g, ' ').trim()}`);
+        }).observe(root, { subtree: true, childList: true, characterData: true, attributes: true });
+        const ob = root.querySelector('mh-onboarding')!.shadowRoot!;
+        new MutationObserver(() => {
+          const p = ob.querySelector('[data-testid="keygen-progress"]');
+          if (p) seen.push(`${p.getAttribute('data-stage')}|${p.textContent?.replace(/\s+/g, ' ').trim()}`);
+        }).observe(ob, { subtree: true, childList: true, characterData: true, attributes: true });
+      });
+      await fill('newcomer', strong);
+      await fresh.getByTestId('download-keyfile').waitFor({ timeout: 60_000 });
+      const seen = await fresh.evaluate(() => (window as unknown as { seen: string[] }).seen);
+      expect(seen.some((x) => x.startsWith('kdf|'))).toBe(true);
+      expect(seen.filter((x) => x.startsWith('kdf|')).every((x) => !/%/.test(x))).toBe(true);
     } finally {
       await ctx.close();
     }
