@@ -36,6 +36,16 @@ describe('journey 12: everyday messaging', () => {
     }, `the conversation with ${title} to open`);
   };
 
+  /** axe on the screen as it is, light and dark: no violations. */
+  const axeClean = async (page: Page, what: string) => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      const result = await new AxeBuilder({ page }).analyze();
+      expect(result.violations.map((v) => `${what} (${colorScheme}): ${v.id} ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`)).toEqual([]);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  };
+
   beforeAll(async () => {
     await mkdir(SCREENSHOT_DIR, { recursive: true });
     people = await twoPeople({ ada: { viewport: DESKTOP }, bea: { viewport: DESKTOP } });
@@ -89,6 +99,7 @@ describe('journey 12: everyday messaging', () => {
     await composer().fill(long);
     await poll(() => pageA.getByTestId('composer-count').textContent()).toMatch(/8,005\s*\/\s*8,000/);
     await screenshotBoth(pageA, '12-composer-too-long');
+    await axeClean(pageA, 'composer over the limit');
     await pageA.getByTestId('composer-send').click();
     const error = pageA.getByTestId('composer-error');
     await error.waitFor();
@@ -131,6 +142,7 @@ describe('journey 12: everyday messaging', () => {
     await poll(() => conversationItem(pageA, 'bea').getByTestId('verified-badge').count()).toBe(1);
     expect(await conversationItem(pageA, 'cyd').getByTestId('verified-badge').count()).toBe(0);
     await screenshotBoth(pageA, '12-conversation-verified');
+    await axeClean(pageA, 'verified conversation');
   });
 
   it('bug 6: every screen has a URL; reload stays, back and forward move between screens inside the app', async () => {
@@ -220,6 +232,7 @@ describe('journey 12: everyday messaging', () => {
       expect(await fresh.getByTestId('download-keyfile').count()).toBe(0);
       expect(await fresh.getByTestId('onboarding-passphrase').inputValue()).toBe(strong);
       await screenshotBoth(fresh, '12-onboarding-name-taken');
+    await axeClean(fresh, 'onboarding, name taken');
       // Bug 4: a stale error goes on a new submit (the taken-name check runs again: still taken).
       await fresh.getByTestId('onboarding-username').fill('x');
       await fresh.getByTestId('onboarding-create').click();

@@ -35,7 +35,7 @@ export class MhConversationList extends LitElement {
       .when { color: var(--mh-muted); font-size: 0.85rem; }
       .badge { background: var(--mh-accent); color: var(--mh-on-accent); border-radius: 1rem; padding: 0 0.5rem; font-size: 0.85rem; justify-self: end; }
       .blocked { grid-column: 1 / -1; color: var(--mh-danger-text); font-size: 0.85rem; }
-      .verified { color: var(--mh-accent); }
+      .verified { color: var(--mh-accent-text); }
       .notice .row { justify-content: flex-end; margin-top: 0.25rem; }
     `,
   ];

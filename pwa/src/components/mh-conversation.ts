@@ -42,7 +42,7 @@ export class MhConversation extends LitElement {
       .count { font-size: 0.85rem; margin: 0.25rem 0 0; text-align: end; }
       .count.over { color: var(--mh-danger-text); font-weight: 700; }
       li.day { align-self: center; font-size: 0.8rem; color: var(--mh-muted); padding: 0.1rem 0.6rem; border-radius: 1rem; background: var(--mh-panel); }
-      .verified-badge { font-size: 0.85rem; color: var(--mh-accent); font-weight: 700; }
+      .verified-badge { font-size: 0.85rem; color: var(--mh-accent-text); font-weight: 700; }
       .blocked { margin: 0.5rem 0.75rem; }
       @media (max-width: 799px) { :host { height: calc(100vh - 3.6rem); } }
     `,
