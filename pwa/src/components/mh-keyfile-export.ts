@@ -76,7 +76,7 @@ export class MhKeyfileExport extends LitElement {
 
   private _onNew(): void {
     void this._rate().catch(() => {
-      this._strength = { score: -1, label: 'cannot be checked: the app could not load its word lists. Check your connection.', warning: '' };
+      this._strength = { score: -1, label: 'not checked (the passphrase check could not be loaded)', warning: '' };
     });
   }
 
@@ -95,7 +95,12 @@ export class MhKeyfileExport extends LitElement {
     const next = this._input('newPassphrase').value;
     this._error = '';
     if (!file && !kept) return this._fail('no-file', 'Choose your current key file.');
-    const strength = await this._rate().catch(() => NOT_RATED);
+    let strength: Strength;
+    try {
+      strength = await this._rate();
+    } catch (err) {
+      return this._fail('strength-unavailable', plainError(err));
+    }
     if (strength.score < REQUIRED_SCORE) return this._fail('weak', 'Choose a stronger new passphrase: use four or more unrelated words, or a longer sentence.');
     if (next !== this._input('confirm').value) return this._fail('mismatch', 'The two new passphrases are different. Type the same passphrase twice.');
     this._step = 'working';

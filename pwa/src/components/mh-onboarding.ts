@@ -95,7 +95,7 @@ export class MhOnboarding extends LitElement {
 
   private _onPassphrase(): void {
     void this._rate().catch(() => {
-      this._strength = { score: -1, label: 'cannot be checked: the app could not load its word lists. Check your connection.', warning: '' };
+      this._strength = { score: -1, label: 'not checked (the passphrase check could not be loaded)', warning: '' };
     });
   }
 

@@ -3,6 +3,7 @@
 // as the guesses they are. The estimator and its dictionaries are loaded on first use
 // (a dynamic import): only the screens that ask for a new passphrase pay for them.
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { AppError } from './warnings.ts';
 
 export interface Strength {
   /** 0 very weak … 4 very strong, on the key-file scale below; -1: not rated (empty). */
@@ -32,7 +33,10 @@ let loading: Promise<ZxcvbnFactory> | null = null;
 
 /** Loads the estimator once (call when a passphrase screen opens, so it is ready on the first key). */
 export function loadEstimator(): Promise<ZxcvbnFactory> {
-  loading ??= import('./strength-dictionaries.ts').then((m) => m.makeEstimator());
+  loading ??= import('./strength-dictionaries.ts').then(
+    (m) => m.makeEstimator(),
+    () => Promise.reject(new AppError('strength-unavailable')),
+  );
   // A failed load (offline before the chunk was ever fetched) may be tried again.
   loading.catch(() => (loading = null));
   return loading;

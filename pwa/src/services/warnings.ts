@@ -197,7 +197,8 @@ const API_ERRORS: Record<string, string> = {
 
 /** Errors raised by this app's own checks, by a code of their own (never parsed from a message). */
 export type AppErrorCode =
-  | 'message-too-long' | 'user-name-format' | 'passphrase-empty' | 'offline-new-conversation' | 'device-holds-other-account' | 'sign-out-this-device';
+  | 'message-too-long' | 'user-name-format' | 'passphrase-empty' | 'offline-new-conversation' | 'device-holds-other-account' | 'sign-out-this-device'
+  | 'strength-unavailable';
 
 export function appErrorText(code: AppErrorCode, detail?: number): string {
   switch (code) {
@@ -213,6 +214,8 @@ export function appErrorText(code: AppErrorCode, detail?: number): string {
       return 'This device holds another account. Use “Forget this device” first.';
     case 'sign-out-this-device':
       return 'To sign this device out, use “Forget this device”.';
+    case 'strength-unavailable':
+      return 'The passphrase check could not be loaded. Check your connection and try again.';
   }
 }
 
