@@ -148,7 +148,8 @@ function exact(o: Record<string, unknown>, keys: string[]): boolean {
 }
 
 /**
- * KF7: classify cheaply, then decrypt. Order: JSON and format ('not-a-key-file'),
+ * KF7: classify cheaply, then decrypt. Order: JSON and format ('not-a-key-file'; a text
+ * that opens like a key file but is not whole JSON is one cut short: 'damaged'),
  * version ('unsupported-version'), shape and checksum ('damaged', before any
  * Argon2id run), KDF floor ('damaged'), then AES-GCM, whose failure is always the
  * single 'wrong-passphrase' error (G1): the checksum can be recomputed by anyone,
@@ -159,6 +160,8 @@ export async function readKeyFile(text: string, passphrase: string): Promise<Key
   try {
     json = JSON.parse(text);
   } catch {
+    // A key file cut short (a partial download or copy) still names its format: damaged.
+    if (/^\s*\{\s*"format"\s*:\s*"messagehub-keyfile"/.test(text)) throw new KeyFileError('damaged', 'key file is damaged: cut short');
     throw new KeyFileError('not-a-key-file', 'not a MessageHub key file (not JSON)');
   }
   if (!isRecord(json) || json.format !== KEYFILE_FORMAT) {

@@ -57,6 +57,11 @@ describe('key file', () => {
   it('KF7: the vector failures give their four named errors', async () => {
     for (const c of keyfileVector.failures) expect(await codeOf(c.keyFile, c.passphrase), c.name).toBe(c.expect);
     expect(await codeOf('[1,2]')).toBe('not-a-key-file');
+    // Cut short (issue 16): still names the format, so it is damaged, not "not a key file".
+    const whole = JSON.stringify(file, null, 2);
+    for (const cut of [whole.slice(0, whole.length / 2), whole.slice(0, whole.length - 3), JSON.stringify(file).slice(0, 200)]) {
+      expect(await codeOf(cut)).toBe('damaged');
+    }
     expect(await codeOf(JSON.stringify({ ...file, version: '1' }))).toBe('unsupported-version');
   });
 

@@ -27,6 +27,11 @@ export interface Config {
   trustProxyHops: number;
   staticDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * One log line per request: 'off' (the default), 'on' (method, path, status, time), or
+   * 'full' (also the client's address and the request headers, tokens redacted).
+   */
+  accessLog: 'off' | 'on' | 'full';
   sessionTtlSeconds: number;
   challengeTtlSeconds: number;
   maxEnvelopeBytes: number;
@@ -75,6 +80,7 @@ const schema = Joi.object({
   TRUST_PROXY_HOPS: Joi.number().integer().min(1).max(10).default(1),
   STATIC_DIR: Joi.string().default('dist/pwa'),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+  ACCESS_LOG: Joi.string().valid('off', 'on', 'full').default('off'),
   SESSION_TTL_SECONDS: Joi.number().integer().min(60).max(400 * 24 * 3600).default(30 * 24 * 3600),
   CHALLENGE_TTL_SECONDS: Joi.number().integer().min(5).max(600).default(60),
   // protocol's LIMITS.maxEnvelopeBytes: the largest padding bucket (64 KiB) in base64url with its header.
@@ -119,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxyHops: value.TRUST_PROXY_HOPS,
     staticDir: path.resolve(value.STATIC_DIR),
     logLevel: value.LOG_LEVEL,
+    accessLog: value.ACCESS_LOG,
     sessionTtlSeconds: value.SESSION_TTL_SECONDS,
     challengeTtlSeconds: value.CHALLENGE_TTL_SECONDS,
     maxEnvelopeBytes: value.MAX_ENVELOPE_BYTES,

@@ -93,7 +93,9 @@ export async function createServer(config: Config, deps: ServerDependencies): Pr
       redact: { paths: LOG_REDACT, censor: '[redacted]' },
       logPayload: false,
       logQueryParams: false,
-      logRequestComplete: true,
+      // Access logs are off unless asked for (ACCESS_LOG); who asked (address, user agent) only with 'full'.
+      logRequestComplete: config.accessLog !== 'off',
+      ...(config.accessLog === 'full' ? {} : { serializers: { req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }) } }),
       ignorePaths: ['/healthz'],
     } satisfies HapiPino.Options as HapiPino.Options,
   });

@@ -18,6 +18,16 @@ describe('accounts, login, sessions and the directory', () => {
   });
   afterAll(async () => app?.close());
 
+  describe('GET /api/v1/users/{userName}/availability', () => {
+    it('says a registered name (in any case) is taken and a new one is free, before any keys are made', async () => {
+      await call(app.server, 'POST', '/api/v1/users', { payload: await registration(await identity('dave', 'dave'), 'Dave') });
+      expect((await call(app.server, 'GET', '/api/v1/users/DAVE/availability')).json).toEqual({ available: false });
+      expect((await call(app.server, 'GET', '/api/v1/users/newcomer/availability')).json).toEqual({ available: true });
+      const bad = await call(app.server, 'GET', '/api/v1/users/bo%20b/availability');
+      expect(bad.status).toBe(400);
+    });
+  });
+
   describe('POST /api/v1/users', () => {
     it('registers a user, folding the name to lower case', async () => {
       const id = await identity('alice', 'alice');

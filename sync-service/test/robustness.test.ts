@@ -118,7 +118,7 @@ describe('logs', () => {
   it('never contain the token, the Authorization header, ciphertext or keys', async () => {
     const lines: string[] = [];
     const stream = new Writable({ write(chunk, _enc, cb) { lines.push(chunk.toString()); cb(); } });
-    const app = await startApp({ config: { logLevel: 'trace' }, deps: { logStream: stream } });
+    const app = await startApp({ config: { logLevel: 'trace', accessLog: 'full' }, deps: { logStream: stream } });
     try {
       const alice = await identity('alice');
       await register(app.server, alice);
@@ -141,6 +141,32 @@ describe('logs', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('access logs (issue 16)', () => {
+  const run = async (accessLog?: 'off' | 'on' | 'full') => {
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk, _enc, cb) { lines.push(chunk.toString()); cb(); } });
+    const app = await startApp({ config: { logLevel: 'info', ...(accessLog ? { accessLog } : {}) }, deps: { logStream: stream } });
+    try {
+      for (let i = 0; i < 3; i++) {
+        await app.server.inject({ method: 'GET', url: '/api/v1/openapi.json?x=1', headers: { 'user-agent': 'AgentSmith/1.0', 'x-forwarded-for': '203.0.113.9' } });
+      }
+    } finally {
+      await app.close();
+    }
+    return lines.filter((l) => l.includes('[response]')).join('');
+  };
+
+  it('are off by default, and when on carry no client address or user agent unless asked for', async () => {
+    expect(await run()).toBe('');
+    const on = await run('on');
+    expect(on).toContain('/api/v1/openapi.json');
+    for (const s of ['AgentSmith', 'remoteAddress', '127.0.0.1', 'user-agent', 'x=1']) expect(on).not.toContain(s);
+    const full = await run('full');
+    expect(full).toContain('AgentSmith');
+    expect(full).toContain('remoteAddress');
   });
 });
 

@@ -1,6 +1,7 @@
 import { ContextProvider } from '@lit/context';
 import { LitElement, css, html, nothing } from 'lit';
 import { messengerContext } from '../context.ts';
+import { RouterController, type View } from '../controllers/router-controller.ts';
 import { Messenger } from '../services/messenger.ts';
 import { shared } from '../styles/shared.ts';
 import './mh-onboarding.ts';
@@ -11,12 +12,6 @@ import './mh-contact.ts';
 import './mh-settings.ts';
 import './mh-update-banner.ts';
 import './mh-keyfile-reminder.ts';
-
-type View =
-  | { name: 'list' }
-  | { name: 'conversation'; id: string }
-  | { name: 'contact'; userId: string; from: string | null }
-  | { name: 'settings' };
 
 /** The application shell: provides the messenger and switches screens. */
 export class MhApp extends LitElement {
@@ -56,10 +51,11 @@ export class MhApp extends LitElement {
   declare _welcomeMode: 'create' | 'restore';
 
   private readonly messenger = new Messenger({ origin: location.origin });
+  private readonly router = new RouterController(this, (v) => this._show(v));
 
   constructor() {
     super();
-    this._view = { name: 'list' };
+    this._view = this.router.view;
     this._welcomeMode = 'create';
     new ContextProvider(this, { context: messengerContext, initialValue: this.messenger });
     this.messenger.addEventListener('change', () => this.requestUpdate());
@@ -68,7 +64,7 @@ export class MhApp extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (this.messenger.phase === 'loading') void this.messenger.start();
+    if (this.messenger.phase === 'loading') void this.messenger.start().then(() => this._show(this.router.view));
   }
 
   /** The update prompt (THREATS W1): set by main.ts when a new worker is waiting. */
@@ -77,8 +73,13 @@ export class MhApp extends LitElement {
   }
 
   private _navigate(view: View): void {
+    this.router.go(view);
+  }
+
+  /** The router's screen (a click, back, forward or the URL at start) is shown and the messenger told. */
+  private _show(view: View): void {
     this._view = view;
-    void this.messenger.open(view.name === 'conversation' ? view.id : null);
+    if (this.messenger.phase === 'ready') void this.messenger.open(view.name === 'conversation' ? view.id : null);
   }
 
   override render() {

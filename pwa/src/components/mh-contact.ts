@@ -79,7 +79,7 @@ export class MhContact extends LitElement {
       ${!c.pending && c.rotatedAt
         ? html`<div class="notice" role="status" data-testid="key-rotated"><p>${rotationNotice(c.userId)}</p></div>`
         : nothing}
-      <p>Compare these numbers with ${c.userId}'s screen, or scan the code. If they match, nobody is in between.</p>
+      <p>Compare these numbers with the ones on ${c.userId}'s screen, side by side or read aloud on a call. If they match, nobody is in between.</p>
       <ol class="digits" data-testid="safety-number" data-digits=${this._safety?.digits ?? ''} aria-label="Safety number">
         ${groups.map((g) => html`<li>${g}</li>`)}
       </ol>

@@ -13,6 +13,8 @@ export function shortTime(ms: number): string {
   return d.toDateString() === new Date().toDateString() ? time.format(d) : day.format(d);
 }
 
+const STORAGE_NOTICE_KEY = 'messagehub.storage-notice-dismissed';
+
 /** Conversations by activity, with the last message (decrypted in memory) and unread counts. */
 export class MhConversationList extends LitElement {
   static override styles = [
@@ -33,6 +35,8 @@ export class MhConversationList extends LitElement {
       .when { color: var(--mh-muted); font-size: 0.85rem; }
       .badge { background: var(--mh-accent); color: var(--mh-on-accent); border-radius: 1rem; padding: 0 0.5rem; font-size: 0.85rem; justify-self: end; }
       .blocked { grid-column: 1 / -1; color: var(--mh-danger-text); font-size: 0.85rem; }
+      .verified { color: var(--mh-accent-text); }
+      .notice .row { justify-content: flex-end; margin-top: 0.25rem; }
     `,
   ];
 
@@ -41,12 +45,14 @@ export class MhConversationList extends LitElement {
     _showHidden: { state: true },
     _error: { state: true },
     _busy: { state: true },
+    _storageNoticeDismissed: { state: true },
   };
 
   declare selected: string | null;
   declare _error: string;
   declare _busy: boolean;
   declare _showHidden: boolean;
+  declare _storageNoticeDismissed: boolean;
 
   private readonly messenger = new MessengerController(this);
 
@@ -56,6 +62,13 @@ export class MhConversationList extends LitElement {
     this._error = '';
     this._busy = false;
     this._showHidden = false;
+    this._storageNoticeDismissed = localStorage.getItem(STORAGE_NOTICE_KEY) === '1';
+  }
+
+  /** The notice once seen is not shown again on this device (a flag, no content). */
+  private _dismissStorageNotice(): void {
+    localStorage.setItem(STORAGE_NOTICE_KEY, '1');
+    this._storageNoticeDismissed = true;
   }
 
   private _open(id: string): void {
@@ -90,12 +103,12 @@ export class MhConversationList extends LitElement {
     const title = s.others.join(', ') || 'Only you';
     return html`<li>
       <button class="item" data-testid=${testId} data-conversation-id=${s.conversationId} data-title=${title} data-request=${s.request}
-        aria-current=${s.conversationId === this.selected ? 'true' : 'false'}
-        aria-label="${title}${s.unread ? `, ${s.unread} unread` : ''}${s.request === 'request' ? ', message request' : ''}" @click=${() => this._open(s.conversationId)}>
-        <span class="title">${title}</span>
+        aria-current=${s.conversationId === this.selected ? 'true' : 'false'} @click=${() => this._open(s.conversationId)}>
+        <span class="title" dir="auto">${title}${s.verified ? html` <span class="verified" data-testid="verified-badge">✓<span class="sr-only"> verified</span></span>` : nothing}</span>
         <span class="when">${shortTime(s.lastActivity)}</span>
-        <span class="preview" data-testid="conversation-preview">${preview ?? ''}</span>
-        ${s.unread ? html`<span class="badge" data-testid="unread-count">${s.unread}</span>` : nothing}
+        <span class="preview" data-testid="conversation-preview" dir="auto">${preview ?? ''}</span>
+        ${s.unread ? html`<span class="badge" data-testid="unread-count">${s.unread}<span class="sr-only"> unread</span></span>` : nothing}
+        ${s.request === 'request' ? html`<span class="sr-only">, message request</span>` : nothing}
         ${s.blocked && s.request === 'accepted' ? html`<span class="blocked">Sending paused</span>` : nothing}
       </button>
     </li>`;
@@ -109,14 +122,15 @@ export class MhConversationList extends LitElement {
     const requests = m.summaries.filter((s) => s.request === 'request');
     const hidden = m.summaries.filter((s) => s.request === 'ignored' || s.request === 'blocked');
     return html`
-      ${m.persisted === false
-        ? html`<p class="notice" data-testid="storage-warning">This browser did not promise to keep MessageHub's data, so it could be
-            deleted when space runs low. Your messages can always be restored with your key file and passphrase: keep them safe.</p>`
+      ${m.persisted === false && !this._storageNoticeDismissed
+        ? html`<div class="notice" data-testid="storage-warning"><p>This browser may delete MessageHub's data when space runs low.
+            Your key file and passphrase restore everything: keep them safe.</p>
+            <div class="row"><button class="secondary" data-testid="dismiss-storage-warning" @click=${this._dismissStorageNotice}>Got it</button></div></div>`
         : nothing}
       <form @submit=${this._onStart}>
         <label for="start-user">Start a conversation</label>
         <div class="row">
-          <input id="start-user" type="text" placeholder="User name" autocapitalize="none" spellcheck="false" data-testid="start-username" ?disabled=${this._busy} />
+          <input id="start-user" type="text" dir="auto" placeholder="User name" autocapitalize="none" spellcheck="false" data-testid="start-username" ?disabled=${this._busy} />
           <button type="submit" data-testid="start-conversation" ?disabled=${this._busy}>Start</button>
         </div>
         ${this._error ? html`<p class="error" role="alert" data-testid="start-error">${this._error}</p>` : nothing}

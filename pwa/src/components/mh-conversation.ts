@@ -3,11 +3,18 @@ import { repeat } from 'lit/directives/repeat.js';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { EventView, MessageView } from '../services/views.ts';
 import type { RequestState } from '../stores/requests.ts';
-import { blockText, eventText, plainError, warningText, type BlockReason } from '../services/warnings.ts';
+import { LIMITS } from '../../../protocol/src/rules.ts';
+import { AppError, blockText, eventText, plainError, warningText, type BlockReason } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 import './mh-members.ts';
 
-const stamp = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short' });
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayName = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+const count = new Intl.NumberFormat('en');
+/** The counter shows from here on: the last 500 characters before the limit. */
+const COUNT_FROM = LIMITS.maxBodyChars - 500;
+
+interface DaySeparator { id: string; day: string }
 const STATE_TEXT: Record<string, string> = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', failed: 'Not sent', received: '' };
 
 /** One conversation: messages with state, compose time and inline warnings; the composer. */
@@ -30,7 +37,12 @@ export class MhConversation extends LitElement {
       .sender { font-size: 0.8rem; font-weight: 700; margin-bottom: 0.15rem; }
       .warning { border-left: 4px solid var(--mh-danger); background: var(--mh-warn-bg); padding: 0.4rem 0.6rem; margin: 0.25rem 0; border-radius: 0.25rem; }
       .composer { border-top: 1px solid var(--mh-border); padding: 0.5rem 0.75rem; }
-      .composer .row textarea { flex: 1; }
+      .composer .row { align-items: flex-end; }
+      .composer .row textarea { flex: 1; resize: none; max-height: 40vh; overflow-y: auto; }
+      .count { font-size: 0.85rem; margin: 0.25rem 0 0; text-align: end; }
+      .count.over { color: var(--mh-danger-text); font-weight: 700; }
+      li.day { align-self: center; font-size: 0.8rem; color: var(--mh-muted); padding: 0.1rem 0.6rem; border-radius: 1rem; background: var(--mh-panel); }
+      .verified-badge { font-size: 0.85rem; color: var(--mh-accent-text); font-weight: 700; }
       .blocked { margin: 0.5rem 0.75rem; }
       @media (max-width: 799px) { :host { height: calc(100vh - 3.6rem); } }
     `,
@@ -43,6 +55,7 @@ export class MhConversation extends LitElement {
     _blocked: { state: true },
     _error: { state: true },
     _members: { state: true },
+    _count: { state: true },
   };
 
   declare conversationId: string;
@@ -51,10 +64,13 @@ export class MhConversation extends LitElement {
   declare _blocked: BlockReason | null;
   declare _error: string;
   declare _members: boolean;
+  declare _count: number;
 
   private readonly messenger = new MessengerController(this, () => void this._load());
   private loading = 0;
   private stick = true;
+  /** Draft writes in order (stores/drafts.ts), so an older text never lands after a newer one. */
+  private draftWrites: Promise<void> = Promise.resolve();
 
   constructor() {
     super();
@@ -64,10 +80,21 @@ export class MhConversation extends LitElement {
     this._blocked = null;
     this._error = '';
     this._members = false;
+    this._count = 0;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('conversationId')) {
+      // Issue 16, bug 2: the text typed here belongs to the conversation it was typed in.
+      const previous = changed.get('conversationId') as string | undefined;
+      const input = this._input();
+      if (input) {
+        if (previous) this._keepDraft(previous, input.value);
+        input.value = '';
+        this._resize(input);
+      }
+      this._count = 0;
+      void this._restoreDraft(this.conversationId);
       this._messages = [];
       this._events = [];
       this._error = '';
@@ -97,6 +124,43 @@ export class MhConversation extends LitElement {
     }
   }
 
+  private _input(): HTMLTextAreaElement | null {
+    return this.renderRoot.querySelector('#composer');
+  }
+
+  private _keepDraft(conversationId: string, text: string): void {
+    const m = this.messenger.value;
+    if (!m || !conversationId) return;
+    this.draftWrites = this.draftWrites.then(() => m.saveDraft(conversationId, text)).catch(() => undefined);
+  }
+
+  private async _restoreDraft(conversationId: string): Promise<void> {
+    const m = this.messenger.value;
+    if (!m || !conversationId) return;
+    await this.draftWrites;
+    const text = await m.draft(conversationId).catch(() => '');
+    await this.updateComplete;
+    const input = this._input();
+    // Typed into meanwhile, or moved on to another conversation: leave it.
+    if (!text || conversationId !== this.conversationId || !input || input.value) return;
+    input.value = text;
+    this._count = text.length;
+    this._resize(input);
+  }
+
+  private _onInput(e: Event): void {
+    const input = e.target as HTMLTextAreaElement;
+    this._count = input.value.length;
+    this._resize(input);
+    this._keepDraft(this.conversationId, input.value);
+  }
+
+  /** The composer grows with its text (up to 40% of the screen, then scrolls). */
+  private _resize(input: HTMLTextAreaElement): void {
+    input.style.height = 'auto';
+    if (input.value) input.style.height = `${input.scrollHeight + 2}px`;
+  }
+
   private _nav(detail: unknown): void {
     this.dispatchEvent(new CustomEvent('mh-navigate', { detail, bubbles: true, composed: true }));
   }
@@ -106,14 +170,28 @@ export class MhConversation extends LitElement {
     const text = input.value;
     if (!text.trim()) return;
     this._error = '';
+    // Issue 16, bug 1: over the limit, nothing is sent and nothing is lost.
+    if (text.length > LIMITS.maxBodyChars) {
+      this._error = plainError(new AppError('message-too-long', text.length));
+      return;
+    }
+    const id = this.conversationId;
     // Clear at once, so the next message can be typed while this one is being sealed.
     input.value = '';
+    this._count = 0;
+    this._resize(input);
+    this._keepDraft(id, '');
     try {
-      await this.messenger.value!.send(this.conversationId, text);
+      await this.messenger.value!.send(id, text);
       this.stick = true;
       await this._load();
     } catch (err) {
-      if (!input.value) input.value = text;
+      if (!input.value && id === this.conversationId) {
+        input.value = text;
+        this._count = text.length;
+        this._resize(input);
+        this._keepDraft(id, text);
+      }
       this._error = plainError(err);
     }
     input.focus();
@@ -135,7 +213,8 @@ export class MhConversation extends LitElement {
     return html`
       <div class="head">
         <button class="secondary" data-testid="back-to-list" @click=${() => this._nav({ name: 'list' })} aria-label="Back to conversations">←</button>
-        <h2 data-testid="conversation-title">${title}</h2>
+        <h2 data-testid="conversation-title" dir="auto">${title}</h2>
+        ${summary?.verified ? html`<span class="verified-badge" data-testid="verified-badge">✓ Verified</span>` : nothing}
         ${others.map(
           (u) => html`<button class="secondary" data-testid="open-safety-number" data-user=${u}
             @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Safety number${others.length > 1 ? ` (${u})` : ''}</button>`,
@@ -160,17 +239,22 @@ export class MhConversation extends LitElement {
         : nothing}
       <section class="log" role="log" aria-label="Messages with ${title}" tabindex="0" data-testid="message-log">
         <ol>
-          ${repeat(this._timeline(), (item) => item.id, (item) => ('events' in item ? this._renderEvent(item) : this._renderMessage(item)))}
+          ${repeat(this._withDays(this._timeline()), (item) => item.id, (item) =>
+            'day' in item ? html`<li class="day" data-testid="day-separator">${item.day}</li>` : 'events' in item ? this._renderEvent(item) : this._renderMessage(item, others.length > 1))}
         </ol>
       </section>
       ${summary && summary.request !== 'accepted' ? nothing : html`<form class="composer" @submit=${(e: Event) => { e.preventDefault(); void this._send(); }}>
         <label for="composer" class="sr-only">Message</label>
         ${this._error ? html`<p class="error" role="alert" data-testid="composer-error">${this._error}</p>` : nothing}
         <div class="row">
-          <textarea id="composer" rows="1" placeholder="Write a message" data-testid="composer-input" @keydown=${this._onKey}
-            ?disabled=${!!this._blocked}></textarea>
+          <textarea id="composer" rows="1" dir="auto" placeholder="Write a message" data-testid="composer-input" @keydown=${this._onKey}
+            @input=${this._onInput} ?disabled=${!!this._blocked} aria-describedby=${this._count > COUNT_FROM ? 'composer-count' : nothing}></textarea>
           <button type="submit" data-testid="composer-send" ?disabled=${!!this._blocked}>Send</button>
         </div>
+        ${this._count > COUNT_FROM
+          ? html`<p id="composer-count" class="count ${this._count > LIMITS.maxBodyChars ? 'over' : 'muted'}" data-testid="composer-count" aria-live="polite">
+              ${count.format(this._count)} / ${count.format(LIMITS.maxBodyChars)} characters</p>`
+          : nothing}
       </form>`}
     `;
   }
@@ -185,6 +269,25 @@ export class MhConversation extends LitElement {
       out.push(msg);
     }
     out.push(...this._events.slice(e));
+    return out;
+  }
+
+  /** A separator before the first item of each day (items without a time keep the day they follow). */
+  private _withDays(items: (MessageView | EventView)[]): (MessageView | EventView | DaySeparator)[] {
+    const out: (MessageView | EventView | DaySeparator)[] = [];
+    const seen = new Set<string>();
+    for (const item of items) {
+      const at = 'composedAt' in item ? item.composedAt : null;
+      if (at) {
+        const d = new Date(at);
+        const key = d.toDateString();
+        if (!seen.has(key)) {
+          seen.add(key);
+          out.push({ id: `day-${key}`, day: key === new Date().toDateString() ? 'Today' : dayName.format(d) });
+        }
+      }
+      out.push(item);
+    }
     return out;
   }
 
@@ -221,19 +324,19 @@ export class MhConversation extends LitElement {
     </div>`;
   }
 
-  private _renderMessage(msg: MessageView) {
+  private _renderMessage(msg: MessageView, group: boolean) {
     const warnings = msg.warnings.map(
       (w) => html`<p class="warning" role="note" data-testid="integrity-warning" data-kind=${w.code}>⚠ ${warningText(w)}</p>`,
     );
     if (msg.body === null) {
       return html`<li class="warn-only" data-testid="message-warning" data-seq=${msg.seq ?? ''}>${warnings}</li>`;
     }
-    const when = msg.composedAt ? stamp.format(new Date(msg.composedAt)) : '';
+    const when = msg.composedAt ? clock.format(new Date(msg.composedAt)) : '';
     return html`<li class="msg ${msg.mine ? 'mine' : ''}" data-testid="message" data-message-id=${msg.id} data-state=${msg.state}
       data-mine=${msg.mine ? 'true' : 'false'} data-composed-at=${msg.composedAt ?? ''}>
-      ${msg.mine ? nothing : html`<div class="sender">${msg.sender}</div>`}
+      ${msg.mine || !group ? nothing : html`<div class="sender" dir="auto">${msg.sender}</div>`}
       ${warnings}
-      <p class="body" data-testid="message-body">${msg.body}</p>
+      <p class="body" data-testid="message-body" dir="auto">${linkify(msg.body)}</p>
       <div class="meta">
         <time datetime=${msg.composedAt ? new Date(msg.composedAt).toISOString() : ''} data-testid="message-time">${when}</time>
         ${msg.mine ? html`<span data-testid="message-state">${STATE_TEXT[msg.state]}</span>` : nothing}
@@ -241,6 +344,13 @@ export class MhConversation extends LitElement {
     </li>`;
   }
 }
+/** Web links in a message become links (opened apart, with no referrer); everything else stays text. */
+function linkify(body: string) {
+  const parts = body.split(/(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])/g);
+  if (parts.length === 1) return body;
+  return parts.map((p, i) => (i % 2 === 1 ? html`<a href=${p} target="_blank" rel="noopener noreferrer">${p}</a>` : p));
+}
+
 customElements.define('mh-conversation', MhConversation);
 
 declare global {

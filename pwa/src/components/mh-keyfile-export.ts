@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
-import { passphraseStrength } from '../services/strength.ts';
+import { loadEstimator, NOT_RATED, passphraseStrength, REQUIRED_SCORE, type Strength } from '../services/strength.ts';
 import { plainError } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 
@@ -38,7 +38,7 @@ export class MhKeyfileExport extends LitElement {
   declare _step: Step;
   declare _error: string;
   declare _code: string;
-  declare _strength: { score: number; label: string };
+  declare _strength: Strength;
   declare _saved: boolean;
 
   private readonly messenger = new MessengerController(this);
@@ -49,7 +49,7 @@ export class MhKeyfileExport extends LitElement {
     this._step = 'form';
     this._error = '';
     this._code = '';
-    this._strength = passphraseStrength('', []);
+    this._strength = NOT_RATED;
     this._saved = false;
   }
 
@@ -62,8 +62,22 @@ export class MhKeyfileExport extends LitElement {
     return this.renderRoot.querySelector(`[name="${name}"]`) as HTMLInputElement;
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void loadEstimator().catch(() => undefined);
+  }
+
+  private async _rate(): Promise<Strength> {
+    const next = this._input('newPassphrase').value;
+    const rated = await passphraseStrength(next, [this.messenger.value?.me?.userId ?? '']);
+    if (this._input('newPassphrase')?.value === next) this._strength = rated;
+    return rated;
+  }
+
   private _onNew(): void {
-    this._strength = passphraseStrength(this._input('newPassphrase').value, [this.messenger.value?.me?.userId ?? '']);
+    void this._rate().catch(() => {
+      this._strength = { score: -1, label: 'not checked (the passphrase check could not be loaded)', warning: '' };
+    });
   }
 
   private _fail(code: string, words: string): void {
@@ -81,7 +95,13 @@ export class MhKeyfileExport extends LitElement {
     const next = this._input('newPassphrase').value;
     this._error = '';
     if (!file && !kept) return this._fail('no-file', 'Choose your current key file.');
-    if (this._strength.score < 2) return this._fail('weak', 'Choose a stronger new passphrase: use four or more unrelated words, or a longer sentence.');
+    let strength: Strength;
+    try {
+      strength = await this._rate();
+    } catch (err) {
+      return this._fail('strength-unavailable', plainError(err));
+    }
+    if (strength.score < REQUIRED_SCORE) return this._fail('weak', 'Choose a stronger new passphrase: use four or more unrelated words, or a longer sentence.');
     if (next !== this._input('confirm').value) return this._fail('mismatch', 'The two new passphrases are different. Type the same passphrase twice.');
     this._step = 'working';
     try {
@@ -135,7 +155,7 @@ export class MhKeyfileExport extends LitElement {
         <label for="export-new">New passphrase</label>
         <input id="export-new" name="newPassphrase" type="password" autocomplete="new-password" required
           data-testid="export-new-passphrase" ?disabled=${busy} @input=${this._onNew} aria-describedby="export-strength-text" />
-        <meter min="0" max="4" low="2" high="3" optimum="4" .value=${this._strength.score} aria-label="New passphrase strength"
+        <meter min="0" max="4" low="2" high="3" optimum="4" .value=${Math.max(0, this._strength.score)} data-score=${this._strength.score} aria-label="New passphrase strength"
           data-testid="export-strength"></meter>
         <p id="export-strength-text" class="muted" aria-live="polite">Strength: ${this._strength.label}</p>
         <label for="export-confirm">Type the new passphrase again</label>

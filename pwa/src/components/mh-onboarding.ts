@@ -1,12 +1,13 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { MessengerController } from '../controllers/messenger-controller.ts';
+import { ApiError } from '../services/api.ts';
 import type { PendingAccount } from '../services/onboarding.ts';
-import { plainError } from '../services/warnings.ts';
-import { passphraseStrength } from '../services/strength.ts';
+import { AppError, plainError } from '../services/warnings.ts';
+import { loadEstimator, NOT_RATED, passphraseStrength, REQUIRED_SCORE, type Strength } from '../services/strength.ts';
 import { shared } from '../styles/shared.ts';
 
-type Step = 'form' | 'generating' | 'save' | 'registering';
+type Step = 'form' | 'checking' | 'generating' | 'save' | 'registering';
 
 /** Create an account: name, passphrase, keys with progress, key file saved, register. */
 export class MhOnboarding extends LitElement {
@@ -20,6 +21,11 @@ export class MhOnboarding extends LitElement {
       .check input { width: 1.25rem; height: 1.25rem; margin-top: 0.1rem; flex: none; }
       .skip { border-top: 1px solid var(--mh-border); padding-top: 0.5rem; }
       .actions { margin-top: 1rem; display: flex; gap: 0.75rem; flex-wrap: wrap; }
+      .working { position: relative; overflow: hidden; height: 0.6rem; border-radius: 0.3rem; background: var(--mh-border); }
+      /* A transform animation runs on the compositor, so it moves even while Argon2id holds the page. */
+      .working span { position: absolute; inset: 0; width: 40%; border-radius: 0.3rem; background: var(--mh-accent); animation: mh-working 1.2s ease-in-out infinite; will-change: transform; }
+      @keyframes mh-working { from { transform: translateX(-100%); } to { transform: translateX(250%); } }
+      @media (prefers-reduced-motion: reduce) { .working span { animation-duration: 3s; } }
     `,
   ];
 
@@ -38,7 +44,7 @@ export class MhOnboarding extends LitElement {
   declare _error: string;
   declare _progress: number;
   declare _stageText: string;
-  declare _strength: { score: number; label: string };
+  declare _strength: Strength;
   declare _saved: boolean;
   declare _downloaded: boolean;
   declare _skip: boolean;
@@ -53,7 +59,7 @@ export class MhOnboarding extends LitElement {
     this._error = '';
     this._progress = 0;
     this._stageText = '';
-    this._strength = passphraseStrength('', []);
+    this._strength = NOT_RATED;
     this._saved = false;
     this._downloaded = false;
     this._skip = false;
@@ -62,6 +68,12 @@ export class MhOnboarding extends LitElement {
   /** Continue needs the download and the confirmation, or the explicit choice to go on without. */
   private get _canContinue(): boolean {
     return (this._downloaded && this._saved) || this._skip;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // The estimator and its dictionaries load while the user types the name (a chunk of its own).
+    void loadEstimator().catch(() => undefined);
   }
 
   override disconnectedCallback(): void {
@@ -73,8 +85,18 @@ export class MhOnboarding extends LitElement {
     return this.renderRoot.querySelector(`[name="${name}"]`) as HTMLInputElement;
   }
 
+  private async _rate(): Promise<Strength> {
+    const pass = this._input('passphrase').value;
+    const rated = await passphraseStrength(pass, [this._input('userName').value]);
+    // Typed on meanwhile: a newer rating follows.
+    if (this._input('passphrase')?.value === pass) this._strength = rated;
+    return rated;
+  }
+
   private _onPassphrase(): void {
-    this._strength = passphraseStrength(this._input('passphrase').value, [this._input('userName').value]);
+    void this._rate().catch(() => {
+      this._strength = { score: -1, label: 'not checked (the passphrase check could not be loaded)', warning: '' };
+    });
   }
 
   private async _onCreate(e: Event): Promise<void> {
@@ -84,16 +106,25 @@ export class MhOnboarding extends LitElement {
     const pass = this._input('passphrase').value;
     const confirm = this._input('confirm').value;
     this._error = '';
-    if (this._strength.score < 2) {
-      this._error = 'Choose a stronger passphrase: use four or more unrelated words, or a longer sentence.';
-      return;
-    }
-    if (pass !== confirm) {
-      this._error = 'The two passphrases are different. Type the same passphrase twice.';
-      return;
-    }
     try {
       m.checkUserName(userName);
+      if (!pass) throw new AppError('passphrase-empty');
+      const strength = await this._rate();
+      if (strength.score < REQUIRED_SCORE) {
+        this._error = `Choose a stronger passphrase: use four or more unrelated words, or a longer sentence.${strength.warning ? ` (${strength.warning})` : ''}`;
+        return;
+      }
+      if (pass !== confirm) {
+        this._error = 'The two passphrases are different. Type the same passphrase twice.';
+        return;
+      }
+      // Issue 16, bug 3: a taken name is said now, before any key is made or saved.
+      this._step = 'checking';
+      if (!(await m.nameIsFree(userName))) {
+        this._step = 'form';
+        this._error = plainError(new ApiError(409, 'user_name_taken', ''));
+        return;
+      }
       this._step = 'generating';
       this._progress = 0;
       this.pending = await m.generateAccount(userName, pass, (stage, fraction) => {
@@ -129,6 +160,7 @@ export class MhOnboarding extends LitElement {
         this._downloaded = false;
         this._skip = false;
         this._step = 'form';
+        this._strength = NOT_RATED; // the passphrase fields are empty again: so is the meter
         this._error = 'That user name is taken. Choose another one; the key file you saved for it cannot be used, delete it.';
         return;
       }
@@ -139,7 +171,8 @@ export class MhOnboarding extends LitElement {
 
   override render() {
     if (this._step === 'save' || this._step === 'registering') return this._renderSave();
-    const busy = this._step === 'generating';
+    const busy = this._step === 'generating' || this._step === 'checking';
+    const kdf = this._stageText.startsWith('Protecting');
     return html`
       <h1>Create your MessageHub account</h1>
       <p>Your messages are encrypted on this device. Only the people you write to can read them.</p>
@@ -151,17 +184,22 @@ export class MhOnboarding extends LitElement {
         <label for="passphrase">Passphrase</label>
         <input id="passphrase" name="passphrase" type="password" autocomplete="new-password" required
           data-testid="onboarding-passphrase" ?disabled=${busy} @input=${this._onPassphrase} aria-describedby="strength-text" />
-        <meter min="0" max="4" low="2" high="3" optimum="4" .value=${this._strength.score} aria-label="Passphrase strength"
-          data-testid="passphrase-strength"></meter>
+        <meter min="0" max="4" low="2" high="3" optimum="4" .value=${Math.max(0, this._strength.score)} aria-label="Passphrase strength"
+          data-testid="passphrase-strength" data-score=${this._strength.score}></meter>
         <p id="strength-text" class="muted" aria-live="polite">Strength: ${this._strength.label}</p>
         <label for="confirm">Type the passphrase again</label>
         <input id="confirm" name="confirm" type="password" autocomplete="new-password" required
           data-testid="onboarding-passphrase-confirm" ?disabled=${busy} />
         ${this._error ? html`<p class="error" role="alert" data-testid="onboarding-error">${this._error}</p>` : nothing}
-        ${busy
-          ? html`<div role="status" aria-live="polite" data-testid="keygen-progress">
-              <p>${this._stageText || 'Making your keys…'} ${this._progress}%</p>
-              <progress max="100" .value=${this._progress} aria-label="Key generation progress"></progress>
+        ${this._step === 'checking' ? html`<p role="status" data-testid="name-checking">Checking that the user name is free…</p>` : nothing}
+        ${this._step === 'generating'
+          ? html`<div role="status" aria-live="polite" data-testid="keygen-progress" data-stage=${kdf ? 'kdf' : 'other'}>
+              ${kdf
+                // Argon2id gives no progress while it runs (and holds the page): a moving bar, no frozen number.
+                ? html`<p>${this._stageText} This takes a few seconds.</p>
+                    <div class="working" aria-label="Key generation progress" role="progressbar"><span></span></div>`
+                : html`<p>${this._stageText || 'Making your keys…'} ${this._progress}%</p>
+                    <progress max="100" .value=${this._progress} aria-label="Key generation progress"></progress>`}
             </div>`
           : nothing}
         <div class="actions">

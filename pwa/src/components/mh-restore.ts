@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { RestoreProgress, RestoreSummary } from '../services/restore.ts';
-import { plainError, warningText } from '../services/warnings.ts';
+import { appErrorText, plainError, warningText } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 
 const KEY_FILE_ERRORS: Record<string, string> = {
@@ -58,6 +58,11 @@ export class MhRestore extends LitElement {
     if (!file) {
       this._error = 'Choose your key file first.';
       this._errorCode = 'no-file';
+      return;
+    }
+    if (!pass) {
+      this._error = appErrorText('passphrase-empty');
+      this._errorCode = 'no-passphrase';
       return;
     }
     this._busy = true;

@@ -65,8 +65,11 @@ export class MhSettings extends LitElement {
       <section>
         <h3>Your account</h3>
         <p>Signed in as <strong data-testid="settings-user">${m?.me?.userId}</strong>.</p>
-        <p class="fp">Your key fingerprint: <code>${m?.me?.fingerprint}</code></p>
         <p>Keep your key file and passphrase safe: they are the only way to restore your messages on a new device.</p>
+        <details>
+          <summary>Technical details</summary>
+          <p class="fp">Your key fingerprint: <code>${m?.me?.fingerprint}</code></p>
+        </details>
       </section>
       <section aria-label="Your devices">
         <mh-devices></mh-devices>

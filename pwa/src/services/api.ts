@@ -82,6 +82,9 @@ export class Api {
   register(userName: string, identity: PublicIdentity, proof: string) {
     return this.call<RegisterResponse>('POST', '/users', { userName, identity, proof });
   }
+  availability(userName: string) {
+    return this.call<{ available: boolean }>('GET', `/users/${encodeURIComponent(userName)}/availability`);
+  }
   challenge(userId: string, origin: string) {
     return this.call<ChallengeResponse>('POST', '/auth/challenge', { userId, origin });
   }

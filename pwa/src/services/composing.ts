@@ -35,10 +35,12 @@ export class Composer {
   async startConversation(userName: string): Promise<string> {
     const userId = userName.trim().toLowerCase();
     if (userId === this.me) throw new BlockedError({ code: 'own-user-name' });
-    const contact = await this.directory.lookup(userId);
+    // An existing one-to-one conversation opens without the network (issue 16, bug 10); its
+    // contact's key is checked again when it is opened (Messenger.open) and before sending.
     for (const c of await listConversations(this.db)) {
       if (c.members.length === 2 && c.members.includes(userId) && c.members.includes(this.me)) return c.conversationId;
     }
+    const contact = await this.directory.lookup(userId);
     if (contact.pending) throw new BlockedError({ code: 'key-changed', userId, name: contact.displayName || userId, when: 'start' });
     const conversationId = crypto.randomUUID();
     const identity = this.keyring.identity;

@@ -9,11 +9,12 @@ import { loadIdentity, markKeyFileConfirmed } from '../stores/account.ts';
 import { acceptPendingKey, allContacts, getContact, setVerified } from '../stores/contacts.ts';
 import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRow } from '../stores/db.ts';
 import { getConversation, updateConversation } from '../stores/conversations.ts';
+import { loadDraft, saveDraft } from '../stores/drafts.ts';
 import { Api } from './api.ts';
 import type { SessionInfo } from './api.ts';
 import { Device } from './device.ts';
 import { thisDeviceName } from './device-name.ts';
-import { checkUserName, generateAccount, registerAccount, type PendingAccount } from './onboarding.ts';
+import { checkUserName, generateAccount, nameIsFree, registerAccount, type PendingAccount } from './onboarding.ts';
 import { flushOutbox } from './outbox-flush.ts';
 import { OutboxRunner } from './outbox-runner.ts';
 import { Realtime, type ConnectionState } from './realtime.ts';
@@ -191,6 +192,21 @@ export class Messenger extends EventTarget {
 
   checkUserName(userName: string): void {
     checkUserName(userName);
+  }
+
+  /** Whether the service has the name free (asked before any key is made). */
+  nameIsFree(userName: string): Promise<boolean> {
+    return nameIsFree(this.api, userName);
+  }
+
+  // Drafts (stores/drafts.ts): one per conversation, sealed at rest.
+
+  async draft(conversationId: string): Promise<string> {
+    return this.db ? loadDraft(this.db, conversationId) : '';
+  }
+
+  async saveDraft(conversationId: string, text: string): Promise<void> {
+    if (this.db) await saveDraft(this.db, conversationId, text);
   }
 
   generateAccount(userName: string, passphrase: string, onProgress: (stage: string, fraction: number) => void): Promise<PendingAccount> {
@@ -375,7 +391,7 @@ export class Messenger extends EventTarget {
 
   async setVerified(userId: string, verified: boolean): Promise<void> {
     await setVerified(this.db!, userId, verified);
-    this.changed();
+    await this.refreshSummaries(true);
   }
 
   /** After reviewing a refused membership change: continue with the last valid epoch. */

@@ -2,6 +2,7 @@
 // the key file (nothing stored yet), then register once the user saved the key file.
 import { USER_ID_RE, fingerprint, signRegistration, type Identity } from '../../../protocol/src/index.ts';
 import { ApiError, type Api } from './api.ts';
+import { AppError } from './warnings.ts';
 
 export interface PendingAccount {
   userName: string;
@@ -9,15 +10,17 @@ export interface PendingAccount {
   keyFile: string;
 }
 
-/**
- * Step 1: is the name well formed? (Whether it is free is only known at registration:
- * the directory answers signed-in users only.)
- */
+/** Step 1: is the name well formed? (`nameIsFree` then asks the service, before any key is made.) */
 export function checkUserName(userName: string): void {
   const userId = userName.trim().toLowerCase();
   if (!USER_ID_RE.test(userId)) {
-    throw new Error('A user name has 3 to 32 letters, digits, dots, dashes or underscores, and starts and ends with a letter or digit.');
+    throw new AppError('user-name-format');
   }
+}
+
+/** Step 1, second half: is the name free? Asked before key generation (issue 16, bug 3). */
+export async function nameIsFree(api: Api, userName: string): Promise<boolean> {
+  return (await api.availability(userName.trim())).available;
 }
 
 /** Step 2: make the keys and the key file (Argon2id runs here), nothing stored yet. */

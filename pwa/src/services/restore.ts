@@ -9,7 +9,7 @@ import { getLog } from '../stores/log.ts';
 import type { Api } from './api.ts';
 import type { Device } from './device.ts';
 import type { Session } from './session.ts';
-import { warningFor, warningText, type Warning } from './warnings.ts';
+import { AppError, warningFor, warningText, type Warning } from './warnings.ts';
 
 export interface RestoreProgress {
   stage: 'key-file' | 'login' | 'history' | 'done';
@@ -36,7 +36,7 @@ export async function restoreAccount(ctx: RestoreContext, identity: Identity, on
   const { db, api } = ctx;
   onProgress({ stage: 'login', done: 0, total: 0 });
   const previous = await loadIdentity(db);
-  if (previous && previous.userId !== identity.userId) throw new Error('This device holds another account. Use “Forget this device” first.');
+  if (previous && previous.userId !== identity.userId) throw new AppError('device-holds-other-account');
   await ctx.session.login(identity);
   const device = await ctx.adopt(identity);
   await markKeyFileConfirmed(db);

@@ -6,6 +6,7 @@ import { fingerprint, signLoginProof, signRevokeSession, type Identity } from '.
 import { clearSession, loadIdentity, loadSession, saveIdentity, saveSession } from '../stores/account.ts';
 import type { Db, IdentityRow, SessionRow } from '../stores/db.ts';
 import type { Api, SessionInfo } from './api.ts';
+import { AppError } from './warnings.ts';
 
 export const DEVICE_NAME = 'MessageHub on the web';
 
@@ -75,7 +76,7 @@ export class Session {
    */
   async revokeDevice(sessionId: string): Promise<void> {
     if (!this.identity) throw new Error('signed out');
-    if (sessionId === this.current?.sessionId) throw new Error('To sign this device out, use “Forget this device”.');
+    if (sessionId === this.current?.sessionId) throw new AppError('sign-out-this-device');
     const ch = await this.api.accountChallenge('revoke-session');
     const signature = await signRevokeSession(this.identity, ch.nonce, sessionId);
     await this.api.revokeSession(sessionId, ch.challengeId, signature);

@@ -2,16 +2,22 @@
 // turns warning and block-reason codes into words.
 import { describe, expect, it } from 'vitest';
 import { ApiError, NetworkError } from './api.ts';
-import { passphraseStrength } from './strength.ts';
-import { BlockedError, blockText, keyChangeText, plainError, rotationNotice, warningFor, warningText, type BlockReason } from './warnings.ts';
+import { passphraseStrength, REQUIRED_SCORE } from './strength.ts';
+import { AppError, BlockedError, blockText, keyChangeText, plainError, rotationNotice, warningFor, warningText, type BlockReason } from './warnings.ts';
 
 describe('passphrase strength', () => {
-  it('rates common, short and name-based passphrases weak and long unrelated words strong', () => {
-    expect(passphraseStrength('', []).score).toBe(0);
-    expect(passphraseStrength('password1', []).score).toBeLessThan(2);
-    expect(passphraseStrength('alice2024', ['alice']).score).toBeLessThan(2);
-    expect(passphraseStrength('aaaaaaaaaaaa', []).score).toBeLessThan(2);
-    expect(passphraseStrength('correct horse battery staple 42', ['alice']).score).toBeGreaterThanOrEqual(3);
+  it('rates common, short and name-based passphrases weak and long unrelated words strong', async () => {
+    expect((await passphraseStrength('', [])).score).toBe(-1);
+    expect((await passphraseStrength('password1', [])).score).toBeLessThan(2);
+    expect((await passphraseStrength('alice2024', ['alice'])).score).toBeLessThan(2);
+    expect((await passphraseStrength('aaaaaaaaaaaa', [])).score).toBeLessThan(2);
+    expect((await passphraseStrength('correct horse battery staple 42', ['alice'])).score).toBeGreaterThanOrEqual(REQUIRED_SCORE);
+  });
+
+  it('issue 16 bug 7: refuses the passphrases a newcomer found accepted ("fair") for the key file', async () => {
+    for (const weak of ['ilovemydog', 'Summer2024!', 'Tr0ub4dor&3']) {
+      expect((await passphraseStrength(weak, ['newcomer'])).score, weak).toBeLessThan(REQUIRED_SCORE);
+    }
   });
 });
 
@@ -67,8 +73,14 @@ describe('block reasons', () => {
   it('says plainly what went wrong for errors the user can act on', () => {
     expect(plainError(new NetworkError())).toMatch(/cannot be reached/);
     expect(plainError(new ApiError(409, 'user_name_taken', 'taken'))).toMatch(/user name is taken/);
-    expect(plainError(new ApiError(500, 'internal', 'The server failed.'))).toBe('The server failed.');
-    expect(plainError('a string')).toBe('Something went wrong.');
+    // Issue 16, bug 4: the service's own text never reaches the screen.
+    expect(plainError(new ApiError(500, 'internal', 'The server failed.'))).not.toContain('The server failed.');
+    const joi = new ApiError(400, 'invalid_request', 'invalid params: "userId" is not valid (string.pattern.name)');
+    expect(plainError(joi)).not.toMatch(/invalid params|string\.pattern|userId/);
+    expect(plainError(new Error('Password must be specified'))).not.toContain('Password must be specified');
+    expect(plainError(new Error('plaintext: body'))).not.toContain('plaintext');
+    expect(plainError(new AppError('message-too-long', 8005))).toMatch(/too long: 8,005 characters, and the limit is 8,000/);
+    expect(plainError('a string')).toMatch(/^Something went wrong/);
   });
 });
 

@@ -4,6 +4,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { aliceAndBob, deliver, device, flush } from '../../test/support/fake-service.ts';
+import { setVerified } from '../stores/contacts.ts';
 import { updateConversation } from '../stores/conversations.ts';
 import { markResults, queued } from '../stores/outbox.ts';
 import { Views } from './views.ts';
@@ -23,11 +24,14 @@ describe('views', () => {
     await bob.device.requests.classify();
     expect((await bob.device.views.summaries())[0]).toMatchObject({ request: 'request', unread: 0 });
     await bob.device.requests.accept(id);
-    expect(await bob.device.views.summaries()).toEqual([{ conversationId: id, members: ['alice', 'bob'], others: ['alice'], unread: 1, lastActivity: expect.any(Number), preview: null, blocked: null, request: 'accepted' }]);
+    expect(await bob.device.views.summaries()).toEqual([{ conversationId: id, members: ['alice', 'bob'], others: ['alice'], unread: 1, lastActivity: expect.any(Number), preview: null, blocked: null, request: 'accepted', verified: false }]);
     expect(await bob.device.views.preview(id)).toBe('hello');
     await bob.device.views.markRead(id);
     await updateConversation(bob.db, id, (c) => ({ ...c, membershipAlert: { seq: 9, reason: 'epoch-tampered', at: 1 } }));
     expect((await bob.device.views.summaries())[0]).toMatchObject({ unread: 0, blocked: { code: 'membership-alert' } });
+    // Issue 16, bug 9: verified once every other member is a verified contact.
+    await setVerified(bob.db, 'alice', true);
+    expect((await bob.device.views.summaries())[0]).toMatchObject({ verified: true });
   });
 
   it('shows states (queued, sent, failed with a rejected warning) and reopens plaintexts after a reload', async () => {

@@ -64,6 +64,8 @@ export interface ConversationSummary {
    * unread badge), `ignored` or `blocked` (hidden, found under "Hidden").
    */
   request: RequestState;
+  /** Every other member is a contact marked verified, with no key change waiting (issue 16, bug 9). */
+  verified: boolean;
 }
 
 export class Views {
@@ -91,6 +93,7 @@ export class Views {
         unread: request === 'accepted' ? c.unread : 0, lastActivity: c.lastActivity, preview: null,
         blocked: blockedFor(this.me, c, contacts, c.latestEpoch >= 0 ? [{ epoch: c.latestEpoch }] : []),
         request,
+        verified: c.members.some((m) => m !== this.me) && c.members.every((m) => m === this.me || (!!contacts.get(m)?.verified && !contacts.get(m)?.pending)),
       };
     });
   }

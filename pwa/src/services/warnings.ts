@@ -3,6 +3,7 @@
 // user reads live here, in one table per union, and nowhere else: code never compares
 // or parses a sentence. (The pattern of tldraw's TLIncompatibilityReason.)
 import type { KeyChangeKind } from '../stores/db.ts';
+import { LIMITS } from '../../../protocol/src/rules.ts';
 import { ApiError, NetworkError } from './api.ts';
 
 /** Something wrong with a stored entry, shown inline in the conversation (THREATS). */
@@ -178,15 +179,73 @@ export class BlockedError extends Error {
   }
 }
 
-/** Plain words for errors the user can act on. */
+/** The words for the service's stable error codes; the service's own message is never shown. */
+const API_ERRORS: Record<string, string> = {
+  user_name_taken: 'That user name is taken. Choose another one.',
+  rate_limited: 'Too many attempts. Wait a minute and try again.',
+  unknown_user: 'There is no one with that user name. Check the spelling.',
+  not_found: 'That was not found on the server.',
+  unauthorized: 'This device is signed out. Reload the app to sign in again.',
+  forbidden: 'The server does not allow that.',
+  payload_too_large: 'That is too large to send.',
+  cannot_block_self: 'You cannot block yourself.',
+  origin_not_allowed: 'This address of MessageHub is not allowed by the server.',
+  challenge_expired: 'That took too long. Try again.',
+  key_changed: 'A key changed at the same time. Try again.',
+  reset_pending: 'A key reset is already waiting for this account.',
+};
+
+/** Errors raised by this app's own checks, by a code of their own (never parsed from a message). */
+export type AppErrorCode =
+  | 'message-too-long' | 'user-name-format' | 'passphrase-empty' | 'offline-new-conversation' | 'device-holds-other-account' | 'sign-out-this-device'
+  | 'strength-unavailable';
+
+export function appErrorText(code: AppErrorCode, detail?: number): string {
+  switch (code) {
+    case 'message-too-long':
+      return `This message is too long: ${fmt(detail ?? 0)} characters, and the limit is ${fmt(LIMITS.maxBodyChars)}. Shorten it or send it in parts; nothing was sent and your text is kept.`;
+    case 'user-name-format':
+      return 'A user name has 3 to 32 letters, digits, dots, dashes or underscores, and starts and ends with a letter or digit.';
+    case 'passphrase-empty':
+      return 'Type your passphrase.';
+    case 'offline-new-conversation':
+      return 'You are offline. A new conversation can be started when you are online; existing ones open as usual.';
+    case 'device-holds-other-account':
+      return 'This device holds another account. Use “Forget this device” first.';
+    case 'sign-out-this-device':
+      return 'To sign this device out, use “Forget this device”.';
+    case 'strength-unavailable':
+      return 'The passphrase check could not be loaded. Check your connection and try again.';
+  }
+}
+
+/** An error the app raises itself, carrying its code. */
+export class AppError extends Error {
+  readonly code: AppErrorCode;
+  constructor(code: AppErrorCode, detail?: number) {
+    super(appErrorText(code, detail));
+    this.name = 'AppError';
+    this.code = code;
+  }
+}
+
+const fmt = (n: number) => new Intl.NumberFormat('en').format(n);
+
+/**
+ * Plain words for any error. Only errors this app words itself (AppError, BlockedError,
+ * named protocol and key-file errors mapped by their screens) show their own message;
+ * anything else, from the service or a library, gets a general sentence, never its text.
+ */
 export function plainError(e: unknown): string {
   if (e instanceof NetworkError) return 'The server cannot be reached. Check your connection and try again.';
   if (e instanceof ApiError) {
-    if (e.code === 'user_name_taken') return 'That user name is taken. Choose another one.';
-    if (e.code === 'rate_limited') return 'Too many attempts. Wait a minute and try again.';
-    return e.message;
+    if (API_ERRORS[e.code]) return API_ERRORS[e.code]!;
+    if (e.code === 'invalid_request' || e.code === 'bad_request' || e.code === 'invalid_json') return 'The server could not accept that. Check what you typed and try again.';
+    return 'The server refused that. Try again later.';
   }
   if (e instanceof BlockedError) return blockText(e.reason);
-  if (e instanceof Error && e.message) return e.message;
-  return 'Something went wrong.';
+  if (e instanceof AppError) return e.message;
+  if (e instanceof Error && e.name === 'UnknownUserError') return e.message;
+  if (e instanceof Error && (e.name === 'RewrapError' || e.name === 'KeyFileError')) return e.message;
+  return 'Something went wrong. Try again; if it keeps happening, reload the app.';
 }
