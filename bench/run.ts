@@ -45,8 +45,8 @@ async function protocolRows(): Promise<BenchRow[]> {
 async function serviceRows(ctx: BenchContext): Promise<BenchRow[]> {
   const file = path.join(HERE, 'service.bench.ts');
   if (!existsSync(file)) return [failedRow('service', 'append throughput and send → push latency', 'missing: bench/service.bench.ts (runServiceBench) does not exist yet')];
-  const { runServiceBench } = (await import(file)) as { runServiceBench: (o: { databaseUrl: string; quick?: boolean }) => Promise<Partial<BenchRow>[]> };
-  const rows = await runServiceBench({ databaseUrl: await ctx.pg.freshDatabase('service'), quick: ctx.quick });
+  const { runServiceBench } = (await import(file)) as { runServiceBench: (o: { databaseUrl: string; quick?: boolean; profile?: boolean }) => Promise<Partial<BenchRow>[]> };
+  const rows = await runServiceBench({ databaseUrl: await ctx.pg.freshDatabase('service'), quick: ctx.quick, profile: ctx.profile });
   return rows.map((r) => ({ group: 'service', name: '?', value: NaN, unit: '', ...r }) as BenchRow);
 }
 

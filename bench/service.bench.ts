@@ -17,6 +17,9 @@ import { ApiClient } from './support/api.ts';
 import { startServiceProcess } from './support/service.ts';
 import { connectRealtime } from './support/ws.ts';
 import { percentile, round, type BenchRow } from './support/rows.ts';
+import { busyMs, formatHotSpots, hotSpots, newestProfile } from './support/profile.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
 
 /** A row of this group (the runner adds the group). */
 export type ServiceBenchRow = Omit<BenchRow, 'group'>;
@@ -193,12 +196,13 @@ async function pushLatency(api: ApiClient, port: number, origin: string, senders
   return { lat, lost: sentAt.size - lat.length };
 }
 
-export async function runServiceBench(opts: { databaseUrl: string; quick?: boolean }): Promise<ServiceBenchRow[]> {
+export async function runServiceBench(opts: { databaseUrl: string; quick?: boolean; profile?: boolean }): Promise<ServiceBenchRow[]> {
   const quick = opts.quick ?? false;
   const seconds = quick ? 3 : 8;
   const latencySeconds = quick ? 2 : 5;
   const rows: ServiceBenchRow[] = [];
-  const service = await startServiceProcess({ databaseUrl: opts.databaseUrl });
+  const profileDir = opts.profile ? await mkdtemp(path.join(os.tmpdir(), 'messagehub-service-prof-')) : undefined;
+  const service = await startServiceProcess({ databaseUrl: opts.databaseUrl, cpuProfileDir: profileDir });
   const api = new ApiClient(service.port, service.origin, 64);
   try {
     // 1. Durable appends/s: 16 clients, one conversation each, one envelope per request.
@@ -266,6 +270,19 @@ export async function runServiceBench(opts: { databaseUrl: string; quick?: boole
     api.close();
     await service.stop();
   }
+  if (profileDir) {
+    const prof = await newestProfile(profileDir);
+    if (prof) {
+      const busy = busyMs(prof);
+      const summary = [
+        formatHotSpots(`service main thread, whole service benchmark: ${Math.round(busy)} ms busy; by script`, hotSpots(prof, 20, 'script')),
+        formatHotSpots('by function', hotSpots(prof, 25, 'function')),
+      ].join('\n');
+      console.error(summary);
+      rows.push({ name: 'service CPU profile (BENCH_PROFILE=1)', value: Math.round(busy), unit: 'ms busy', note: hotSpots(prof, 8, 'script').map((h) => `${h.share}% ${h.name}`).join('; ') });
+    }
+    await rm(profileDir, { recursive: true, force: true });
+  }
   return rows;
 }
 
@@ -273,7 +290,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { startBenchPostgres } = await import('./support/postgres.ts');
   const pgc = await startBenchPostgres((line) => console.error(line));
   try {
-    const rows = await runServiceBench({ databaseUrl: await pgc.freshDatabase('service'), quick: process.env.BENCH_QUICK === '1' });
+    const rows = await runServiceBench({ databaseUrl: await pgc.freshDatabase('service'), quick: process.env.BENCH_QUICK === '1', profile: process.env.BENCH_PROFILE === '1' });
     console.table(rows.map((r) => ({ name: r.name, value: r.value, unit: r.unit, ceiling: r.ceiling, ratio: r.ratio, goal: r.goal, met: r.met })));
     for (const r of rows) if (r.note) console.log(`${r.name}: ${r.note}`);
   } finally {

@@ -1,6 +1,7 @@
 import type { Database } from '../db/index.ts';
 import type { AppendStatus, MessageAppend } from '../db/log.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import { OverloadedError } from './errors.ts';
 
 export interface AppendResult {
   status: AppendStatus;
@@ -17,9 +18,18 @@ export interface AppendQueueOptions {
    * goes to the requests (503 database_unavailable, and the clients resend).
    */
   retryDelaysMs: number[];
+  /**
+   * Items waiting for a flush (not counting the one in flight) past which a request is
+   * refused at once with OverloadedError (503 / `retryLater`) instead of queued: what
+   * waits is bounded, so memory stays flat and an accepted append is stored in about
+   * (maxQueued / maxItems) flushes. A request bigger than this is taken when nothing waits.
+   */
+  maxQueued: number;
+  /** What a refused client is told to wait before it sends again. */
+  retryAfterMs: number;
 }
 
-const DEFAULTS: AppendQueueOptions = { maxItems: 1000, maxInFlight: 1, retryDelaysMs: [50, 200, 500, 1000] };
+const DEFAULTS: AppendQueueOptions = { maxItems: 1000, maxInFlight: 1, retryDelaysMs: [50, 200, 500, 1000], maxQueued: 4000, retryAfterMs: 1000 };
 
 interface Group {
   items: MessageAppend[];
@@ -45,11 +55,15 @@ interface Group {
  */
 export class AppendQueue {
   private pending: Group[] = [];
+  /** Items in `pending`. */
+  private queued = 0;
   private inFlight = 0;
   private closed = false;
   private readonly options: AppendQueueOptions;
   /** Flushes retried after the database went away, since start (for tests and logs). */
   retries = 0;
+  /** Requests refused because the queue was full, since start. */
+  refused = 0;
 
   constructor(private readonly db: Database, options: Partial<AppendQueueOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
@@ -58,8 +72,13 @@ export class AppendQueue {
   append(items: MessageAppend[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new Error('the append queue is closed'));
     if (items.length === 0) return Promise.resolve([]);
+    if (this.queued > 0 && this.queued + items.length > this.options.maxQueued) {
+      this.refused++;
+      return Promise.reject(new OverloadedError(this.options.retryAfterMs));
+    }
     return new Promise((resolve, reject) => {
       this.pending.push({ items, resolve, reject });
+      this.queued += items.length;
       this.pump();
     });
   }
@@ -72,13 +91,15 @@ export class AppendQueue {
 
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.pending.length > 0) {
-      const groups: Group[] = [];
       let count = 0;
-      while (this.pending.length > 0 && (groups.length === 0 || count + this.pending[0]!.items.length <= this.options.maxItems)) {
-        const g = this.pending.shift()!;
-        groups.push(g);
-        count += g.items.length;
+      let take = 0;
+      while (take < this.pending.length && (take === 0 || count + this.pending[take]!.items.length <= this.options.maxItems)) {
+        count += this.pending[take]!.items.length;
+        take++;
       }
+      // One splice, not a shift per request (a full queue holds thousands of requests).
+      const groups = this.pending.splice(0, take);
+      this.queued -= count;
       this.inFlight++;
       void this.flush(groups).finally(() => {
         this.inFlight--;

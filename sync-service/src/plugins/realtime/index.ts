@@ -5,6 +5,7 @@ import type { Connection } from './connection.ts';
 import { Feeds } from './feeds.ts';
 import { Pinger } from './pinger.ts';
 import { Registry } from './registry.ts';
+import { Sender } from './sender.ts';
 import { SocketGateway } from './socket-gateway.ts';
 
 export const WS_PATH = '/api/v1/ws';
@@ -27,7 +28,8 @@ declare module '@hapi/hapi' {
  * Realtime pushes over a WebSocket (`ws` on Hapi's own listener). Every instance
  * LISTENs on Postgres; an append on any instance NOTIFYs ids, and each instance
  * pushes the entries to its own sockets. The parts, one file each:
- *  - SocketGateway: the upgrade and each socket's frames (auth first, then ping);
+ *  - SocketGateway: the upgrade and each socket's frames (auth first, then subscribe, ping, send);
+ *  - Sender: `send` / `sendBatch` frames, the HTTP append over the socket;
  *  - Authenticator: an `auth` frame to a Connection with its subscriptions;
  *  - Registry: the authenticated Connections, and what a notification means for them;
  *  - Feeds / Feed: per conversation, one read per new entry for every local subscriber;
@@ -45,11 +47,18 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
     const feeds = new Feeds(db, logError);
     const registry = new Registry(db, feeds, logError);
     const pinger = new Pinger(db, registry.connections, options.pingIntervalMs ?? 25_000, logError);
+    const { appendQueue, appendLimiter, sessionCache } = server.app;
+    const sender = new Sender(
+      { maxEnvelopeBytes: config.maxEnvelopeBytes, appendQueue, appendLimiter },
+      (hash) => sessionCache.get(hash, () => db.sessions.authenticate(hash)),
+      logError,
+    );
     const gateway = new SocketGateway(
       { path: WS_PATH, origins: config.origins, authTimeoutMs: options.authTimeoutMs ?? 10_000 },
       new Authenticator(db, feeds, registry),
       registry,
       pinger,
+      sender,
       logError,
     );
     server.app.realtime = { notifier, connections: registry.connections };
