@@ -8,6 +8,15 @@ export interface AppendResult {
   seq: number | null;
 }
 
+/** An entry a flush stored, as the realtime fan-out pushes it (no read back). */
+export interface StoredEntry {
+  conversationId: string;
+  seq: number;
+  /** Canonical JSON text of the envelope, as stored. */
+  body: string;
+  createdAt: Date;
+}
+
 export interface AppendQueueOptions {
   maxItems: number;
   maxInFlight: number;
@@ -64,6 +73,20 @@ export class AppendQueue {
   retries = 0;
   /** Requests refused because the queue was full, since start. */
   refused = 0;
+  /**
+   * Called after each commit with the entries it stored, in seq order per conversation
+   * (the realtime plugin pushes them to this instance's sockets at once).
+   */
+  onStored: ((entries: StoredEntry[]) => void) | null = null;
+  /** Called when a flush is over (committed or failed), with its conversations. */
+  onFlushed: ((conversationIds: string[]) => void) | null = null;
+  /** Conversations with items in a flush in flight (how many flushes). */
+  private readonly flushing = new Map<string, number>();
+
+  /** True while a flush with items of this conversation is in flight. */
+  isFlushing(conversationId: string): boolean {
+    return this.flushing.has(conversationId);
+  }
 
   constructor(private readonly db: Database, options: Partial<AppendQueueOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
@@ -110,8 +133,10 @@ export class AppendQueue {
 
   private async flush(groups: Group[]): Promise<void> {
     const items = groups.flatMap((g) => g.items);
+    const conversations = [...new Set(items.map((i) => i.conversationId))];
+    for (const c of conversations) this.flushing.set(c, (this.flushing.get(c) ?? 0) + 1);
     try {
-      let results: AppendResult[];
+      let results: (AppendResult & { createdAt?: Date })[];
       for (let attempt = 0; ; attempt++) {
         try {
           results = await this.db.log.appendMessages(items);
@@ -123,13 +148,37 @@ export class AppendQueue {
           await new Promise((r) => setTimeout(r, delay));
         }
       }
+      if (this.onStored) {
+        const stored: StoredEntry[] = [];
+        results.forEach((r, i) => {
+          if (r.status === 'stored' && r.createdAt) stored.push({ conversationId: items[i]!.conversationId, seq: r.seq!, body: items[i]!.body, createdAt: r.createdAt });
+        });
+        if (stored.length > 0) {
+          try {
+            this.onStored(stored);
+          } catch {
+            // A push that fails must not fail the appends: the NOTIFY path still delivers.
+          }
+        }
+      }
       let at = 0;
       for (const g of groups) {
-        g.resolve(results.slice(at, at + g.items.length));
+        g.resolve(results.slice(at, at + g.items.length).map(({ status, seq }) => ({ status, seq })));
         at += g.items.length;
       }
     } catch (error) {
       for (const g of groups) g.reject(error);
+    } finally {
+      for (const c of conversations) {
+        const n = this.flushing.get(c)! - 1;
+        if (n === 0) this.flushing.delete(c);
+        else this.flushing.set(c, n);
+      }
+      try {
+        this.onFlushed?.(conversations);
+      } catch {
+        // as onStored
+      }
     }
   }
 }

@@ -63,7 +63,25 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
     );
     server.app.realtime = { notifier, connections: registry.connections };
 
-    notifier.on('log', (conversationId, seq) => registry.onLog(conversationId, seq));
+    // Fan-out after commit: this instance's appends reach its sockets without a read;
+    // the NOTIFY brings the other instances' (and is the fallback for these).
+    appendQueue.onStored = (entries) => registry.onStored(entries);
+    // A NOTIFY may overtake the answer to the commit it announces: while this instance has a
+    // flush in flight for the conversation, hold it until the flush is over (the entries are
+    // pushed by then, and the notification finds the sockets at the head: no read).
+    const held = new Map<string, number>();
+    appendQueue.onFlushed = (conversationIds) => {
+      for (const id of conversationIds) {
+        const seq = held.get(id);
+        if (seq === undefined || appendQueue.isFlushing(id)) continue;
+        held.delete(id);
+        registry.onLog(id, seq);
+      }
+    };
+    notifier.on('log', (conversationId, seq) => {
+      if (appendQueue.isFlushing(conversationId)) held.set(conversationId, Math.max(seq, held.get(conversationId) ?? 0));
+      else registry.onLog(conversationId, seq);
+    });
     notifier.on('member', (conversationId, userId) => registry.onMember(conversationId, userId));
     notifier.on('resync', () => registry.onResync());
 
