@@ -52,7 +52,7 @@ async function serviceRows(ctx: BenchContext): Promise<BenchRow[]> {
 
 const MODULES: Module[] = [
   { id: 'protocol', group: 'protocol', budgetSeconds: 120, run: () => protocolRows() },
-  { id: 'service', group: 'service', budgetSeconds: 240, run: serviceRows },
+  { id: 'service', group: 'service', budgetSeconds: 420, run: serviceRows },
   { id: 'recovery', group: 'recovery', budgetSeconds: 300, run: async (ctx) => (await import('./recovery.bench.ts')).runRecoveryBench(ctx) },
   { id: 'connections', group: 'connections', budgetSeconds: 240, run: async (ctx) => (await import('./connections.bench.ts')).runConnectionsBench(ctx) },
   { id: 'sustained', group: 'sustained', budgetSeconds: 200, run: async (ctx) => (await import('./sustained.bench.ts')).runSustainedBench(ctx) },

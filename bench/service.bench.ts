@@ -184,9 +184,11 @@ async function sendUntilStored(socket: RealtimeClient, env: Envelope): Promise<n
  * in flight each, to 16 receivers online on theirs; from the first send until every
  * receiver has every message.
  */
-async function storeAndRelay(api: ApiClient, port: number, origin: string, perSender: number): Promise<{ perSecond: number; refused: number; seconds: number }> {
-  const senders = await makeUsers(api, CLIENTS, 'rels');
-  const receivers = await makeUsers(api, CLIENTS, 'relr');
+async function storeAndRelay(api: ApiClient, ports: number[], origin: (port: number) => string, perSender: number, tag: string): Promise<{ perSecond: number; refused: number; seconds: number }> {
+  const senders = await makeUsers(api, CLIENTS, `${tag}s`);
+  const receivers = await makeUsers(api, CLIENTS, `${tag}r`);
+  // With several instances, pair i sends on instance i and receives on the next one.
+  const at = (i: number) => ports[i % ports.length]!;
   const convs = await Promise.all(senders.map((s, i) => conversation(api, s, [s, receivers[i]!])));
   // One really sealed envelope per sender; the rest reuse it under fresh headers (the
   // service stores envelopes opaquely: its work is the same, and sealing stays out of the run).
@@ -196,10 +198,10 @@ async function storeAndRelay(api: ApiClient, port: number, origin: string, perSe
   let complete = 0;
   let allIn: () => void = () => {};
   const done = new Promise<void>((r) => { allIn = r; });
-  const receiving = receivers.map((r, i) => connectRealtime(port, origin, r.token, { [convs[i]!.id]: 1 }, () => {
+  const receiving = receivers.map((r, i) => connectRealtime(at(i + 1), origin(at(i + 1)), r.token, { [convs[i]!.id]: 1 }, () => {
     if (++got[i]! === perSender && ++complete === CLIENTS) allIn();
   }));
-  const sending = senders.map((s, i) => connectRealtime(port, origin, s.token, { [convs[i]!.id]: 1 }, () => undefined));
+  const sending = senders.map((s, i) => connectRealtime(at(i), origin(at(i)), s.token, { [convs[i]!.id]: 1 }, () => undefined));
   await Promise.all([...receiving, ...sending].map((c) => c.ready));
   const WINDOW = 16;
   let refused = 0;
@@ -292,7 +294,7 @@ export async function runServiceBench(opts: { databaseUrl: string; quick?: boole
       met: appendsPerSecond >= raw.single,
       note: `${round(appendsPerSecond / raw.single)}× raw single-row; ${round(appendsPerSecond / raw.multi)}× the multi-row batched ceiling (${round(raw.multi, 0)} rows/s); group commit, ${appended.done} appends in ${round(appended.elapsed, 1)} s; service CPU ${round(serviceCpuPerAppend)} ms/append, load generator ${round(clientCpuPerAppend)} ms/append; 1-min load average ${round(load, 1)} on ${os.cpus().length} CPUs`,
     });
-    const relay = await storeAndRelay(api, service.port, service.origin, quick ? 300 : 1500);
+    const relay = await storeAndRelay(api, [service.port], () => service.origin, quick ? 300 : 1500, 'rel');
     rows.push({
       name: 'store-and-relay msg/s, 16 pairs over WebSockets',
       value: round(relay.perSecond, 0),
@@ -304,6 +306,27 @@ export async function runServiceBench(opts: { databaseUrl: string; quick?: boole
       met: relay.perSecond >= 0.8 * raw.single,
       note: `16 senders (\`send\` frames, 16 in flight each) → 16 receivers online; from the first send until every receiver had all ${CLIENTS * (quick ? 300 : 1500)} messages: ${round(relay.seconds, 1)} s; ${relay.refused} refused with retryLater and resent; 1-min load average ${round(os.loadavg()[0]!, 1)}`,
     });
+    // 1, 2 and 4 instances on the one Postgres (one more process each on the same 2 cores).
+    const instances = [service];
+    try {
+      for (const n of [1, 2, 4]) {
+        while (instances.length < n) instances.push(await startServiceProcess({ databaseUrl: opts.databaseUrl }));
+        const ports = instances.slice(0, n).map((x) => x.port);
+        const byPort = new Map(instances.map((x) => [x.port, x.origin]));
+        const r = await storeAndRelay(api, ports, (p) => byPort.get(p)!, quick ? 200 : 600, `i${n}`);
+        rows.push({
+          name: `store-and-relay msg/s with ${n} instance${n > 1 ? 's' : ''}`,
+          value: round(r.perSecond, 0),
+          unit: 'msg/s',
+          ceiling: round(raw.single, 0),
+          ceilingName: 'raw single-row INSERTs, 16 connections',
+          ratio: round(r.perSecond / raw.single),
+          note: `${n === 1 ? 'the row above, shorter' : 'each pair sends on one instance and receives on the next (pushes cross instances through NOTIFY)'}; ${CLIENTS * (quick ? 200 : 600)} messages in ${round(r.seconds, 1)} s; ${r.refused} refused and resent; every instance a process on the same ${os.cpus().length} cores`,
+        });
+      }
+    } finally {
+      for (const x of instances.slice(1)) await x.stop();
+    }
     rows.push({
       name: 'raw multi-row batched INSERTs (ceiling)',
       value: round(raw.multi, 0),
@@ -341,12 +364,14 @@ export async function runServiceBench(opts: { databaseUrl: string; quick?: boole
     const prof = await newestProfile(profileDir);
     if (prof) {
       const busy = busyMs(prof);
+      // Shares of the busy time (idle left out).
+      const ofBusy = (spots: ReturnType<typeof hotSpots>) => spots.filter((h) => !h.name.includes('(idle)')).map((h) => ({ ...h, share: round((h.ms / busy) * 100, 1) }));
       const summary = [
-        formatHotSpots(`service main thread, whole service benchmark: ${Math.round(busy)} ms busy; by script`, hotSpots(prof, 20, 'script')),
-        formatHotSpots('by function', hotSpots(prof, 25, 'function')),
+        formatHotSpots(`service main thread, whole service benchmark: ${Math.round(busy)} ms busy; self time by script (% of busy)`, ofBusy(hotSpots(prof, 26, 'script'))),
+        formatHotSpots('by function (% of busy)', ofBusy(hotSpots(prof, 31, 'function'))),
       ].join('\n');
       console.error(summary);
-      rows.push({ name: 'service CPU profile (BENCH_PROFILE=1)', value: Math.round(busy), unit: 'ms busy', note: hotSpots(prof, 8, 'script').map((h) => `${h.share}% ${h.name}`).join('; ') });
+      rows.push({ name: 'service CPU profile (BENCH_PROFILE=1)', value: Math.round(busy), unit: 'ms busy', note: `self time, % of busy: ${ofBusy(hotSpots(prof, 13, 'script')).map((h) => `${h.share}% ${h.name}`).join('; ')}` });
     }
     await rm(profileDir, { recursive: true, force: true });
   }

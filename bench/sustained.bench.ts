@@ -170,6 +170,7 @@ export async function runSustainedBench(ctx: BenchContext): Promise<BenchRow[]> 
       tick();
     });
     const sendSeconds = (performance.now() - t0) / 1000;
+    const storedWhileSending = stored;
     // Drain: every request answered and every push in, or 15 s.
     const drainEnd = performance.now() + 15_000;
     while ((answered < issued || pushes < stored) && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 50));
@@ -196,7 +197,7 @@ export async function runSustainedBench(ctx: BenchContext): Promise<BenchRow[]> 
     return [
       {
         group: GROUP, name: `errors at ${label}`, value: errorCount, unit: '', goal: '0', met: errorCount === 0,
-        note: `${issued.toLocaleString('en')} offered, ${stored.toLocaleString('en')} stored (${Math.round(stored / sendSeconds).toLocaleString('en')}/s achieved while sending), ${lost} lost (refused for good), ${unanswered} unanswered, ${pushes.toLocaleString('en')} pushed to the other member, ${echoes.toLocaleString('en')} echoes to the sender's own device${errorNote}`,
+        note: `${issued.toLocaleString('en')} offered, ${stored.toLocaleString('en')} stored (${Math.round(storedWhileSending / sendSeconds).toLocaleString('en')}/s while sending, the rest in the drain), ${lost} lost (refused for good), ${unanswered} unanswered, ${pushes.toLocaleString('en')} pushed to the other member, ${echoes.toLocaleString('en')} echoes to the sender's own device${errorNote}`,
       },
       {
         group: GROUP, name: `refused then stored at ${label}`, value: refusedThenStored, unit: 'msgs',

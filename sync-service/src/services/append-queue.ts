@@ -38,7 +38,7 @@ export interface AppendQueueOptions {
   retryAfterMs: number;
 }
 
-const DEFAULTS: AppendQueueOptions = { maxItems: 1000, maxInFlight: 1, retryDelaysMs: [50, 200, 500, 1000], maxQueued: 4000, retryAfterMs: 1000 };
+const DEFAULTS: AppendQueueOptions = { maxItems: 1000, maxInFlight: 1, retryDelaysMs: [50, 200, 500, 1000], maxQueued: 2000, retryAfterMs: 500 };
 
 interface Group {
   items: MessageAppend[];
