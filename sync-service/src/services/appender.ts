@@ -1,5 +1,4 @@
 import type { BatchResult } from '../../../protocol/src/types.ts';
-import type { Caller } from '../plugins/auth/scheme.ts';
 import type { AppendQueue, AppendResult } from './append-queue.ts';
 import { checkEnvelope } from './canonical.ts';
 import { ForbiddenError, ServiceError } from './errors.ts';
@@ -37,7 +36,7 @@ const str = (x: unknown): string | null => (typeof x === 'string' && x.length <=
  * in the same transaction. Results in request order. Throws (nothing stored) when over the
  * caller's rate limit (RateLimitedError) or when the instance is full (OverloadedError).
  */
-export async function appendEnvelopes(deps: AppendDeps, me: Caller, raw: readonly unknown[]): Promise<BatchResult[]> {
+export async function appendEnvelopes(deps: AppendDeps, me: { userId: string; userPk: number }, raw: readonly unknown[]): Promise<BatchResult[]> {
   deps.appendLimiter.hit(me.userId, raw.length);
   const results: BatchResult[] = new Array(raw.length);
   const items: MessageAppend[] = [];
