@@ -29,7 +29,7 @@ export class Connection {
     readonly user: Caller,
     private readonly feeds: Feeds,
     /** SHA-256 of the session token (never the token): each `send` checks the session again. */
-    readonly tokenHash: Buffer = Buffer.alloc(0),
+    readonly tokenHash: Buffer,
   ) {}
 
   /** True until started(): notifications for any conversation are remembered. */
