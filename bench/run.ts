@@ -45,14 +45,14 @@ async function protocolRows(): Promise<BenchRow[]> {
 async function serviceRows(ctx: BenchContext): Promise<BenchRow[]> {
   const file = path.join(HERE, 'service.bench.ts');
   if (!existsSync(file)) return [failedRow('service', 'append throughput and send → push latency', 'missing: bench/service.bench.ts (runServiceBench) does not exist yet')];
-  const { runServiceBench } = (await import(file)) as { runServiceBench: (o: { databaseUrl: string; quick?: boolean }) => Promise<Partial<BenchRow>[]> };
-  const rows = await runServiceBench({ databaseUrl: await ctx.pg.freshDatabase('service'), quick: ctx.quick });
+  const { runServiceBench } = (await import(file)) as { runServiceBench: (o: { databaseUrl: string; quick?: boolean; profile?: boolean }) => Promise<Partial<BenchRow>[]> };
+  const rows = await runServiceBench({ databaseUrl: await ctx.pg.freshDatabase('service'), quick: ctx.quick, profile: ctx.profile });
   return rows.map((r) => ({ group: 'service', name: '?', value: NaN, unit: '', ...r }) as BenchRow);
 }
 
 const MODULES: Module[] = [
   { id: 'protocol', group: 'protocol', budgetSeconds: 120, run: () => protocolRows() },
-  { id: 'service', group: 'service', budgetSeconds: 240, run: serviceRows },
+  { id: 'service', group: 'service', budgetSeconds: 420, run: serviceRows },
   { id: 'recovery', group: 'recovery', budgetSeconds: 300, run: async (ctx) => (await import('./recovery.bench.ts')).runRecoveryBench(ctx) },
   { id: 'connections', group: 'connections', budgetSeconds: 240, run: async (ctx) => (await import('./connections.bench.ts')).runConnectionsBench(ctx) },
   { id: 'sustained', group: 'sustained', budgetSeconds: 200, run: async (ctx) => (await import('./sustained.bench.ts')).runSustainedBench(ctx) },

@@ -8,9 +8,20 @@ export interface RealtimeClient {
   ws: WebSocket;
   ready: Promise<void>;
   close(): void;
+  /**
+   * Append one envelope over this socket (`send` frame): resolves with the answer frame,
+   * `sent` ({ seq }) or `retryLater` ({ retryAfterMs }) or `sendFailed` ({ code }).
+   */
+  send(envelope: object): Promise<SendAnswer>;
 }
 
+export type SendAnswer =
+  | { type: 'sent'; seq: number; duplicate: boolean }
+  | { type: 'retryLater'; code: string; retryAfterMs: number }
+  | { type: 'sendFailed'; code: string; message: string };
+
 const SEQ = /"type":"entry","conversationId":"([^"]+)","seq":(\d+)/;
+const ANSWER = /^\{"type":"(sent|retryLater|sendFailed)","ref":"([^"]+)"/;
 
 export function connectRealtime(
   port: number,
@@ -21,6 +32,8 @@ export function connectRealtime(
   timeoutMs = 30_000,
 ): RealtimeClient {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/ws`, { origin, perMessageDeflate: false, handshakeTimeout: timeoutMs });
+  const waiting = new Map<string, (a: SendAnswer) => void>();
+  let nextRef = 0;
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('realtime: no "ready" in time')), timeoutMs);
     ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', token, cursors })));
@@ -34,6 +47,13 @@ export function connectRealtime(
     });
     ws.on('message', (data: Buffer) => {
       const text = data.toString('utf8');
+      const answer = ANSWER.exec(text.slice(0, 80));
+      if (answer) {
+        const resolve = waiting.get(answer[2]!);
+        waiting.delete(answer[2]!);
+        resolve?.(JSON.parse(text) as SendAnswer);
+        return;
+      }
       const m = SEQ.exec(text.slice(0, 200));
       if (m) {
         onEntry({ conversationId: m[1]!, seq: Number(m[2]), at: performance.now(), text });
@@ -49,5 +69,15 @@ export function connectRealtime(
     });
   });
   ready.catch(() => undefined);
-  return { ws, ready, close: () => ws.terminate() };
+  const send = (envelope: object): Promise<SendAnswer> => new Promise((resolve, reject) => {
+    if (ws.readyState !== WebSocket.OPEN) return reject(new Error('realtime: socket not open'));
+    const ref = `s${++nextRef}`;
+    waiting.set(ref, resolve);
+    ws.send(`{"type":"send","ref":"${ref}","envelope":${JSON.stringify(envelope)},"v":1}`);
+  });
+  ws.on('close', () => {
+    for (const r of waiting.values()) r({ type: 'sendFailed', code: 'socket_closed', message: 'the socket closed' });
+    waiting.clear();
+  });
+  return { ws, ready, close: () => ws.terminate(), send };
 }

@@ -26,7 +26,16 @@ export interface AuthFrame { type: 'auth'; token: string; cursors: Record<string
 export interface SubscribeFrame { type: 'subscribe'; after: string; cursors: Record<string, number>; until?: string; v: V }
 /** After `ready`: an application-level ping (answered with `pong`). */
 export interface PingFrame { type: 'ping'; v: V }
-export type ClientFrame = AuthFrame | SubscribeFrame | PingFrame;
+/**
+ * After `ready`: append one envelope, exactly as POST /api/v1/conversations/{id}/messages
+ * (idempotent by its clientMessageId: sending it again after a lost answer is harmless).
+ * `ref` is the client's name for this request, echoed in the answer: `sent`, `sendFailed`
+ * or `retryLater`. The envelope is checked by the service (protocol's parser), not here.
+ */
+export interface SendFrame { type: 'send'; ref: string; envelope: Record<string, unknown>; v: V }
+/** After `ready`: append up to MAX_SEND_BATCH envelopes, as POST /api/v1/messages/batch; answered with `sentBatch` or `retryLater`. */
+export interface SendBatchFrame { type: 'sendBatch'; ref: string; envelopes: Record<string, unknown>[]; v: V }
+export type ClientFrame = AuthFrame | SubscribeFrame | PingFrame | SendFrame | SendBatchFrame;
 
 // ---- server → client -----------------------------------------------------------------------
 
@@ -51,7 +60,34 @@ export interface SubscribedFrame { type: 'subscribed'; until?: string; v: V }
 export type ErrorFrameCode = 'unauthorized' | 'invalid_message' | 'unsupported_version';
 /** unauthorized closes with 4401; invalid_message and unsupported_version as a first frame close with 4400. */
 export interface ErrorFrame { type: 'error'; code: ErrorFrameCode; v: V }
-export type ServerFrame = ReadyFrame | EntryFrame | ConversationFrame | PongFrame | SubscribedFrame | ErrorFrame;
+/** A `send` is stored (or was already: `duplicate`) at `seq`. */
+export interface SentFrame { type: 'sent'; ref: string; seq: number; duplicate: boolean; v: V }
+/**
+ * A `send` was refused for good, with the HTTP append's stable code (invalid_envelope,
+ * envelope_too_large, sender_mismatch, not_found, client_id_conflict, unknown_epoch):
+ * sending the same envelope again gets the same answer.
+ */
+export interface SendFailedFrame { type: 'sendFailed'; ref: string; code: string; message: string; v: V }
+/** The answer to a `sendBatch`: one result per envelope, in request order (as POST /messages/batch). */
+export interface SentBatchFrame { type: 'sentBatch'; ref: string; results: SentBatchResult[]; v: V }
+export interface SentBatchResult {
+  clientMessageId: string | null;
+  conversationId: string | null;
+  status: 'stored' | 'duplicate' | 'rejected';
+  seq?: number;
+  error?: { code: string; message: string };
+}
+/**
+ * Nothing of the `send` / `sendBatch` named by `ref` was stored, and it may be sent again,
+ * unchanged, after `retryAfterMs`: `overloaded` (the instance is storing as fast as it can:
+ * HTTP's 503), `rate_limited` (the caller's append limit: HTTP's 429), `database_unavailable`
+ * (HTTP's 503), `internal` (HTTP's 500).
+ */
+export interface RetryLaterFrame { type: 'retryLater'; ref: string; code: RetryLaterCode; retryAfterMs: number; v: V }
+export type RetryLaterCode = 'overloaded' | 'rate_limited' | 'database_unavailable' | 'internal';
+export type ServerFrame =
+  | ReadyFrame | EntryFrame | ConversationFrame | PongFrame | SubscribedFrame | ErrorFrame
+  | SentFrame | SendFailedFrame | SentBatchFrame | RetryLaterFrame;
 
 export type Frame = ClientFrame | ServerFrame;
 /** A frame as written by a sender: `v` may be left to the encoder. */
@@ -91,6 +127,10 @@ export const MAX_CURSORS = 10_000;
  * this many, in byte order of the ids, whatever the number of its conversations.
  */
 export const CURSOR_WINDOW = 1000;
+/** Envelopes in one `sendBatch` (as POST /api/v1/messages/batch). */
+export const MAX_SEND_BATCH = 500;
+/** A `ref`: the client's name for a request, echoed in its answer. */
+const REF_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** One window of cursors: the conversations in (after, until] (see cursorWindows). */
 export interface CursorWindow { after?: string; until?: string; cursors: Record<string, number> }
@@ -161,6 +201,8 @@ function checkCursors(c: unknown): string | null {
   return null;
 }
 
+const checkRef = (f: Fields): string | null => (typeof f.ref === 'string' && REF_RE.test(f.ref) ? null : '"ref" must be 1 to 64 letters, digits, "_" or "-"');
+
 const checkUntil = (f: Fields): string | null =>
   f.until === undefined || (typeof f.until === 'string' && CONVERSATION_ID_RE.test(f.until)) ? null : '"until" must be a conversation id';
 
@@ -175,6 +217,13 @@ const clientChecks: Record<ClientFrame['type'], Check> = {
     ?? checkUntil(f)
     ?? (f.until === undefined || (f.until as string) > (f.after as string) ? null : '"until" must come after "after"'),
   ping: (f) => only(f, []),
+  send: (f) => only(f, ['ref', 'envelope'])
+    ?? checkRef(f)
+    ?? (isObject(f.envelope) ? null : '"envelope" must be an object'),
+  sendBatch: (f) => only(f, ['ref', 'envelopes'])
+    ?? checkRef(f)
+    ?? (Array.isArray(f.envelopes) && f.envelopes.length >= 1 && f.envelopes.length <= MAX_SEND_BATCH ? null : `"envelopes" must be an array of 1 to ${MAX_SEND_BATCH} envelopes`)
+    ?? ((f.envelopes as unknown[]).every(isObject) ? null : '"envelopes" must hold objects'),
 };
 
 const serverChecks: Record<ServerFrame['type'], Check> = {
@@ -189,6 +238,20 @@ const serverChecks: Record<ServerFrame['type'], Check> = {
     ?? (f.kind === 'epoch' || f.kind === 'message' ? null : '"kind" must be "epoch" or "message"')
     ?? ('body' in f ? null : '"body" is required')
     ?? (typeof f.createdAt === 'string' ? null : '"createdAt" must be a string'),
+  sent: (f) => only(f, ['ref', 'seq', 'duplicate'])
+    ?? checkRef(f)
+    ?? (isSeq(f.seq) && f.seq >= 1 ? null : '"seq" must be a positive integer')
+    ?? (typeof f.duplicate === 'boolean' ? null : '"duplicate" must be a boolean'),
+  sendFailed: (f) => only(f, ['ref', 'code', 'message'])
+    ?? checkRef(f)
+    ?? (typeof f.code === 'string' && typeof f.message === 'string' ? null : '"code" and "message" must be strings'),
+  sentBatch: (f) => only(f, ['ref', 'results'])
+    ?? checkRef(f)
+    ?? (Array.isArray(f.results) && f.results.every(isObject) ? null : '"results" must be an array of objects'),
+  retryLater: (f) => only(f, ['ref', 'code', 'retryAfterMs'])
+    ?? checkRef(f)
+    ?? (typeof f.code === 'string' ? null : '"code" must be a string')
+    ?? (isSeq(f.retryAfterMs) ? null : '"retryAfterMs" must be a whole number of ms'),
 };
 
 function decode<F extends Frame>(input: string | unknown, checks: Record<string, Check>): Decoded<F> {

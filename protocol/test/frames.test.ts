@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CURSOR_WINDOW, FRAME_VERSION, FrameError, MAX_CURSORS, cursorWindows, decodeClientFrame, decodeServerFrame, encodeEntryFrame, encodeFrame,
+  CURSOR_WINDOW, FRAME_VERSION, FrameError, MAX_CURSORS, MAX_SEND_BATCH, cursorWindows, decodeClientFrame, decodeServerFrame, encodeEntryFrame, encodeFrame,
   type ClientFrame, type Decoded, type ServerFrame,
 } from '../src/frames.ts';
 
@@ -19,6 +19,8 @@ describe('realtime frames (API.md "Realtime")', () => {
       { type: 'subscribe', after: 'conv-1', cursors: { 'conv-2': 1 }, until: 'conv-2', v: 1 },
       { type: 'subscribe', after: 'conv-2', cursors: {}, v: 1 },
       { type: 'ping', v: 1 },
+      { type: 'send', ref: 'r-1', envelope: { v: 1, type: 'message' }, v: 1 },
+      { type: 'sendBatch', ref: 'b_2', envelopes: [{ v: 1 }, { v: 1 }], v: 1 },
     ];
     const server: ServerFrame[] = [
       { type: 'ready', v: 1 },
@@ -28,6 +30,10 @@ describe('realtime frames (API.md "Realtime")', () => {
       { type: 'subscribed', until: 'conv-2', v: 1 },
       { type: 'subscribed', v: 1 },
       { type: 'error', code: 'unauthorized', v: 1 },
+      { type: 'sent', ref: 'r-1', seq: 7, duplicate: false, v: 1 },
+      { type: 'sendFailed', ref: 'r-1', code: 'invalid_envelope', message: 'envelope: no version', v: 1 },
+      { type: 'sentBatch', ref: 'b_2', results: [{ clientMessageId: null, conversationId: null, status: 'rejected', error: { code: 'invalid_envelope', message: 'x' } }], v: 1 },
+      { type: 'retryLater', ref: 'b_2', code: 'overloaded', retryAfterMs: 500, v: 1 },
     ];
     for (const f of client) expect(decodeClientFrame(encodeFrame(f))).toEqual({ ok: true, frame: f });
     for (const f of server) expect(decodeServerFrame(encodeFrame(f))).toEqual({ ok: true, frame: f });
@@ -124,6 +130,23 @@ describe('realtime frames (API.md "Realtime")', () => {
       { type: 'error', code: 3 },
     ];
     for (const f of badServer) expect(errorOf(decodeServerFrame(JSON.stringify(f))).code, JSON.stringify(f)).toBe('invalid_frame');
+  });
+
+  it('send frames: a ref of 1 to 64 safe characters, an envelope object, 1 to MAX_SEND_BATCH envelopes', () => {
+    const bad: unknown[] = [
+      { type: 'send', envelope: {} },
+      { type: 'send', ref: '', envelope: {} },
+      { type: 'send', ref: 'x'.repeat(65), envelope: {} },
+      { type: 'send', ref: 'a b', envelope: {} },
+      { type: 'send', ref: 'r', envelope: 'text' },
+      { type: 'send', ref: 'r', envelope: [] },
+      { type: 'send', ref: 'r', envelope: {}, extra: 1 },
+      { type: 'sendBatch', ref: 'r', envelopes: [] },
+      { type: 'sendBatch', ref: 'r', envelopes: Array.from({ length: MAX_SEND_BATCH + 1 }, () => ({})) },
+      { type: 'sendBatch', ref: 'r', envelopes: [{}, 3] },
+    ];
+    for (const f of bad) expect([f, errorOf(decodeClientFrame(f)).code]).toEqual([f, 'invalid_frame']);
+    expect(decodeClientFrame({ type: 'sendBatch', ref: 'r', envelopes: Array.from({ length: MAX_SEND_BATCH }, () => ({})) }).ok).toBe(true);
   });
 
   it('accepts an already-parsed value as well as text', () => {

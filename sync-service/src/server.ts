@@ -55,6 +55,8 @@ export const LOG_REDACT = [
   'res.headers["set-cookie"]',
 ];
 
+const LEVELS_WITH_INFO = new Set<Config['logLevel']>(['info', 'debug', 'trace']);
+
 /**
  * Build the whole service without listening: tests call `server.initialize()`
  * and `server.inject()`; start.ts calls `server.start()`.
@@ -93,10 +95,13 @@ export async function createServer(config: Config, deps: ServerDependencies): Pr
       redact: { paths: LOG_REDACT, censor: '[redacted]' },
       logPayload: false,
       logQueryParams: false,
-      // Access logs are off unless asked for (ACCESS_LOG); who asked (address, user agent) only with 'full'.
-      logRequestComplete: config.accessLog !== 'off',
+      // Access logs are off unless asked for (ACCESS_LOG); who asked (address, user agent) only
+      // with 'full'. The request-complete line is an `info` line: below that level, do not build it.
+      logRequestComplete: config.accessLog !== 'off' && LEVELS_WITH_INFO.has(config.logLevel),
       ...(config.accessLog === 'full' ? {} : { serializers: { req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }) } }),
       ignorePaths: ['/healthz'],
+      // Silent: no per-request child logger (pino serialises and redacts its bindings on creation).
+      ...(config.logLevel === 'silent' ? { ignoreFunc: () => true } : {}),
     } satisfies HapiPino.Options as HapiPino.Options,
   });
   await server.register(Inert);

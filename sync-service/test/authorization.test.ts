@@ -5,7 +5,8 @@
 //    no token, a malformed header, an unknown, an expired and a revoked token alike;
 //  - every route naming a conversation answers a non-member exactly as a missing one;
 //  - user-scoped routes (sessions, logout, key reset) never act on another user's data;
-//  - the WebSocket refuses expired, revoked and unknown tokens;
+//  - the WebSocket refuses expired, revoked and unknown tokens, and appends (`send` frames)
+//    only where POST /messages/batch would, and not once its session is revoked;
 //  - a proof cannot be moved to a fresh challenge, nor sent from another site.
 // Login attacks on accounts and cross-origin WebSockets: accounts.test.ts, realtime.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { identity } from '../../test/support/identities.ts';
 import {
   Chain, call, createConversation, login, register, send, startApp, type Conv, type Requester, type TestApp,
 } from '../../test/support/service.ts';
+import { subscribe, type WsClient } from '../../test/support/ws.ts';
 
 /**
  * The authorization matrix (issue 8 item 4): every conversation route, for a
@@ -107,6 +109,7 @@ describe('authorization on every route, and login', () => {
   let tokens: Record<'alice' | 'bob' | 'carol' | 'expired' | 'revoked', string>;
   let aliceSession: string;
   let conversationId: string;
+  let conv: Conv;
   let wsUrl: string;
 
   beforeAll(async () => {
@@ -128,7 +131,7 @@ describe('authorization on every route, and login', () => {
       alice: a.token, bob: (await login(req, bob, { origin })).token, carol: (await login(req, carol, { origin })).token,
       expired: expired.token, revoked: revoked.token,
     };
-    const conv = await createConversation(req, a.token, alice, [bob.public]);
+    conv = await createConversation(req, a.token, alice, [bob.public]);
     conversationId = conv.id;
     expect((await send(req, a.token, conv, await conv.seal(alice, 'hello'))).status).toBe(201);
   });
@@ -245,6 +248,44 @@ describe('authorization on every route, and login', () => {
       expired: ['unauthorized', 4401], revoked: ['unauthorized', 4401], unknown: ['unauthorized', 4401], malformed: ['invalid_message', 4400],
     });
     expect(await firstAnswer(tokens.alice)).toEqual(['ready', 0]);
+  });
+
+  it('a socket appends only where POST /messages/batch would: the same answer for members, non-members and other senders', async () => {
+    const other = await createConversation(req, tokens.carol, carol, [carol]);
+    // [who sends, whose envelope, in which conversation]
+    const cases: [keyof typeof tokens, Identity, Conv, string][] = [
+      ['alice', alice, conv, 'stored'], ['bob', bob, conv, 'stored'], // members, their own envelopes
+      ['carol', carol, conv, 'not_found'], // not a member: as a conversation that does not exist
+      ['bob', alice, conv, 'sender_mismatch'], // a member sending someone else's envelope
+      ['alice', alice, other, 'not_found'], // a conversation of someone else
+      ['carol', carol, other, 'stored'],
+    ];
+    const sockets = new Map<string, WsClient>();
+    for (const [who, author, c, expected] of cases) {
+      const socket = sockets.get(who) ?? await subscribe(wsUrl, origin, tokens[who]);
+      sockets.set(who, socket);
+      const viaHttp = await req('POST', '/api/v1/messages/batch', { token: tokens[who], payload: { envelopes: [await c.copy().seal(author)] } });
+      const ref = `auth${sockets.size}${who}${author.userId}${c === conv ? 'c' : 'o'}`;
+      socket.ws.send(JSON.stringify({ type: 'send', ref, envelope: await c.copy().seal(author), v: 1 }));
+      const viaWs = await socket.next((m) => m.ref === ref);
+      const http = viaHttp.json.results[0];
+      const label = `${who} sends ${author.userId}'s envelope to ${c === conv ? 'their conversation' : "carol's"}`;
+      expect([label, viaWs.type === 'sendFailed' ? viaWs.code : viaWs.type === 'sent' ? 'stored' : viaWs.type]).toEqual([label, expected]);
+      expect([label, http.status === 'stored' ? 'stored' : http.error.code]).toEqual([label, expected]);
+    }
+    for (const s of sockets.values()) s.ws.close();
+  });
+
+  it('a socket whose session was revoked meanwhile is refused its next send (4401) and stores nothing', async () => {
+    const { token } = await login(req, alice, { origin });
+    const socket = await subscribe(wsUrl, origin, token);
+    expect((await req('POST', '/api/v1/auth/logout', { token })).status).toBe(204);
+    const env = await conv.copy().seal(alice);
+    socket.ws.send(JSON.stringify({ type: 'send', ref: 'revoked', envelope: env, v: 1 }));
+    expect(await socket.next((m) => m.type === 'error' || m.ref === 'revoked')).toEqual({ type: 'error', code: 'unauthorized', v: 1 });
+    expect((await socket.closed).code).toBe(4401);
+    const stored = await app.testDb.query('SELECT 1 FROM log_entries WHERE client_id = $1', [env.clientMessageId]);
+    expect(stored.rowCount).toBe(0);
   });
 
   function firstAnswer(token: string): Promise<[string, number]> {

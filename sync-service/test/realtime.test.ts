@@ -94,6 +94,61 @@ describe('realtime over WebSocket, two instances on one database', () => {
     client.ws.close();
   });
 
+  it('fan-out after commit: the committing instance pushes its own appends without reading them back, each once, in order', async () => {
+    const conv = await createConversation(a.server, ta, alice, [alice, bob]);
+    const bobs = [await subscribe(wsUrl(a), ORIGIN, tb, { [conv.id]: 1 }), await subscribe(wsUrl(a), ORIGIN, tb, { [conv.id]: 1 })];
+    // The first entry is read (the feed learns the membership), the rest are pushed as committed.
+    await send(a.server, ta, conv, await conv.seal(alice, 'first'));
+    for (const c of bobs) await c.next((m) => m.type === 'entry' && m.seq === 2);
+    const log = a.database.db.log;
+    const read = log.pageForMembers.bind(log);
+    let reads = 0;
+    log.pageForMembers = (...args) => {
+      if (args[0] === conv.id) reads++;
+      return read(...args);
+    };
+    try {
+      const envs = [];
+      for (let i = 0; i < 10; i++) envs.push(await conv.seal(alice, `live ${i}`));
+      for (const e of envs.slice(0, 5)) await send(a.server, ta, conv, e);
+      await call(a.server, 'POST', '/api/v1/messages/batch', { token: ta, payload: { envelopes: envs.slice(5) } });
+      for (const c of bobs) {
+        for (let seq = 3; seq <= 12; seq++) await c.next((m) => m.type === 'entry' && m.conversationId === conv.id && m.seq === seq);
+      }
+      // The notifications of those commits come too; they find every socket at the head.
+      const other = await createConversation(a.server, ta, alice, [alice, bob]);
+      await bobs[0]!.next((m) => m.type === 'conversation' && m.conversationId === other.id);
+      await new Promise((r) => setTimeout(r, 100));
+      for (const c of bobs) {
+        const got = c.messages.filter((m) => m.type === 'entry' && m.conversationId === conv.id);
+        expect(got.map((m) => m.seq)).toEqual(Array.from({ length: 11 }, (_, i) => i + 2));
+        expect(got.slice(1).map((m) => m.body.clientMessageId)).toEqual(envs.map((e) => e.clientMessageId));
+      }
+      expect(reads).toBe(0);
+    } finally {
+      log.pageForMembers = read;
+      for (const c of bobs) c.ws.close();
+    }
+  });
+
+  it('M1: on the committing instance too, a member removed by a new epoch gets none of the later messages', async () => {
+    const conv = await createConversation(a.server, ta, alice, [alice, bob]);
+    const bobSocket = await subscribe(wsUrl(a), ORIGIN, tb, { [conv.id]: 1 });
+    const aliceSocket = await subscribe(wsUrl(a), ORIGIN, ta, { [conv.id]: 1 });
+    await send(a.server, ta, conv, await conv.seal(alice, 'bob still reads this'));
+    await bobSocket.next((m) => m.conversationId === conv.id && m.seq === 2);
+    const e1 = await conv.makeEpoch(alice, [alice]);
+    expect((await call(a.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: ta, payload: { epochRecord: e1 } })).status).toBe(201);
+    // Alice's socket has the epoch: the feed has read it, with the membership after it.
+    await aliceSocket.next((m) => m.conversationId === conv.id && m.seq === 3);
+    for (let i = 0; i < 3; i++) await send(a.server, ta, conv, await conv.seal(alice, `not for bob ${i}`));
+    for (let seq = 4; seq <= 6; seq++) await aliceSocket.next((m) => m.conversationId === conv.id && m.seq === seq);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(bobSocket.messages.filter((m) => m.conversationId === conv.id && m.type === 'entry').map((m) => m.seq)).toEqual([2]);
+    bobSocket.ws.close();
+    aliceSocket.ws.close();
+  });
+
   it('fan-out: sockets on one instance at different cursors (one far behind) each get every entry after their cursor once, in order', async () => {
     const conv = await createConversation(a.server, ta, alice, [alice, bob]);
     // 150 entries: more than one read chunk (100), so the socket at 0 catches up on its own first.

@@ -131,7 +131,8 @@ export class Messenger extends EventTarget {
     });
     this.device = device;
     this.runner = new OutboxRunner(
-      () => flushOutbox(db, { baseUrl: this.baseUrl, fetch: this.fetchImpl }),
+      // Over the open socket when there is one, else HTTP (outbox-flush.ts).
+      () => flushOutbox(db, { baseUrl: this.baseUrl, fetch: this.fetchImpl, send: (envelopes) => this.realtime?.sendBatch(envelopes) ?? null }),
       (o) => {
         this.lastFlush = { ok: o.ok, reason: o.ok ? undefined : o.reason, at: Date.now() };
         if (!o.ok && o.reason === 'unauthorized') void this.session.relogin().then(() => this.runner?.kick(), () => undefined);

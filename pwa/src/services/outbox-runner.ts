@@ -1,5 +1,6 @@
 // The page's side of sending: flush the outbox at start, on `online`, on becoming
-// visible and after every new message, retrying with exponential backoff. Background
+// visible and after every new message, retrying with exponential backoff (after a
+// `retryLater`, when the service said). Background
 // Sync (in the service worker) is asked as well where the browser has it.
 import type { FlushOutcome } from './outbox-flush.ts';
 
@@ -85,7 +86,11 @@ export class OutboxRunner {
       void this.run();
       return;
     }
-    if (!outcome.ok && outcome.reason !== 'no-session' && !this.stopped) {
+    if (!outcome.ok && outcome.reason === 'busy' && !this.stopped) {
+      // Refused as overloaded: what it asked for, spread out so clients do not come back at once.
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.run(), outcome.retryAfterMs * (1 + Math.random() / 2));
+    } else if (!outcome.ok && outcome.reason !== 'no-session' && !this.stopped) {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.run(), this.delay);
       this.delay = Math.min(this.delay * 2, MAX_DELAY);

@@ -61,8 +61,8 @@ export class LogRepository {
    * append_messages() in db/migrations/001, called from sql/log/append-messages.sql.
    * Results come back in input order.
    */
-  async appendMessages(items: MessageAppend[]): Promise<{ status: AppendStatus; seq: number | null }[]> {
-    const rows = await this.db.any<{ idx: number; status: AppendStatus; seq: number | null }>(sql.log.appendMessages, {
+  async appendMessages(items: MessageAppend[]): Promise<{ status: AppendStatus; seq: number | null; createdAt: Date }[]> {
+    const rows = await this.db.any<{ idx: number; status: AppendStatus; seq: number | null; createdAt: Date }>(sql.log.appendMessages, {
       conv: items.map((i) => i.conversationId),
       client: items.map((i) => i.clientId),
       sender: items.map((i) => i.senderPk),
@@ -70,8 +70,8 @@ export class LogRepository {
       body: items.map((i) => i.body),
       hash: items.map((i) => i.hash),
     });
-    const out = new Array<{ status: AppendStatus; seq: number | null }>(items.length);
-    for (const r of rows) out[r.idx - 1] = { status: r.status, seq: r.seq };
+    const out = new Array<{ status: AppendStatus; seq: number | null; createdAt: Date }>(items.length);
+    for (const r of rows) out[r.idx - 1] = { status: r.status, seq: r.seq, createdAt: r.createdAt };
     return out;
   }
 

@@ -1,10 +1,20 @@
 import type { Database } from '../db/index.ts';
 import type { AppendStatus, MessageAppend } from '../db/log.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import { OverloadedError } from './errors.ts';
 
 export interface AppendResult {
   status: AppendStatus;
   seq: number | null;
+}
+
+/** An entry a flush stored, as the realtime fan-out pushes it (no read back). */
+export interface StoredEntry {
+  conversationId: string;
+  seq: number;
+  /** Canonical JSON text of the envelope, as stored. */
+  body: string;
+  createdAt: Date;
 }
 
 export interface AppendQueueOptions {
@@ -17,9 +27,18 @@ export interface AppendQueueOptions {
    * goes to the requests (503 database_unavailable, and the clients resend).
    */
   retryDelaysMs: number[];
+  /**
+   * Items waiting for a flush (not counting the one in flight) past which a request is
+   * refused at once with OverloadedError (503 / `retryLater`) instead of queued: what
+   * waits is bounded, so memory stays flat and an accepted append is stored in about
+   * (maxQueued / maxItems) flushes. A request bigger than this is taken when nothing waits.
+   */
+  maxQueued: number;
+  /** What a refused client is told to wait before it sends again. */
+  retryAfterMs: number;
 }
 
-const DEFAULTS: AppendQueueOptions = { maxItems: 1000, maxInFlight: 1, retryDelaysMs: [50, 200, 500, 1000] };
+const DEFAULTS: AppendQueueOptions = { maxItems: 1000, maxInFlight: 1, retryDelaysMs: [50, 200, 500, 1000], maxQueued: 2000, retryAfterMs: 500 };
 
 interface Group {
   items: MessageAppend[];
@@ -45,11 +64,29 @@ interface Group {
  */
 export class AppendQueue {
   private pending: Group[] = [];
+  /** Items in `pending`. */
+  private queued = 0;
   private inFlight = 0;
   private closed = false;
   private readonly options: AppendQueueOptions;
   /** Flushes retried after the database went away, since start (for tests and logs). */
   retries = 0;
+  /** Requests refused because the queue was full, since start. */
+  refused = 0;
+  /**
+   * Called after each commit with the entries it stored, in seq order per conversation
+   * (the realtime plugin pushes them to this instance's sockets at once).
+   */
+  onStored: ((entries: StoredEntry[]) => void) | null = null;
+  /** Called when a flush is over (committed or failed), with its conversations. */
+  onFlushed: ((conversationIds: string[]) => void) | null = null;
+  /** Conversations with items in a flush in flight (how many flushes). */
+  private readonly flushing = new Map<string, number>();
+
+  /** True while a flush with items of this conversation is in flight. */
+  isFlushing(conversationId: string): boolean {
+    return this.flushing.has(conversationId);
+  }
 
   constructor(private readonly db: Database, options: Partial<AppendQueueOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
@@ -58,8 +95,13 @@ export class AppendQueue {
   append(items: MessageAppend[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new Error('the append queue is closed'));
     if (items.length === 0) return Promise.resolve([]);
+    if (this.queued > 0 && this.queued + items.length > this.options.maxQueued) {
+      this.refused++;
+      return Promise.reject(new OverloadedError(this.options.retryAfterMs));
+    }
     return new Promise((resolve, reject) => {
       this.pending.push({ items, resolve, reject });
+      this.queued += items.length;
       this.pump();
     });
   }
@@ -72,13 +114,15 @@ export class AppendQueue {
 
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.pending.length > 0) {
-      const groups: Group[] = [];
       let count = 0;
-      while (this.pending.length > 0 && (groups.length === 0 || count + this.pending[0]!.items.length <= this.options.maxItems)) {
-        const g = this.pending.shift()!;
-        groups.push(g);
-        count += g.items.length;
+      let take = 0;
+      while (take < this.pending.length && (take === 0 || count + this.pending[take]!.items.length <= this.options.maxItems)) {
+        count += this.pending[take]!.items.length;
+        take++;
       }
+      // One splice, not a shift per request (a full queue holds thousands of requests).
+      const groups = this.pending.splice(0, take);
+      this.queued -= count;
       this.inFlight++;
       void this.flush(groups).finally(() => {
         this.inFlight--;
@@ -89,8 +133,10 @@ export class AppendQueue {
 
   private async flush(groups: Group[]): Promise<void> {
     const items = groups.flatMap((g) => g.items);
+    const conversations = [...new Set(items.map((i) => i.conversationId))];
+    for (const c of conversations) this.flushing.set(c, (this.flushing.get(c) ?? 0) + 1);
     try {
-      let results: AppendResult[];
+      let results: (AppendResult & { createdAt?: Date })[];
       for (let attempt = 0; ; attempt++) {
         try {
           results = await this.db.log.appendMessages(items);
@@ -102,13 +148,37 @@ export class AppendQueue {
           await new Promise((r) => setTimeout(r, delay));
         }
       }
+      if (this.onStored) {
+        const stored: StoredEntry[] = [];
+        results.forEach((r, i) => {
+          if (r.status === 'stored' && r.createdAt) stored.push({ conversationId: items[i]!.conversationId, seq: r.seq!, body: items[i]!.body, createdAt: r.createdAt });
+        });
+        if (stored.length > 0) {
+          try {
+            this.onStored(stored);
+          } catch {
+            // A push that fails must not fail the appends: the NOTIFY path still delivers.
+          }
+        }
+      }
       let at = 0;
       for (const g of groups) {
-        g.resolve(results.slice(at, at + g.items.length));
+        g.resolve(results.slice(at, at + g.items.length).map(({ status, seq }) => ({ status, seq })));
         at += g.items.length;
       }
     } catch (error) {
       for (const g of groups) g.reject(error);
+    } finally {
+      for (const c of conversations) {
+        const n = this.flushing.get(c)! - 1;
+        if (n === 0) this.flushing.delete(c);
+        else this.flushing.set(c, n);
+      }
+      try {
+        this.onFlushed?.(conversations);
+      } catch {
+        // as onStored
+      }
     }
   }
 }

@@ -3,7 +3,7 @@
 // onPreResponse extension, and every error leaves as `{ error: { code, message } }`.
 
 /** What went wrong, in the terms of the domain; the errors plugin gives each an HTTP status. */
-export type ServiceErrorKind = 'invalid' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'rate_limited';
+export type ServiceErrorKind = 'invalid' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'rate_limited' | 'overloaded';
 
 export abstract class ServiceError extends Error {
   abstract readonly kind: ServiceErrorKind;
@@ -25,7 +25,7 @@ export class InvalidError extends ServiceError {
 /** The caller may not do this with this content (403). */
 export class ForbiddenError extends ServiceError {
   readonly kind = 'forbidden';
-  constructor(code: 'creator_mismatch' | 'conversation_refused', message: string) {
+  constructor(code: 'creator_mismatch' | 'conversation_refused' | 'sender_mismatch', message: string) {
     super(code, message);
   }
 }
@@ -62,5 +62,17 @@ export class RateLimitedError extends ServiceError {
   constructor(retryAfterSeconds: number, code: 'rate_limited' | 'conversation_rate_limited' = 'rate_limited', message = 'too many requests; try again later') {
     super(code, message);
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}
+
+/**
+ * The instance cannot store this in time (its append queue is full): refused at once
+ * instead of queued, so memory stays flat and latency bounded (503 with Retry-After;
+ * the WebSocket `retryLater` frame). Nothing was stored: send again, same client ids.
+ */
+export class OverloadedError extends ServiceError {
+  readonly kind = 'overloaded';
+  constructor(readonly retryAfterMs: number) {
+    super('overloaded', 'the service is storing as fast as it can; send again (with the same client ids) after Retry-After seconds');
   }
 }

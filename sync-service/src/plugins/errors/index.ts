@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Plugin, Request, ResponseToolkit } from '@hapi/hapi';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../db/unavailable.ts';
-import { RateLimitedError, ServiceError, type ServiceErrorKind } from '../../services/errors.ts';
+import { OverloadedError, RateLimitedError, ServiceError, type ServiceErrorKind } from '../../services/errors.ts';
 
 /**
  * An HTTP error with a stable, documented code, thrown by route handlers. Services throw
@@ -30,11 +30,14 @@ export const HTTP_STATUS: Record<ServiceErrorKind, number> = {
   conflict: 409,
   too_large: 413,
   rate_limited: 429,
+  overloaded: 503,
 };
 
 /** A domain error as the ApiError it is on the wire. */
 export function toApiError(error: ServiceError): ApiError {
-  const headers = error instanceof RateLimitedError ? { 'retry-after': String(error.retryAfterSeconds) } : undefined;
+  const headers = error instanceof RateLimitedError
+    ? { 'retry-after': String(error.retryAfterSeconds) }
+    : error instanceof OverloadedError ? { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) } : undefined;
   return new ApiError(HTTP_STATUS[error.kind], error.code, error.message, undefined, headers);
 }
 

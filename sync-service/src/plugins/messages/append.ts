@@ -18,15 +18,18 @@ export const appendMessageRoute: ServerRoute = {
     description: 'Append a message envelope',
     validate: {
       params: Joi.object({ id: S.conversationId.required() }),
-      payload: Joi.object({ envelope: S.envelope.required() }),
+      // The envelope is checked once, by protocol's strict parser in checkEnvelope (400
+      // invalid_envelope, 413 envelope_too_large); joi only sees that it is an object.
+      payload: Joi.object({ envelope: Joi.object().required() }),
     },
     plugins: {
       openapi: {
+        payload: Joi.object({ envelope: S.envelope.required() }),
         responses: {
           201: Joi.object({ seq: Joi.number().integer(), duplicate: Joi.boolean().valid(false) }),
           200: Joi.object({ seq: Joi.number().integer(), duplicate: Joi.boolean().valid(true) }),
           400: 'invalid_envelope | conversation_mismatch', 403: 'sender_mismatch', 404: 'not_found',
-          409: 'client_id_conflict | unknown_epoch', 413: 'envelope_too_large', 429: 'rate_limited',
+          409: 'client_id_conflict | unknown_epoch', 413: 'envelope_too_large', 429: 'rate_limited', 503: 'overloaded | database_unavailable',
         },
       },
     },

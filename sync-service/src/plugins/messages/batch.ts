@@ -1,17 +1,10 @@
 import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 import { caller } from '../auth/scheme.ts';
-import { ApiError } from '../errors/index.ts';
-import { ServiceError } from '../../services/errors.ts';
-import { checkEnvelope } from '../../services/canonical.ts';
-import type { MessageAppend } from '../../db/log.ts';
-import { appendError } from './results.ts';
+import { appendEnvelopes } from '../../services/appender.ts';
 import * as S from '../../schemas.ts';
-import type { BatchResult } from '../../../../protocol/src/index.ts';
 
 export const MAX_BATCH = 500;
-
-const str = (x: unknown): string | null => (typeof x === 'string' && x.length <= 128 ? x : null);
 
 /**
  * POST /api/v1/messages/batch: the outbox flush. Envelopes are checked one by one
@@ -39,41 +32,14 @@ export const batchAppendRoute: ServerRoute = {
               error: Joi.object({ code: Joi.string(), message: Joi.string() }),
             })),
           }),
-          413: 'payload_too_large', 429: 'rate_limited',
+          413: 'payload_too_large', 429: 'rate_limited', 503: 'overloaded | database_unavailable',
         },
       },
     },
   },
   async handler(request) {
-    const me = caller(request);
     const { config, appendQueue, appendLimiter } = request.server.app;
     const raw = (request.payload as { envelopes: Record<string, unknown>[] }).envelopes;
-    appendLimiter.hit(me.userId, raw.length);
-    const results: BatchResult[] = new Array(raw.length);
-    const items: MessageAppend[] = [];
-    const at: number[] = [];
-    raw.forEach((json, i) => {
-      results[i] = { clientMessageId: str(json.clientMessageId), conversationId: str(json.conversationId), status: 'rejected' };
-      try {
-        const env = checkEnvelope(json, config.maxEnvelopeBytes);
-        if (env.value.sender !== me.userId) throw new ApiError(403, 'sender_mismatch', 'the envelope must be sent by the caller');
-        items.push({ conversationId: env.value.conversationId, clientId: env.value.clientMessageId, senderPk: me.userPk, epoch: env.value.epoch, body: env.text, hash: env.hash });
-        at.push(i);
-      } catch (error) {
-        if (!(error instanceof ApiError || error instanceof ServiceError)) throw error;
-        results[i]!.error = { code: error.code, message: error.message };
-      }
-    });
-    const appended = await appendQueue.append(items);
-    appended.forEach((result, k) => {
-      const r = results[at[k]!]!;
-      const error = appendError(result);
-      if (error) r.error = { code: error.code, message: error.message };
-      else {
-        r.status = result.status as 'stored' | 'duplicate';
-        r.seq = result.seq!;
-      }
-    });
-    return { results };
+    return { results: await appendEnvelopes({ maxEnvelopeBytes: config.maxEnvelopeBytes, appendQueue, appendLimiter }, caller(request), raw) };
   },
 };

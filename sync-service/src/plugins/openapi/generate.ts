@@ -21,6 +21,8 @@ export const UNDOCUMENTED_PATHS = new Set(['/{file*}']);
 
 export interface RouteDocs {
   responses?: Record<number, Joi.Schema | string>;
+  /** The request body to document when the route validates less with joi (a parser checks the rest). */
+  payload?: Joi.Schema;
 }
 
 function regexSource(regex: string): string {
@@ -143,8 +145,9 @@ export function generateOpenApi(server: Server): Record<string, unknown> {
       parameters,
       responses,
     };
-    if (validate.payload && Joi.isSchema(validate.payload)) {
-      operation.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(validate.payload) } } };
+    const payloadDoc = docs.payload ?? validate.payload;
+    if (payloadDoc && Joi.isSchema(payloadDoc)) {
+      operation.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(payloadDoc) } } };
     }
     if (authRequired) operation.security = [{ bearer: [] }];
     (paths[route.path] ??= {})[route.method] = operation;

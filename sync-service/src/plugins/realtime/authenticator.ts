@@ -30,9 +30,10 @@ export class Authenticator {
 
   /** The new connection (`ready` sent, its first window subscribed), or null for an unknown, revoked or expired token. */
   async authenticate(ws: WebSocket, token: string, first: Window): Promise<Connection | null> {
-    const session = await this.db.sessions.authenticate(tokenHash(token));
+    const hash = tokenHash(token);
+    const session = await this.db.sessions.authenticate(hash);
     if (!session || ws.readyState !== ws.OPEN) return null;
-    const c = new Connection(ws, { userId: session.userId, userPk: session.userPk, sessionId: session.sessionId }, this.feeds);
+    const c = new Connection(ws, { userId: session.userId, userPk: session.userPk, sessionId: session.sessionId }, this.feeds, hash);
     // Registered before the heads are read: a notification in between is remembered, not lost.
     this.registry.add(c);
     c.send({ type: 'ready' });

@@ -21,11 +21,15 @@ export class Connection {
    */
   windowEnd: string | null | undefined = null;
   closed = false;
+  /** Envelopes of `send` / `sendBatch` frames not answered yet (see Sender). */
+  sending = 0;
 
   constructor(
     readonly socket: WebSocket,
     readonly user: Caller,
     private readonly feeds: Feeds,
+    /** SHA-256 of the session token (never the token): each `send` checks the session again. */
+    readonly tokenHash: Buffer,
   ) {}
 
   /** True until started(): notifications for any conversation are remembered. */

@@ -39,6 +39,15 @@ export class Feed {
   readonly subs = new Set<Subscription>();
   /** Highest seq known to exist (a notification, a head read, or a row). */
   target = 0;
+  /**
+   * Every entry up to here has been seen by this feed (a shared read, or a direct push of
+   * the next message), with no epoch after the last membership read: `members` still holds
+   * for the next entry. 0: unknown (the next entry is read).
+   */
+  private seenUpTo = 0;
+  /** Local users whose membership the last shared read checked, and which of them are members. */
+  private checked = new Set<number>();
+  private members = new Set<number>();
   private reading = false;
   private retry: NodeJS.Timeout | null = null;
 
@@ -93,10 +102,17 @@ export class Feed {
       let failed = false;
       try {
         const { rows, members } = await this.db.log.pageForMembers(this.conversationId, [...users], from, CHUNK);
-        this.dispatch(from, rows, users, new Set(members));
+        const memberSet = new Set(members);
+        this.dispatch(from, rows, users, memberSet);
         if (rows.length > 0) {
           const last = rows[rows.length - 1]!.seq;
           if (last > this.target) this.target = last;
+          // Membership as of this read holds for the entries after `last` until an epoch comes.
+          if (last >= this.seenUpTo) {
+            this.seenUpTo = last;
+            this.checked = users;
+            this.members = memberSet;
+          }
         } else if (this.target === targetAtRead) {
           // Nothing after `from` exists: the target was wrong, do not read again for it.
           this.target = from;
@@ -111,6 +127,32 @@ export class Feed {
         if (this.subs.size > 0) this.retry = setTimeout(() => { this.retry = null; this.pump(); }, RETRY_MS);
       } else this.pump();
     })();
+  }
+
+  /**
+   * Entries this instance just committed (messages, in seq order): pushed at once, without
+   * a read, to the live subscriptions right before each one, when the feed has seen every
+   * entry before it (so no epoch changed the membership it last read) and the user's
+   * membership was read. Anything else (a gap, an unknown user, a backed-up socket) is left
+   * to the shared read, which the notification of the same commit starts.
+   */
+  deliver(rows: RawEntry[]): void {
+    for (const row of rows) {
+      if (row.seq !== this.seenUpTo + 1 || this.seenUpTo === 0) break;
+      let frame: Buffer | null = null;
+      for (const s of this.subs) {
+        if (!s.live || s.cursor !== row.seq - 1 || s.conn.closed) continue;
+        const pk = s.conn.user.userPk;
+        if (!this.checked.has(pk) || !this.members.has(pk)) continue;
+        if (s.conn.socket.bufferedAmount > PAUSE_BUFFERED) continue;
+        frame ??= Buffer.from(encodeEntryFrame(this.conversationId, entryJson(row)), 'utf8');
+        s.conn.sendFrame(frame);
+        s.cursor = row.seq;
+      }
+      this.seenUpTo = row.seq;
+    }
+    // Whoever was not served above (behind, or after a gap) gets the shared read.
+    this.advance(rows[rows.length - 1]!.seq);
   }
 
   private dispatch(from: number, rows: RawEntry[], checked: Set<number>, members: Set<number>): void {

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/index.ts';
+import type { RawEntry } from '../../db/log.ts';
 import { Feed, type Subscription } from './feed.ts';
 
 /** The instance's feeds, one per conversation with local subscriptions. */
@@ -14,6 +15,11 @@ export class Feeds {
   /** A notification: an entry exists up to seq. */
   advance(conversationId: string, seq: number): void {
     this.feeds.get(conversationId)?.advance(seq);
+  }
+
+  /** Entries this instance committed, in seq order (see Feed.deliver). */
+  deliver(conversationId: string, rows: RawEntry[]): void {
+    this.feeds.get(conversationId)?.deliver(rows);
   }
 
   join(conversationId: string, sub: Subscription, target: number): void {

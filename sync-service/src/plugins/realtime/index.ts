@@ -5,6 +5,7 @@ import type { Connection } from './connection.ts';
 import { Feeds } from './feeds.ts';
 import { Pinger } from './pinger.ts';
 import { Registry } from './registry.ts';
+import { Sender } from './sender.ts';
 import { SocketGateway } from './socket-gateway.ts';
 
 export const WS_PATH = '/api/v1/ws';
@@ -27,7 +28,8 @@ declare module '@hapi/hapi' {
  * Realtime pushes over a WebSocket (`ws` on Hapi's own listener). Every instance
  * LISTENs on Postgres; an append on any instance NOTIFYs ids, and each instance
  * pushes the entries to its own sockets. The parts, one file each:
- *  - SocketGateway: the upgrade and each socket's frames (auth first, then ping);
+ *  - SocketGateway: the upgrade and each socket's frames (auth first, then subscribe, ping, send);
+ *  - Sender: `send` / `sendBatch` frames, the HTTP append over the socket;
  *  - Authenticator: an `auth` frame to a Connection with its subscriptions;
  *  - Registry: the authenticated Connections, and what a notification means for them;
  *  - Feeds / Feed: per conversation, one read per new entry for every local subscriber;
@@ -45,16 +47,41 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
     const feeds = new Feeds(db, logError);
     const registry = new Registry(db, feeds, logError);
     const pinger = new Pinger(db, registry.connections, options.pingIntervalMs ?? 25_000, logError);
+    const { appendQueue, appendLimiter, sessionCache } = server.app;
+    const sender = new Sender(
+      { maxEnvelopeBytes: config.maxEnvelopeBytes, appendQueue, appendLimiter },
+      (hash) => sessionCache.get(hash, () => db.sessions.authenticate(hash)),
+      logError,
+    );
     const gateway = new SocketGateway(
       { path: WS_PATH, origins: config.origins, authTimeoutMs: options.authTimeoutMs ?? 10_000 },
       new Authenticator(db, feeds, registry),
       registry,
       pinger,
+      sender,
       logError,
     );
     server.app.realtime = { notifier, connections: registry.connections };
 
-    notifier.on('log', (conversationId, seq) => registry.onLog(conversationId, seq));
+    // Fan-out after commit: this instance's appends reach its sockets without a read;
+    // the NOTIFY brings the other instances' (and is the fallback for these).
+    appendQueue.onStored = (entries) => registry.onStored(entries);
+    // A NOTIFY may overtake the answer to the commit it announces: while this instance has a
+    // flush in flight for the conversation, hold it until the flush is over (the entries are
+    // pushed by then, and the notification finds the sockets at the head: no read).
+    const held = new Map<string, number>();
+    appendQueue.onFlushed = (conversationIds) => {
+      for (const id of conversationIds) {
+        const seq = held.get(id);
+        if (seq === undefined || appendQueue.isFlushing(id)) continue;
+        held.delete(id);
+        registry.onLog(id, seq);
+      }
+    };
+    notifier.on('log', (conversationId, seq) => {
+      if (appendQueue.isFlushing(conversationId)) held.set(conversationId, Math.max(seq, held.get(conversationId) ?? 0));
+      else registry.onLog(conversationId, seq);
+    });
     notifier.on('member', (conversationId, userId) => registry.onMember(conversationId, userId));
     notifier.on('resync', () => registry.onResync());
 

@@ -1,4 +1,6 @@
 import type { Database } from '../../db/index.ts';
+import type { RawEntry } from '../../db/log.ts';
+import type { StoredEntry } from '../../services/append-queue.ts';
 import type { Connection } from './connection.ts';
 import type { Feeds } from './feeds.ts';
 
@@ -47,6 +49,26 @@ export class Registry {
   onLog(conversationId: string, seq: number): void {
     this.feeds.advance(conversationId, seq);
     for (const c of this.starting) c.advance(conversationId, seq);
+  }
+
+  /**
+   * Entries this instance just committed: pushed to its sockets without a read (Feed.deliver);
+   * the NOTIFY of the same commit follows, for the other instances and as the fallback here.
+   */
+  onStored(entries: StoredEntry[]): void {
+    const byConversation = new Map<string, RawEntry[]>();
+    for (const e of entries) {
+      const rows = byConversation.get(e.conversationId);
+      const row: RawEntry = { seq: e.seq, kind: 'message', body: e.body, createdAt: e.createdAt };
+      if (rows) rows.push(row);
+      else byConversation.set(e.conversationId, [row]);
+    }
+    for (const [conversationId, rows] of byConversation) {
+      rows.sort((x, y) => x.seq - y.seq);
+      this.feeds.deliver(conversationId, rows);
+      const last = rows[rows.length - 1]!.seq;
+      for (const c of this.starting) c.advance(conversationId, last);
+    }
   }
 
   /** A user was added to a conversation. */

@@ -6,6 +6,7 @@ import type { Authenticator } from './authenticator.ts';
 import type { Connection } from './connection.ts';
 import type { Pinger } from './pinger.ts';
 import type { Registry } from './registry.ts';
+import type { Sender } from './sender.ts';
 
 export interface GatewayOptions {
   path: string;
@@ -29,7 +30,8 @@ function errorCode(decoded: Decoded<ClientFrame>): ErrorFrameCode {
 
 /**
  * The WebSocket endpoint on Hapi's own listener: the upgrade (path and Origin), then one
- * socket's conversation: an `auth` frame first, then `subscribe` windows and `ping`. Frames are decoded with
+ * socket's conversation: an `auth` frame first, then `subscribe` windows, `ping`, and
+ * `send` / `sendBatch` (appends, see Sender). Frames are decoded with
  * protocol/src/frames.ts.
  */
 export class SocketGateway {
@@ -40,6 +42,7 @@ export class SocketGateway {
     private readonly authenticator: Authenticator,
     private readonly registry: Registry,
     private readonly pinger: Pinger,
+    private readonly sender: Sender,
     private readonly onError: (error: unknown) => void,
   ) {}
 
@@ -89,6 +92,7 @@ export class SocketGateway {
       if (connection) {
         const c = connection;
         if (decoded.ok && decoded.frame.type === 'ping') c.send({ type: 'pong' });
+        else if (decoded.ok && (decoded.frame.type === 'send' || decoded.frame.type === 'sendBatch')) this.sender.handle(c, decoded.frame);
         else if (decoded.ok && decoded.frame.type === 'subscribe') {
           const { after, until, cursors } = decoded.frame;
           windows = windows.then(() => this.authenticator.subscribeWindow(c, { after, until: until ?? null, cursors })).then((ok) => {
