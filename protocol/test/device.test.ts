@@ -89,6 +89,10 @@ describe('device keys and certificates', () => {
     // Mallory certifies a device under alice's name with her own key: refused under alice's.
     const forged = await certifyDevice({ ...f.ids.mallory, userId: 'alice' }, { deviceId: PHONE_ID, deviceKey: phone.cert.deviceKey, createdAt: 1 });
     expect(await verifyDeviceCertificate(forged, f.pub.alice)).toBeNull();
+    // Signed by alice's key but naming another key's fingerprint (e.g. her key before a reset): refused.
+    const body = { ...phone.cert, accountFingerprint: await fingerprint(alice2.public) };
+    const s = await crypto.subtle.sign({ name: 'Ed25519' }, f.ids.alice.signing.privateKey, deviceCertificateInput(body) as Uint8Array<ArrayBuffer>);
+    expect(await verifyDeviceCertificate({ ...body, sig: toBase64Url(new Uint8Array(s)) }, f.pub.alice)).toBeNull();
     let tried = 0;
     for (const path of leafPaths(phone.cert)) {
       for (const m of mutationsOf(getAt(phone.cert, path))) {
