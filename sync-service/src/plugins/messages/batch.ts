@@ -8,6 +8,7 @@ import type { MessageAppend } from '../../db/log.ts';
 import { appendError } from './results.ts';
 import * as S from '../../schemas.ts';
 import type { BatchResult } from '../../../../protocol/src/index.ts';
+import { UUID_RE } from '../../../../protocol/src/rules.ts';
 
 export const MAX_BATCH = 500;
 
@@ -52,11 +53,16 @@ export const batchAppendRoute: ServerRoute = {
     const results: BatchResult[] = new Array(raw.length);
     const items: MessageAppend[] = [];
     const at: number[] = [];
+    // DEV8: a revoked device posts nothing more (checked once per device named in the batch).
+    const revoked = new Set<string>();
+    const named = new Set(raw.map((j) => (j as { device?: { deviceId?: unknown } })?.device?.deviceId).filter((d): d is string => typeof d === 'string'));
+    for (const d of named) if (UUID_RE.test(d) && (await request.server.app.database.db.devices.isRevoked(me.userPk, d))) revoked.add(d);
     raw.forEach((json, i) => {
       results[i] = { clientMessageId: str(json.clientMessageId), conversationId: str(json.conversationId), status: 'rejected' };
       try {
         const env = checkEnvelope(json, config.maxEnvelopeBytes);
         if (env.value.sender !== me.userId) throw new ApiError(403, 'sender_mismatch', 'the envelope must be sent by the caller');
+        if (env.value.v === 2 && revoked.has(env.value.device.deviceId)) throw new ApiError(403, 'device_revoked', 'this device was revoked');
         items.push({ conversationId: env.value.conversationId, clientId: env.value.clientMessageId, senderPk: me.userPk, epoch: env.value.epoch, body: env.text, hash: env.hash });
         at.push(i);
       } catch (error) {
