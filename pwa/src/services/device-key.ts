@@ -13,6 +13,8 @@ export interface DeviceKeyRow {
   keyPair: CryptoKeyPair;
   publicKey: string;
   cert: DeviceCertificate | null;
+  /** Whether the service has acknowledged the current certificate (DEV2). */
+  published?: boolean;
 }
 
 export async function loadDeviceKey(db: Db): Promise<DeviceKeyRow | undefined> {
@@ -24,10 +26,12 @@ export class DeviceKeys {
   private readonly identity: () => Identity;
   private pending: Promise<DeviceSigner> | null = null;
   private fingerprintOf: string | null = null;
+  private readonly publish: ((cert: DeviceCertificate) => Promise<unknown>) | undefined;
 
-  constructor(p: { db: Db; identity: () => Identity }) {
+  constructor(p: { db: Db; identity: () => Identity; publish?: (cert: DeviceCertificate) => Promise<unknown> }) {
     this.db = p.db;
     this.identity = p.identity;
+    this.publish = p.publish;
   }
 
   /** This device's signer, made and certified on first use; one at a time. */
@@ -57,9 +61,19 @@ export class DeviceKeys {
       row = { deviceId: k.deviceId, keyPair: k.keyPair, publicKey: k.publicKey, cert: null };
     }
     if (row.cert === null || row.cert.accountFingerprint !== fp) {
-      row = { ...row, cert: await certifyDevice(identity, { deviceId: row.deviceId, deviceKey: row.publicKey, createdAt: Date.now() }) };
+      row = { ...row, cert: await certifyDevice(identity, { deviceId: row.deviceId, deviceKey: row.publicKey, createdAt: Date.now() }), published: false };
       await this.db.put('settings', { key: KEY, value: row });
     }
-    return { cert: row.cert!, privateKey: row.keyPair.privateKey };
+    const cert = row.cert!;
+    if (!row.published && this.publish) {
+      // Best effort, once per start until the service has it: offline, messages still carry the certificate (DEV5).
+      const done = row;
+      const publish = this.publish;
+      void Promise.resolve()
+        .then(() => publish(cert))
+        .then(() => this.db.put('settings', { key: KEY, value: { ...done, published: true } }))
+        .catch(() => undefined);
+    }
+    return { cert, privateKey: row.keyPair.privateKey };
   }
 }

@@ -5,7 +5,8 @@
 // fake-indexeddb) against the in-memory service, flushed by hand.
 import 'fake-indexeddb/auto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chainOf, verifyDeviceCertificate, type EnvelopeV2, type Identity } from '../../../protocol/src/index.ts';
+import { chainOf, revokeDevice, verifyDeviceCertificate, type EnvelopeV2, type Identity } from '../../../protocol/src/index.ts';
+import { identity as fixtureIdentity } from '../../../test/support/identities.ts';
 import { aliceAndBob, deliver, device, flush, type FakeService, type TestDevice } from '../../test/support/fake-service.ts';
 import { getTranscript } from '../stores/conversations.ts';
 
@@ -84,4 +85,36 @@ describe('two devices of one account', () => {
     expect(senders).toHaveLength(3);
     expect(senders.filter((s) => s.startsWith('alice#'))).toHaveLength(2);
   });
+
+  it('DEV8..DEV10: the laptop revokes the lost phone; what the phone sends afterwards is refused everywhere as revoked-device, what it sent before stays', async () => {
+    const phoneId = await phone.device.deviceKeys.deviceId();
+    const rev = await laptop.device.revocations.revoke(phoneId);
+    // The cut-off is the phone's last message the laptop accepted in this conversation.
+    expect(rev.cutoffs).toHaveLength(1);
+    expect(rev.cutoffs[0]!.counter).toBe(3);
+    // The thief keeps using the phone (it holds the account key and the device key).
+    await phone.device.composer.send(cid, 'sent by the thief');
+    await flush(service, phone);
+    for (const d of [laptop, bob, phone]) await deliver(service, d, cid);
+    for (const [name, d] of [['laptop', laptop], ['bob', bob]] as const) {
+      const views = await d.device.views.messages(cid);
+      expect(views.filter((v) => v.body === 'sent by the thief'), name).toEqual([]);
+      expect(views.flatMap((v) => v.warnings.map((w) => w.code)), name).toEqual(['revoked-device']);
+      // The phone's messages from before the revocation are still read, without a warning.
+      expect(views.filter((v) => v.body?.startsWith('phone ')).length, name).toBe(3);
+    }
+  });
+
+  it('DEV8: a revocation the service offers that the pinned key did not sign is ignored', async () => {
+    const mallory = await fixtureIdentity('mallory', 'alice');
+    const forged = await revokeDevice(mallory, { deviceId: await laptop.device.deviceKeys.deviceId(), createdAt: 1, lastSeen: [] });
+    service.revocations.set('alice', [...(service.revocations.get('alice') ?? []), forged]);
+    await laptop.device.composer.send(cid, 'laptop 5');
+    await flush(service, laptop);
+    await deliver(service, bob, cid);
+    const views = await bob.device.views.messages(cid);
+    expect(views.at(-1)).toMatchObject({ body: 'laptop 5', warnings: [] });
+    expect(views.flatMap((v) => v.warnings.map((w) => w.code))).toEqual(['revoked-device']);
+  });
 });
+

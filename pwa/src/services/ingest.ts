@@ -12,6 +12,7 @@ import { getConversation, getEpochs, getTranscript, newConversationRow } from '.
 import { commitReceivedBatch, type ReceivedBatch } from '../stores/log.ts';
 import type { LogEntry } from './api.ts';
 import type { DeviceKeys } from './device-key.ts';
+import type { DeviceRevocations, RevokedDevice } from './device-revocation.ts';
 import type { Directory, FetchedKey } from './directory.ts';
 import { contactMap, type Keyring, type Plain, type Resolver } from './keyring.ts';
 
@@ -187,10 +188,12 @@ export class Ingest {
   private readonly directory: Directory;
   private readonly keyring: Keyring;
   private readonly deviceKeys: DeviceKeys;
+  private readonly revocations: DeviceRevocations;
 
-  constructor(p: { db: Db; directory: Directory; keyring: Keyring; deviceKeys: DeviceKeys }) {
+  constructor(p: { db: Db; directory: Directory; keyring: Keyring; deviceKeys: DeviceKeys; revocations: DeviceRevocations }) {
     this.db = p.db;
     this.deviceKeys = p.deviceKeys;
+    this.revocations = p.revocations;
     this.directory = p.directory;
     this.keyring = p.keyring;
   }
@@ -233,6 +236,9 @@ export class Ingest {
     const epochs = new Map((await getEpochs(this.db, cid)).map((e) => [e.epoch, e]));
     let contacts = await contactMap(this.db);
     const batch: ReceivedBatch = { entries: [], conversation: conv, base: conv0, epochs: [], receipts: [], ownChains: [] };
+    // DEV10: the revocations of the devices that sent these messages, verified under pinned keys.
+    const deviceSenders = fresh.filter((e) => e.kind === 'message' && (e.body as Envelope)?.v === 2).map((e) => (e.body as Envelope).sender);
+    let revokedDevice: RevokedDevice | undefined = deviceSenders.length > 0 ? await this.revocations.lookup(deviceSenders, contacts) : undefined;
     let i = 0;
     while (i < fresh.length) {
       if (fresh[i]!.kind === 'epoch') {
@@ -242,6 +248,7 @@ export class Ingest {
           epochs.set(outcome.epoch.epoch, outcome.epoch);
           batch.epochs!.push(outcome.epoch);
           contacts = await contactMap(this.db); // members fetched for it are pinned now
+          if (deviceSenders.length > 0) revokedDevice = await this.revocations.lookup(deviceSenders, contacts);
         }
         const d = decideEpoch(conv, entry, outcome, Date.now());
         batch.entries.push(d.row);
@@ -259,7 +266,7 @@ export class Ingest {
         const n = epochOf(entry);
         if (!resolvers.has(n)) resolvers.set(n, await this.keyring.resolverFor(contacts, epochs.get(n)?.members));
       }
-      const results = await Promise.all(run.map((entry) => openMessage(entry.body as Envelope, { conversationId: cid, epochs, resolveIdentity: resolvers.get(epochOf(entry))! })));
+      const results = await Promise.all(run.map((entry) => openMessage(entry.body as Envelope, { conversationId: cid, epochs, resolveIdentity: resolvers.get(epochOf(entry))!, revokedDevice })));
       const admission = [...epochs.values()].map((e) => ({ epoch: e.epoch, seq: e.seq, members: e.members }));
       const myDeviceId = await this.deviceKeys.deviceId();
       const d = decideMessages({ me: this.keyring.me, conversation: conv, transcript, run, results, opts, now: Date.now(), epochs: admission, myDeviceId });
