@@ -4,7 +4,7 @@
 //   one byte of a stored ciphertext changed        -> "not signed by ada's key" at that place
 //   a message deleted                              -> "earlier messages are missing" (gap)
 //   a message replayed under a new sequence number -> "delivered again (a replay)"
-//   a message's sender swapped                     -> "claiming to be from bea, not signed by bea's key"
+//   a message's sender swapped                     -> "claiming to be from a device of bea, not vouched for by bea's key"
 //   B's public key substituted in the directory    -> key changed: sending paused until reviewed
 //   a member added without a valid epoch signature -> membership change refused: sending paused until reviewed
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,10 +67,10 @@ describe('journey 5: tampering is shown', () => {
       [conversationId, s2, ct.toString('base64url')]);
     // m3 deleted.
     await asAttacker(stack.database, 'DELETE FROM log_entries WHERE conversation_id = $1 AND seq = $2', [conversationId, s3]);
-    // m5 attributed to bea.
+    // m5 attributed to bea (and its device certificate with it, DEV5).
     const beaId = await userRowId(stack.database, 'bea');
     await asAttacker(stack.database,
-      `UPDATE log_entries SET sender_id = $3, body = jsonb_set(body, '{sender}', '"bea"') WHERE conversation_id = $1 AND seq = $2`, [conversationId, s5, beaId]);
+      `UPDATE log_entries SET sender_id = $3, body = jsonb_set(jsonb_set(body, '{sender}', '"bea"'), '{device,userId}', '"bea"') WHERE conversation_id = $1 AND seq = $2`, [conversationId, s5, beaId]);
     // m1 replayed under a new sequence number.
     const replaySeq = before[before.length - 1]!.seq + 1;
     await stack.database.query(
@@ -95,9 +95,10 @@ describe('journey 5: tampering is shown', () => {
     const m4warning = message(pageB, 'm4 after the deleted one').getByTestId('integrity-warning');
     expect(await m4warning.getAttribute('data-kind')).toBe('gap');
     expect(await m4warning.textContent()).toMatch(/earlier messages? from ada (is|are) missing/);
-    // The swapped sender: a warning in m5's place, naming the claimed sender.
-    expect(await warningAt(pageB, s5).getAttribute('data-kind')).toBe('bad-signature');
-    expect(await warningAt(pageB, s5).textContent()).toContain('claiming to be from bea');
+    // The swapped sender: a warning in m5's place, naming the claimed sender (bea's key never
+    // certified ada's device, DEV3).
+    expect(await warningAt(pageB, s5).getAttribute('data-kind')).toBe('bad-certificate');
+    expect(await warningAt(pageB, s5).textContent()).toContain('claiming to be from a device of bea');
     // The replay: its own warning at its own place.
     expect(await warningAt(pageB, replaySeq).getAttribute('data-kind')).toBe('replayed');
     expect(await warningAt(pageB, replaySeq).textContent()).toContain('delivered again');

@@ -139,7 +139,7 @@ write('envelopes.json', {
     { name: 'OPEN5: unknown epoch', envelope: await resign({ ...m1, epoch: 9 }, alice), expect: { error: 'unknown-epoch' } },
     { name: 'OPEN2/T3: message from another conversation', envelope: otherConvMsg, expect: { error: 'wrong-conversation' } },
     { name: 'OPEN3: unknown sender', envelope: { ...m1, sender: 'zed' }, expect: { error: 'unknown-sender' } },
-    { name: 'WIRE1: version 2', envelope: { ...m1, v: 2 }, expect: { error: 'unsupported-version' } },
+    { name: 'WIRE1: version 3', envelope: { ...m1, v: 3 }, expect: { error: 'unsupported-version' } },
     { name: 'WIRE5: extra field', envelope: { ...m1, extra: 1 }, expect: { error: 'malformed' } },
     { name: 'WIRE5: ciphertext not a bucket size', envelope: { ...m1, encryptedContent: toBase64Url(fromBase64Url(m1.encryptedContent).subarray(1)) }, expect: { error: 'malformed' } },
   ],

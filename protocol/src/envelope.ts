@@ -2,15 +2,16 @@
 // encrypted_content / iv / tag, plus a signed, authenticated header that names
 // the conversation, epoch, sender and the sender's place in its own chain.
 import { ProtocolError, buf, canonical, concatBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
+import { revocationVerdict, verifyDeviceCertificate, type DeviceSigner } from './device.ts';
 import { asImported, type Identity, type ImportedIdentity } from './identity.ts';
 import { padPlaintext, unpadPlaintext } from './padding.ts';
 import { PURPOSE } from './purpose.ts';
 import { IV_BYTES, MAX_EPOCH, TAG_BYTES } from './rules.ts';
 import { sha256Sync } from './sha256.ts';
-import type { Envelope, EpochMember, MessagePlaintext, PublicIdentity } from './types.ts';
+import type { DeviceRevocation, Envelope, EpochMember, MessagePlaintext, PublicIdentity } from './types.ts';
 import { checkHash, checkId, checkInt, checkUuid, decodeEnvelope, fail, type EnvelopeBytes } from './wire.ts';
 
-export type { Envelope, MessagePlaintext } from './types.ts';
+export type { Envelope, EnvelopeV1, EnvelopeV2, MessagePlaintext } from './types.ts';
 
 export type OpenFailure =
   | 'malformed'
@@ -20,7 +21,11 @@ export type OpenFailure =
   | 'bad-signature'
   | 'unknown-epoch'
   | 'not-a-member'
-  | 'tampered';
+  | 'tampered'
+  /** DEV3: a version 2 envelope whose device certificate does not hold under the sender's pinned key. */
+  | 'bad-certificate'
+  /** DEV10: sent by a revoked device after its cut-off. */
+  | 'revoked-device';
 
 export type OpenResult = { ok: true; plaintext: MessagePlaintext; hash: string } | { ok: false; error: OpenFailure };
 
@@ -29,20 +34,53 @@ export interface OpenContext {
   epochs: ReadonlyMap<number, { key: CryptoKey; members: readonly EpochMember[] }>;
   /** The client's PINNED keys; an ImportedIdentity (from importPublicIdentity) avoids a re-import per message. */
   resolveIdentity: (userId: string) => PublicIdentity | ImportedIdentity | undefined;
+  /**
+   * DEV10: the revocation of this device of this user, if any, ALREADY VERIFIED by the
+   * caller under the user's pinned key (verifyDeviceRevocation). Absent: no device is revoked.
+   */
+  revokedDevice?: (userId: string, deviceId: string) => DeviceRevocation | undefined;
 }
 
 /** Read-only placeholder bytes (never written): views of it cost no allocation. */
 const ZEROS = new Uint8Array(65536);
 
-type Header = Pick<Envelope, 'v' | 'type' | 'conversationId' | 'epoch' | 'sender' | 'clientMessageId' | 'counter' | 'prevHash'>;
+interface Header {
+  v: 1 | 2;
+  type: 'message';
+  conversationId: string;
+  epoch: number;
+  sender: string;
+  /** DEV5: version 2 only. */
+  deviceId?: string;
+  clientMessageId: string;
+  counter: number;
+  prevHash: string | null;
+}
 
-/** ENV3 (M7, T3): every header field, in a fixed order. */
+function headerOf(env: Envelope): Header {
+  const h: Header = {
+    v: env.v, type: env.type, conversationId: env.conversationId, epoch: env.epoch, sender: env.sender,
+    clientMessageId: env.clientMessageId, counter: env.counter, prevHash: env.prevHash,
+  };
+  if (env.v === 2) h.deviceId = env.device.deviceId;
+  return h;
+}
+
+/** ENV3 (M7, T3): every header field, in a fixed order; DEV5: version 2 adds the device id after the sender. */
 function headerFields(h: Header): Field[] {
+  if (h.v === 2) return [h.v, h.type, h.conversationId, h.epoch, h.sender, h.deviceId ?? null, h.clientMessageId, h.counter, h.prevHash];
   return [h.v, h.type, h.conversationId, h.epoch, h.sender, h.clientMessageId, h.counter, h.prevHash];
 }
 
+/** PUR1, DEV5: each envelope version signs, authenticates and hashes under purposes of its own. */
+function purposes(v: 1 | 2): { sign: string; aad: string; hash: string } {
+  return v === 2
+    ? { sign: PURPOSE.messageV2, aad: PURPOSE.messageAadV2, hash: PURPOSE.messageHashV2 }
+    : { sign: PURPOSE.message, aad: PURPOSE.messageAad, hash: PURPOSE.messageHash };
+}
+
 function aadOf(h: Header): Uint8Array {
-  return canonical(PURPOSE.messageAad, headerFields(h));
+  return canonical(purposes(h.v).aad, headerFields(h));
 }
 
 function bodyFields(h: Header, b: Pick<EnvelopeBytes, 'iv' | 'ciphertext' | 'tag'>): Field[] {
@@ -51,7 +89,15 @@ function bodyFields(h: Header, b: Pick<EnvelopeBytes, 'iv' | 'ciphertext' | 'tag
 
 /** ENV7 (G3, T2): what the sender signs: purpose, header, iv, ciphertext, tag. */
 export function envelopeSigningInput(env: Envelope): Uint8Array {
-  return canonical(PURPOSE.message, bodyFields(env, decodeParts(env)));
+  return canonical(purposes(env.v).sign, bodyFields(headerOf(env), decodeParts(env)));
+}
+
+/**
+ * DEV6, TR7: the chain an envelope belongs to. Version 1: the sender's (one per user);
+ * version 2: the sending device's, `userId#deviceId` ('#' is never in a WIRE3 id).
+ */
+export function chainOf(env: Pick<Envelope, 'sender'> & ({ v: 1 } | { v: 2; device: { deviceId: string } })): string {
+  return env.v === 2 ? `${env.sender}#${env.device.deviceId}` : env.sender;
 }
 
 function decodeParts(env: Envelope): Pick<EnvelopeBytes, 'iv' | 'ciphertext' | 'tag'> {
@@ -63,22 +109,28 @@ function decodeParts(env: Envelope): Pick<EnvelopeBytes, 'iv' | 'ciphertext' | '
  * so even a hypothetically malleable signature could not fake a fork.
  */
 export async function envelopeHash(env: Envelope): Promise<string> {
-  return toHex(await sha256(canonical(PURPOSE.messageHash, bodyFields(env, decodeParts(env)))));
+  return toHex(await sha256(canonical(purposes(env.v).hash, bodyFields(headerOf(env), decodeParts(env)))));
 }
 
-/** ENV1..ENV7: pad, encrypt under a fresh IV with the header as AAD, sign. */
+/**
+ * ENV1..ENV7: pad, encrypt under a fresh IV with the header as AAD, sign. With `device`
+ * (DEV5) the envelope is version 2: it carries the device certificate and is signed by
+ * the device key; `counter` and `prevHash` are then the device's own chain (DEV6).
+ */
 export async function sealMessage(p: {
   conversationId: string;
   epoch: number;
   epochKey: CryptoKey;
   sender: Identity;
+  /** DEV5: the sending device; without it a version 1 envelope signed by the account key. */
+  device?: DeviceSigner;
   clientMessageId: string;
   counter: number;
   prevHash: string | null;
   plaintext: MessagePlaintext;
 }): Promise<Envelope> {
   const header: Header = {
-    v: 1,
+    v: p.device ? 2 : 1,
     type: 'message',
     conversationId: checkId(p.conversationId, 'conversationId'),
     epoch: checkInt(p.epoch, 0, MAX_EPOCH, 'epoch'),
@@ -87,6 +139,10 @@ export async function sealMessage(p: {
     counter: checkInt(p.counter, 1, Number.MAX_SAFE_INTEGER, 'counter'),
     prevHash: p.prevHash === null ? null : checkHash(p.prevHash, 'prevHash'),
   };
+  if (p.device) {
+    if (p.device.cert.userId !== header.sender) fail('envelope: the device certificate is for another user');
+    header.deviceId = p.device.cert.deviceId;
+  }
   if ((header.counter === 1) !== (header.prevHash === null)) fail('envelope: prevHash must be null exactly for counter 1');
   const padded = padPlaintext(p.plaintext);
   const iv = randomBytes(IV_BYTES); // ENV4: fresh random 96-bit IV per message
@@ -98,7 +154,7 @@ export async function sealMessage(p: {
   // While AES-GCM runs off-thread, lay out the signing input with zeroed slots
   // for ciphertext and tag; they are the last two fields, so their offsets are
   // fixed by the canonical encoding (tag byte + u32 length before each).
-  const input = canonical(PURPOSE.message, bodyFields(header, { iv, ciphertext: ZEROS.subarray(0, padded.length), tag: ZEROS.subarray(0, TAG_BYTES) }));
+  const input = canonical(purposes(header.v).sign, bodyFields(header, { iv, ciphertext: ZEROS.subarray(0, padded.length), tag: ZEROS.subarray(0, TAG_BYTES) }));
   const ivText = toBase64Url(iv);
   const sealed = new Uint8Array(await encrypting);
   padded.fill(0);
@@ -106,11 +162,17 @@ export async function sealMessage(p: {
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   input.set(ciphertext, input.length - TAG_BYTES - 5 - ciphertext.length);
   input.set(tag, input.length - TAG_BYTES);
-  const signing = globalThis.crypto.subtle.sign({ name: 'Ed25519' }, p.sender.signing.privateKey, buf(input));
+  const signer = p.device ? p.device.privateKey : p.sender.signing.privateKey;
+  const signing = globalThis.crypto.subtle.sign({ name: 'Ed25519' }, signer, buf(input));
   const encryptedContent = toBase64Url(ciphertext);
   const tagText = toBase64Url(tag);
-  const sig = new Uint8Array(await signing);
-  return { ...header, iv: ivText, encryptedContent, tag: tagText, sig: toBase64Url(sig) };
+  const sig = toBase64Url(new Uint8Array(await signing));
+  const rest = {
+    type: 'message' as const, conversationId: header.conversationId, epoch: header.epoch, sender: header.sender,
+    clientMessageId: header.clientMessageId, counter: header.counter, prevHash: header.prevHash,
+    iv: ivText, encryptedContent, tag: tagText, sig,
+  };
+  return p.device ? { v: 2, ...rest, device: p.device.cert } : { v: 1, ...rest };
 }
 
 /**
@@ -137,15 +199,32 @@ export async function openMessage(envIn: Envelope, ctx: OpenContext): Promise<Op
     return { ok: false, error: 'unknown-sender' };
   }
   if (sender.pub.userId !== env.sender) return { ok: false, error: 'unknown-sender' };
+  // DEV3, DEV7: a version 2 envelope is signed by a device key that the sender's PINNED
+  // account key certified; the certificate names that key's fingerprint.
+  let signingKey = sender.signingKey;
+  if (env.v === 2) {
+    const deviceKey = await verifyDeviceCertificate(env.device, sender);
+    if (deviceKey === null) return { ok: false, error: 'bad-certificate' };
+    signingKey = deviceKey;
+  }
   // OPEN4 (G3, T2, T3): signature over purpose, header and ciphertext.
-  const fields = bodyFields(env, bytes);
-  const verifying = globalThis.crypto.subtle.verify({ name: 'Ed25519' }, sender.signingKey, buf(bytes.sig), buf(canonical(PURPOSE.message, fields)));
+  const header = headerOf(env);
+  const p = purposes(env.v);
+  const fields = bodyFields(header, bytes);
+  const verifying = globalThis.crypto.subtle.verify({ name: 'Ed25519' }, signingKey, buf(bytes.sig), buf(canonical(p.sign, fields)));
   // While the signature check runs off-thread, prepare what comes after it. Nothing
   // here acts on unverified data: it only hashes and lays out bytes.
-  const hashBytes = sha256Sync(canonical(PURPOSE.messageHash, fields));
-  const aad = aadOf(env);
+  const hashBytes = sha256Sync(canonical(p.hash, fields));
+  const aad = aadOf(header);
   const sealed = concatBytes(bytes.ciphertext, bytes.tag);
   if (!(await verifying)) return { ok: false, error: 'bad-signature' };
+  // DEV10: a revoked device's messages stand only up to the cut-off the revocation names.
+  if (env.v === 2) {
+    const revoked = ctx.revokedDevice?.(env.sender, env.device.deviceId);
+    if (revoked !== undefined && (await revocationVerdict(revoked, env.conversationId, env.counter, toHex(hashBytes))) === 'after') {
+      return { ok: false, error: 'revoked-device' };
+    }
+  }
   // OPEN5 (M1, M4): the epoch must be one this client opened, and the sender one
   // of its signed members with the very key that signed.
   const epoch = ctx.epochs.get(env.epoch);

@@ -12,6 +12,7 @@ export * from './account-proofs.ts';
 export * from './epoch.ts';
 export * from './padding.ts';
 export * from './envelope.ts';
+export * from './device.ts';
 export * from './transcript.ts';
 export * from './wire.ts';
 export * from './sha256.ts';

@@ -4,6 +4,12 @@ export const PURPOSE = {
   message: 'MessageHub-msg-v1', // Ed25519 signature over an envelope
   messageAad: 'MessageHub-msg-aad-v1', // AES-GCM additional data of an envelope
   messageHash: 'MessageHub-msg-hash-v1', // envelopeHash, the per-sender chain link
+  messageV2: 'MessageHub-msg-v2', // Ed25519 signature by a device key over a version 2 envelope (DEV5)
+  messageAadV2: 'MessageHub-msg-aad-v2', // AES-GCM additional data of a version 2 envelope (DEV5)
+  messageHashV2: 'MessageHub-msg-hash-v2', // envelopeHash of a version 2 envelope, the per-device chain link (DEV6)
+  deviceCert: 'MessageHub-device-cert-v1', // the account key certifies a device key (DEV2)
+  deviceRevoke: 'MessageHub-device-revoke-v1', // the account key withdraws a device certificate (DEV8)
+  deviceConversationTag: 'MessageHub-device-conv-tag-v1', // a conversation named in a revocation (DEV9)
   epoch: 'MessageHub-epoch-v1', // Ed25519 signature over an epoch record
   epochHash: 'MessageHub-epoch-hash-v1', // epochHash, the epoch chain link
   epochWrap: 'MessageHub-epoch-wrap-v1', // RSA-OAEP label of a wrapped epoch key

@@ -4,6 +4,10 @@
 // its numbers and patterns from here instead of writing them again.
 
 export const PROTOCOL_VERSION = 1 as const;
+/** DEV5: envelope versions a client reads; it writes the newest (2: sent by a certified device). */
+export const ENVELOPE_VERSIONS = [1, 2] as const;
+/** DEV9: conversation cut-offs one device revocation may carry. */
+export const MAX_DEVICE_CUTOFFS = 4096;
 
 export const LIMITS = {
   /** UTF-16 code units in a message body. */

@@ -39,7 +39,53 @@ export interface EpochRecord {
   sig: string;
 }
 
-export interface Envelope {
+/** A message envelope: version 1 (signed by the account key, one chain per user) or 2 (DEV5: by a certified device key, one chain per device). */
+export type Envelope = EnvelopeV1 | EnvelopeV2;
+
+/** DEV5: an envelope sent by one device; its chain (counter, prevHash) is that device's own (DEV6). */
+export interface EnvelopeV2 extends Omit<EnvelopeV1, 'v'> {
+  v: 2;
+  /** The sender's device certificate (DEV2): the key that signs this envelope. */
+  device: DeviceCertificate;
+}
+
+/** DEV2: the account key vouches for one device's Ed25519 key. */
+export interface DeviceCertificate {
+  v: 1;
+  type: 'device-cert';
+  userId: string;
+  /** Lowercase UUID chosen by the device. */
+  deviceId: string;
+  /** base64url raw Ed25519 public key of the device (32 bytes). */
+  deviceKey: string;
+  /** SN1 fingerprint of the account identity that signs. */
+  accountFingerprint: string;
+  createdAt: number;
+  sig: string;
+}
+
+/** DEV8: the account key withdraws one device certificate for good. */
+export interface DeviceRevocation {
+  v: 1;
+  type: 'device-revoke';
+  userId: string;
+  deviceId: string;
+  accountFingerprint: string;
+  /** DEV9: per conversation (a tag, not its id) the last message of the device that stays valid; sorted by tag. */
+  cutoffs: DeviceCutoff[];
+  createdAt: number;
+  sig: string;
+}
+
+export interface DeviceCutoff {
+  /** hex SHA-256 tag of the conversation id (DEV9), so the record does not list conversation ids. */
+  conversation: string;
+  counter: number;
+  /** envelopeHash of the device's message at `counter`. */
+  hash: string;
+}
+
+export interface EnvelopeV1 {
   v: 1;
   type: 'message';
   conversationId: string;

@@ -3,10 +3,10 @@
 // exact key sets, exact types, exact byte lengths, canonical base64url.
 import { ProtocolError, fromBase64Url } from './encoding.ts';
 import {
-  ED25519_KEY_BYTES, HASH_RE, ID_RE, IV_BYTES, KEY_COMMITMENT_BYTES, LIMITS, MAX_EPOCH, PROTOCOL_VERSION, RSA_SPKI_MAX_BYTES,
-  RSA_SPKI_MIN_BYTES, RSA_WRAPPED_BYTES, SIG_BYTES, TAG_BYTES, UUID_RE, base64UrlChars,
+  ED25519_KEY_BYTES, ENVELOPE_VERSIONS, HASH_RE, ID_RE, IV_BYTES, KEY_COMMITMENT_BYTES, LIMITS, MAX_DEVICE_CUTOFFS, MAX_EPOCH,
+  PROTOCOL_VERSION, RSA_SPKI_MAX_BYTES, RSA_SPKI_MIN_BYTES, RSA_WRAPPED_BYTES, SIG_BYTES, TAG_BYTES, UUID_RE, base64UrlChars,
 } from './rules.ts';
-import type { Envelope, EpochRecord, PublicIdentity } from './types.ts';
+import type { DeviceCertificate, DeviceCutoff, DeviceRevocation, Envelope, EpochRecord, PublicIdentity } from './types.ts';
 
 export function fail(what: string): never {
   throw new ProtocolError('malformed', what);
@@ -75,6 +75,8 @@ const ENVELOPE_KEYS = [
   'v', 'type', 'conversationId', 'epoch', 'sender', 'clientMessageId', 'counter', 'prevHash',
   'iv', 'encryptedContent', 'tag', 'sig',
 ] as const;
+/** DEV5: version 2 adds the sender's device certificate. */
+const ENVELOPE_V2_KEYS = [...ENVELOPE_KEYS, 'device'] as const;
 
 /** Decoded binary parts of an envelope, so callers never decode twice. */
 export interface EnvelopeBytes {
@@ -84,11 +86,19 @@ export interface EnvelopeBytes {
   sig: Uint8Array;
 }
 
-/** WIRE5: strict envelope decoding; the ciphertext length must be one padding bucket. */
+/**
+ * WIRE5: strict envelope decoding; the ciphertext length must be one padding bucket.
+ * DEV5: versions 1 and 2 are read (2 carries a device certificate); any other is
+ * `unsupported-version`.
+ */
 export function decodeEnvelope(json: unknown): { env: Envelope; bytes: EnvelopeBytes } {
   if (!isRecord(json)) fail('envelope: not an object');
-  checkVersion(json, 'envelope');
-  exactKeys(json, ENVELOPE_KEYS, 'envelope');
+  if (!('v' in json)) fail('envelope: no version');
+  const v = json.v;
+  if (!(ENVELOPE_VERSIONS as readonly unknown[]).includes(v)) {
+    throw new ProtocolError('unsupported-version', `envelope: version ${String(v)} is not supported`);
+  }
+  exactKeys(json, v === 2 ? ENVELOPE_V2_KEYS : ENVELOPE_KEYS, 'envelope');
   if (json.type !== 'message') fail('envelope: type must be "message"');
   const conversationId = checkId(json.conversationId, 'envelope.conversationId');
   const epoch = checkInt(json.epoch, 0, MAX_EPOCH, 'envelope.epoch');
@@ -104,11 +114,67 @@ export function decodeEnvelope(json: unknown): { env: Envelope; bytes: EnvelopeB
   if (!LIMITS.paddingBuckets.includes(ciphertext.length)) fail('envelope.encryptedContent: not a padding bucket');
   const tag = checkB64(json.tag, TAG_BYTES, TAG_BYTES, 'envelope.tag');
   const sig = checkB64(json.sig, SIG_BYTES, SIG_BYTES, 'envelope.sig');
-  const env: Envelope = {
-    v: 1, type: 'message', conversationId, epoch, sender, clientMessageId, counter, prevHash,
+  const rest = {
+    type: 'message' as const, conversationId, epoch, sender, clientMessageId, counter, prevHash,
     iv: json.iv as string, encryptedContent: json.encryptedContent as string, tag: json.tag as string, sig: json.sig as string,
   };
+  let env: Envelope;
+  if (v === 2) {
+    const device = parseDeviceCertificate(json.device);
+    // DEV5: the certificate is the sender's own.
+    if (device.userId !== sender) fail('envelope: the device certificate is for another user');
+    env = { v: 2, ...rest, device };
+  } else {
+    env = { v: 1, ...rest };
+  }
   return { env, bytes: { iv, ciphertext, tag, sig } };
+}
+
+const DEVICE_CERT_KEYS = ['v', 'type', 'userId', 'deviceId', 'deviceKey', 'accountFingerprint', 'createdAt', 'sig'] as const;
+
+/** DEV2: strict shape of a device certificate (the signature is checked by verifyDeviceCertificate). */
+export function parseDeviceCertificate(json: unknown): DeviceCertificate {
+  if (!isRecord(json)) fail('device certificate: not an object');
+  checkVersion(json, 'device certificate');
+  exactKeys(json, DEVICE_CERT_KEYS, 'device certificate');
+  if (json.type !== 'device-cert') fail('device certificate: type must be "device-cert"');
+  const userId = checkId(json.userId, 'device.userId');
+  const deviceId = checkUuid(json.deviceId, 'device.deviceId');
+  checkB64(json.deviceKey, ED25519_KEY_BYTES, ED25519_KEY_BYTES, 'device.deviceKey');
+  const accountFingerprint = checkHash(json.accountFingerprint, 'device.accountFingerprint');
+  const createdAt = checkInt(json.createdAt, 0, Number.MAX_SAFE_INTEGER, 'device.createdAt');
+  checkB64(json.sig, SIG_BYTES, SIG_BYTES, 'device.sig');
+  return {
+    v: 1, type: 'device-cert', userId, deviceId, deviceKey: json.deviceKey as string, accountFingerprint, createdAt, sig: json.sig as string,
+  };
+}
+
+const DEVICE_REVOKE_KEYS = ['v', 'type', 'userId', 'deviceId', 'accountFingerprint', 'cutoffs', 'createdAt', 'sig'] as const;
+
+/** DEV8, DEV9: strict shape of a device revocation; cut-offs sorted by conversation tag, no duplicates. */
+export function parseDeviceRevocation(json: unknown): DeviceRevocation {
+  if (!isRecord(json)) fail('device revocation: not an object');
+  checkVersion(json, 'device revocation');
+  exactKeys(json, DEVICE_REVOKE_KEYS, 'device revocation');
+  if (json.type !== 'device-revoke') fail('device revocation: type must be "device-revoke"');
+  const userId = checkId(json.userId, 'revocation.userId');
+  const deviceId = checkUuid(json.deviceId, 'revocation.deviceId');
+  const accountFingerprint = checkHash(json.accountFingerprint, 'revocation.accountFingerprint');
+  if (!Array.isArray(json.cutoffs) || json.cutoffs.length > MAX_DEVICE_CUTOFFS) fail('revocation.cutoffs: not an array or too long');
+  const cutoffs: DeviceCutoff[] = [];
+  for (const c of json.cutoffs as unknown[]) {
+    if (!isRecord(c)) fail('revocation.cutoffs[]: not an object');
+    exactKeys(c, ['conversation', 'counter', 'hash'], 'revocation.cutoffs[]');
+    const conversation = checkHash(c.conversation, 'revocation.cutoffs[].conversation');
+    const counter = checkInt(c.counter, 1, Number.MAX_SAFE_INTEGER, 'revocation.cutoffs[].counter');
+    const hash = checkHash(c.hash, 'revocation.cutoffs[].hash');
+    const prev = cutoffs[cutoffs.length - 1];
+    if (prev && !(prev.conversation < conversation)) fail('revocation.cutoffs: not sorted by conversation or duplicated');
+    cutoffs.push({ conversation, counter, hash });
+  }
+  const createdAt = checkInt(json.createdAt, 0, Number.MAX_SAFE_INTEGER, 'revocation.createdAt');
+  checkB64(json.sig, SIG_BYTES, SIG_BYTES, 'revocation.sig');
+  return { v: 1, type: 'device-revoke', userId, deviceId, accountFingerprint, cutoffs, createdAt, sig: json.sig as string };
 }
 
 export function parseEnvelope(json: unknown): Envelope {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   LIMITS, PURPOSE, canonical, signRegistration, createEpoch, envelopeHash, envelopeSigningInput, fromBase64Url, openMessage, parseEnvelope, sealMessage, toBase64Url,
-  type Envelope, type EpochMember, type MessagePlaintext, type OpenResult,
+  type Envelope, type EnvelopeV1, type EpochMember, type MessagePlaintext, type OpenResult,
 } from '../src/index.ts';
 import { getAt, leafPaths, loadFixtures, mutationsOf, setAt, type Fixtures } from './fixtures.ts';
 
@@ -138,7 +138,7 @@ describe('opening refuses, with a named reason', () => {
 
   it('OPEN6, ENV3, M7: every header field is additional data (re-signed header changes are tampered)', async () => {
     const env = await seal('hi', 2, 'cd'.repeat(32));
-    const changes: Partial<Envelope>[] = [
+    const changes: Partial<EnvelopeV1>[] = [
       { clientMessageId: uuid(99) }, { counter: 3 }, { prevHash: 'ce'.repeat(32) }, { iv: toBase64Url(new Uint8Array(12)) },
       { tag: toBase64Url(new Uint8Array(16)) },
     ];
@@ -161,7 +161,7 @@ describe('opening refuses, with a named reason', () => {
 
   it('WIRE1: a newer version is unsupported-version, junk is malformed, never a throw', async () => {
     const env = await seal('hi');
-    expect(await openMessage({ ...env, v: 2 } as unknown as Envelope, ctx())).toEqual({ ok: false, error: 'unsupported-version' });
+    expect(await openMessage({ ...env, v: 3 } as unknown as Envelope, ctx())).toEqual({ ok: false, error: 'unsupported-version' });
     for (const junk of [null, 1, 'x', [], {}, { ...env, extra: 1 }, { ...env, counter: 0 }]) {
       expect(await openMessage(junk as unknown as Envelope, ctx())).toEqual({ ok: false, error: 'malformed' });
     }

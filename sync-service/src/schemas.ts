@@ -4,7 +4,7 @@
 // buckets, sorted members) are checked again by protocol's parsers in the handlers.
 import Joi from 'joi';
 import {
-  BASE64URL_RE, BATCH_STATUSES, ED25519_KEY_BYTES, HASH_RE, ID_RE, IV_BYTES, KEY_COMMITMENT_BYTES, LIMITS, LOG_ENTRY_KINDS, MAX_EPOCH,
+  BASE64URL_RE, BATCH_STATUSES, ED25519_KEY_BYTES, ENVELOPE_VERSIONS, HASH_RE, MAX_DEVICE_CUTOFFS, ID_RE, IV_BYTES, KEY_COMMITMENT_BYTES, LIMITS, LOG_ENTRY_KINDS, MAX_EPOCH,
   PROTOCOL_VERSION, RSA_SPKI_MAX_BYTES, RSA_WRAPPED_BYTES, SIG_BYTES, TAG_BYTES, USER_ID_RE, USER_NAME_RE, UUID_RE, base64UrlChars,
 } from '../../protocol/src/rules.ts';
 
@@ -34,9 +34,41 @@ export const publicIdentity = Joi.object({
 
 export const signature = b64url(SIG_BYTES).description('base64url Ed25519 signature');
 
-/** Shape of protocol's Envelope (WIRE5); no length cap on the ciphertext here: the size check gives 413. */
-export const envelope = Joi.object({
+/** Shape of protocol's DeviceCertificate (DEV2); the signature is checked by the handlers. */
+export const deviceCertificate = Joi.object({
   v: version.required(),
+  type: Joi.string().valid('device-cert').required(),
+  userId: id.required(),
+  deviceId: uuid.required(),
+  deviceKey: b64url(ED25519_KEY_BYTES).required(),
+  accountFingerprint: hash.required(),
+  createdAt: Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER).required(),
+  sig: signature.required(),
+}).label('DeviceCertificate');
+
+/** Shape of protocol's DeviceRevocation (DEV8, DEV9). */
+export const deviceRevocation = Joi.object({
+  v: version.required(),
+  type: Joi.string().valid('device-revoke').required(),
+  userId: id.required(),
+  deviceId: uuid.required(),
+  accountFingerprint: hash.required(),
+  cutoffs: Joi.array().items(Joi.object({
+    conversation: hash.required(),
+    counter: Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER).required(),
+    hash: hash.required(),
+  })).max(MAX_DEVICE_CUTOFFS).required(),
+  createdAt: Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER).required(),
+  sig: signature.required(),
+}).label('DeviceRevocation');
+
+/**
+ * Shape of protocol's Envelope (WIRE5; DEV5: version 2 carries the device certificate); no
+ * length cap on the ciphertext here: the size check gives 413.
+ */
+export const envelope = Joi.object({
+  v: Joi.number().valid(...ENVELOPE_VERSIONS).required(),
+  device: Joi.when('v', { is: 2, then: deviceCertificate.required(), otherwise: Joi.forbidden() }),
   type: Joi.string().valid('message').required(),
   conversationId: conversationId.required(),
   epoch: epochNumber.required(),

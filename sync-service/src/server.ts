@@ -13,6 +13,7 @@ import { accountsPlugin } from './plugins/accounts/index.ts';
 import { authPlugin } from './plugins/auth/index.ts';
 import { blocksPlugin } from './plugins/blocks/index.ts';
 import { conversationsPlugin } from './plugins/conversations/index.ts';
+import { devicesPlugin } from './plugins/devices/index.ts';
 import { directoryPlugin } from './plugins/directory/index.ts';
 import { errorsPlugin, payloadFailAction, validationFailAction } from './plugins/errors/index.ts';
 import { healthPlugin } from './plugins/health/index.ts';
@@ -113,6 +114,7 @@ export async function createServer(config: Config, deps: ServerDependencies): Pr
     { plugin: accountPlugin },
     { plugin: directoryPlugin },
     { plugin: sessionsPlugin },
+    { plugin: devicesPlugin },
     { plugin: blocksPlugin },
     { plugin: conversationsPlugin },
     { plugin: messagesPlugin },

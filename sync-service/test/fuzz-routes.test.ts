@@ -14,7 +14,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Server, RequestRoute } from '@hapi/hapi';
 import WebSocket from 'ws';
-import { createEpoch, signLoginProof, signRegistration, type Envelope, type EpochRecord, type Identity } from '../../protocol/src/index.ts';
+import {
+  certifyDevice, createDeviceKey, createEpoch, revokeDevice, signLoginProof, signRegistration, type Envelope, type EpochRecord, type Identity,
+} from '../../protocol/src/index.ts';
 import { testConfig, type Config } from '../src/config.ts';
 import { openDatabase, type DatabaseHandle } from '../src/db/index.ts';
 import { createServer } from '../src/server.ts';
@@ -165,6 +167,7 @@ describe('route fuzzing', () => {
   let server: Server;
   let req: Requester;
   let world: World;
+  let revokedDeviceId = '';
   let identities: Record<'alice' | 'bob' | 'carol', Identity>;
   let largest: { conv: Awaited<ReturnType<typeof createConversation>>; alice: Identity };
 
@@ -211,6 +214,11 @@ describe('route fuzzing', () => {
     const { record: fresh0 } = await createEpoch({ conversationId: crypto.randomUUID(), epoch: 0, creator: alice!, members: [alice!.public, bob!.public], previous: null });
     const ch = (await req('POST', '/api/v1/auth/challenge', { payload: { userId: 'alice', origin } })).json;
     const proof = await signLoginProof(alice!, { nonce: ch.nonce, origin });
+    // Devices: a certificate alice may publish, and a revocation of ANOTHER device (so no session the fuzzer uses ends).
+    const dk = await createDeviceKey();
+    const cert = await certifyDevice(alice!, { deviceId: dk.deviceId, deviceKey: dk.publicKey, createdAt: 1 });
+    revokedDeviceId = crypto.randomUUID();
+    const revocation = await revokeDevice(alice!, { deviceId: revokedDeviceId, createdAt: 1, lastSeen: [] });
 
     world = {
       config,
@@ -235,6 +243,8 @@ describe('route fuzzing', () => {
         ['POST /api/v1/messages/batch', { envelopes: [env1, env2] }],
         ['POST /api/v1/sync', { cursors: { [conv.id]: 0, [other.id]: 0 }, limit: 10 }],
         ['POST /api/v1/blocks/{userId}', {}],
+        ['POST /api/v1/devices', { certificate: cert }],
+        ['PUT /api/v1/devices/{deviceId}/revocation', { revocation }],
       ]),
     };
   });
@@ -250,6 +260,7 @@ describe('route fuzzing', () => {
       id: [world.conversationId, world.otherConversationId],
       userId: ['alice', 'bob', 'nobody-here'],
       sessionId: [world.carolSessionId, crypto.randomUUID()],
+      deviceId: [revokedDeviceId, crypto.randomUUID()],
     };
     return fc.oneof(
       { weight: 3, arbitrary: fc.constantFrom(...(known[name] ?? ['x'])).map(enc) },

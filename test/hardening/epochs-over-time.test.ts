@@ -265,7 +265,9 @@ describe('epochs and members over time: the client admits, looks up, merges and 
     await send(alice, cid, 'one');
     const env = (await dba.body(cid, 2)) as Envelope;
     const changed = { ...env, clientMessageId: crypto.randomUUID(), counter: 2, prevHash: 'a'.repeat(64) };
-    const sig = new Uint8Array(await subtle.sign({ name: 'Ed25519' }, alice.id.signing.privateKey, buf(envelopeSigningInput(changed))));
+    // DEV5: the sending device's key signs version 2 envelopes.
+    const signer = (await alice.client.device.deviceKeys.signer()).privateKey;
+    const sig = new Uint8Array(await subtle.sign({ name: 'Ed25519' }, signer, buf(envelopeSigningInput(changed))));
     await dba.append(cid, 'message', { ...changed, sig: toBase64Url(sig) }, alice.id.userId);
     await bob.client.pull();
     expect(await problems(bob, cid)).toEqual([null, null, 'tampered']);

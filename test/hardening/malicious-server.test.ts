@@ -335,14 +335,16 @@ describe('a malicious server: the client refuses and says why', () => {
     const other = await alice.client.composer.startConversation(carol.id.userId);
     await send(bob, cid, 'from bob');
     const env = (await dba.body(cid, 2)) as Envelope;
-    // Bob's message presented to Bob as Alice's.
-    await dba.append(cid, 'message', { ...env, sender: alice.id.userId }, alice.id.userId);
+    // Bob's message presented to Bob as Alice's (and its device certificate as hers: DEV5
+    // binds the certificate to the sender, DEV3 the certificate to the sender's pinned key).
+    const swapped = env.v === 2 ? { ...env, sender: alice.id.userId, device: { ...env.device, userId: alice.id.userId } } : { ...env, sender: alice.id.userId };
+    await dba.append(cid, 'message', swapped, alice.id.userId);
     // Alice's own message reflected back to her from another conversation.
     await send(alice, cid, 'from alice');
     const mine = (await dba.body(cid, 4)) as Envelope;
     await dba.append(other, 'message', mine, alice.id.userId);
     await bob.client.pull();
-    expect(await problems(bob, cid)).toEqual([null, null, 'bad-signature', null]);
+    expect(await problems(bob, cid)).toEqual([null, null, 'bad-certificate', null]);
     await alice.client.pull();
     expect(await problems(alice, other)).toEqual([null, 'wrong-conversation']);
     expect(await warnings(alice, other)).toEqual(['wrong-conversation']);

@@ -4,7 +4,7 @@
 // The bodies are protocol's HTTP types, the same ones the service and the benchmarks use.
 import type {
   AccountChallengeResponse, AccountChangePurpose, AddEpochResponse, BatchResponse, ChallengeResponse, ConversationsResponse, CreateConversationResponse, EpochRecord, Envelope,
-  KeyEntry, KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, RotateKeysRequest, SyncPage,
+  DeviceCertificate, DeviceRevocation, KeyEntry, KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, RotateKeysRequest, SyncPage,
 } from '../../../protocol/src/index.ts';
 
 export type { LogEntry } from '../../../protocol/src/index.ts';
@@ -111,6 +111,18 @@ export class Api {
   }
   keys(userId: string) {
     return this.call<KeysResponse>('GET', `/users/${encodeURIComponent(userId)}/keys`);
+  }
+  /** DEV2: publish this device's certificate (signed by the account key). */
+  publishDevice(certificate: DeviceCertificate) {
+    return this.call<{ certificate: DeviceCertificate }>('POST', '/devices', { certificate });
+  }
+  /** DEV2, DEV8: a user's device certificates and revocations (untrusted: checked by the caller). */
+  devices(userId: string) {
+    return this.call<{ userId: string; certificates: DeviceCertificate[]; revocations: DeviceRevocation[] }>('GET', `/users/${encodeURIComponent(userId)}/devices`);
+  }
+  /** DEV8: withdraw one of this account's devices for good (the record is signed by the account key). */
+  revokeDevice(deviceId: string, revocation: DeviceRevocation) {
+    return this.call<{ revocation: DeviceRevocation; sessionsEnded: number }>('PUT', `/devices/${encodeURIComponent(deviceId)}/revocation`, { revocation });
   }
   createConversation(epochRecord: EpochRecord) {
     return this.call<CreateConversationResponse>('POST', '/conversations', { epochRecord });

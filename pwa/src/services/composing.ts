@@ -8,6 +8,7 @@ import { getChain, getConversation, getEpochs, listConversations, newConversatio
 import { commitReceived } from '../stores/log.ts';
 import { enqueue } from '../stores/outbox.ts';
 import type { Api } from './api.ts';
+import type { DeviceKeys } from './device-key.ts';
 import { blockedFor } from './blocking.ts';
 import type { Directory } from './directory.ts';
 import { contactMap, type Keyring } from './keyring.ts';
@@ -18,10 +19,12 @@ export class Composer {
   private readonly api: Api;
   private readonly directory: Directory;
   private readonly keyring: Keyring;
+  private readonly deviceKeys: DeviceKeys;
   private sendQueue: Promise<unknown> = Promise.resolve();
 
-  constructor(p: { db: Db; api: Api; directory: Directory; keyring: Keyring }) {
+  constructor(p: { db: Db; api: Api; directory: Directory; keyring: Keyring; deviceKeys: DeviceKeys }) {
     this.db = p.db;
+    this.deviceKeys = p.deviceKeys;
     this.api = p.api;
     this.directory = p.directory;
     this.keyring = p.keyring;
@@ -101,12 +104,15 @@ export class Composer {
       const fresh = await getConversation(this.db, conversationId);
       latest = epochs.find((e) => e.epoch === fresh!.latestEpoch)!;
     }
-    const chain = await getChain(this.db, conversationId);
+    // DEV5, DEV6: sealed by this device's certified key, continuing this device's own chain only.
+    const device = await this.deviceKeys.signer();
+    const stored = await getChain(this.db, conversationId);
+    const chain = stored?.deviceId === device.cert.deviceId ? stored : undefined;
     const composedAt = Date.now();
     const plaintext: MessagePlaintext = { type: kind, body, composedAt };
     if (refs) plaintext.refs = refs;
     const envelope = await sealMessage({
-      conversationId, epoch: latest.epoch, epochKey: latest.key, sender: this.keyring.identity, clientMessageId: crypto.randomUUID(),
+      conversationId, epoch: latest.epoch, epochKey: latest.key, sender: this.keyring.identity, device, clientMessageId: crypto.randomUUID(),
       counter: (chain?.counter ?? 0) + 1, prevHash: chain?.prevHash ?? null, plaintext,
     });
     const hash = await envelopeHash(envelope);

@@ -122,9 +122,10 @@ describe('a device: composing, ingest and views together', () => {
     // The forged membership change in the log pauses the restored device too, until reviewed.
     expect(await restored.device.composer.blockedReason(conversationId)).toEqual({ code: 'membership-alert' });
     await updateConversation(restored.db, conversationId, (c) => ({ ...c, membershipAlert: null }));
-    // Then its next message continues Alice's signed chain after the highest counter seen.
+    // Then its next message starts the restored device's OWN chain (DEV6): a new device key,
+    // certified by Alice's account key, never continues another device's counters.
     const row = await restored.device.composer.send(conversationId, 'from the restored device');
-    expect(row.envelope.counter).toBe(6);
+    expect(row.envelope).toMatchObject({ v: 2, counter: 1, prevHash: null });
   });
 
   it('keeps no plaintext at rest on either device', async () => {

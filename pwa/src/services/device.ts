@@ -5,6 +5,8 @@ import type { Identity } from '../../../protocol/src/index.ts';
 import type { Db } from '../stores/db.ts';
 import type { Api } from './api.ts';
 import { Composer } from './composing.ts';
+import { DeviceKeys } from './device-key.ts';
+import { DeviceRevocations } from './device-revocation.ts';
 import { Directory } from './directory.ts';
 import { Ingest } from './ingest.ts';
 import { Keyring } from './keyring.ts';
@@ -14,6 +16,10 @@ import { Views } from './views.ts';
 
 export class Device {
   readonly keyring: Keyring;
+  /** This device's own signing key and certificate (DEV1, DEV2). */
+  readonly deviceKeys: DeviceKeys;
+  /** Revoked devices, this account's and its contacts' (DEV8..DEV10). */
+  readonly revocations: DeviceRevocations;
   readonly directory: Directory;
   readonly ingest: Ingest;
   readonly composer: Composer;
@@ -24,9 +30,11 @@ export class Device {
   constructor(p: { db: Db; api: Api; identity: Identity; hooks?: Partial<SyncHooks> }) {
     const { db, api } = p;
     this.keyring = new Keyring(p.identity);
+    this.deviceKeys = new DeviceKeys({ db, identity: () => this.keyring.identity, publish: (cert) => api.publishDevice(cert) });
+    this.revocations = new DeviceRevocations({ db, api, keyring: this.keyring });
     this.directory = new Directory(db, api);
-    this.ingest = new Ingest({ db, directory: this.directory, keyring: this.keyring });
-    this.composer = new Composer({ db, api, directory: this.directory, keyring: this.keyring });
+    this.ingest = new Ingest({ db, directory: this.directory, keyring: this.keyring, deviceKeys: this.deviceKeys, revocations: this.revocations });
+    this.composer = new Composer({ db, api, directory: this.directory, keyring: this.keyring, deviceKeys: this.deviceKeys });
     this.views = new Views({ db, keyring: this.keyring });
     this.requests = new Requests({ db, api, keyring: this.keyring });
     const hooks: SyncHooks = { viewing: () => null, kick: () => undefined, ingested: async () => undefined, ...p.hooks };

@@ -4,13 +4,15 @@
 // `Ingest`; what each verified entry means for the conversation is decided by the pure
 // functions `decideEpoch` and `decideMessages`, tested without IndexedDB.
 import {
-  admitMessage, chainPosition, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage, openNextEpoch, parseEpochRecord, ProtocolError,
+  admitMessage, chainOf, chainPosition, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage, openNextEpoch, parseEpochRecord, ProtocolError,
   verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type OpenResult, type TranscriptState,
 } from '../../../protocol/src/index.ts';
 import type { ConversationRow, Db, EntryCheck, EpochRow, LogRow } from '../stores/db.ts';
 import { getConversation, getEpochs, getTranscript, newConversationRow } from '../stores/conversations.ts';
 import { commitReceivedBatch, type ReceivedBatch } from '../stores/log.ts';
 import type { LogEntry } from './api.ts';
+import type { DeviceKeys } from './device-key.ts';
+import type { DeviceRevocations, RevokedDevice } from './device-revocation.ts';
 import type { Directory, FetchedKey } from './directory.ts';
 import { contactMap, type Keyring, type Plain, type Resolver } from './keyring.ts';
 
@@ -95,7 +97,7 @@ export interface MessageRunOutcome {
   transcript: TranscriptState;
   rows: LogRow[];
   receipts: { refs: string[]; by: string }[];
-  ownChains: { counter: number; hash: string; clientMessageId: string }[];
+  ownChains: { counter: number; hash: string; clientMessageId: string; deviceId?: string }[];
   /** clientMessageIds of new text messages from others, to acknowledge when live. */
   acknowledge: string[];
   /** Plaintexts to keep in memory, keyed `${conversationId}/${seq}`. */
@@ -112,6 +114,8 @@ export function decideMessages(
     me: string; conversation: ConversationRow; transcript: TranscriptState; run: readonly LogEntry[]; results: readonly OpenResult[]; opts: IngestOptions; now: number;
     /** Every epoch of the conversation this device accepted, with the seq of its record (ADMIT1). */
     epochs: readonly AdmissionEpoch[];
+    /** DEV6: this device's id; only its own messages move its sending chain. */
+    myDeviceId?: string;
   },
 ): MessageRunOutcome {
   // JOIN3: a device that joined after epoch 0 starts each sender's chain at the first
@@ -139,10 +143,12 @@ export function decideMessages(
       // ADMIT6 (L2): refused by the epochs accepted before it; never observed, never shown.
       check = { ok: false, problem: admitted.reason, kind: opened.plaintext.type };
     } else {
-      if (joined && transcript.senders[env.sender] === undefined && env.counter > 1 && env.prevHash !== null) {
-        transcript = { senders: { ...transcript.senders, [env.sender]: { counter: env.counter - 1, hash: env.prevHash, missing: [] } } };
+      // DEV6, TR7: one chain per device (version 2), per user for version 1.
+      const chain = chainOf(env);
+      if (joined && transcript.senders[chain] === undefined && env.counter > 1 && env.prevHash !== null) {
+        transcript = { senders: { ...transcript.senders, [chain]: { counter: env.counter - 1, hash: env.prevHash, missing: [] } } };
       }
-      const obs = observe(transcript, env, opened.hash);
+      const obs = observe(transcript, { ...env, sender: chain }, opened.hash);
       transcript = obs.state;
       const pt = opened.plaintext;
       const accepted = obs.verdict === 'ok' || obs.verdict === 'gap' || obs.verdict === 'reordered';
@@ -150,7 +156,12 @@ export function decideMessages(
       if (obs.missing?.length) check.missing = obs.missing.length;
       if (accepted || obs.verdict === 'fork') out.plain.push([`${cid}/${entry.seq}`, { plaintext: pt, sender: env.sender }]);
       if (accepted) {
-        if (env.sender === p.me) out.ownChains.push({ counter: env.counter, hash: opened.hash, clientMessageId: env.clientMessageId });
+        if (env.sender === p.me) {
+          const own: MessageRunOutcome['ownChains'][number] = { counter: env.counter, hash: opened.hash, clientMessageId: env.clientMessageId };
+          // DEV6: another device of this account never moves this device's chain.
+          if (env.v === 2 && p.myDeviceId !== undefined && env.device.deviceId === p.myDeviceId) own.deviceId = p.myDeviceId;
+          out.ownChains.push(own);
+        }
         if (pt.type === 'receipt' && pt.refs && env.sender !== p.me) out.receipts.push({ refs: pt.refs, by: env.sender });
         if (pt.type === 'text') {
           next.lastActivity = Math.max(conv.lastActivity, Math.min(pt.composedAt, p.now + 60_000));
@@ -176,9 +187,13 @@ export class Ingest {
   private readonly db: Db;
   private readonly directory: Directory;
   private readonly keyring: Keyring;
+  private readonly deviceKeys: DeviceKeys;
+  private readonly revocations: DeviceRevocations;
 
-  constructor(p: { db: Db; directory: Directory; keyring: Keyring }) {
+  constructor(p: { db: Db; directory: Directory; keyring: Keyring; deviceKeys: DeviceKeys; revocations: DeviceRevocations }) {
     this.db = p.db;
+    this.deviceKeys = p.deviceKeys;
+    this.revocations = p.revocations;
     this.directory = p.directory;
     this.keyring = p.keyring;
   }
@@ -221,6 +236,9 @@ export class Ingest {
     const epochs = new Map((await getEpochs(this.db, cid)).map((e) => [e.epoch, e]));
     let contacts = await contactMap(this.db);
     const batch: ReceivedBatch = { entries: [], conversation: conv, base: conv0, epochs: [], receipts: [], ownChains: [] };
+    // DEV10: the revocations of the devices that sent these messages, verified under pinned keys.
+    const deviceSenders = fresh.filter((e) => e.kind === 'message' && (e.body as Envelope)?.v === 2).map((e) => (e.body as Envelope).sender);
+    let revokedDevice: RevokedDevice | undefined = deviceSenders.length > 0 ? await this.revocations.lookup(deviceSenders, contacts) : undefined;
     let i = 0;
     while (i < fresh.length) {
       if (fresh[i]!.kind === 'epoch') {
@@ -230,6 +248,7 @@ export class Ingest {
           epochs.set(outcome.epoch.epoch, outcome.epoch);
           batch.epochs!.push(outcome.epoch);
           contacts = await contactMap(this.db); // members fetched for it are pinned now
+          if (deviceSenders.length > 0) revokedDevice = await this.revocations.lookup(deviceSenders, contacts);
         }
         const d = decideEpoch(conv, entry, outcome, Date.now());
         batch.entries.push(d.row);
@@ -247,9 +266,10 @@ export class Ingest {
         const n = epochOf(entry);
         if (!resolvers.has(n)) resolvers.set(n, await this.keyring.resolverFor(contacts, epochs.get(n)?.members));
       }
-      const results = await Promise.all(run.map((entry) => openMessage(entry.body as Envelope, { conversationId: cid, epochs, resolveIdentity: resolvers.get(epochOf(entry))! })));
+      const results = await Promise.all(run.map((entry) => openMessage(entry.body as Envelope, { conversationId: cid, epochs, resolveIdentity: resolvers.get(epochOf(entry))!, revokedDevice })));
       const admission = [...epochs.values()].map((e) => ({ epoch: e.epoch, seq: e.seq, members: e.members }));
-      const d = decideMessages({ me: this.keyring.me, conversation: conv, transcript, run, results, opts, now: Date.now(), epochs: admission });
+      const myDeviceId = await this.deviceKeys.deviceId();
+      const d = decideMessages({ me: this.keyring.me, conversation: conv, transcript, run, results, opts, now: Date.now(), epochs: admission, myDeviceId });
       for (const [k, v] of d.plain) this.keyring.plain.set(k, v);
       batch.entries.push(...d.rows);
       batch.receipts!.push(...d.receipts);

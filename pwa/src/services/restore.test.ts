@@ -7,6 +7,7 @@ import { aliceAndBob, device, flush } from '../../test/support/fake-service.ts';
 import { loadIdentity, saveIdentity } from '../stores/account.ts';
 import { openDatabase } from '../stores/db.ts';
 import { queued } from '../stores/outbox.ts';
+import type { EnvelopeV2 } from '../../../protocol/src/index.ts';
 import type { Api } from './api.ts';
 import { Device } from './device.ts';
 import { restoreAccount, type RestoreProgress } from './restore.ts';
@@ -22,7 +23,7 @@ describe('restore', () => {
     for (const t of ['one', 'two']) await alice.device.composer.send(id, t);
     const [first] = await flush(service, alice);
     service.append(id, 'message', first); // replayed
-    service.append(id, 'message', { ...first, sender: 'bob' }); // not signed by bob
+    service.append(id, 'message', { ...first, sender: 'bob', device: { ...(first as EnvelopeV2).device, userId: 'bob' } }); // a device bob's key never certified (DEV3)
 
     const db = await openDatabase(`restore-${++n}`);
     const api = service.api();
@@ -46,7 +47,7 @@ describe('restore', () => {
     expect(progress.at(-1)).toEqual({ stage: 'done', done: 5, total: 5 });
     expect(summary.conversations).toBe(1);
     expect(summary.messages).toBe(2);
-    expect(summary.failed.map((f) => [f.warning.code, f.count])).toEqual([['replayed', 1], ['bad-signature', 1]]);
+    expect(summary.failed.map((f) => [f.warning.code, f.count])).toEqual([['replayed', 1], ['bad-certificate', 1]]);
     expect((await loadIdentity(db))?.keyFileConfirmedAt).not.toBeNull();
     expect((await wired!.views.summaries())[0]?.unread).toBe(0);
     expect(await queued(db)).toEqual([]); // no receipts for history

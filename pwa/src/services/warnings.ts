@@ -11,6 +11,8 @@ export type Warning =
   | { code: 'tampered' | 'bad-signature' | 'unknown-sender' | 'not-a-member' | 'unknown-epoch' | 'unsupported-version' | 'replayed' | 'reordered' | 'fork'; sender: string | null }
   /** ADMIT3..ADMIT5 (L2): a message that opened, refused by the epochs accepted before it. */
   | { code: 'sender-removed' | 'sender-key-changed' | 'signer-revoked' | 'stale-epoch'; sender: string | null }
+  /** DEV3, DEV10: a device the sender's key does not vouch for, or one the sender revoked. */
+  | { code: 'bad-certificate' | 'revoked-device'; sender: string | null }
   | { code: 'wrong-conversation' | 'malformed' }
   | { code: 'gap'; sender: string | null; missing: number }
   /** A refused epoch entry; `problem` is the protocol's reason, e.g. 'epoch-bad-signature' or 'epoch-replayed'. */
@@ -81,6 +83,8 @@ export function warningFor(problem: string, ctx: { sender?: string; missing?: nu
     case 'sender-key-changed':
     case 'signer-revoked':
     case 'stale-epoch':
+    case 'bad-certificate':
+    case 'revoked-device':
       return { code: problem, sender };
     case 'wrong-conversation':
     case 'malformed':
@@ -115,6 +119,8 @@ export function warningText(w: Warning): string {
     case 'sender-key-changed': return `A message signed with ${who}'s old key, which has since been replaced, is not shown.`;
     case 'signer-revoked': return `A message signed with a key of ${who} that was revoked is not shown.`;
     case 'stale-epoch': return `A message from ${who} uses conversation keys that were replaced too long ago. It is not shown.`;
+    case 'bad-certificate': return `A message claiming to be from a device of ${who} is not vouched for by ${who}'s key. It is not shown.`;
+    case 'revoked-device': return `A message from a device ${who} has reported lost or removed is not shown.`;
     case 'membership':
       if (w.problem === 'epoch-replayed') return 'A change of conversation keys was delivered again and ignored.';
       if (w.problem === 'epoch-conflict') return 'A second, different change of conversation keys was offered for the same step. It is refused. Sending is paused until you review it.';

@@ -142,6 +142,11 @@ export interface ChainRow {
   conversationId: string;
   counter: number;
   prevHash: string | null;
+  /**
+   * DEV6: the device whose chain this is. A row without it (version 1, one chain per
+   * account) or of another device key is not continued: the device starts its own chain.
+   */
+  deviceId?: string;
 }
 
 export interface TranscriptRow {

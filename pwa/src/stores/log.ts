@@ -61,8 +61,11 @@ export interface ReceivedBatch {
   epochs?: import('./db.ts').EpochRow[];
   /** Delivery receipts among them, in seq order. */
   receipts?: { refs: string[]; by: string }[];
-  /** Our own messages among them, in seq order. */
-  ownChains?: { counter: number; hash: string; clientMessageId: string }[];
+  /**
+   * Our own messages among them, in seq order: each leaves the outbox; those with
+   * `deviceId` (this device's chain, DEV6) also move the sending chain.
+   */
+  ownChains?: { counter: number; hash: string; clientMessageId: string; deviceId?: string }[];
 }
 
 /**
@@ -117,9 +120,14 @@ async function readModifyWrite(
     const own = b.ownChains ?? [];
     if (own.length > 0) {
       for (const o of own) writes.push(outbox.delete(o.clientMessageId));
-      const top = own.reduce((a, o) => (o.counter > a.counter ? o : a));
-      const cur = await chains.get(cid);
-      if (!cur || cur.counter < top.counter) await chains.put({ conversationId: cid, counter: top.counter, prevHash: top.hash });
+      const mine = own.filter((o) => o.deviceId !== undefined);
+      if (mine.length > 0) {
+        const top = mine.reduce((a, o) => (o.counter > a.counter ? o : a));
+        const cur = await chains.get(cid);
+        if (!cur || cur.deviceId !== top.deviceId || cur.counter < top.counter) {
+          await chains.put({ conversationId: cid, counter: top.counter, prevHash: top.hash, deviceId: top.deviceId! });
+        }
+      }
     }
   }
 }

@@ -11,7 +11,10 @@ export async function enqueue(db: Db, p: { envelope: Envelope; composedAt: numbe
   const last = await outbox.index('byOrder').openCursor(null, 'prev');
   const order = (last?.value.order ?? 0) + 1;
   const env = p.envelope;
-  const chain = await chains.get(env.conversationId);
+  // DEV6: only this device's own chain is continued (a version 1 row, or another device key's, is not).
+  const deviceId = env.v === 2 ? env.device.deviceId : undefined;
+  const stored = await chains.get(env.conversationId);
+  const chain = stored?.deviceId === deviceId ? stored : undefined;
   if ((chain?.counter ?? 0) + 1 !== env.counter) {
     tx.done.catch(() => undefined); // the abort below rejects it: expected
     tx.abort();
@@ -23,6 +26,7 @@ export async function enqueue(db: Db, p: { envelope: Envelope; composedAt: numbe
   };
   await outbox.add(row);
   const next: ChainRow = { conversationId: env.conversationId, counter: env.counter, prevHash: p.hash };
+  if (deviceId !== undefined) next.deviceId = deviceId;
   await chains.put(next);
   await tx.done;
   return row;

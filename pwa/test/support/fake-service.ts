@@ -14,6 +14,8 @@ import { markResults, queued } from '../../src/stores/outbox.ts';
 
 export class FakeService {
   keys = new Map<string, PublicIdentity>();
+  /** DEV8: device revocations as the service would serve them, per user (unchecked, like the real one's answers). */
+  revocations = new Map<string, unknown[]>();
   logs = new Map<string, LogEntry[]>();
   /** Entries per POST /sync answer. */
   pageSize = 500;
@@ -35,6 +37,12 @@ export class FakeService {
         const identity = this.keys.get(userId);
         if (!identity) throw Object.assign(new Error('unknown'), { status: 404 });
         return { userId, displayName: userId, current: { version: 1, identity, proof: '', createdAt: '' }, history: [] };
+      },
+      devices: async (userId: string) => ({ userId, certificates: [], revocations: structuredClone(this.revocations.get(userId) ?? []) }),
+      publishDevice: async (certificate: unknown) => ({ certificate }),
+      revokeDevice: async (_deviceId: string, revocation: { userId: string }) => {
+        this.revocations.set(revocation.userId, [...(this.revocations.get(revocation.userId) ?? []), structuredClone(revocation)]);
+        return { revocation, sessionsEnded: 0 };
       },
       createConversation: async (record: EpochRecord) => ({ conversationId: record.conversationId, seq: this.append(record.conversationId, 'epoch', record) }),
       addEpoch: async (id: string, record: EpochRecord) => ({ seq: this.append(id, 'epoch', record) }),

@@ -3,6 +3,7 @@ import { AccountChallengesRepository } from './account-challenges.ts';
 import { BlocksRepository } from './blocks.ts';
 import { ChallengesRepository } from './challenges.ts';
 import { ConversationsRepository } from './conversations.ts';
+import { DevicesRepository } from './devices.ts';
 import { HealthRepository } from './health.ts';
 import { KeyResetsRepository } from './key-resets.ts';
 import { KeysRepository } from './keys.ts';
@@ -24,6 +25,7 @@ export interface Repositories {
   accountChallenges: AccountChallengesRepository;
   keyResets: KeyResetsRepository;
   blocks: BlocksRepository;
+  devices: DevicesRepository;
 }
 
 export function attachRepositories(obj: any, pgp: IMain): void {
@@ -38,4 +40,5 @@ export function attachRepositories(obj: any, pgp: IMain): void {
   obj.accountChallenges = new AccountChallengesRepository(obj);
   obj.keyResets = new KeyResetsRepository(obj);
   obj.blocks = new BlocksRepository(obj);
+  obj.devices = new DevicesRepository(obj);
 }

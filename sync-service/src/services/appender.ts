@@ -4,12 +4,15 @@ import { checkEnvelope } from './canonical.ts';
 import { ForbiddenError, ServiceError } from './errors.ts';
 import type { LocalLimiter } from './rate-limit.ts';
 import type { MessageAppend } from '../db/log.ts';
+import { UUID_RE } from '../../../protocol/src/rules.ts';
 
 /** What appending needs: the same for POST /messages/batch and the WebSocket `send` frames. */
 export interface AppendDeps {
   maxEnvelopeBytes: number;
   appendQueue: AppendQueue;
   appendLimiter: LocalLimiter;
+  /** DEV8: has this account revoked this device (db.devices.isRevoked)? */
+  isRevoked(userPk: number, deviceId: string): Promise<boolean>;
 }
 
 /** The error of an append that was not stored, or null for stored and duplicate. */
@@ -41,12 +44,18 @@ export async function appendEnvelopes(deps: AppendDeps, me: { userId: string; us
   const results: BatchResult[] = new Array(raw.length);
   const items: MessageAppend[] = [];
   const at: number[] = [];
+  // DEV8: a revoked device posts nothing more, whatever token it holds (clients refuse it
+  // too, DEV10). Looked up once per device the envelopes name.
+  const revoked = new Set<string>();
+  const named = new Set(raw.map((j) => (j as { device?: { deviceId?: unknown } } | null)?.device?.deviceId).filter((d): d is string => typeof d === 'string'));
+  for (const d of named) if (UUID_RE.test(d) && (await deps.isRevoked(me.userPk, d))) revoked.add(d);
   raw.forEach((json, i) => {
     const o = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
     results[i] = { clientMessageId: str(o.clientMessageId), conversationId: str(o.conversationId), status: 'rejected' };
     try {
       const env = checkEnvelope(json, deps.maxEnvelopeBytes);
       if (env.value.sender !== me.userId) throw new ForbiddenError('sender_mismatch', 'the envelope must be sent by the caller');
+      if (env.value.v === 2 && revoked.has(env.value.device.deviceId)) throw new ForbiddenError('device_revoked', 'this device was revoked');
       items.push({ conversationId: env.value.conversationId, clientId: env.value.clientMessageId, senderPk: me.userPk, epoch: env.value.epoch, body: env.text, hash: env.hash });
       at.push(i);
     } catch (error) {

@@ -25,7 +25,7 @@ export class InvalidError extends ServiceError {
 /** The caller may not do this with this content (403). */
 export class ForbiddenError extends ServiceError {
   readonly kind = 'forbidden';
-  constructor(code: 'creator_mismatch' | 'conversation_refused' | 'sender_mismatch', message: string) {
+  constructor(code: 'creator_mismatch' | 'conversation_refused' | 'sender_mismatch' | 'device_revoked', message: string) {
     super(code, message);
   }
 }

@@ -13,6 +13,7 @@ const LAYOUT = {
   blocks: ['insert', 'delete', 'list', 'blocked-by-any'],
   challenges: ['insert', 'consume', 'state', 'prune'],
   conversations: ['list', 'is-member', 'exists', 'member-pks'],
+  devices: ['insert-certificate', 'certificates', 'insert-revocation', 'revocations', 'is-revoked', 'revoke-sessions'],
   health: ['schema-version'],
   'key-resets': ['insert', 'close-stale', 'recent', 'pending', 'cancel', 'complete'],
   keys: ['history', 'append'],

@@ -28,7 +28,7 @@ export const appendMessageRoute: ServerRoute = {
         responses: {
           201: Joi.object({ seq: Joi.number().integer(), duplicate: Joi.boolean().valid(false) }),
           200: Joi.object({ seq: Joi.number().integer(), duplicate: Joi.boolean().valid(true) }),
-          400: 'invalid_envelope | conversation_mismatch', 403: 'sender_mismatch', 404: 'not_found',
+          400: 'invalid_envelope | conversation_mismatch', 403: 'sender_mismatch | device_revoked', 404: 'not_found',
           409: 'client_id_conflict | unknown_epoch', 413: 'envelope_too_large', 429: 'rate_limited', 503: 'overloaded | database_unavailable',
         },
       },
@@ -41,6 +41,10 @@ export const appendMessageRoute: ServerRoute = {
     const env = checkEnvelope((request.payload as { envelope: unknown }).envelope, config.maxEnvelopeBytes);
     if (env.value.conversationId !== id) throw new ApiError(400, 'conversation_mismatch', 'the envelope names another conversation');
     if (env.value.sender !== me.userId) throw new ApiError(403, 'sender_mismatch', 'the envelope must be sent by the caller');
+    // DEV8: a revoked device posts nothing more, whatever token it holds (clients refuse it too, DEV10).
+    if (env.value.v === 2 && (await request.server.app.database.db.devices.isRevoked(me.userPk, env.value.device.deviceId))) {
+      throw new ApiError(403, 'device_revoked', 'this device was revoked');
+    }
     appendLimiter.hit(me.userId);
     const [result] = await appendQueue.append([{
       conversationId: id, clientId: env.value.clientMessageId, senderPk: me.userPk, epoch: env.value.epoch, body: env.text, hash: env.hash,

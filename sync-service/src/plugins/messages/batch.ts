@@ -40,6 +40,7 @@ export const batchAppendRoute: ServerRoute = {
   async handler(request) {
     const { config, appendQueue, appendLimiter } = request.server.app;
     const raw = (request.payload as { envelopes: Record<string, unknown>[] }).envelopes;
-    return { results: await appendEnvelopes({ maxEnvelopeBytes: config.maxEnvelopeBytes, appendQueue, appendLimiter }, caller(request), raw) };
+    const isRevoked = (userPk: number, deviceId: string) => request.server.app.database.db.devices.isRevoked(userPk, deviceId);
+    return { results: await appendEnvelopes({ maxEnvelopeBytes: config.maxEnvelopeBytes, appendQueue, appendLimiter, isRevoked }, caller(request), raw) };
   },
 };

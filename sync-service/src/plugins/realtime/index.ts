@@ -49,7 +49,7 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
     const pinger = new Pinger(db, registry.connections, options.pingIntervalMs ?? 25_000, logError);
     const { appendQueue, appendLimiter, sessionCache } = server.app;
     const sender = new Sender(
-      { maxEnvelopeBytes: config.maxEnvelopeBytes, appendQueue, appendLimiter },
+      { maxEnvelopeBytes: config.maxEnvelopeBytes, appendQueue, appendLimiter, isRevoked: (userPk, deviceId) => db.devices.isRevoked(userPk, deviceId) },
       (hash) => sessionCache.get(hash, () => db.sessions.authenticate(hash)),
       logError,
     );

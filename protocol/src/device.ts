@@ -1,0 +1,136 @@
+// Devices (DEV1..DEV11): each device of an account signs with an Ed25519 key of its own,
+// certified by the account identity key; the account key withdraws a certificate for good
+// with a signed revocation that says, per conversation, which of the device's messages
+// stay valid. Pure: WebCrypto only, no I/O. The envelope side (version 2) is envelope.ts.
+import { buf, canonical, fromBase64Url, sha256, toBase64Url, toHex } from './encoding.ts';
+import { asImported, fingerprint, type Identity, type ImportedIdentity } from './identity.ts';
+import { PURPOSE } from './purpose.ts';
+import { MAX_DEVICE_CUTOFFS, SIG_BYTES } from './rules.ts';
+import type { DeviceCertificate, DeviceCutoff, DeviceRevocation, PublicIdentity } from './types.ts';
+import { checkHash, checkId, checkInt, checkUuid, fail, parseDeviceCertificate, parseDeviceRevocation } from './wire.ts';
+
+export type { DeviceCertificate, DeviceCutoff, DeviceRevocation } from './types.ts';
+
+/** What a device needs to send (DEV1, DEV5): its certificate and its non-extractable private key. */
+export interface DeviceSigner {
+  cert: DeviceCertificate;
+  privateKey: CryptoKey;
+}
+
+const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
+
+/**
+ * DEV1: a fresh device key pair, made on the device. The private key is non-extractable:
+ * it never leaves the device, not even in the key file.
+ */
+export async function createDeviceKey(): Promise<{ deviceId: string; keyPair: CryptoKeyPair; publicKey: string }> {
+  const keyPair = (await subtle().generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+  const raw = new Uint8Array(await subtle().exportKey('raw', keyPair.publicKey));
+  return { deviceId: globalThis.crypto.randomUUID(), keyPair, publicKey: toBase64Url(raw) };
+}
+
+/** DEV2: (purpose, v, type, userId, deviceId, device key, account fingerprint, createdAt). */
+export function deviceCertificateInput(c: Omit<DeviceCertificate, 'sig'>): Uint8Array {
+  return canonical(PURPOSE.deviceCert, [
+    c.v, c.type, checkId(c.userId, 'device.userId'), checkUuid(c.deviceId, 'device.deviceId'), fromBase64Url(c.deviceKey),
+    checkHash(c.accountFingerprint, 'device.accountFingerprint'), checkInt(c.createdAt, 0, Number.MAX_SAFE_INTEGER, 'device.createdAt'),
+  ]);
+}
+
+/** DEV2: the account key certifies one device key. Throws ProtocolError('malformed') on bad input. */
+export async function certifyDevice(account: Identity, p: { deviceId: string; deviceKey: string; createdAt: number }): Promise<DeviceCertificate> {
+  const body: Omit<DeviceCertificate, 'sig'> = {
+    v: 1, type: 'device-cert', userId: account.userId, deviceId: p.deviceId, deviceKey: p.deviceKey,
+    accountFingerprint: await fingerprint(account.public), createdAt: p.createdAt,
+  };
+  const sig = new Uint8Array(await subtle().sign({ name: 'Ed25519' }, account.signing.privateKey, buf(deviceCertificateInput(body))));
+  return parseDeviceCertificate({ ...body, sig: toBase64Url(sig) });
+}
+
+/**
+ * DEV3: the device key a certificate vouches for, if it holds under this account key:
+ * strict shape, the same user, the fingerprint of exactly this key, and its signature.
+ * Never throws; anything odd is null.
+ */
+export async function verifyDeviceCertificate(certIn: unknown, account: PublicIdentity | ImportedIdentity): Promise<CryptoKey | null> {
+  try {
+    const cert = parseDeviceCertificate(certIn);
+    const acct = await asImported(account);
+    if (cert.userId !== acct.pub.userId || cert.accountFingerprint !== acct.fingerprint) return null;
+    const sig = fromBase64Url(cert.sig);
+    if (sig.length !== SIG_BYTES) return null;
+    if (!(await subtle().verify({ name: 'Ed25519' }, acct.signingKey, buf(sig), buf(deviceCertificateInput(cert))))) return null;
+    return await subtle().importKey('raw', buf(fromBase64Url(cert.deviceKey)), { name: 'Ed25519' }, false, ['verify']);
+  } catch {
+    return null;
+  }
+}
+
+/** DEV9: the tag a revocation names a conversation by (hex SHA-256 under its own purpose). */
+export async function conversationTag(conversationId: string): Promise<string> {
+  return toHex(await sha256(canonical(PURPOSE.deviceConversationTag, [checkId(conversationId, 'conversationId')])));
+}
+
+/** DEV8: (purpose, v, type, userId, deviceId, account fingerprint, createdAt, n, (tag, counter, hash) x n). */
+export function deviceRevocationInput(r: Omit<DeviceRevocation, 'sig'>): Uint8Array {
+  const fields: (string | number | null)[] = [
+    r.v, r.type, checkId(r.userId, 'revocation.userId'), checkUuid(r.deviceId, 'revocation.deviceId'),
+    checkHash(r.accountFingerprint, 'revocation.accountFingerprint'), checkInt(r.createdAt, 0, Number.MAX_SAFE_INTEGER, 'revocation.createdAt'),
+    r.cutoffs.length,
+  ];
+  for (const c of r.cutoffs) fields.push(checkHash(c.conversation, 'cutoff.conversation'), checkInt(c.counter, 1, Number.MAX_SAFE_INTEGER, 'cutoff.counter'), checkHash(c.hash, 'cutoff.hash'));
+  return canonical(PURPOSE.deviceRevoke, fields);
+}
+
+/**
+ * DEV8, DEV9: the account key withdraws a device. `lastSeen` lists, per conversation, the
+ * device's last message the revoking device accepted (counter and envelopeHash); every
+ * later message of the device, and every one in a conversation not listed, is refused.
+ */
+export async function revokeDevice(
+  account: Identity,
+  p: { deviceId: string; createdAt: number; lastSeen: readonly { conversationId: string; counter: number; hash: string }[] },
+): Promise<DeviceRevocation> {
+  if (p.lastSeen.length > MAX_DEVICE_CUTOFFS) fail('revocation: too many conversations');
+  const cutoffs: DeviceCutoff[] = [];
+  for (const s of p.lastSeen) cutoffs.push({ conversation: await conversationTag(s.conversationId), counter: s.counter, hash: s.hash });
+  cutoffs.sort((a, b) => (a.conversation < b.conversation ? -1 : a.conversation > b.conversation ? 1 : 0));
+  for (let i = 1; i < cutoffs.length; i++) if (cutoffs[i - 1]!.conversation === cutoffs[i]!.conversation) fail('revocation: a conversation is listed twice');
+  const body: Omit<DeviceRevocation, 'sig'> = {
+    v: 1, type: 'device-revoke', userId: account.userId, deviceId: p.deviceId, accountFingerprint: await fingerprint(account.public),
+    cutoffs, createdAt: p.createdAt,
+  };
+  const sig = new Uint8Array(await subtle().sign({ name: 'Ed25519' }, account.signing.privateKey, buf(deviceRevocationInput(body))));
+  return parseDeviceRevocation({ ...body, sig: toBase64Url(sig) });
+}
+
+/**
+ * DEV8: does this revocation hold under this account key (the one whose fingerprint it
+ * names)? Strict shape, same user, signature. Never throws.
+ */
+export async function verifyDeviceRevocation(revIn: unknown, account: PublicIdentity | ImportedIdentity): Promise<DeviceRevocation | null> {
+  try {
+    const rev = parseDeviceRevocation(revIn);
+    const acct = await asImported(account);
+    if (rev.userId !== acct.pub.userId || rev.accountFingerprint !== acct.fingerprint) return null;
+    const sig = fromBase64Url(rev.sig);
+    const ok = await subtle().verify({ name: 'Ed25519' }, acct.signingKey, buf(sig), buf(deviceRevocationInput(rev)));
+    return ok ? rev : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * DEV9, DEV10: may a message of a revoked device stand? Only one at or below the cut-off
+ * of its conversation, and the one AT the cut-off only with exactly the hash the revoker
+ * accepted. `before`: it stands (the transcript checks the links below the cut-off, TR4,
+ * TR6); `after`: refused (`revoked-device`).
+ */
+export async function revocationVerdict(rev: DeviceRevocation, conversationId: string, counter: number, hash: string): Promise<'before' | 'after'> {
+  const tag = await conversationTag(conversationId);
+  const cut = rev.cutoffs.find((c) => c.conversation === tag);
+  if (cut === undefined || counter > cut.counter) return 'after';
+  if (counter === cut.counter && hash !== cut.hash) return 'after';
+  return 'before';
+}
