@@ -6,6 +6,7 @@
 // has not been verified.
 import { buf, fromBase64Url } from './encoding.ts';
 import { chainPosition, epochSigningInput, type EpochRecord } from './epoch.ts';
+import { checkGroupChange } from './group.ts';
 import { asImported, type ImportedIdentity, type PublicIdentity } from './identity.ts';
 import { LIMITS } from './rules.ts';
 import { parseEpochRecord } from './wire.ts';
@@ -20,7 +21,7 @@ export const LOOKUP_LIMITS = {
   maxLookups: LIMITS.maxMembers - 1,
 };
 
-export type LookupRefusal = 'malformed' | 'wrong-conversation' | 'broken-chain' | 'unknown-sender' | 'not-a-member' | 'too-large';
+export type LookupRefusal = 'malformed' | 'wrong-conversation' | 'broken-chain' | 'unknown-sender' | 'not-a-member' | 'too-large' | 'not-an-admin';
 
 export type LookupPlan =
   | { ok: false; reason: LookupRefusal }
@@ -73,6 +74,12 @@ export function epochLookupPlan(recordIn: unknown, ctx: LookupContext): LookupPl
   } else if (record.creator !== ctx.me && !ctx.isPinned(record.creator)) {
     // LOOKUP3: epoch 0 or a join: the creator alone, to check the signature with.
     beforeSignature.push(record.creator);
+  }
+  // GRP4, GRP5: a change its creator had no right to make is refused before anything is fetched.
+  try {
+    checkGroupChange(pos.kind === 'next' ? pos.previous : null, record);
+  } catch {
+    return { ok: false, reason: 'not-an-admin' };
   }
   const afterSignature = record.members
     .map((m) => m.userId)

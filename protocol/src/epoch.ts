@@ -3,6 +3,7 @@
 // epoch and recipient, inside a record signed by a member and chained to the
 // previous record by hash. Membership exists only in these signed records (M1).
 import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
+import { checkGroupChange, sealGroupMeta } from './group.ts';
 import { asImported, fingerprint, type Identity, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
 import { EPOCH_KEY_BYTES, LIMITS, MAX_EPOCH } from './rules.ts';
@@ -42,6 +43,12 @@ function signedFields(r: Signed): Field[] {
     if (w.userId !== m.userId) throw new ProtocolError('malformed', 'epoch: wrappedKeys do not match members');
     f.push(m.userId, m.fingerprint, fromBase64Url(w.wrappedKey));
   }
+  // GRP2: a group's admins and encrypted name are signed and hashed with the rest,
+  // after a purpose marker (the member count above fixes where the members end).
+  if (r.admins !== undefined || r.meta !== undefined) {
+    if (r.admins === undefined || r.meta === undefined) throw new ProtocolError('malformed', 'epoch: admins and meta come together');
+    f.push(PURPOSE.epochGroup, r.admins.length, ...r.admins, fromBase64Url(r.meta));
+  }
   return f;
 }
 
@@ -67,6 +74,8 @@ export async function createEpoch(p: {
   previous: EpochRecord | null;
   /** Defaults to Date.now(); fixed in test vectors. */
   createdAt?: number;
+  /** GRP1..GRP5: a group's name (sealed under the new key) and admins (user ids, each a member). */
+  group?: { name: string; admins: string[] };
 }): Promise<{ record: EpochRecord; key: CryptoKey }> {
   const conversationId = checkId(p.conversationId, 'conversationId');
   const epoch = checkInt(p.epoch, 0, MAX_EPOCH, 'epoch');
@@ -102,7 +111,7 @@ export async function createEpoch(p: {
         return new Uint8Array(await subtle().encrypt({ name: 'RSA-OAEP', label: buf(label) }, m.encryptionKey, buf(raw)));
       }),
     );
-    const unsigned: Signed = {
+    let unsigned: Signed = {
       v: 1,
       type: 'epoch',
       conversationId,
@@ -114,6 +123,15 @@ export async function createEpoch(p: {
       prevEpochHash,
       createdAt: checkInt(p.createdAt ?? Date.now(), 0, Number.MAX_SAFE_INTEGER, 'createdAt'),
     };
+    if (p.group !== undefined) {
+      const admins = [...new Set(p.group.admins)].sort();
+      if (admins.length < 1 || admins.some((a) => !unsigned.members.some((m) => m.userId === a))) {
+        throw new ProtocolError('malformed', 'epoch: every admin must be a member');
+      }
+      unsigned = { ...unsigned, admins, meta: await sealGroupMeta({ conversationId, epoch, key, name: p.group.name }) };
+    }
+    // GRP4, GRP5: refuse to make a change the members would refuse.
+    checkGroupChange(p.previous === null ? null : parseEpochRecord(p.previous), { ...unsigned, sig: '' });
     const sig = new Uint8Array(await subtle().sign({ name: 'Ed25519' }, p.creator.signing.privateKey, buf(epochSigningInput(unsigned))));
     return { record: { ...unsigned, sig: toBase64Url(sig) }, key };
   } finally {
@@ -173,6 +191,8 @@ async function openRecord(recordIn: EpochRecord, ctx: OpenEpochContext, joining:
   if (ctx.previous !== null && !ctx.previous.members.some((m) => m.userId === record.creator)) {
     throw new ProtocolError('not-a-member', 'epoch: creator was not a member of the previous epoch');
   }
+  // GRP4, GRP5 (M1, L9): in a group, only an admin of the previous epoch changes who is in it.
+  checkGroupChange(ctx.previous, record);
   // EPOCH11 (M2): every listed key is the one this client pinned.
   for (const m of record.members) {
     const pinned = ctx.resolveIdentity(m.userId);
