@@ -69,6 +69,11 @@ export class MhMembers extends LitElement {
     if (await this._run(() => this.messenger.value!.addMember(this.conversationId, name))) input.value = '';
   }
 
+  /** Safety numbers per member (the contact screen, back to this conversation). */
+  private _safety(userId: string): void {
+    this.dispatchEvent(new CustomEvent('mh-navigate', { detail: { name: 'contact', userId, from: this.conversationId }, bubbles: true, composed: true }));
+  }
+
   private async _remove(userId: string): Promise<void> {
     if (await this._run(() => this.messenger.value!.removeMember(this.conversationId, userId))) this._confirming = '';
   }
@@ -78,12 +83,20 @@ export class MhMembers extends LitElement {
     const me = m?.me?.userId ?? '';
     const summary = m?.summaries.find((s) => s.conversationId === this.conversationId);
     const members = summary?.members ?? [];
+    // GRP5: in a group only its admins add and remove; everyone sees who the admins are.
+    const group = summary?.group ?? null;
+    const admin = (u: string) => group !== null && group.admins.includes(u);
+    const mayChange = !this.readOnly && (group === null || admin(me));
     return html`
       <h3 id="members-heading">Members (${members.length})</h3>
       <ul aria-labelledby="members-heading">
-        ${members.map((u) => html`<li data-testid="member" data-user=${u} data-me=${u === me ? 'true' : 'false'}>
-          <span class="who">${u}${u === me ? html` <span>(you)</span>` : nothing}</span>
-          ${u === me || this.readOnly
+        ${members.map((u) => html`<li data-testid="member" data-user=${u} data-me=${u === me ? 'true' : 'false'} data-admin=${admin(u) ? 'true' : 'false'}>
+          <span class="who">${u}${u === me ? html` <span>(you)</span>` : nothing}${admin(u) ? html` <span class="muted">admin</span>` : nothing}</span>
+          ${group !== null && u !== me
+            ? html`<button class="secondary" data-testid="member-safety-number" aria-label="Safety number with ${u}"
+                @click=${() => this._safety(u)}>Safety number</button>`
+            : nothing}
+          ${u === me || !mayChange
             ? nothing
             : this._confirming === u
               ? html`<p class="confirm" data-testid="member-remove-confirmation">Remove ${u}? They will not read anything sent from now on.</p>
@@ -93,7 +106,10 @@ export class MhMembers extends LitElement {
                   @click=${() => { this._error = ''; this._confirming = u; }}>Remove</button>`}
         </li>`)}
       </ul>
-      ${this.readOnly
+      ${group !== null && !mayChange && !this.readOnly
+        ? html`<p class="muted" data-testid="members-admins-only">Only the group's admins add or remove members.</p>`
+        : nothing}
+      ${!mayChange
         ? nothing
         : html`<form @submit=${this._add}>
             <label for="member-add">Add someone (user name)</label>

@@ -2,7 +2,9 @@
 // outbox, re-key after an accepted key change, and add or remove members (each a new
 // signed epoch with a fresh key). Sealing never needs the network; the
 // outbox is drained later (outbox-flush.ts).
-import { createEpoch, envelopeHash, sealMessage, type EpochRecord, type MessagePlaintext, type PublicIdentity } from '../../../protocol/src/index.ts';
+import {
+  LIMITS, ProtocolError, checkGroupName, createEpoch, envelopeHash, openGroupMeta, sealMessage, type EpochRecord, type MessagePlaintext, type PublicIdentity,
+} from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EpochRow, OutboxRow } from '../stores/db.ts';
 import { getChain, getConversation, getEpochs, listConversations, newConversationRow, updateConversation } from '../stores/conversations.ts';
 import { commitReceived } from '../stores/log.ts';
@@ -43,6 +45,35 @@ export class Composer {
     const conversationId = crypto.randomUUID();
     const identity = this.keyring.identity;
     const { record, key } = await createEpoch({ conversationId, epoch: 0, creator: identity, members: [identity.public, contact.pinned], previous: null });
+    const { seq } = await this.api.createConversation(record);
+    const conv = await this.storeOwnEpoch(newConversationRow(conversationId), record, key, seq);
+    return conv.conversationId;
+  }
+
+  /**
+   * Start a group (GRP1..GRP4): a name, sealed under the first epoch's key so the server never
+   * sees it, and up to 255 other members, with this user as its admin. Every user name is looked
+   * up (and pinned) first; an unknown one, our own, or one whose key changed and waits for review
+   * refuses the whole group. Needs the network.
+   */
+  async createGroup(nameIn: string, userNames: string[]): Promise<string> {
+    const name = checkGroupName(nameIn);
+    if (!name.ok) throw new BlockedError({ code: 'group-name', problem: name.problem });
+    const ids = [...new Set(userNames.map((u) => u.trim().toLowerCase()).filter((u) => u !== ''))];
+    if (ids.includes(this.me)) throw new BlockedError({ code: 'own-user-name' });
+    if (ids.length === 0) throw new BlockedError({ code: 'group-empty' });
+    if (ids.length > LIMITS.maxMembers - 1) throw new BlockedError({ code: 'group-too-large', max: LIMITS.maxMembers });
+    const contacts = [];
+    for (const id of ids) {
+      const contact = await this.directory.lookup(id);
+      if (contact.pending) throw new BlockedError({ code: 'key-changed', userId: id, name: contact.displayName || id, when: 'start' });
+      contacts.push(contact.pinned);
+    }
+    const conversationId = crypto.randomUUID();
+    const identity = this.keyring.identity;
+    const { record, key } = await createEpoch({
+      conversationId, epoch: 0, creator: identity, members: [identity.public, ...contacts], previous: null, group: { name: name.name, admins: [this.me] },
+    });
     const { seq } = await this.api.createConversation(record);
     const conv = await this.storeOwnEpoch(newConversationRow(conversationId), record, key, seq);
     return conv.conversationId;
@@ -165,7 +196,20 @@ export class Composer {
   /** The next signed epoch for these members, with a fresh key, sent and stored. */
   private async nextEpoch(conv: ConversationRow, members: PublicIdentity[], latest: EpochRow): Promise<ConversationRow> {
     const identity = this.keyring.identity;
-    const { record, key } = await createEpoch({ conversationId: conv.conversationId, epoch: latest.epoch + 1, creator: identity, members, previous: latest.record });
+    // GRP5: a group stays a group, with its name and the admins still in it.
+    let group: { name: string; admins: string[] } | undefined;
+    if (latest.record.admins !== undefined) {
+      const ids = new Set(members.map((m) => m.userId));
+      group = { name: await openGroupMeta(latest.record, latest.key), admins: latest.record.admins.filter((a) => ids.has(a)) };
+    }
+    let made: { record: EpochRecord; key: CryptoKey };
+    try {
+      made = await createEpoch({ conversationId: conv.conversationId, epoch: latest.epoch + 1, creator: identity, members, previous: latest.record, group });
+    } catch (error) {
+      if (error instanceof ProtocolError && error.code === 'not-an-admin') throw new BlockedError({ code: 'not-admin' });
+      throw error;
+    }
+    const { record, key } = made;
     let seq: number;
     try {
       ({ seq } = await this.api.addEpoch(conv.conversationId, record));

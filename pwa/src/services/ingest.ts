@@ -4,7 +4,7 @@
 // `Ingest`; what each verified entry means for the conversation is decided by the pure
 // functions `decideEpoch` and `decideMessages`, tested without IndexedDB.
 import {
-  admitMessage, chainPosition, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage, openNextEpoch, parseEpochRecord, ProtocolError,
+  admitMessage, chainPosition, checkGroupChange, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage, openNextEpoch, parseEpochRecord, ProtocolError,
   verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type OpenResult, type TranscriptState,
 } from '../../../protocol/src/index.ts';
 import type { ConversationRow, Db, EntryCheck, EpochRow, LogRow } from '../stores/db.ts';
@@ -299,6 +299,8 @@ export class Ingest {
       const creator = (await this.keyring.resolverFor(contacts, undefined))(rec.creator);
       if (pos.kind === 'next' && creator && pos.previous.members.some((m) => m.userId === rec.creator) && rec.members.some((m) => m.userId === rec.creator)
         && rec.prevEpochHash === (await epochHash(pos.previous)) && (await verifyEpochSignature(rec, creator))) {
+        // GRP5 (M1, L9): in a group, only an admin of the epoch we hold removes us.
+        if (!groupChangeAllowed(pos.previous, rec)) return { problem: 'epoch-not-an-admin' };
         return { removed: { by: rec.creator, epoch: rec.epoch, members: rec.members.map((m) => m.userId) } };
       }
     }
@@ -329,6 +331,15 @@ export class Ingest {
     } catch (error) {
       return { problem: `epoch-${error instanceof ProtocolError ? error.code : 'malformed'}` };
     }
+  }
+}
+
+function groupChangeAllowed(previous: EpochRecord, record: EpochRecord): boolean {
+  try {
+    checkGroupChange(previous, record);
+    return true;
+  } catch {
+    return false;
   }
 }
 
