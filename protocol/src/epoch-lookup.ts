@@ -6,7 +6,7 @@
 // has not been verified.
 import { buf, fromBase64Url } from './encoding.ts';
 import { chainPosition, epochSigningInput, type EpochRecord } from './epoch.ts';
-import { checkGroupChange } from './group.ts';
+import { checkGroupChange, isLeave } from './group.ts';
 import { asImported, type ImportedIdentity, type PublicIdentity } from './identity.ts';
 import { LIMITS } from './rules.ts';
 import { parseEpochRecord } from './wire.ts';
@@ -65,7 +65,8 @@ export function epochLookupPlan(recordIn: unknown, ctx: LookupContext): LookupPl
   if (pos.kind === 'refused') return { ok: false, reason: pos.code };
   // EPOCH10 checks that need no key: the creator and the reader are listed.
   const listed = (u: string) => record.members.some((m) => m.userId === u);
-  if (!listed(record.creator) || !listed(ctx.me)) return { ok: false, reason: 'not-a-member' };
+  const leave = pos.kind === 'next' && isLeave(pos.previous, record); // GRP6
+  if ((!listed(record.creator) && !leave) || !listed(ctx.me)) return { ok: false, reason: 'not-a-member' };
   const beforeSignature: string[] = [];
   if (pos.kind === 'next') {
     // LOOKUP2: after epoch 0 the creator was a member before, so it is pinned already.

@@ -3,7 +3,7 @@
 // epoch and recipient, inside a record signed by a member and chained to the
 // previous record by hash. Membership exists only in these signed records (M1).
 import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
-import { checkGroupChange, sealGroupMeta } from './group.ts';
+import { checkGroupChange, isLeave, sealGroupMeta } from './group.ts';
 import { asImported, fingerprint, type Identity, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
 import { EPOCH_KEY_BYTES, LIMITS, MAX_EPOCH } from './rules.ts';
@@ -80,10 +80,11 @@ export async function createEpoch(p: {
   const conversationId = checkId(p.conversationId, 'conversationId');
   const epoch = checkInt(p.epoch, 0, MAX_EPOCH, 'epoch');
   let prevEpochHash: string | null = null;
+  let prev: EpochRecord | null = null;
   if (p.previous === null) {
     if (epoch !== 0) throw new ProtocolError('broken-chain', 'epoch: only epoch 0 has no previous epoch');
   } else {
-    const prev = parseEpochRecord(p.previous);
+    prev = parseEpochRecord(p.previous);
     if (prev.conversationId !== conversationId) throw new ProtocolError('wrong-conversation', 'epoch: previous epoch is from another conversation');
     if (epoch !== prev.epoch + 1) throw new ProtocolError('broken-chain', 'epoch: must follow the previous epoch');
     if (!prev.members.some((m) => m.userId === p.creator.userId)) {
@@ -98,8 +99,10 @@ export async function createEpoch(p: {
   }
   if (imported.length < 1 || imported.length > LIMITS.maxMembers) throw new ProtocolError('too-large', 'epoch: member count out of range');
   const self = imported.find((m) => m.pub.userId === p.creator.userId);
-  if (self === undefined) throw new ProtocolError('not-a-member', 'epoch: the creator must be a member');
-  if (self.fingerprint !== (await fingerprint(p.creator.public))) throw new ProtocolError('key-mismatch', 'epoch: creator listed with another key');
+  // GRP6: only a group member leaving makes a record it is not in (checked in full below).
+  const leaving = self === undefined && prev !== null && p.group !== undefined && prev.admins !== undefined;
+  if (self === undefined && !leaving) throw new ProtocolError('not-a-member', 'epoch: the creator must be a member');
+  if (self !== undefined && self.fingerprint !== (await fingerprint(p.creator.public))) throw new ProtocolError('key-mismatch', 'epoch: creator listed with another key');
 
   const raw = randomBytes(EPOCH_KEY_BYTES);
   try {
@@ -131,7 +134,7 @@ export async function createEpoch(p: {
       unsigned = { ...unsigned, admins, meta: await sealGroupMeta({ conversationId, epoch, key, name: p.group.name }) };
     }
     // GRP4, GRP5: refuse to make a change the members would refuse.
-    checkGroupChange(p.previous === null ? null : parseEpochRecord(p.previous), { ...unsigned, sig: '' });
+    checkGroupChange(prev, { ...unsigned, sig: '' });
     const sig = new Uint8Array(await subtle().sign({ name: 'Ed25519' }, p.creator.signing.privateKey, buf(epochSigningInput(unsigned))));
     return { record: { ...unsigned, sig: toBase64Url(sig) }, key };
   } finally {
@@ -186,8 +189,10 @@ async function openRecord(recordIn: EpochRecord, ctx: OpenEpochContext, joining:
   if (creator.pub.userId !== record.creator) throw new ProtocolError('unknown-sender', 'epoch: creator is not a known contact');
   const ok = await subtle().verify({ name: 'Ed25519' }, creator.signingKey, buf(fromBase64Url(record.sig)), buf(epochSigningInput(record)));
   if (!ok) throw new ProtocolError('bad-signature', 'epoch: signature does not verify');
-  // EPOCH10 (M1): the creator is a member now and, after epoch 0, was one before.
-  if (!record.members.some((m) => m.userId === record.creator)) throw new ProtocolError('not-a-member', 'epoch: creator is not a member');
+  // EPOCH10 (M1): the creator is a member now (or, GRP6, leaves the group) and, after epoch 0, was one before.
+  if (!record.members.some((m) => m.userId === record.creator) && !(ctx.previous !== null && isLeave(ctx.previous, record))) {
+    throw new ProtocolError('not-a-member', 'epoch: creator is not a member');
+  }
   if (ctx.previous !== null && !ctx.previous.members.some((m) => m.userId === record.creator)) {
     throw new ProtocolError('not-a-member', 'epoch: creator was not a member of the previous epoch');
   }

@@ -96,6 +96,22 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
+ * GRP6: is `record` its creator leaving the group `previous`? A group record after a group
+ * record, by a member of `previous` who is not listed any more, listing exactly everyone
+ * else, and keeping the other admins (or, when the leaver was the last admin, naming new
+ * ones among those who stay).
+ */
+export function isLeave(previous: Pick<EpochRecord, 'members' | 'admins'>, record: Pick<EpochRecord, 'creator' | 'members' | 'admins'>): boolean {
+  if (!isGroupRecord(previous) || !isGroupRecord(record)) return false;
+  const c = record.creator;
+  if (!previous.members.some((m) => m.userId === c) || record.members.some((m) => m.userId === c)) return false;
+  const rest = previous.members.map((m) => m.userId).filter((u) => u !== c);
+  if (!sameList(rest, record.members.map((m) => m.userId))) return false;
+  const admins = previous.admins!.filter((a) => a !== c);
+  return admins.length === 0 ? record.admins!.length > 0 : sameList(admins, record.admins!);
+}
+
+/**
  * GRP4, GRP5: may `record`'s creator make this record? Throws ProtocolError
  * 'not-an-admin' when not. Pure and synchronous; needs no key, so it runs before
  * any directory look-up (LOOKUP1) and again when the record is opened.
@@ -105,6 +121,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
  * - a creator who is not an admin of the previous epoch may only re-key: the same
  *   members (by user id) and the same admins. Adding, removing, or changing admins
  *   needs an admin of the previous epoch.
+ * - GRP6: any member may leave (isLeave): the one record its creator is not in.
  * A record chained to a record without admins (a one-to-one conversation) may make
  * it a group; its creator is then an admin of it.
  * `previous` is null for epoch 0 and for a join (JOIN4: the newcomer has nothing to
@@ -118,6 +135,11 @@ export function checkGroupChange(previous: EpochRecord | null, record: EpochReco
     return;
   }
   if (!isGroupRecord(record)) throw new ProtocolError('not-an-admin', 'group: a group record was followed by one without admins');
+  // GRP6: a record whose creator is not in it is a leave, and nothing else.
+  if (!record.members.some((m) => m.userId === record.creator)) {
+    if (isLeave(previous, record)) return;
+    throw new ProtocolError('not-an-admin', 'group: a member may leave, but not change anything else while leaving');
+  }
   if (previous.admins!.includes(record.creator)) return;
   const before = previous.members.map((m) => m.userId);
   const now = record.members.map((m) => m.userId);

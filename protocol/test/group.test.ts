@@ -148,6 +148,40 @@ describe('who may change a group (GRP5)', () => {
     expect(await errorCode(open(byMallory, f.ids.bob, [g0]))).toBe('not-a-member');
   });
 
+  it('GRP6: any member may leave: the one record it is not in, listing everyone else, opened by those who stay', async () => {
+    const left = await createEpoch({ conversationId: conv, epoch: 1, creator: f.ids.bob, members: [f.pub.alice, f.pub.carol], previous: g0, group: { name: 'Climbing ⛰', admins: ['alice'] } });
+    expect(left.record.members.map((m) => m.userId)).toEqual(['alice', 'carol']);
+    expect((await open(left.record, f.ids.carol, [g0])).members.map((m) => m.userId)).toEqual(['alice', 'carol']);
+    expect(epochLookupPlan(left.record, { conversationId: conv, me: 'alice', held: [g0], isPinned: () => true })).toMatchObject({ ok: true });
+    expect(membershipChange(g0, left.record)).toMatchObject({ by: 'bob', removed: ['bob'], added: [] });
+    // the next record, by anyone who stays, re-keys (GRP5): the leaver made the leave record's key
+    const rekey = await createEpoch({ conversationId: conv, epoch: 2, creator: f.ids.carol, members: [f.pub.alice, f.pub.carol], previous: left.record, group: { name: 'Climbing ⛰', admins: ['alice'] } });
+    await open(rekey.record, f.ids.alice, [g0, left.record]);
+  });
+
+  it('L9 GRP6: leaving is nothing else: a leaver who also removes or adds someone, or changes admins, is refused', async () => {
+    const alsoRemoves = await forged(g0, f.ids.bob, [f.pub.alice], ['alice']);
+    expect(await errorCode(open(alsoRemoves, f.ids.alice, [g0]))).toBe('not-a-member');
+    const alsoAdds = await forged(g0, f.ids.bob, [f.pub.alice, f.pub.carol, f.pub.mallory], ['alice']);
+    expect(await errorCode(open(alsoAdds, f.ids.carol, [g0]))).toBe('not-a-member');
+    const promotes = await forged(g0, f.ids.bob, [f.pub.alice, f.pub.carol], ['alice', 'carol']);
+    expect(await errorCode(open(promotes, f.ids.carol, [g0]))).toBe('not-a-member');
+    expect(epochLookupPlan(promotes, { conversationId: conv, me: 'carol', held: [g0], isPinned: () => true })).toEqual({ ok: false, reason: 'not-a-member' });
+    // the last admin leaving names new admins among those who stay
+    const adminLeaves = await createEpoch({ conversationId: conv, epoch: 1, creator: f.ids.alice, members: [f.pub.bob, f.pub.carol], previous: g0, group: { name: 'Climbing ⛰', admins: ['carol'] } });
+    expect((await open(adminLeaves.record, f.ids.bob, [g0])).members.map((m) => m.userId)).toEqual(['bob', 'carol']);
+    // and in a conversation without admins nobody makes a record they are not in (EPOCH10)
+    const plain = (await createEpoch({ conversationId: conv, epoch: 0, creator: f.ids.alice, members: [f.pub.alice, f.pub.bob, f.pub.carol], previous: null })).record;
+    expect(await errorCode(createEpoch({ conversationId: conv, epoch: 1, creator: f.ids.bob, members: [f.pub.alice, f.pub.carol], previous: plain }))).toBe('not-a-member');
+  });
+
+  it('L2 GRP6: once bob\'s leave is accepted, bob posts nothing under the older epoch', async () => {
+    const left = await createEpoch({ conversationId: conv, epoch: 1, creator: f.ids.bob, members: [f.pub.alice, f.pub.carol], previous: g0, group: { name: 'Climbing ⛰', admins: ['alice'] } });
+    const m = (r: EpochRecord, seq: number) => ({ epoch: r.epoch, seq, members: r.members });
+    const bobFp = g0.members.find((x) => x.userId === 'bob')!.fingerprint;
+    expect(admitMessage({ epochs: [m(g0, 1), m(left.record, 4)], epochNamed: 0, sender: 'bob', signer: bobFp, messageSeq: 5 })).toEqual({ ok: false, reason: 'sender-removed' });
+  });
+
   it('GRP1: a group of maxMembers (256) is wrapped and opened; one more is refused', async () => {
     expect(LIMITS.maxMembers).toBe(256);
     const many = Array.from({ length: LIMITS.maxMembers - 1 }, (_, i) => ({ ...f.pub.bob, userId: `m${String(i).padStart(3, '0')}` }));

@@ -74,6 +74,10 @@ export class MhMembers extends LitElement {
     this.dispatchEvent(new CustomEvent('mh-navigate', { detail: { name: 'contact', userId, from: this.conversationId }, bubbles: true, composed: true }));
   }
 
+  private async _leave(): Promise<void> {
+    if (await this._run(() => this.messenger.value!.leaveGroup(this.conversationId))) this._confirming = '';
+  }
+
   private async _remove(userId: string): Promise<void> {
     if (await this._run(() => this.messenger.value!.removeMember(this.conversationId, userId))) this._confirming = '';
   }
@@ -118,6 +122,13 @@ export class MhMembers extends LitElement {
               <button type="submit" data-testid="member-add" ?disabled=${this._busy}>Add</button>
             </div>
           </form>`}
+      ${group !== null && !this.readOnly
+        ? this._confirming === me
+          ? html`<p data-testid="leave-confirmation">Leave ${group.name ?? 'this group'}? You will not read anything sent from now on.</p>
+              <button class="danger" data-testid="leave-confirm" ?disabled=${this._busy} @click=${() => this._leave()}>Leave the group</button>
+              <button class="secondary" data-testid="leave-cancel" @click=${() => { this._confirming = ''; }}>Cancel</button>`
+          : html`<button class="secondary" data-testid="leave-group" @click=${() => { this._error = ''; this._confirming = me; }}>Leave the group</button>`
+        : nothing}
       ${this._error ? html`<p class="error" role="alert" data-testid="members-error">${this._error}</p>` : nothing}
     `;
   }

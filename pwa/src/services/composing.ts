@@ -123,7 +123,9 @@ export class Composer {
     // …except after an accepted key change: the epoch key must be re-wrapped for the
     // member's new key before anything else is sent (a new signed epoch).
     // Receipts are messages too (ADMIT1): sealed under the epoch the key change made, never a stale one.
-    const stale = latest.members.some((m) => m.userId !== this.me && contacts.get(m.userId)?.fingerprint !== m.fingerprint);
+    // GRP6: nor under the key of a member who left: they made it.
+    const stale = latest.members.some((m) => m.userId !== this.me && contacts.get(m.userId)?.fingerprint !== m.fingerprint)
+      || !latest.members.some((m) => m.userId === latest.record.creator);
     if (stale) {
       await this.nextEpoch(conv, this.currentKeys(latest.members.map((m) => m.userId), contacts), latest);
       epochs = await getEpochs(this.db, conversationId);
@@ -166,6 +168,29 @@ export class Composer {
     });
   }
 
+  /**
+   * Leave a group (GRP6): the one record we are not in, listing everyone else with a fresh key,
+   * keeping the other admins (the last admin hands the role to the first member who stays).
+   * Whoever sends next re-keys first, since we made that key. Needs the network.
+   */
+  leave(conversationId: string): Promise<ConversationRow> {
+    const run = this.sendQueue.then(async () => {
+      const conv = await getConversation(this.db, conversationId);
+      if (!conv) throw new BlockedError({ code: 'unknown-conversation' });
+      if (!conv.members.includes(this.me)) throw new BlockedError({ code: 'removed' });
+      const epochs = await getEpochs(this.db, conversationId);
+      const latest = epochs.find((e) => e.epoch === conv.latestEpoch);
+      if (!latest) throw new BlockedError({ code: 'keys-not-arrived' });
+      if (latest.record.admins === undefined) throw new BlockedError({ code: 'not-a-group' });
+      const rest = latest.members.map((m) => m.userId).filter((u) => u !== this.me);
+      if (rest.length === 0) throw new BlockedError({ code: 'group-empty' });
+      const admins = latest.record.admins.filter((a) => a !== this.me);
+      return this.nextEpoch(conv, this.currentKeys(rest, await contactMap(this.db)), latest, admins.length ? admins : [rest[0]!]);
+    });
+    this.sendQueue = run.catch(() => undefined);
+    return run;
+  }
+
   /** In the send queue, so nothing is sealed under an epoch being replaced. `change` returns the new list, or null for no change. */
   private changeMembers(conversationId: string, change: (members: string[]) => Promise<string[] | null>): Promise<ConversationRow> {
     const run = this.sendQueue.then(async () => {
@@ -194,13 +219,13 @@ export class Composer {
   }
 
   /** The next signed epoch for these members, with a fresh key, sent and stored. */
-  private async nextEpoch(conv: ConversationRow, members: PublicIdentity[], latest: EpochRow): Promise<ConversationRow> {
+  private async nextEpoch(conv: ConversationRow, members: PublicIdentity[], latest: EpochRow, admins?: string[]): Promise<ConversationRow> {
     const identity = this.keyring.identity;
     // GRP5: a group stays a group, with its name and the admins still in it.
     let group: { name: string; admins: string[] } | undefined;
     if (latest.record.admins !== undefined) {
       const ids = new Set(members.map((m) => m.userId));
-      group = { name: await openGroupMeta(latest.record, latest.key), admins: latest.record.admins.filter((a) => ids.has(a)) };
+      group = { name: await openGroupMeta(latest.record, latest.key), admins: admins ?? latest.record.admins.filter((a) => ids.has(a)) };
     }
     let made: { record: EpochRecord; key: CryptoKey };
     try {

@@ -86,6 +86,29 @@ describe('groups (client)', () => {
     expect(await carol.device.composer.blockedReason(id)).toEqual({ code: 'membership-alert' });
   });
 
+  it('L2 GRP6: bob leaves; everyone sees it; the next sender re-keys first, so bob reads nothing after', async () => {
+    const id = await alice.device.composer.createGroup('Team', ['bob', 'carol']);
+    await deliver(service, bob, id);
+    expect(await refusal(alice.device.composer.leave('nope'))).toEqual({ code: 'unknown-conversation' });
+    await bob.device.composer.leave(id);
+    expect(await bob.device.composer.blockedReason(id)).toEqual({ code: 'removed' });
+    expect((await bob.device.views.events(id)).at(-1)!.events).toEqual([{ code: 'member-left', by: 'bob', userId: 'bob' }]);
+    await deliver(service, carol, id);
+    expect(await getConversation(carol.db, id)).toMatchObject({ members: ['alice', 'carol'], latestEpoch: 1, membershipAlert: null });
+    expect((await carol.device.views.events(id)).at(-1)!.events).toEqual([{ code: 'member-left', by: 'bob', userId: 'bob' }]);
+    const row = await carol.device.composer.send(id, 'after bob left');
+    expect(row.envelope.epoch).toBe(2);
+    expect((await getEpochs(carol.db, id)).at(-1)!.record).toMatchObject({ creator: 'carol', admins: ['alice'] });
+    await flush(service, carol);
+    await deliver(service, alice, id);
+    expect((await alice.device.views.messages(id)).map((m) => m.body)).toContain('after bob left');
+    await deliver(service, bob, id);
+    expect((await bob.device.views.messages(id)).map((m) => m.body)).not.toContain('after bob left');
+    // a one-to-one conversation is not left this way
+    const one = await alice.device.composer.startConversation('bob');
+    expect(await refusal(alice.device.composer.leave(one))).toEqual({ code: 'not-a-group' });
+  });
+
   it('GRP5: the admin removes carol (she is told), adds mallory; any member re-keys after a key change, keeping the name', async () => {
     const id = await alice.device.composer.createGroup('Team', ['bob', 'carol']);
     await alice.device.composer.removeMember(id, 'carol');

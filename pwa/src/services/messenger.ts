@@ -319,6 +319,13 @@ export class Messenger extends EventTarget {
     return id;
   }
 
+  /** Leave a group (GRP6): a signed record without us; nothing sent after it reaches us. */
+  async leaveGroup(conversationId: string): Promise<void> {
+    const device = this.device!;
+    await device.sync.enqueue(() => device.composer.leave(conversationId));
+    await this.refreshSummaries(true);
+  }
+
   /** Add a member (a new signed epoch; L9; in a group, admins only: GRP5). */
   async addMember(conversationId: string, userId: string): Promise<void> {
     const device = this.device!;

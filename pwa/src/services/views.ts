@@ -43,7 +43,7 @@ export function eventsOf(change: MembershipChange, group?: { name: string | null
   if (change.epoch === 0) return group ? [{ code: 'group-created', by, name: group.name, with: change.added }] : [{ code: 'started', by, with: change.added }];
   const out: TimelineEvent[] = [
     ...change.added.map((userId) => ({ code: 'member-added' as const, by, userId })),
-    ...change.removed.map((userId) => ({ code: 'member-removed' as const, by, userId })),
+    ...change.removed.map((userId) => ({ code: userId === by ? ('member-left' as const) : ('member-removed' as const), by, userId })),
     ...change.keyChanged.map((userId) => ({ code: 'key-changed' as const, by, userId })),
   ];
   return out.length ? out : [{ code: 'rekeyed', by }];

@@ -32,6 +32,8 @@ export type TimelineEvent =
   | { code: 'started'; by: string; with: string[] }
   | { code: 'joined'; by: string }
   | { code: 'member-added' | 'member-removed' | 'key-changed'; by: string; userId: string }
+  /** GRP6: `by` left the group. */
+  | { code: 'member-left'; by: string; userId: string }
   | { code: 'rekeyed'; by: string }
   /** GRP1: epoch 0 of a group, with its (decrypted) name; null when it does not open. */
   | { code: 'group-created'; by: string; name: string | null; with: string[] };
@@ -47,6 +49,7 @@ export function eventText(e: TimelineEvent, me: string): string {
     case 'joined': return `${by} added you to this conversation. Earlier history was not shared with you.`;
     case 'member-added': return `${by} added ${name(e.userId)}.`;
     case 'member-removed': return `${by} removed ${name(e.userId)}.`;
+    case 'member-left': return `${by} left the group.`;
     case 'key-changed': return e.userId === me ? 'Your key changed.' : `${e.userId}'s key changed.`;
     case 'rekeyed': return `${by} replaced the conversation keys.`;
     case 'group-created':
@@ -72,6 +75,7 @@ export type BlockReason =
   /** GRP3: the group name was refused. */
   | { code: 'group-name'; problem: GroupNameProblem }
   | { code: 'group-empty' }
+  | { code: 'not-a-group' }
   | { code: 'group-too-large'; max: number };
 
 export type BlockCode = BlockReason['code'];
@@ -146,7 +150,7 @@ export function blockText(r: BlockReason): string {
     case 'unknown-conversation': return 'This conversation is not known on this device.';
     case 'membership-alert': return 'Someone tried to change who is in this conversation without a valid signature. Review the warning before sending.';
     case 'keys-not-arrived': return 'The keys of this conversation have not arrived yet.';
-    case 'removed': return 'You were removed from this conversation.';
+    case 'removed': return 'You are no longer a member of this conversation.';
     case 'key-unknown': return `${r.userId}'s key is not known yet.`;
     case 'key-changed':
       return r.when === 'start'
@@ -165,6 +169,7 @@ export function blockText(r: BlockReason): string {
           ? 'That group name is too long (at most 64 characters).'
           : 'A group name cannot contain line breaks or invisible control characters.';
     case 'group-empty': return 'Add at least one other person to the group.';
+    case 'not-a-group': return 'Only a group can be left; a conversation with one person can be hidden from the list instead.';
     case 'group-too-large': return `A group has at most ${r.max} members, you included.`;
   }
 }
