@@ -163,8 +163,9 @@ export function openEpoch(recordIn: EpochRecord, ctx: OpenEpochContext): Promise
 }
 
 /** `joining` (JOIN3) is set only by openNextEpoch, for a client that holds no epoch of the conversation. */
-async function openRecord(recordIn: EpochRecord, ctx: OpenEpochContext, joining: boolean): Promise<{ key: CryptoKey; members: EpochMember[] }> {
-  const record = parseEpochRecord(recordIn);
+async function openRecord(recordIn: EpochRecord, ctx: OpenEpochContext, joining: boolean, parsed = false): Promise<{ key: CryptoKey; members: EpochMember[] }> {
+  // `parsed`: openNextEpoch parsed it already (a 256-member record takes milliseconds to parse).
+  const record = parsed ? recordIn : parseEpochRecord(recordIn);
   if (ctx.conversationId !== undefined && ctx.conversationId !== record.conversationId) {
     throw new ProtocolError('wrong-conversation', 'epoch: belongs to another conversation');
   }
@@ -283,6 +284,6 @@ export async function openNextEpoch(recordIn: EpochRecord, ctx: OpenNextEpochCon
   const pos = chainPosition(record, ctx.held);
   if (pos.kind === 'refused') throw new ProtocolError(pos.code, 'epoch: does not follow the epochs held for this conversation');
   const base = { me: ctx.me, resolveIdentity: ctx.resolveIdentity, conversationId: ctx.conversationId, previous: pos.previous };
-  const opened = await openRecord(record, base, pos.kind === 'join');
+  const opened = await openRecord(record, base, pos.kind === 'join', true);
   return { ...opened, joined: pos.kind === 'join' };
 }
