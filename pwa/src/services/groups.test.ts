@@ -57,6 +57,9 @@ describe('groups (client)', () => {
     expect((await bob.device.views.events(id))[0]!.events).toEqual([{ code: 'group-created', by: 'alice', name: 'فريق التسلق', with: ['bob', 'carol'] }]);
     // the name is not stored in the clear on the device either
     expect(JSON.stringify(await getConversation(bob.db, id))).not.toContain('التسلق');
+    // sending to the group is one envelope, sealed once under the epoch key, whatever its size
+    await alice.device.composer.send(id, 'to all of you');
+    expect(await flush(service, alice)).toHaveLength(1);
   });
 
   it('M1 GRP5: a member who is not an admin cannot add anyone; a signed record by them adding someone is refused and shown, sending paused', async () => {
