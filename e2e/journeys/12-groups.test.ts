@@ -6,6 +6,7 @@
 // and reads nothing after; the directory serves another key for dan, and ada cannot send to
 // the group until she reviews it.
 import { mkdir } from 'node:fs/promises';
+import { AxeBuilder } from '@axe-core/playwright';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +26,11 @@ function event(page: Page, kind: string, user = ''): ReturnType<Page['locator']>
 
 async function members(page: Page): Promise<string[]> {
   return page.locator('[data-testid="members-panel"] [data-testid="member"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-user') ?? ''));
+}
+
+async function axe(page: Page): Promise<string[]> {
+  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
+  return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
 }
 
 async function openMembers(page: Page): Promise<void> {
@@ -61,6 +67,8 @@ describe('journey 12: groups', () => {
     await ada.getByTestId('group-create').click();
     await ada.getByTestId('group-error').waitFor();
     expect(await ada.getByTestId('group-error').textContent()).toContain('Give the group a name');
+    expect(await axe(ada)).toEqual([]);
+    await screenshotBoth(ada, '12-group-new');
     await ada.getByTestId('group-name').fill(GROUP);
     await ada.getByTestId('group-members').fill('bea, carl, nobody-here');
     await ada.getByTestId('group-create').click();
@@ -102,6 +110,8 @@ describe('journey 12: groups', () => {
     expect(await bea.getByTestId('member-remove').count()).toBe(0);
     expect(await bea.getByTestId('members-admins-only').count()).toBe(1);
     expect(await bea.getByTestId('member-safety-number').count()).toBe(2);
+    expect(await axe(bea)).toEqual([]);
+    await screenshotBoth(bea, '12-group-members');
 
     await openMembers(ada);
     await ada.getByTestId('member-add-input').fill('dan');
