@@ -135,6 +135,9 @@ export function warningText(w: Warning): string {
     case 'stale-epoch': return `A message from ${who} uses conversation keys that were replaced too long ago. It is not shown.`;
     case 'membership':
       if (w.problem === 'epoch-replayed') return 'A change of conversation keys was delivered again and ignored.';
+      if (w.problem === 'epoch-key-mismatch') {
+        return 'A change of conversation keys lists a member with a key this device has not accepted: their key may have changed. It is refused. Compare safety numbers with the members, then review it. Sending is paused until then.';
+      }
       if (w.problem === 'epoch-conflict') return 'A second, different change of conversation keys was offered for the same step. It is refused. Sending is paused until you review it.';
       return `A change to who is in this conversation was refused: it is not validly signed by a member (${w.problem.replace(/^epoch-/, '')}). Sending is paused until you review it.`;
     case 'not-an-admin':
