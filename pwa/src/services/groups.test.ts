@@ -89,6 +89,27 @@ describe('groups (client)', () => {
     expect(await carol.device.composer.blockedReason(id)).toEqual({ code: 'membership-alert' });
   });
 
+  it('GRP7: a member who is not an admin cannot rename the group in a re-key: refused and shown, the name stays', async () => {
+    const id = await alice.device.composer.createGroup('Team', ['bob', 'carol']);
+    await deliver(service, bob, id);
+    const latest = (await getEpochs(bob.db, id)).at(-1)!;
+    const renamed = await createEpoch({ conversationId: id, epoch: 1, creator: ids.bob, members: [ids.alice.public, ids.bob.public, ids.carol.public], previous: latest.record, group: { name: 'Bob rules', admins: ['alice'] } });
+    service.append(id, 'epoch', renamed.record);
+    await deliver(service, carol, id);
+    expect(await getConversation(carol.db, id)).toMatchObject({ latestEpoch: 0, membershipAlert: { reason: 'epoch-not-an-admin' } });
+    expect((await carol.device.views.summaries())[0]!.group).toEqual({ name: 'Team', admins: ['alice'] });
+    // the same re-key keeping the name is fine (GRP5)
+    const service2 = new FakeService();
+    for (const n of ['alice', 'bob', 'carol'] as const) service2.keys.set(n, ids[n].public);
+    const [a2, b2, c2] = await Promise.all([device(service2, ids.alice), device(service2, ids.bob), device(service2, ids.carol)]);
+    const id2 = await a2.device.composer.createGroup('Team', ['bob', 'carol']);
+    await deliver(service2, b2, id2);
+    const l2 = (await getEpochs(b2.db, id2)).at(-1)!;
+    service2.append(id2, 'epoch', (await createEpoch({ conversationId: id2, epoch: 1, creator: ids.bob, members: [ids.alice.public, ids.bob.public, ids.carol.public], previous: l2.record, group: { name: 'Team', admins: ['alice'] } })).record);
+    await deliver(service2, c2, id2);
+    expect(await getConversation(c2.db, id2)).toMatchObject({ latestEpoch: 1, membershipAlert: null });
+  });
+
   it('L2 GRP6: bob leaves; everyone sees it; the next sender re-keys first, so bob reads nothing after', async () => {
     const id = await alice.device.composer.createGroup('Team', ['bob', 'carol']);
     await deliver(service, bob, id);

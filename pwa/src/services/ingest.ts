@@ -4,7 +4,7 @@
 // `Ingest`; what each verified entry means for the conversation is decided by the pure
 // functions `decideEpoch` and `decideMessages`, tested without IndexedDB.
 import {
-  admitMessage, chainPosition, checkGroupChange, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage, openNextEpoch, parseEpochRecord, ProtocolError,
+  admitMessage, chainPosition, checkGroupChange, openGroupMeta, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage, openNextEpoch, parseEpochRecord, ProtocolError,
   verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type OpenResult, type TranscriptState,
 } from '../../../protocol/src/index.ts';
 import type { ConversationRow, Db, EntryCheck, EpochRow, LogRow } from '../stores/db.ts';
@@ -325,6 +325,12 @@ export class Ingest {
       if (!(await verifyEpochSignature(rec, creator))) return { problem: 'epoch-bad-signature' };
       await fetchAll(plan.afterSignature);
       const opened = await openNextEpoch(rec, { me: this.keyring.identity, resolveIdentity: resolve, conversationId: cid, held: records });
+      // GRP7: a member who is not an admin re-keys (or leaves) a group under the same name.
+      const prev = epochs.get(rec.epoch - 1);
+      if (prev?.record.admins !== undefined && !prev.record.admins.includes(rec.creator)
+        && (await openGroupMeta(rec, opened.key)) !== (await openGroupMeta(prev.record, prev.key))) {
+        return { problem: 'epoch-not-an-admin' };
+      }
       // LOOKUP5: pinned (trust on first use) only now that the record opened.
       for (const key of fetched.values()) await this.directory.pin(key);
       return { epoch: { conversationId: cid, epoch: rec.epoch, key: opened.key, members: opened.members, record: rec, seq: entry.seq }, joined: opened.joined };
