@@ -16,7 +16,7 @@ const GOAL_KB = 20;
 
 export async function runConnectionsBench(ctx: BenchContext): Promise<BenchRow[]> {
   const total = ctx.quick ? 1_000 : 10_000;
-  const members = 50; // receivers; with the sender 51 ≤ the protocol's 64 members
+  const members = 50; // receivers; with the sender 51 ≤ the protocol's 256 members
   const rounds = ctx.quick ? 1 : 3;
   const databaseUrl = await ctx.pg.freshDatabase('connections');
   const service = await startServiceProcess({ databaseUrl });

@@ -6,8 +6,8 @@ import { argon2id } from 'hash-wasm';
 import keysJson from '../protocol/vectors/keys.json';
 import keyfileJson from '../protocol/vectors/keyfile.json';
 import {
-  createEpoch, envelopeSigningInput, fromBase64Url, importIdentityKeys, importKeyFile, importPublicIdentity, openEpoch, openMessage,
-  sealMessage, wrapLabel, type Envelope, type KeyFileJson, type PublicIdentity,
+  createEpoch, envelopeSigningInput, epochSigningInput, fingerprint, fromBase64Url, importIdentityKeys, importKeyFile, importPublicIdentity,
+  openEpoch, openMessage, openNextEpoch, sealMessage, wrapLabel, type Envelope, type ImportedIdentity, type KeyFileJson, type PublicIdentity,
 } from '../protocol/src/index.ts';
 
 export interface BenchRow { name: string; value: number; unit: string; ceiling: number; ratio: number; note?: string }
@@ -108,7 +108,43 @@ export async function runProtocolBench(): Promise<BenchRow[]> {
     20, 7,
   ), 'ms', 'openEpoch vs RSA-OAEP 3072 decrypt'));
 
-  // 4. key-file import vs Argon2id (same parameters) + AES-GCM decrypt + PKCS#8 imports
+  // 4. a group of 256 (GRP1): make the epoch (256 RSA-OAEP wraps, one signature) and open
+  // it as one member (signature, 256 listed keys checked, one unwrap), each against the
+  // raw RSA-OAEP and Ed25519 work it cannot avoid. Members are bob's keys under 255 user ids
+  // (pinned, imported once: what a client holds); sending to the group is still one envelope
+  // (row 1: a message is sealed once under the epoch key, whatever the member count).
+  const bobImported = imported.get('bob')!;
+  const groupMembers: ImportedIdentity[] = [imported.get('alice')!];
+  for (let i = 0; i < 255; i++) {
+    const pub = { ...bob.public, userId: `m${String(i).padStart(3, '0')}` };
+    groupMembers.push({ ...bobImported, pub, fingerprint: await fingerprint(pub) });
+  }
+  const byId = new Map(groupMembers.map((m) => [m.pub.userId, m]));
+  const group = { name: 'Two hundred and fifty-six', admins: ['alice'] };
+  const big = await createEpoch({ conversationId: conv, epoch: 0, creator: alice, members: groupMembers, previous: null, group });
+  const raw32 = new Uint8Array(32);
+  const bigInput = epochSigningInput(big.record) as Uint8Array<ArrayBuffer>;
+  rows.push(row('protocol group epoch wrap (createEpoch, 256 members)', await compare(
+    () => createEpoch({ conversationId: conv, epoch: 0, creator: alice, members: groupMembers, previous: null, group }),
+    async () => {
+      await Promise.all(groupMembers.map((m) => subtle.encrypt({ name: 'RSA-OAEP', label: wrapLabel(conv, 0, m.pub.userId) as Uint8Array<ArrayBuffer> }, m.encryptionKey, raw32)));
+      await subtle.sign({ name: 'Ed25519' }, alice.signing.privateKey, bigInput);
+    },
+    2, 7,
+  ), 'ms', 'createEpoch with a name and admins vs 256 RSA-OAEP 3072 encrypts + one Ed25519 sign'));
+  const m007 = { ...bob, userId: 'm007', public: { ...bob.public, userId: 'm007' } };
+  const bigWrapped = fromBase64Url(big.record.wrappedKeys.find((w) => w.userId === 'm007')!.wrappedKey) as Uint8Array<ArrayBuffer>;
+  const bigSig = fromBase64Url(big.record.sig) as Uint8Array<ArrayBuffer>;
+  rows.push(row('protocol group epoch verify+open (openNextEpoch, 256 members)', await compare(
+    () => openNextEpoch(big.record, { me: m007, held: [], conversationId: conv, resolveIdentity: (u) => byId.get(u) }),
+    async () => {
+      await subtle.verify({ name: 'Ed25519' }, imported.get('alice')!.signingKey, bigSig, bigInput);
+      await subtle.decrypt({ name: 'RSA-OAEP', label: wrapLabel(conv, 0, 'm007') as Uint8Array<ArrayBuffer> }, bob.encryption.privateKey, bigWrapped);
+    },
+    10, 7,
+  ), 'ms', 'openNextEpoch (parse, signature, 256 pinned keys checked, unwrap, commitment) vs Ed25519 verify + one RSA-OAEP 3072 decrypt'));
+
+  // 5. key-file import vs Argon2id (same parameters) + AES-GCM decrypt + PKCS#8 imports
   const kf = JSON.parse(keyfileJson.keyFile) as KeyFileJson;
   const k = keysJson.identities.find((x) => x.userId === 'alice')!;
   const encPkcs8 = fromBase64Url(k.encryptionPkcs8) as Uint8Array<ArrayBuffer>;

@@ -15,7 +15,8 @@ export type ProtocolErrorCode =
   | 'tampered'
   | 'broken-chain'
   | 'key-mismatch'
-  | 'too-large';
+  | 'too-large'
+  | 'not-an-admin';
 
 export class ProtocolError extends Error {
   public code: ProtocolErrorCode;

@@ -6,6 +6,7 @@
 // has not been verified.
 import { buf, fromBase64Url } from './encoding.ts';
 import { chainPosition, epochSigningInput, type EpochRecord } from './epoch.ts';
+import { checkGroupChange, isLeave } from './group.ts';
 import { asImported, type ImportedIdentity, type PublicIdentity } from './identity.ts';
 import { LIMITS } from './rules.ts';
 import { parseEpochRecord } from './wire.ts';
@@ -20,7 +21,7 @@ export const LOOKUP_LIMITS = {
   maxLookups: LIMITS.maxMembers - 1,
 };
 
-export type LookupRefusal = 'malformed' | 'wrong-conversation' | 'broken-chain' | 'unknown-sender' | 'not-a-member' | 'too-large';
+export type LookupRefusal = 'malformed' | 'wrong-conversation' | 'broken-chain' | 'unknown-sender' | 'not-a-member' | 'too-large' | 'not-an-admin';
 
 export type LookupPlan =
   | { ok: false; reason: LookupRefusal }
@@ -64,7 +65,8 @@ export function epochLookupPlan(recordIn: unknown, ctx: LookupContext): LookupPl
   if (pos.kind === 'refused') return { ok: false, reason: pos.code };
   // EPOCH10 checks that need no key: the creator and the reader are listed.
   const listed = (u: string) => record.members.some((m) => m.userId === u);
-  if (!listed(record.creator) || !listed(ctx.me)) return { ok: false, reason: 'not-a-member' };
+  const leave = pos.kind === 'next' && isLeave(pos.previous, record); // GRP6
+  if ((!listed(record.creator) && !leave) || !listed(ctx.me)) return { ok: false, reason: 'not-a-member' };
   const beforeSignature: string[] = [];
   if (pos.kind === 'next') {
     // LOOKUP2: after epoch 0 the creator was a member before, so it is pinned already.
@@ -73,6 +75,12 @@ export function epochLookupPlan(recordIn: unknown, ctx: LookupContext): LookupPl
   } else if (record.creator !== ctx.me && !ctx.isPinned(record.creator)) {
     // LOOKUP3: epoch 0 or a join: the creator alone, to check the signature with.
     beforeSignature.push(record.creator);
+  }
+  // GRP4, GRP5: a change its creator had no right to make is refused before anything is fetched.
+  try {
+    checkGroupChange(pos.kind === 'next' ? pos.previous : null, record);
+  } catch {
+    return { ok: false, reason: 'not-an-admin' };
   }
   const afterSignature = record.members
     .map((m) => m.userId)

@@ -3,6 +3,7 @@
 // epoch and recipient, inside a record signed by a member and chained to the
 // previous record by hash. Membership exists only in these signed records (M1).
 import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
+import { checkGroupChange, isLeave, sealGroupMeta } from './group.ts';
 import { asImported, fingerprint, type Identity, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
 import { EPOCH_KEY_BYTES, LIMITS, MAX_EPOCH } from './rules.ts';
@@ -42,6 +43,12 @@ function signedFields(r: Signed): Field[] {
     if (w.userId !== m.userId) throw new ProtocolError('malformed', 'epoch: wrappedKeys do not match members');
     f.push(m.userId, m.fingerprint, fromBase64Url(w.wrappedKey));
   }
+  // GRP2: a group's admins and encrypted name are signed and hashed with the rest,
+  // after a purpose marker (the member count above fixes where the members end).
+  if (r.admins !== undefined || r.meta !== undefined) {
+    if (r.admins === undefined || r.meta === undefined) throw new ProtocolError('malformed', 'epoch: admins and meta come together');
+    f.push(PURPOSE.epochGroup, r.admins.length, ...r.admins, fromBase64Url(r.meta));
+  }
   return f;
 }
 
@@ -67,14 +74,17 @@ export async function createEpoch(p: {
   previous: EpochRecord | null;
   /** Defaults to Date.now(); fixed in test vectors. */
   createdAt?: number;
+  /** GRP1..GRP5: a group's name (sealed under the new key) and admins (user ids, each a member). */
+  group?: { name: string; admins: string[] };
 }): Promise<{ record: EpochRecord; key: CryptoKey }> {
   const conversationId = checkId(p.conversationId, 'conversationId');
   const epoch = checkInt(p.epoch, 0, MAX_EPOCH, 'epoch');
   let prevEpochHash: string | null = null;
+  let prev: EpochRecord | null = null;
   if (p.previous === null) {
     if (epoch !== 0) throw new ProtocolError('broken-chain', 'epoch: only epoch 0 has no previous epoch');
   } else {
-    const prev = parseEpochRecord(p.previous);
+    prev = parseEpochRecord(p.previous);
     if (prev.conversationId !== conversationId) throw new ProtocolError('wrong-conversation', 'epoch: previous epoch is from another conversation');
     if (epoch !== prev.epoch + 1) throw new ProtocolError('broken-chain', 'epoch: must follow the previous epoch');
     if (!prev.members.some((m) => m.userId === p.creator.userId)) {
@@ -89,8 +99,10 @@ export async function createEpoch(p: {
   }
   if (imported.length < 1 || imported.length > LIMITS.maxMembers) throw new ProtocolError('too-large', 'epoch: member count out of range');
   const self = imported.find((m) => m.pub.userId === p.creator.userId);
-  if (self === undefined) throw new ProtocolError('not-a-member', 'epoch: the creator must be a member');
-  if (self.fingerprint !== (await fingerprint(p.creator.public))) throw new ProtocolError('key-mismatch', 'epoch: creator listed with another key');
+  // GRP6: only a group member leaving makes a record it is not in (checked in full below).
+  const leaving = self === undefined && prev !== null && p.group !== undefined && prev.admins !== undefined;
+  if (self === undefined && !leaving) throw new ProtocolError('not-a-member', 'epoch: the creator must be a member');
+  if (self !== undefined && self.fingerprint !== (await fingerprint(p.creator.public))) throw new ProtocolError('key-mismatch', 'epoch: creator listed with another key');
 
   const raw = randomBytes(EPOCH_KEY_BYTES);
   try {
@@ -102,7 +114,7 @@ export async function createEpoch(p: {
         return new Uint8Array(await subtle().encrypt({ name: 'RSA-OAEP', label: buf(label) }, m.encryptionKey, buf(raw)));
       }),
     );
-    const unsigned: Signed = {
+    let unsigned: Signed = {
       v: 1,
       type: 'epoch',
       conversationId,
@@ -114,6 +126,15 @@ export async function createEpoch(p: {
       prevEpochHash,
       createdAt: checkInt(p.createdAt ?? Date.now(), 0, Number.MAX_SAFE_INTEGER, 'createdAt'),
     };
+    if (p.group !== undefined) {
+      const admins = [...new Set(p.group.admins)].sort();
+      if (admins.length < 1 || admins.some((a) => !unsigned.members.some((m) => m.userId === a))) {
+        throw new ProtocolError('malformed', 'epoch: every admin must be a member');
+      }
+      unsigned = { ...unsigned, admins, meta: await sealGroupMeta({ conversationId, epoch, key, name: p.group.name }) };
+    }
+    // GRP4, GRP5: refuse to make a change the members would refuse.
+    checkGroupChange(prev, { ...unsigned, sig: '' });
     const sig = new Uint8Array(await subtle().sign({ name: 'Ed25519' }, p.creator.signing.privateKey, buf(epochSigningInput(unsigned))));
     return { record: { ...unsigned, sig: toBase64Url(sig) }, key };
   } finally {
@@ -142,8 +163,9 @@ export function openEpoch(recordIn: EpochRecord, ctx: OpenEpochContext): Promise
 }
 
 /** `joining` (JOIN3) is set only by openNextEpoch, for a client that holds no epoch of the conversation. */
-async function openRecord(recordIn: EpochRecord, ctx: OpenEpochContext, joining: boolean): Promise<{ key: CryptoKey; members: EpochMember[] }> {
-  const record = parseEpochRecord(recordIn);
+async function openRecord(recordIn: EpochRecord, ctx: OpenEpochContext, joining: boolean, parsed = false): Promise<{ key: CryptoKey; members: EpochMember[] }> {
+  // `parsed`: openNextEpoch parsed it already (a 256-member record takes milliseconds to parse).
+  const record = parsed ? recordIn : parseEpochRecord(recordIn);
   if (ctx.conversationId !== undefined && ctx.conversationId !== record.conversationId) {
     throw new ProtocolError('wrong-conversation', 'epoch: belongs to another conversation');
   }
@@ -168,11 +190,15 @@ async function openRecord(recordIn: EpochRecord, ctx: OpenEpochContext, joining:
   if (creator.pub.userId !== record.creator) throw new ProtocolError('unknown-sender', 'epoch: creator is not a known contact');
   const ok = await subtle().verify({ name: 'Ed25519' }, creator.signingKey, buf(fromBase64Url(record.sig)), buf(epochSigningInput(record)));
   if (!ok) throw new ProtocolError('bad-signature', 'epoch: signature does not verify');
-  // EPOCH10 (M1): the creator is a member now and, after epoch 0, was one before.
-  if (!record.members.some((m) => m.userId === record.creator)) throw new ProtocolError('not-a-member', 'epoch: creator is not a member');
+  // EPOCH10 (M1): the creator is a member now (or, GRP6, leaves the group) and, after epoch 0, was one before.
+  if (!record.members.some((m) => m.userId === record.creator) && !(ctx.previous !== null && isLeave(ctx.previous, record))) {
+    throw new ProtocolError('not-a-member', 'epoch: creator is not a member');
+  }
   if (ctx.previous !== null && !ctx.previous.members.some((m) => m.userId === record.creator)) {
     throw new ProtocolError('not-a-member', 'epoch: creator was not a member of the previous epoch');
   }
+  // GRP4, GRP5 (M1, L9): in a group, only an admin of the previous epoch changes who is in it.
+  checkGroupChange(ctx.previous, record);
   // EPOCH11 (M2): every listed key is the one this client pinned.
   for (const m of record.members) {
     const pinned = ctx.resolveIdentity(m.userId);
@@ -258,6 +284,6 @@ export async function openNextEpoch(recordIn: EpochRecord, ctx: OpenNextEpochCon
   const pos = chainPosition(record, ctx.held);
   if (pos.kind === 'refused') throw new ProtocolError(pos.code, 'epoch: does not follow the epochs held for this conversation');
   const base = { me: ctx.me, resolveIdentity: ctx.resolveIdentity, conversationId: ctx.conversationId, previous: pos.previous };
-  const opened = await openRecord(record, base, pos.kind === 'join');
+  const opened = await openRecord(record, base, pos.kind === 'join', true);
   return { ...opened, joined: pos.kind === 'join' };
 }

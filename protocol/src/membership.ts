@@ -10,7 +10,7 @@ export interface MembershipChange {
   by: string;
   /** Users listed now and not before (for epoch 0: everyone but the creator). */
   added: string[];
-  /** Users listed before and not now. */
+  /** Users listed before and not now (the creator itself when it left the group, GRP6). */
   removed: string[];
   /** Users listed in both with another key fingerprint. */
   keyChanged: string[];

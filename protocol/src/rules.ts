@@ -16,8 +16,13 @@ export const LIMITS = {
   paddingBuckets: [256, 1024, 4096, 16384, 65536],
   /** Upper bound on the JSON text of one envelope. */
   maxEnvelopeBytes: 98304,
-  /** Members of one epoch, so one record stays well below 64 KiB of wrapped keys. */
-  maxMembers: 64,
+  /** Members of one epoch (a group of up to 256 people, GRP1). */
+  maxMembers: 256,
+  /** Upper bound on the JSON text of one epoch record: 256 members with 128-character ids, their wrapped keys and admins fit. */
+  maxEpochRecordBytes: 327680,
+  /** A group name (GRP3): characters after NFC and trimming, and UTF-8 bytes. */
+  maxGroupNameChars: 64,
+  maxGroupNameBytes: 200,
   /** clientMessageIds a receipt may reference. */
   maxRefs: 256,
   /** Counters a transcript remembers as missing per sender (TR6). */
@@ -39,6 +44,10 @@ export const RSA_SPKI_MAX_BYTES = 1024;
 /** Bytes of the server's login nonce (AUTH1). */
 export const AUTH_NONCE_BYTES = 32;
 export const MAX_EPOCH = 2 ** 31 - 1;
+/** GRP3: the group metadata plaintext is always this many bytes (u16 length, UTF-8 name, zeros). */
+export const GROUP_META_PLAIN_BYTES = 256;
+/** GRP3: iv || AES-GCM ciphertext || tag of the group metadata. */
+export const GROUP_META_BYTES = 12 + GROUP_META_PLAIN_BYTES + 16;
 
 /** The kinds of body a conversation log holds: epoch records and message envelopes. */
 export const LOG_ENTRY_KINDS = ['epoch', 'message'] as const;

@@ -37,6 +37,13 @@ export interface EpochRecord {
   prevEpochHash: string | null;
   createdAt: number;
   sig: string;
+  /**
+   * GRP1: a group's record lists who may change membership (sorted user ids, each a
+   * member). Present together with `meta`, or neither (a one-to-one conversation).
+   */
+  admins?: string[];
+  /** GRP3: base64url iv || ciphertext || tag of the group name, under this epoch's key. */
+  meta?: string;
 }
 
 /** A message envelope: version 1 (signed by the account key, one chain per user) or 2 (DEV5: by a certified device key, one chain per device). */

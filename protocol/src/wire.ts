@@ -3,8 +3,9 @@
 // exact key sets, exact types, exact byte lengths, canonical base64url.
 import { ProtocolError, fromBase64Url } from './encoding.ts';
 import {
-  ED25519_KEY_BYTES, ENVELOPE_VERSIONS, HASH_RE, ID_RE, IV_BYTES, KEY_COMMITMENT_BYTES, LIMITS, MAX_DEVICE_CUTOFFS, MAX_EPOCH,
-  PROTOCOL_VERSION, RSA_SPKI_MAX_BYTES, RSA_SPKI_MIN_BYTES, RSA_WRAPPED_BYTES, SIG_BYTES, TAG_BYTES, UUID_RE, base64UrlChars,
+  ED25519_KEY_BYTES, ENVELOPE_VERSIONS, HASH_RE, ID_RE, IV_BYTES, KEY_COMMITMENT_BYTES, LIMITS, MAX_DEVICE_CUTOFFS,
+  MAX_EPOCH, PROTOCOL_VERSION, RSA_SPKI_MAX_BYTES, RSA_SPKI_MIN_BYTES, RSA_WRAPPED_BYTES, SIG_BYTES, TAG_BYTES,
+  UUID_RE, base64UrlChars, GROUP_META_BYTES,
 } from './rules.ts';
 import type { DeviceCertificate, DeviceCutoff, DeviceRevocation, Envelope, EpochRecord, PublicIdentity } from './types.ts';
 
@@ -185,6 +186,7 @@ const EPOCH_KEYS = [
   'v', 'type', 'conversationId', 'epoch', 'creator', 'members', 'wrappedKeys', 'keyCommitment',
   'prevEpochHash', 'createdAt', 'sig',
 ] as const;
+const GROUP_EPOCH_KEYS = [...EPOCH_KEYS, 'admins', 'meta'] as const;
 
 /**
  * WIRE6: strict epoch record decoding. Members are sorted by userId without
@@ -194,7 +196,9 @@ const EPOCH_KEYS = [
 export function parseEpochRecord(json: unknown): EpochRecord {
   if (!isRecord(json)) fail('epoch: not an object');
   checkVersion(json, 'epoch');
-  exactKeys(json, EPOCH_KEYS, 'epoch');
+  // GRP1: a group's record has both `admins` and `meta`; any other record neither.
+  const group = 'admins' in json || 'meta' in json;
+  exactKeys(json, group ? GROUP_EPOCH_KEYS : EPOCH_KEYS, 'epoch');
   if (json.type !== 'epoch') fail('epoch: type must be "epoch"');
   const conversationId = checkId(json.conversationId, 'epoch.conversationId');
   const epoch = checkInt(json.epoch, 0, MAX_EPOCH, 'epoch.epoch');
@@ -225,8 +229,23 @@ export function parseEpochRecord(json: unknown): EpochRecord {
   if ((epoch === 0) !== (prevEpochHash === null)) fail('epoch: only epoch 0 has no previous hash');
   const createdAt = checkInt(json.createdAt, 0, Number.MAX_SAFE_INTEGER, 'epoch.createdAt');
   checkB64(json.sig, SIG_BYTES, SIG_BYTES, 'epoch.sig');
-  return {
+  const record: EpochRecord = {
     v: 1, type: 'epoch', conversationId, epoch, creator, members, wrappedKeys,
     keyCommitment: json.keyCommitment as string, prevEpochHash, createdAt, sig: json.sig as string,
   };
+  if (group) {
+    // GRP1: admins sorted, unique, each a member; meta of the one fixed size (GRP3).
+    if (!Array.isArray(json.admins) || json.admins.length < 1 || json.admins.length > n) fail('epoch.admins: 1..members user ids');
+    const admins: string[] = [];
+    for (const a of json.admins as unknown[]) {
+      const userId = checkId(a, 'epoch.admins[]');
+      if (admins.length > 0 && !(admins[admins.length - 1]! < userId)) fail('epoch.admins: not sorted or duplicated');
+      if (!members.some((m) => m.userId === userId)) fail('epoch.admins: an admin who is not a member');
+      admins.push(userId);
+    }
+    checkB64(json.meta, GROUP_META_BYTES, GROUP_META_BYTES, 'epoch.meta');
+    record.admins = admins;
+    record.meta = json.meta as string;
+  }
+  return record;
 }

@@ -4,8 +4,9 @@
 // buckets, sorted members) are checked again by protocol's parsers in the handlers.
 import Joi from 'joi';
 import {
-  BASE64URL_RE, BATCH_STATUSES, ED25519_KEY_BYTES, ENVELOPE_VERSIONS, HASH_RE, MAX_DEVICE_CUTOFFS, ID_RE, IV_BYTES, KEY_COMMITMENT_BYTES, LIMITS, LOG_ENTRY_KINDS, MAX_EPOCH,
-  PROTOCOL_VERSION, RSA_SPKI_MAX_BYTES, RSA_WRAPPED_BYTES, SIG_BYTES, TAG_BYTES, USER_ID_RE, USER_NAME_RE, UUID_RE, base64UrlChars,
+  BASE64URL_RE, BATCH_STATUSES, ED25519_KEY_BYTES, ENVELOPE_VERSIONS, HASH_RE, MAX_DEVICE_CUTOFFS, ID_RE, IV_BYTES,
+  KEY_COMMITMENT_BYTES, LIMITS, LOG_ENTRY_KINDS, MAX_EPOCH, PROTOCOL_VERSION, RSA_SPKI_MAX_BYTES, RSA_WRAPPED_BYTES,
+  SIG_BYTES, TAG_BYTES, USER_ID_RE, USER_NAME_RE, UUID_RE, base64UrlChars, GROUP_META_BYTES,
 } from '../../protocol/src/rules.ts';
 
 /** base64url text of at most `maxBytes` bytes (any length when omitted). */
@@ -101,7 +102,10 @@ export const epochRecord = Joi.object({
   prevEpochHash: hash.allow(null).required(),
   createdAt: Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER).required(),
   sig: signature.required(),
-}).label('EpochRecord');
+  // GRP1: a group's admins (user ids) and its encrypted name, together or not at all.
+  admins: Joi.array().items(id).min(1).max(LIMITS.maxMembers),
+  meta: b64url(GROUP_META_BYTES),
+}).and('admins', 'meta').label('EpochRecord');
 
 export const keyEntry = Joi.object({
   version: Joi.number().integer().min(1).required(),

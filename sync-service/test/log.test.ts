@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type { Identity } from '../../protocol/src/index.ts';
+import { createEpoch, type Identity } from '../../protocol/src/index.ts';
 import { Conv, call, createConversation, login, register, send, startApp, type TestApp } from '../../test/support/service.ts';
 import { identity } from '../../test/support/identities.ts';
 
@@ -154,6 +154,28 @@ describe('conversations, the append-only log and sync', () => {
       expect((await send(app.server, tb, conv, await conv.seal(bob))).status).toBe(404);
       const list = await call(app.server, 'GET', '/api/v1/conversations', { token: tb });
       expect(list.json.conversations.map((c: { conversationId: string }) => c.conversationId)).not.toContain(conv.id);
+    });
+
+    it('GRP1 GRP6: stores a group record (admins, sealed name) as sent; a member leaves with the one record it is not in, and is 404 from then on', async () => {
+      const id = randomUUID();
+      const group = { name: 'Team', admins: ['alice'] };
+      const e0 = (await createEpoch({ conversationId: id, epoch: 0, creator: alice, members: [alice.public, bob.public, carol.public], previous: null, group })).record;
+      expect((await call(app.server, 'POST', '/api/v1/conversations', { token: ta, payload: { epochRecord: e0 } })).status).toBe(201);
+      const stored = (await call(app.server, 'GET', `/api/v1/conversations/${id}/log`, { token: tb })).json.entries[0].body;
+      expect(stored).toEqual(e0);
+      // admins without meta is no group record
+      const { meta: _meta, ...half } = (await createEpoch({ conversationId: randomUUID(), epoch: 0, creator: alice, members: [alice.public, bob.public], previous: null, group })).record;
+      expect((await call(app.server, 'POST', '/api/v1/conversations', { token: ta, payload: { epochRecord: half } })).status).toBe(400);
+      const leave = (await createEpoch({ conversationId: id, epoch: 1, creator: bob, members: [alice.public, carol.public], previous: e0, group })).record;
+      expect((await call(app.server, 'POST', `/api/v1/conversations/${id}/epochs`, { token: tb, payload: { epochRecord: leave } })).status).toBe(201);
+      expect((await call(app.server, 'GET', `/api/v1/conversations/${id}/log`, { token: tb })).status).toBe(404);
+      expect((await call(app.server, 'GET', `/api/v1/conversations/${id}/log`, { token: tc })).json.entries).toHaveLength(2);
+      // outside a group, the creator of a record is one of its members
+      const conv = await createConversation(app.server, ta, alice, [alice, bob, carol]);
+      const { record: notIn } = await createEpoch({ conversationId: conv.id, epoch: 1, creator: alice, members: [alice.public, carol.public], previous: conv.record });
+      const forged = { ...notIn, creator: 'bob' };
+      const res = await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/epochs`, { token: tb, payload: { epochRecord: forged } });
+      expect(res.json.error.code).toBe('creator_not_member');
     });
 
     it('refuses a stale or skipped epoch (409 epoch_conflict) and a non-member (404)', async () => {

@@ -9,6 +9,7 @@ import './mh-restore.ts';
 import './mh-conversation-list.ts';
 import './mh-conversation.ts';
 import './mh-contact.ts';
+import './mh-new-group.ts';
 import './mh-settings.ts';
 import './mh-update-banner.ts';
 import './mh-keyfile-reminder.ts';
@@ -116,6 +117,7 @@ export class MhApp extends LitElement {
           ${v.name === 'conversation' ? html`<mh-conversation .conversationId=${v.id}></mh-conversation>` : nothing}
           ${v.name === 'contact' ? html`<mh-contact .userId=${v.userId} .backTo=${v.from}></mh-contact>` : nothing}
           ${v.name === 'settings' ? html`<mh-settings></mh-settings>` : nothing}
+          ${v.name === 'new-group' ? html`<mh-new-group></mh-new-group>` : nothing}
           ${v.name === 'list' ? html`<p class="empty muted">Choose a conversation or start a new one.</p>` : nothing}
         </section>
       </main>
@@ -123,7 +125,7 @@ export class MhApp extends LitElement {
   }
 
   private _paneLabel(): string {
-    return { list: 'Welcome', conversation: 'Conversation', contact: 'Safety number', settings: 'Settings' }[this._view.name];
+    return { list: 'Welcome', conversation: 'Conversation', contact: 'Safety number', settings: 'Settings', 'new-group': 'New group' }[this._view.name];
   }
 
   private _statusText(): string {

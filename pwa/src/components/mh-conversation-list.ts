@@ -100,9 +100,9 @@ export class MhConversationList extends LitElement {
 
   /** One conversation button; requests and hidden ones show no unread badge and no preview text of hidden ones. */
   private _item(s: ConversationSummary, testId: string, preview: string | null | undefined) {
-    const title = s.others.join(', ') || 'Only you';
+    const title = s.group ? (s.group.name ?? 'Group') : s.others.join(', ') || 'Only you';
     return html`<li>
-      <button class="item" data-testid=${testId} data-conversation-id=${s.conversationId} data-title=${title} data-request=${s.request}
+      <button class="item" data-testid=${testId} data-conversation-id=${s.conversationId} data-title=${title} data-group=${s.group ? 'true' : 'false'} data-request=${s.request}
         aria-current=${s.conversationId === this.selected ? 'true' : 'false'} @click=${() => this._open(s.conversationId)}>
         <span class="title" dir="auto">${title}${s.verified ? html` <span class="verified" data-testid="verified-badge">✓<span class="sr-only"> verified</span></span>` : nothing}</span>
         <span class="when">${shortTime(s.lastActivity)}</span>
@@ -135,6 +135,8 @@ export class MhConversationList extends LitElement {
         </div>
         ${this._error ? html`<p class="error" role="alert" data-testid="start-error">${this._error}</p>` : nothing}
       </form>
+      <button class="secondary" data-testid="open-new-group"
+        @click=${() => this.dispatchEvent(new CustomEvent('mh-navigate', { detail: { name: 'new-group' }, bubbles: true, composed: true }))}>New group</button>
       ${requests.length > 0
         ? html`<h2 id="requests-heading">Requests <span class="muted">(${requests.length})</span></h2>
             <p class="muted">From people you have not talked to. They are not told you read their messages until you accept.</p>

@@ -208,14 +208,15 @@ export class MhConversation extends LitElement {
     const m = this.messenger.value;
     const summary = m?.summaries.find((s) => s.conversationId === this.conversationId);
     const others = summary?.others ?? [];
-    const title = others.join(', ') || 'Conversation';
+    const group = summary?.group ?? null;
+    const title = group ? (group.name ?? 'Group') : others.join(', ') || 'Conversation';
     const alert = summary?.blocked?.code === 'membership-alert';
     return html`
       <div class="head">
         <button class="secondary" data-testid="back-to-list" @click=${() => this._nav({ name: 'list' })} aria-label="Back to conversations">←</button>
-        <h2 data-testid="conversation-title" dir="auto">${title}</h2>
+        <h2 data-testid="conversation-title" dir="auto" data-group=${group ? 'true' : 'false'}>${title}</h2>
         ${summary?.verified ? html`<span class="verified-badge" data-testid="verified-badge">✓ Verified</span>` : nothing}
-        ${others.map(
+        ${(group ? [] : others).map(
           (u) => html`<button class="secondary" data-testid="open-safety-number" data-user=${u}
             @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Safety number${others.length > 1 ? ` (${u})` : ''}</button>`,
         )}
@@ -233,14 +234,14 @@ export class MhConversation extends LitElement {
             ${alert
               ? html`<button class="secondary" data-testid="review-membership" @click=${() => m?.dismissMembershipAlert(this.conversationId)}>
                   I have seen this: keep the current members</button>`
-              : others.map((u) => html`<button class="secondary" data-testid="review-key" data-user=${u}
+              : (this._blocked.code === 'key-changed' ? [this._blocked.userId] : others).map((u) => html`<button class="secondary" data-testid="review-key" data-user=${u}
                   @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Review ${u}'s key</button>`)}
           </div>`
         : nothing}
       <section class="log" role="log" aria-label="Messages with ${title}" tabindex="0" data-testid="message-log">
         <ol>
           ${repeat(this._withDays(this._timeline()), (item) => item.id, (item) =>
-            'day' in item ? html`<li class="day" data-testid="day-separator">${item.day}</li>` : 'events' in item ? this._renderEvent(item) : this._renderMessage(item, others.length > 1))}
+            'day' in item ? html`<li class="day" data-testid="day-separator">${item.day}</li>` : 'events' in item ? this._renderEvent(item) : this._renderMessage(item, !!group || others.length > 1))}
         </ol>
       </section>
       ${summary && summary.request !== 'accepted' ? nothing : html`<form class="composer" @submit=${(e: Event) => { e.preventDefault(); void this._send(); }}>
@@ -324,6 +325,15 @@ export class MhConversation extends LitElement {
     </div>`;
   }
 
+  /** In a group, a sent message counts its signed receipts: "Delivered to 3 of 5". */
+  private _stateText(msg: MessageView): string {
+    const group = this.messenger.value?.summaries.find((s) => s.conversationId === this.conversationId)?.group;
+    if (group && msg.delivery && msg.delivery.of > 1 && (msg.state === 'sent' || msg.state === 'delivered') && msg.delivery.to > 0) {
+      return `Delivered to ${msg.delivery.to} of ${msg.delivery.of}`;
+    }
+    return STATE_TEXT[msg.state] ?? '';
+  }
+
   private _renderMessage(msg: MessageView, group: boolean) {
     const warnings = msg.warnings.map(
       (w) => html`<p class="warning" role="note" data-testid="integrity-warning" data-kind=${w.code}>⚠ ${warningText(w)}</p>`,
@@ -339,7 +349,7 @@ export class MhConversation extends LitElement {
       <p class="body" data-testid="message-body" dir="auto">${linkify(msg.body)}</p>
       <div class="meta">
         <time datetime=${msg.composedAt ? new Date(msg.composedAt).toISOString() : ''} data-testid="message-time">${when}</time>
-        ${msg.mine ? html`<span data-testid="message-state">${STATE_TEXT[msg.state]}</span>` : nothing}
+        ${msg.mine ? html`<span data-testid="message-state" data-delivered-to=${msg.delivery?.to ?? ''}>${this._stateText(msg)}</span>` : nothing}
       </div>
     </li>`;
   }

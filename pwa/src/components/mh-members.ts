@@ -69,6 +69,15 @@ export class MhMembers extends LitElement {
     if (await this._run(() => this.messenger.value!.addMember(this.conversationId, name))) input.value = '';
   }
 
+  /** Safety numbers per member (the contact screen, back to this conversation). */
+  private _safety(userId: string): void {
+    this.dispatchEvent(new CustomEvent('mh-navigate', { detail: { name: 'contact', userId, from: this.conversationId }, bubbles: true, composed: true }));
+  }
+
+  private async _leave(): Promise<void> {
+    if (await this._run(() => this.messenger.value!.leaveGroup(this.conversationId))) this._confirming = '';
+  }
+
   private async _remove(userId: string): Promise<void> {
     if (await this._run(() => this.messenger.value!.removeMember(this.conversationId, userId))) this._confirming = '';
   }
@@ -78,12 +87,20 @@ export class MhMembers extends LitElement {
     const me = m?.me?.userId ?? '';
     const summary = m?.summaries.find((s) => s.conversationId === this.conversationId);
     const members = summary?.members ?? [];
+    // GRP5: in a group only its admins add and remove; everyone sees who the admins are.
+    const group = summary?.group ?? null;
+    const admin = (u: string) => group !== null && group.admins.includes(u);
+    const mayChange = !this.readOnly && (group === null || admin(me));
     return html`
       <h3 id="members-heading">Members (${members.length})</h3>
       <ul aria-labelledby="members-heading">
-        ${members.map((u) => html`<li data-testid="member" data-user=${u} data-me=${u === me ? 'true' : 'false'}>
-          <span class="who">${u}${u === me ? html` <span>(you)</span>` : nothing}</span>
-          ${u === me || this.readOnly
+        ${members.map((u) => html`<li data-testid="member" data-user=${u} data-me=${u === me ? 'true' : 'false'} data-admin=${admin(u) ? 'true' : 'false'}>
+          <span class="who">${u}${u === me ? html` <span>(you)</span>` : nothing}${admin(u) ? html` <span class="muted">admin</span>` : nothing}</span>
+          ${group !== null && u !== me
+            ? html`<button class="secondary" data-testid="member-safety-number" aria-label="Safety number with ${u}"
+                @click=${() => this._safety(u)}>Safety number</button>`
+            : nothing}
+          ${u === me || !mayChange
             ? nothing
             : this._confirming === u
               ? html`<p class="confirm" data-testid="member-remove-confirmation">Remove ${u}? They will not read anything sent from now on.</p>
@@ -93,7 +110,10 @@ export class MhMembers extends LitElement {
                   @click=${() => { this._error = ''; this._confirming = u; }}>Remove</button>`}
         </li>`)}
       </ul>
-      ${this.readOnly
+      ${group !== null && !mayChange && !this.readOnly
+        ? html`<p class="muted" data-testid="members-admins-only">Only the group's admins add or remove members.</p>`
+        : nothing}
+      ${!mayChange
         ? nothing
         : html`<form @submit=${this._add}>
             <label for="member-add">Add someone (user name)</label>
@@ -102,6 +122,13 @@ export class MhMembers extends LitElement {
               <button type="submit" data-testid="member-add" ?disabled=${this._busy}>Add</button>
             </div>
           </form>`}
+      ${group !== null && !this.readOnly
+        ? this._confirming === me
+          ? html`<p data-testid="leave-confirmation">Leave ${group.name ?? 'this group'}? You will not read anything sent from now on.</p>
+              <button class="danger" data-testid="leave-confirm" ?disabled=${this._busy} @click=${() => this._leave()}>Leave the group</button>
+              <button class="secondary" data-testid="leave-cancel" @click=${() => { this._confirming = ''; }}>Cancel</button>`
+          : html`<button class="secondary" data-testid="leave-group" @click=${() => { this._error = ''; this._confirming = me; }}>Leave the group</button>`
+        : nothing}
       ${this._error ? html`<p class="error" role="alert" data-testid="members-error">${this._error}</p>` : nothing}
     `;
   }

@@ -1,5 +1,6 @@
 // A URL per screen (issue 16, bug 6): the list at /, a conversation at /c/<id>, a contact's
-// safety number at /contact/<userId> (?from=<conversationId>), settings at /settings. Screens
+// safety number at /contact/<userId> (?from=<conversationId>), settings at /settings, a new
+// group at /new-group. Screens
 // are entries in the browser's history, so back and forward move between them inside the
 // app and a reload opens the same screen. The service answers every path with the app and
 // the worker serves navigations from its cached index.html, so deep links work offline too.
@@ -9,7 +10,8 @@ export type View =
   | { name: 'list' }
   | { name: 'conversation'; id: string }
   | { name: 'contact'; userId: string; from: string | null }
-  | { name: 'settings' };
+  | { name: 'settings' }
+  | { name: 'new-group' };
 
 export function pathOf(v: View): string {
   switch (v.name) {
@@ -17,6 +19,7 @@ export function pathOf(v: View): string {
     case 'conversation': return `/c/${encodeURIComponent(v.id)}`;
     case 'contact': return `/contact/${encodeURIComponent(v.userId)}${v.from ? `?from=${encodeURIComponent(v.from)}` : ''}`;
     case 'settings': return '/settings';
+    case 'new-group': return '/new-group';
   }
 }
 
@@ -32,6 +35,7 @@ export function viewOf(url: URL): View {
   if (parts[0] === 'c' && parts[1] && parts.length === 2) return { name: 'conversation', id: parts[1] };
   if (parts[0] === 'contact' && parts[1] && parts.length === 2) return { name: 'contact', userId: parts[1], from: url.searchParams.get('from') };
   if (parts[0] === 'settings' && parts.length === 1) return { name: 'settings' };
+  if (parts[0] === 'new-group' && parts.length === 1) return { name: 'new-group' };
   return { name: 'list' };
 }
 

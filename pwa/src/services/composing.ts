@@ -2,7 +2,9 @@
 // outbox, re-key after an accepted key change, and add or remove members (each a new
 // signed epoch with a fresh key). Sealing never needs the network; the
 // outbox is drained later (outbox-flush.ts).
-import { createEpoch, envelopeHash, sealMessage, type EpochRecord, type MessagePlaintext, type PublicIdentity } from '../../../protocol/src/index.ts';
+import {
+  LIMITS, ProtocolError, checkGroupName, createEpoch, envelopeHash, openGroupMeta, sealMessage, type EpochRecord, type MessagePlaintext, type PublicIdentity,
+} from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EpochRow, OutboxRow } from '../stores/db.ts';
 import { getChain, getConversation, getEpochs, listConversations, newConversationRow, updateConversation } from '../stores/conversations.ts';
 import { commitReceived } from '../stores/log.ts';
@@ -54,6 +56,35 @@ export class Composer {
   }
 
   /**
+   * Start a group (GRP1..GRP4): a name, sealed under the first epoch's key so the server never
+   * sees it, and up to 255 other members, with this user as its admin. Every user name is looked
+   * up (and pinned) first; an unknown one, our own, or one whose key changed and waits for review
+   * refuses the whole group. Needs the network.
+   */
+  async createGroup(nameIn: string, userNames: string[]): Promise<string> {
+    const name = checkGroupName(nameIn);
+    if (!name.ok) throw new BlockedError({ code: 'group-name', problem: name.problem });
+    const ids = [...new Set(userNames.map((u) => u.trim().toLowerCase()).filter((u) => u !== ''))];
+    if (ids.includes(this.me)) throw new BlockedError({ code: 'own-user-name' });
+    if (ids.length === 0) throw new BlockedError({ code: 'group-empty' });
+    if (ids.length > LIMITS.maxMembers - 1) throw new BlockedError({ code: 'group-too-large', max: LIMITS.maxMembers });
+    const contacts = [];
+    for (const id of ids) {
+      const contact = await this.directory.lookup(id);
+      if (contact.pending) throw new BlockedError({ code: 'key-changed', userId: id, name: contact.displayName || id, when: 'start' });
+      contacts.push(contact.pinned);
+    }
+    const conversationId = crypto.randomUUID();
+    const identity = this.keyring.identity;
+    const { record, key } = await createEpoch({
+      conversationId, epoch: 0, creator: identity, members: [identity.public, ...contacts], previous: null, group: { name: name.name, admins: [this.me] },
+    });
+    const { seq } = await this.api.createConversation(record);
+    const conv = await this.storeOwnEpoch(newConversationRow(conversationId), record, key, seq);
+    return conv.conversationId;
+  }
+
+  /**
    * Our own new epoch, stored at once (it may be ahead of the cursor: the next pull reads
    * it again and recognises it as ours, L7). The row is merged into what is stored when
    * the write happens (L8): the cursor moves only if nothing is skipped.
@@ -97,7 +128,9 @@ export class Composer {
     // …except after an accepted key change: the epoch key must be re-wrapped for the
     // member's new key before anything else is sent (a new signed epoch).
     // Receipts are messages too (ADMIT1): sealed under the epoch the key change made, never a stale one.
-    const stale = latest.members.some((m) => m.userId !== this.me && contacts.get(m.userId)?.fingerprint !== m.fingerprint);
+    // GRP6: nor under the key of a member who left: they made it.
+    const stale = latest.members.some((m) => m.userId !== this.me && contacts.get(m.userId)?.fingerprint !== m.fingerprint)
+      || !latest.members.some((m) => m.userId === latest.record.creator);
     if (stale) {
       await this.nextEpoch(conv, this.currentKeys(latest.members.map((m) => m.userId), contacts), latest);
       epochs = await getEpochs(this.db, conversationId);
@@ -143,6 +176,29 @@ export class Composer {
     });
   }
 
+  /**
+   * Leave a group (GRP6): the one record we are not in, listing everyone else with a fresh key,
+   * keeping the other admins (the last admin hands the role to the first member who stays).
+   * Whoever sends next re-keys first, since we made that key. Needs the network.
+   */
+  leave(conversationId: string): Promise<ConversationRow> {
+    const run = this.sendQueue.then(async () => {
+      const conv = await getConversation(this.db, conversationId);
+      if (!conv) throw new BlockedError({ code: 'unknown-conversation' });
+      if (!conv.members.includes(this.me)) throw new BlockedError({ code: 'removed' });
+      const epochs = await getEpochs(this.db, conversationId);
+      const latest = epochs.find((e) => e.epoch === conv.latestEpoch);
+      if (!latest) throw new BlockedError({ code: 'keys-not-arrived' });
+      if (latest.record.admins === undefined) throw new BlockedError({ code: 'not-a-group' });
+      const rest = latest.members.map((m) => m.userId).filter((u) => u !== this.me);
+      if (rest.length === 0) throw new BlockedError({ code: 'group-empty' });
+      const admins = latest.record.admins.filter((a) => a !== this.me);
+      return this.nextEpoch(conv, this.currentKeys(rest, await contactMap(this.db)), latest, admins.length ? admins : [rest[0]!]);
+    });
+    this.sendQueue = run.catch(() => undefined);
+    return run;
+  }
+
   /** In the send queue, so nothing is sealed under an epoch being replaced. `change` returns the new list, or null for no change. */
   private changeMembers(conversationId: string, change: (members: string[]) => Promise<string[] | null>): Promise<ConversationRow> {
     const run = this.sendQueue.then(async () => {
@@ -171,9 +227,22 @@ export class Composer {
   }
 
   /** The next signed epoch for these members, with a fresh key, sent and stored. */
-  private async nextEpoch(conv: ConversationRow, members: PublicIdentity[], latest: EpochRow): Promise<ConversationRow> {
+  private async nextEpoch(conv: ConversationRow, members: PublicIdentity[], latest: EpochRow, admins?: string[]): Promise<ConversationRow> {
     const identity = this.keyring.identity;
-    const { record, key } = await createEpoch({ conversationId: conv.conversationId, epoch: latest.epoch + 1, creator: identity, members, previous: latest.record });
+    // GRP5: a group stays a group, with its name and the admins still in it.
+    let group: { name: string; admins: string[] } | undefined;
+    if (latest.record.admins !== undefined) {
+      const ids = new Set(members.map((m) => m.userId));
+      group = { name: await openGroupMeta(latest.record, latest.key), admins: admins ?? latest.record.admins.filter((a) => ids.has(a)) };
+    }
+    let made: { record: EpochRecord; key: CryptoKey };
+    try {
+      made = await createEpoch({ conversationId: conv.conversationId, epoch: latest.epoch + 1, creator: identity, members, previous: latest.record, group });
+    } catch (error) {
+      if (error instanceof ProtocolError && error.code === 'not-an-admin') throw new BlockedError({ code: 'not-admin' });
+      throw error;
+    }
+    const { record, key } = made;
     let seq: number;
     try {
       ({ seq } = await this.api.addEpoch(conv.conversationId, record));

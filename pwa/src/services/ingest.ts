@@ -4,7 +4,8 @@
 // `Ingest`; what each verified entry means for the conversation is decided by the pure
 // functions `decideEpoch` and `decideMessages`, tested without IndexedDB.
 import {
-  admitMessage, chainOf, chainPosition, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage, openNextEpoch, parseEpochRecord, ProtocolError,
+  admitMessage, chainOf, chainPosition, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage,
+  openNextEpoch, parseEpochRecord, ProtocolError, checkGroupChange, openGroupMeta,
   verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type OpenResult, type TranscriptState,
 } from '../../../protocol/src/index.ts';
 import type { ConversationRow, Db, EntryCheck, EpochRow, LogRow } from '../stores/db.ts';
@@ -319,6 +320,8 @@ export class Ingest {
       const creator = (await this.keyring.resolverFor(contacts, undefined))(rec.creator);
       if (pos.kind === 'next' && creator && pos.previous.members.some((m) => m.userId === rec.creator) && rec.members.some((m) => m.userId === rec.creator)
         && rec.prevEpochHash === (await epochHash(pos.previous)) && (await verifyEpochSignature(rec, creator))) {
+        // GRP5 (M1, L9): in a group, only an admin of the epoch we hold removes us.
+        if (!groupChangeAllowed(pos.previous, rec)) return { problem: 'epoch-not-an-admin' };
         return { removed: { by: rec.creator, epoch: rec.epoch, members: rec.members.map((m) => m.userId) } };
       }
     }
@@ -343,12 +346,27 @@ export class Ingest {
       if (!(await verifyEpochSignature(rec, creator))) return { problem: 'epoch-bad-signature' };
       await fetchAll(plan.afterSignature);
       const opened = await openNextEpoch(rec, { me: this.keyring.identity, resolveIdentity: resolve, conversationId: cid, held: records });
+      // GRP7: a member who is not an admin re-keys (or leaves) a group under the same name.
+      const prev = epochs.get(rec.epoch - 1);
+      if (prev?.record.admins !== undefined && !prev.record.admins.includes(rec.creator)
+        && (await openGroupMeta(rec, opened.key)) !== (await openGroupMeta(prev.record, prev.key))) {
+        return { problem: 'epoch-not-an-admin' };
+      }
       // LOOKUP5: pinned (trust on first use) only now that the record opened.
       for (const key of fetched.values()) await this.directory.pin(key);
       return { epoch: { conversationId: cid, epoch: rec.epoch, key: opened.key, members: opened.members, record: rec, seq: entry.seq }, joined: opened.joined };
     } catch (error) {
       return { problem: `epoch-${error instanceof ProtocolError ? error.code : 'malformed'}` };
     }
+  }
+}
+
+function groupChangeAllowed(previous: EpochRecord, record: EpochRecord): boolean {
+  try {
+    checkGroupChange(previous, record);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -327,14 +327,30 @@ export class Messenger extends EventTarget {
     return id;
   }
 
-  /** Add a member (a new signed epoch; L9). No screen offers it yet. */
+  /** Start a group with a name and members (GRP1..GRP4); this user is its admin. Needs the network. */
+  async createGroup(name: string, userNames: string[]): Promise<string> {
+    const device = this.device!;
+    const id = await device.sync.enqueue(() => device.composer.createGroup(name, userNames));
+    await device.requests.accept(id);
+    await this.refreshSummaries(true);
+    return id;
+  }
+
+  /** Leave a group (GRP6): a signed record without us; nothing sent after it reaches us. */
+  async leaveGroup(conversationId: string): Promise<void> {
+    const device = this.device!;
+    await device.sync.enqueue(() => device.composer.leave(conversationId));
+    await this.refreshSummaries(true);
+  }
+
+  /** Add a member (a new signed epoch; L9; in a group, admins only: GRP5). */
   async addMember(conversationId: string, userId: string): Promise<void> {
     const device = this.device!;
     await device.sync.enqueue(() => device.composer.addMember(conversationId, userId));
     await this.refreshSummaries(true);
   }
 
-  /** Remove a member (a new signed epoch with a fresh key; L2, L9). No screen offers it yet. */
+  /** Remove a member (a new signed epoch with a fresh key; L2, L9; in a group, admins only: GRP5). */
   async removeMember(conversationId: string, userId: string): Promise<void> {
     const device = this.device!;
     await device.sync.enqueue(() => device.composer.removeMember(conversationId, userId));

@@ -37,6 +37,8 @@ describe('integrity warnings', () => {
       ['fork', 'fork', /history was altered/],
       ['epoch-bad-signature', 'membership', /not validly signed by a member \(bad-signature\)/],
       ['epoch-replayed', 'membership', /delivered again and ignored/],
+      ['epoch-key-mismatch', 'membership', /a key this device has not accepted/],
+      ['epoch-not-an-admin', 'not-an-admin', /bob, who is not an admin of this group/],
       ['something-new', 'unknown', /could not be verified \(something-new\)/],
     ];
     for (const [problem, code, text] of cases) {
@@ -58,7 +60,9 @@ describe('block reasons', () => {
       { code: 'unknown-conversation' }, { code: 'membership-alert' }, { code: 'keys-not-arrived' },
       { code: 'key-unknown', userId: 'bob' }, { code: 'key-changed', userId: 'bob', name: 'Bob', when: 'send' },
       { code: 'key-changed', userId: 'bob', name: 'Bob', when: 'start' }, { code: 'own-user-name' },
-      { code: 'rekey-refused' }, { code: 'rekey-offline' },
+      { code: 'rekey-refused' }, { code: 'rekey-offline' }, { code: 'removed' },
+      { code: 'not-admin' }, { code: 'group-name', problem: 'empty' }, { code: 'group-name', problem: 'too-long' },
+      { code: 'group-name', problem: 'control-characters' }, { code: 'group-empty' }, { code: 'group-too-large', max: 256 }, { code: 'not-a-group' },
     ];
     for (const r of all) expect(blockText(r).length).toBeGreaterThan(10);
     expect(blockText({ code: 'membership-alert' })).toMatch(/without a valid signature/);

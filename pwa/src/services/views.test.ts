@@ -24,7 +24,7 @@ describe('views', () => {
     await bob.device.requests.classify();
     expect((await bob.device.views.summaries())[0]).toMatchObject({ request: 'request', unread: 0 });
     await bob.device.requests.accept(id);
-    expect(await bob.device.views.summaries()).toEqual([{ conversationId: id, members: ['alice', 'bob'], others: ['alice'], unread: 1, lastActivity: expect.any(Number), preview: null, blocked: null, request: 'accepted', verified: false }]);
+    expect(await bob.device.views.summaries()).toEqual([{ conversationId: id, members: ['alice', 'bob'], others: ['alice'], unread: 1, lastActivity: expect.any(Number), preview: null, blocked: null, request: 'accepted', verified: false, group: null }]);
     expect(await bob.device.views.preview(id)).toBe('hello');
     await bob.device.views.markRead(id);
     await updateConversation(bob.db, id, (c) => ({ ...c, membershipAlert: { seq: 9, reason: 'epoch-tampered', at: 1 } }));

@@ -1,7 +1,7 @@
 // Views: what the screens show, read from the stores and the in-memory plaintexts:
 // the conversation list (summaries, previews) and one conversation's messages with
 // their states and warnings (as codes; warnings.ts has the words).
-import { membershipChange, openMessage, type EpochRecord, type Envelope, type MembershipChange, type MessagePlaintext } from '../../../protocol/src/index.ts';
+import { membershipChange, openGroupMeta, openMessage, type EpochRecord, type Envelope, type MembershipChange, type MessagePlaintext } from '../../../protocol/src/index.ts';
 import type { ContactRow, Db, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
 import { getConversation, getEpochs, listConversations, updateConversation } from '../stores/conversations.ts';
 import { getLog, lastEntries, receiptsFor } from '../stores/log.ts';
@@ -23,6 +23,8 @@ export interface MessageView {
   composedAt: number | null;
   state: MessageState;
   warnings: Warning[];
+  /** For our own sent messages: how many of the other members signed a receipt for it ("delivered to 3 of 5"). */
+  delivery?: { to: number; of: number };
 }
 
 /** An accepted epoch record in the timeline (MEMB2): who signed it and what it changed. */
@@ -34,14 +36,14 @@ export interface EventView {
   events: TimelineEvent[];
 }
 
-/** MEMB1 -> MEMB2: the events one accepted change shows, as codes. */
-export function eventsOf(change: MembershipChange): TimelineEvent[] {
+/** MEMB1 -> MEMB2: the events one accepted change shows, as codes. `group`: epoch 0 of a group, with its name. */
+export function eventsOf(change: MembershipChange, group?: { name: string | null }): TimelineEvent[] {
   const by = change.by;
   if (change.joined) return [{ code: 'joined', by }];
-  if (change.epoch === 0) return [{ code: 'started', by, with: change.added }];
+  if (change.epoch === 0) return group ? [{ code: 'group-created', by, name: group.name, with: change.added }] : [{ code: 'started', by, with: change.added }];
   const out: TimelineEvent[] = [
     ...change.added.map((userId) => ({ code: 'member-added' as const, by, userId })),
-    ...change.removed.map((userId) => ({ code: 'member-removed' as const, by, userId })),
+    ...change.removed.map((userId) => ({ code: userId === by ? ('member-left' as const) : ('member-removed' as const), by, userId })),
     ...change.keyChanged.map((userId) => ({ code: 'key-changed' as const, by, userId })),
   ];
   return out.length ? out : [{ code: 'rekeyed', by }];
@@ -66,6 +68,13 @@ export interface ConversationSummary {
   request: RequestState;
   /** Every other member is a contact marked verified, with no key change waiting (issue 16, bug 9). */
   verified: boolean;
+  /** GRP1: a group's name (decrypted in memory; null if it does not open) and admins, from the latest accepted epoch. */
+  group: GroupInfo | null;
+}
+
+export interface GroupInfo {
+  name: string | null;
+  admins: string[];
 }
 
 export class Views {
@@ -81,14 +90,38 @@ export class Views {
     return this.keyring.me;
   }
 
+  /** Group name and admins per conversation and epoch, decrypted in memory only (never stored: no plaintext at rest). */
+  private readonly groups = new Map<string, { epoch: number; group: GroupInfo | null }>();
+
+  /** GRP1, GRP3: the group of a conversation's latest accepted epoch, or null for a conversation without admins. */
+  async groupOf(conversationId: string, latestEpoch: number): Promise<GroupInfo | null> {
+    const cached = this.groups.get(conversationId);
+    if (cached && cached.epoch === latestEpoch) return cached.group;
+    const row = (await getEpochs(this.db, conversationId)).find((e) => e.epoch === latestEpoch);
+    let group: GroupInfo | null = null;
+    if (row?.record.admins !== undefined) {
+      let name: string | null = null;
+      try {
+        name = await openGroupMeta(row.record, row.key);
+      } catch {
+        // an accepted record whose name does not open: shown without a name
+      }
+      group = { name, admins: [...row.record.admins] };
+    }
+    if (row) this.groups.set(conversationId, { epoch: latestEpoch, group });
+    return group;
+  }
+
   async summaries(): Promise<ConversationSummary[]> {
     const convs = await listConversations(this.db);
     const contacts = await contactMap(this.db);
     const requests = await allRequests(this.db);
-    return convs.map((c) => {
+    const groups = await Promise.all(convs.map((c) => (c.latestEpoch >= 0 ? this.groupOf(c.conversationId, c.latestEpoch) : null)));
+    return convs.map((c, i) => {
       // Not decided yet (Requests.classify): nothing opened in it, so nothing to accept yet.
       const request = requests.get(c.conversationId)?.state ?? 'request';
       return {
+        group: groups[i] ?? null,
         conversationId: c.conversationId, members: c.members, others: c.members.filter((m) => m !== this.me),
         unread: request === 'accepted' ? c.unread : 0, lastActivity: c.lastActivity, preview: null,
         blocked: blockedFor(this.me, c, contacts, c.latestEpoch >= 0 ? [{ epoch: c.latestEpoch }] : []),
@@ -138,7 +171,8 @@ export class Views {
     for (const row of rows) {
       if (NOT_SHARED.has(row.check.problem ?? '')) continue;
       if (row.kind === 'epoch') {
-        if (!row.check.ok) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender: '', mine: false, body: null, composedAt: null, state: 'received', warnings: [warningFor(row.check.problem ?? 'malformed')] });
+        const creator = (row.body as Partial<EpochRecord> | null)?.creator;
+        if (!row.check.ok) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender: '', mine: false, body: null, composedAt: null, state: 'received', warnings: [warningFor(row.check.problem ?? 'malformed', { sender: typeof creator === 'string' ? creator : undefined })] });
         continue;
       }
       const env = row.body as Partial<Envelope>;
@@ -158,8 +192,11 @@ export class Views {
       const id = seen.has(cmid) ? `seq-${row.seq}` : cmid;
       seen.add(cmid);
       let state: MessageState = 'received';
-      if (mine) state = (receipts.get(cmid)?.by.length ?? 0) >= others ? 'delivered' : 'sent';
-      views.push({ id, seq: row.seq, sender, mine, body: p?.plaintext.body ?? null, composedAt: p?.plaintext.composedAt ?? null, state, warnings });
+      const to = receipts.get(cmid)?.by.length ?? 0;
+      if (mine) state = to >= others ? 'delivered' : 'sent';
+      const view: MessageView = { id, seq: row.seq, sender, mine, body: p?.plaintext.body ?? null, composedAt: p?.plaintext.composedAt ?? null, state, warnings };
+      if (mine) view.delivery = { to: Math.min(to, others), of: others };
+      views.push(view);
     }
     for (const out of await outboxFor(this.db, conversationId)) {
       if (out.kind !== 'text' || seen.has(out.clientMessageId)) continue;
@@ -187,7 +224,9 @@ export class Views {
       } catch {
         continue; // not consecutive: cannot happen for accepted records
       }
-      out.push({ id: `epoch-${e.epoch}`, seq: e.seq, epoch: e.epoch, by: change.by, events: eventsOf(change) });
+      let group: { name: string | null } | undefined;
+      if (e.epoch === 0 && e.record.admins !== undefined) group = { name: await openGroupMeta(e.record, e.key).catch(() => null) };
+      out.push({ id: `epoch-${e.epoch}`, seq: e.seq, epoch: e.epoch, by: change.by, events: eventsOf(change, group) });
     }
     // The record that removed us opened nothing, but is an event too.
     for (const row of await getLog(this.db, conversationId)) {

@@ -2,6 +2,7 @@
 // value with a stable `code` (used as data-kind in the UI and by tests). The words the
 // user reads live here, in one table per union, and nowhere else: code never compares
 // or parses a sentence. (The pattern of tldraw's TLIncompatibilityReason.)
+import type { GroupNameProblem } from '../../../protocol/src/index.ts';
 import type { KeyChangeKind } from '../stores/db.ts';
 import { LIMITS } from '../../../protocol/src/rules.ts';
 import { ApiError, NetworkError } from './api.ts';
@@ -17,6 +18,8 @@ export type Warning =
   | { code: 'gap'; sender: string | null; missing: number }
   /** A refused epoch entry; `problem` is the protocol's reason, e.g. 'epoch-bad-signature' or 'epoch-replayed'. */
   | { code: 'membership'; problem: string }
+  /** GRP5 (M1, L9): a change to a group's members signed by a member who is not one of its admins, refused. */
+  | { code: 'not-an-admin'; by: string | null }
   /** The service refused an outgoing message; `error` is its message, if any. */
   | { code: 'rejected'; error: string | null }
   /** A problem this client has no words for yet. */
@@ -32,7 +35,11 @@ export type TimelineEvent =
   | { code: 'started'; by: string; with: string[] }
   | { code: 'joined'; by: string }
   | { code: 'member-added' | 'member-removed' | 'key-changed'; by: string; userId: string }
-  | { code: 'rekeyed'; by: string };
+  /** GRP6: `by` left the group. */
+  | { code: 'member-left'; by: string; userId: string }
+  | { code: 'rekeyed'; by: string }
+  /** GRP1: epoch 0 of a group, with its (decrypted) name; null when it does not open. */
+  | { code: 'group-created'; by: string; name: string | null; with: string[] };
 
 export type EventCode = TimelineEvent['code'];
 
@@ -45,8 +52,11 @@ export function eventText(e: TimelineEvent, me: string): string {
     case 'joined': return `${by} added you to this conversation. Earlier history was not shared with you.`;
     case 'member-added': return `${by} added ${name(e.userId)}.`;
     case 'member-removed': return `${by} removed ${name(e.userId)}.`;
+    case 'member-left': return `${by} left the group.`;
     case 'key-changed': return e.userId === me ? 'Your key changed.' : `${e.userId}'s key changed.`;
     case 'rekeyed': return `${by} replaced the conversation keys.`;
+    case 'group-created':
+      return `${by} created the group${e.name ? ` “${e.name}”` : ''}${e.with.length ? ` with ${e.with.map(name).join(', ')}` : ''}.`;
   }
 }
 
@@ -62,7 +72,14 @@ export type BlockReason =
   | { code: 'key-changed'; userId: string; name: string; when: 'send' | 'start' }
   | { code: 'own-user-name' }
   | { code: 'rekey-refused' }
-  | { code: 'rekey-offline' };
+  | { code: 'rekey-offline' }
+  /** GRP5: only an admin of a group adds or removes members. */
+  | { code: 'not-admin' }
+  /** GRP3: the group name was refused. */
+  | { code: 'group-name'; problem: GroupNameProblem }
+  | { code: 'group-empty' }
+  | { code: 'not-a-group' }
+  | { code: 'group-too-large'; max: number };
 
 export type BlockCode = BlockReason['code'];
 
@@ -91,6 +108,8 @@ export function warningFor(problem: string, ctx: { sender?: string; missing?: nu
       return { code: problem };
     case 'gap':
       return { code: 'gap', sender, missing: ctx.missing ?? 1 };
+    case 'epoch-not-an-admin':
+      return { code: 'not-an-admin', by: sender };
     default:
       return problem.startsWith('epoch-') ? { code: 'membership', problem } : { code: 'unknown', problem };
   }
@@ -123,8 +142,13 @@ export function warningText(w: Warning): string {
     case 'revoked-device': return `A message from a device ${who} has reported lost or removed is not shown.`;
     case 'membership':
       if (w.problem === 'epoch-replayed') return 'A change of conversation keys was delivered again and ignored.';
+      if (w.problem === 'epoch-key-mismatch') {
+        return 'A change of conversation keys lists a member with a key this device has not accepted: their key may have changed. It is refused. Compare safety numbers with the members, then review it. Sending is paused until then.';
+      }
       if (w.problem === 'epoch-conflict') return 'A second, different change of conversation keys was offered for the same step. It is refused. Sending is paused until you review it.';
       return `A change to who is in this conversation was refused: it is not validly signed by a member (${w.problem.replace(/^epoch-/, '')}). Sending is paused until you review it.`;
+    case 'not-an-admin':
+      return `${w.by ?? 'Someone'}, who is not an admin of this group, tried to change who is in it. The change is refused. Sending is paused until you review it.`;
     case 'rejected': return `Not sent: ${w.error ?? 'the server refused it'}.`;
     case 'unknown': return `A message could not be verified (${w.problem}).`;
   }
@@ -136,7 +160,7 @@ export function blockText(r: BlockReason): string {
     case 'unknown-conversation': return 'This conversation is not known on this device.';
     case 'membership-alert': return 'Someone tried to change who is in this conversation without a valid signature. Review the warning before sending.';
     case 'keys-not-arrived': return 'The keys of this conversation have not arrived yet.';
-    case 'removed': return 'You were removed from this conversation.';
+    case 'removed': return 'You are no longer a member of this conversation.';
     case 'key-unknown': return `${r.userId}'s key is not known yet.`;
     case 'key-changed':
       return r.when === 'start'
@@ -147,6 +171,16 @@ export function blockText(r: BlockReason): string {
       return 'The server refuses new keys for this conversation because it claims a newer membership or key change that this device did not accept. Someone may be interfering with this conversation; compare safety numbers with your contacts.';
     case 'rekey-offline':
       return 'A contact’s key changed, so this conversation needs new keys, and the server cannot be reached to share them. Try again when online.';
+    case 'not-admin': return 'Only an admin of this group can add or remove members.';
+    case 'group-name':
+      return r.problem === 'empty'
+        ? 'Give the group a name.'
+        : r.problem === 'too-long'
+          ? 'That group name is too long (at most 64 characters).'
+          : 'A group name cannot contain line breaks or invisible control characters.';
+    case 'group-empty': return 'Add at least one other person to the group.';
+    case 'not-a-group': return 'Only a group can be left; a conversation with one person can be hidden from the list instead.';
+    case 'group-too-large': return `A group has at most ${r.max} members, you included.`;
   }
 }
 

@@ -55,9 +55,9 @@ async function memberPks(db: Database, record: EpochRecord): Promise<number[]> {
   });
 }
 
-function checkCreator(record: EpochRecord, me: Caller): void {
+function checkCreator(record: EpochRecord, me: Caller, leaving = false): void {
   if (record.creator !== me.userId) throw new ForbiddenError('creator_mismatch', 'the epoch record must be made by the caller');
-  if (!record.members.some((m) => m.userId === me.userId)) {
+  if (!leaving && !record.members.some((m) => m.userId === me.userId)) {
     throw new InvalidError('creator_not_member', 'the creator must be a member of the epoch');
   }
 }
@@ -88,7 +88,8 @@ export async function createConversation(db: Database, me: Caller, record: Canon
 export async function appendEpoch(db: Database, me: Caller, conversationId: string, record: Canonical<EpochRecord>, limits: ConversationLimits): Promise<{ created: boolean; seq: number }> {
   const r = record.value;
   if (r.conversationId !== conversationId) throw new InvalidError('conversation_mismatch', 'the record names another conversation');
-  checkCreator(r, me);
+  // A group member leaving (SPEC GRP6) makes the one record it is not in; clients check the rest.
+  checkCreator(r, me, r.admins !== undefined);
   if (r.epoch < 1) throw new ConflictError('epoch_conflict', 'epoch 0 is the conversation itself');
   const pks = await memberPks(db, r);
   // Adding someone puts them into a conversation just as opening one does.

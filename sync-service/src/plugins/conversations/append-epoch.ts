@@ -2,6 +2,7 @@ import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 import { caller } from '../auth/scheme.ts';
 import { checkEpochRecord } from '../../services/canonical.ts';
+import { LIMITS } from '../../../../protocol/src/rules.ts';
 import { appendEpoch } from '../../services/conversations.ts';
 import * as S from '../../schemas.ts';
 import type { AddEpochResponse } from '../../../../protocol/src/index.ts';
@@ -32,7 +33,7 @@ export const appendEpochRoute: ServerRoute = {
     const me = caller(request);
     const { config, database } = request.server.app;
     const { id } = request.params as { id: string };
-    const record = checkEpochRecord((request.payload as { epochRecord: unknown }).epochRecord, config.maxEnvelopeBytes);
+    const record = checkEpochRecord((request.payload as { epochRecord: unknown }).epochRecord, Math.max(config.maxEnvelopeBytes, LIMITS.maxEpochRecordBytes));
     const { created, seq } = await appendEpoch(database.db, me, id, record, { perMinute: config.conversationRateLimitPerMinute });
     return h.response({ seq } satisfies AddEpochResponse).code(created ? 201 : 200);
   },

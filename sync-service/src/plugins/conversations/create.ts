@@ -2,6 +2,7 @@ import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 import { caller } from '../auth/scheme.ts';
 import { checkEpochRecord } from '../../services/canonical.ts';
+import { LIMITS } from '../../../../protocol/src/rules.ts';
 import { createConversation } from '../../services/conversations.ts';
 import * as S from '../../schemas.ts';
 import type { CreateConversationResponse } from '../../../../protocol/src/index.ts';
@@ -28,7 +29,7 @@ export const createConversationRoute: ServerRoute = {
   async handler(request, h) {
     const me = caller(request);
     const { config, database } = request.server.app;
-    const record = checkEpochRecord((request.payload as { epochRecord: unknown }).epochRecord, config.maxEnvelopeBytes);
+    const record = checkEpochRecord((request.payload as { epochRecord: unknown }).epochRecord, Math.max(config.maxEnvelopeBytes, LIMITS.maxEpochRecordBytes));
     const { created, seq } = await createConversation(database.db, me, record, { perMinute: config.conversationRateLimitPerMinute });
     return h.response({ conversationId: record.value.conversationId, seq } satisfies CreateConversationResponse).code(created ? 201 : 200);
   },
