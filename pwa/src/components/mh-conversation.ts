@@ -5,7 +5,7 @@ import type { EventView, MessageView } from '../services/views.ts';
 import type { RequestState } from '../stores/requests.ts';
 import { blockText, eventText, plainError, warningText, type BlockReason } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
-import './mh-members.ts';
+import { lazy } from './lazy-screens.ts';
 
 const stamp = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short' });
 const STATE_TEXT: Record<string, string> = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', failed: 'Not sent', received: '' };
@@ -144,7 +144,7 @@ export class MhConversation extends LitElement {
           @click=${() => { this._members = !this._members; }}>Members</button>
       </div>
       ${this._members
-        ? html`<mh-members id="members" role="region" aria-label="Members" data-testid="members-panel" .conversationId=${this.conversationId}
+        ? html`${lazy('mh-members')}<mh-members id="members" role="region" aria-label="Members" data-testid="members-panel" .conversationId=${this.conversationId}
             ?readOnly=${this._blocked?.code === 'removed' || (!!summary && summary.request !== 'accepted')}></mh-members>`
         : nothing}
       ${summary && summary.request !== 'accepted' ? this._renderRequest(summary.request, others) : nothing}
