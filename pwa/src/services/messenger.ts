@@ -110,10 +110,13 @@ export class Messenger extends EventTarget {
         return;
       }
       this.me = row;
-      void this.wire(this.session.identity!);
+      const identity = this.session.identity!;
+      this.read(identity);
       this.phase = 'ready';
       await this.refreshSummaries(false);
       this.changed();
+      // The rest (ingest, composing, sync, the socket) once the list is on its way to the screen.
+      void this.connect(identity);
       this.goOnline();
       void this.refreshPreviews();
     } catch (e) {
@@ -123,11 +126,20 @@ export class Messenger extends EventTarget {
     }
   }
 
-  /** The reading services at once (the first paint needs them), the rest loaded after. */
+  /** The reading services at once (the first paint needs them), then the rest. */
   private wire(identity: Identity): Promise<Device> {
+    this.read(identity);
+    return this.connect(identity);
+  }
+
+  private read(identity: Identity): void {
+    this.reading = reading({ db: this.db!, api: this.api, identity });
+  }
+
+  /** Loads the online code (online.ts) and wires the Device, its socket and its outbox. */
+  private connect(identity: Identity): Promise<Device> {
     const db = this.db!;
-    const read = reading({ db, api: this.api, identity });
-    this.reading = read;
+    const read = this.reading!;
     const online = import('./online.ts').then(({ Device, OutboxRunner, Realtime, flushOutbox }) => {
       const device = new Device({
         db, api: this.api, identity, reading: read,
@@ -268,6 +280,7 @@ export class Messenger extends EventTarget {
   async restore(keyFileText: string, passphrase: string, onProgress: (p: RestoreProgress) => void): Promise<RestoreSummary> {
     const db = await this.ensureDb();
     onProgress({ stage: 'key-file', done: 0, total: 0 });
+    globalThis.performance?.mark?.('restore:start'); // stages: restore.ts
     // Both only on the restore screen: kept out of the start chunk.
     const [{ importKeyFile }, { restoreAccount }] = await Promise.all([import('./keyfile-ops.ts'), import('./restore.ts')]);
     const identity = await importKeyFile(keyFileText, passphrase);

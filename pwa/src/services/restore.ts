@@ -9,6 +9,7 @@ import { getLog } from '../stores/log.ts';
 import type { Api } from './api.ts';
 import type { Device } from './device.ts';
 import type { Session } from './session.ts';
+import { PAGE_MAX } from './sync.ts';
 import { warningFor, warningText, type Warning } from './warnings.ts';
 
 export interface RestoreProgress {
@@ -34,17 +35,21 @@ export interface RestoreContext {
 /** Everything after the key file is opened: login, adopt, replay the history. */
 export async function restoreAccount(ctx: RestoreContext, identity: Identity, onProgress: (p: RestoreProgress) => void): Promise<RestoreSummary> {
   const { db, api } = ctx;
+  mark('key-file-opened');
   onProgress({ stage: 'login', done: 0, total: 0 });
   const previous = await loadIdentity(db);
   if (previous && previous.userId !== identity.userId) throw new Error('This device holds another account. Use “Forget this device” first.');
   await ctx.session.login(identity);
+  mark('logged-in');
   const device = await ctx.adopt(identity);
   await markKeyFileConfirmed(db);
+  mark('adopted');
   // T4: the whole signed log is replayed through the transcript before anything new is shown.
   const acknowledging = device.sync.acknowledge;
   device.sync.acknowledge = false;
   try {
     const { conversations } = await api.conversations();
+    mark('conversations-listed');
     const total = conversations.reduce((n, c) => n + c.latestSeq, 0);
     let done = 0;
     onProgress({ stage: 'history', done, total });
@@ -52,20 +57,33 @@ export async function restoreAccount(ctx: RestoreContext, identity: Identity, on
     // per entry cost more than the entry).
     let shownAt = 0;
     const onEntries = (n: number) => {
+      if (done === 0) mark('first-page-stored');
       done += n;
       const now = Date.now();
       if (now - shownAt < 100) return;
       shownAt = now;
       onProgress({ stage: 'history', done, total: Math.max(total, done) });
     };
-    await device.sync.pull({ live: false, onEntries });
+    await device.sync.pull({ live: false, onEntries, limit: PAGE_MAX });
+    mark('history-stored');
     // History recovered from the key file is not news: nothing starts out unread.
     for (const c of await listConversations(db)) await device.views.markRead(c.conversationId);
+    mark('marked-read');
     onProgress({ stage: 'done', done, total: Math.max(total, done) });
   } finally {
     device.sync.acknowledge = acknowledging;
   }
-  return restoreSummary(db);
+  const summary = await restoreSummary(db);
+  mark('summary');
+  return summary;
+}
+
+/**
+ * A User Timing mark per stage (`restore:<stage>`): the benchmark reads them to say where
+ * a restore's time goes (bench/recovery.bench.ts). Names and times only, nothing else.
+ */
+function mark(stage: string): void {
+  globalThis.performance?.mark?.(`restore:${stage}`);
 }
 
 /** What the device holds after a restore: conversations, readable texts, and what failed, by warning. */

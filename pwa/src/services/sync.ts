@@ -21,6 +21,15 @@ export interface SyncHooks {
   ingested: () => Promise<void>;
 }
 
+/** The most entries the service sends in one page of POST /sync (API.md). */
+export const PAGE_MAX = 1000;
+
+export interface PullOptions {
+  live: boolean;
+  onEntries?: (handled: number) => void;
+  limit?: number;
+}
+
 export class Sync {
   /** Seal delivery receipts for new texts after each ingest (off while history is restored: it is not news). */
   acknowledge = true;
@@ -70,18 +79,21 @@ export class Sync {
     });
   }
 
-  /** Pull everything past the cursors, in the queue. */
-  pull(opts: { live: boolean; onEntries?: (handled: number) => void }): Promise<IngestReport> {
+  /**
+   * Pull everything past the cursors, in the queue. `limit`: entries per page (the service's
+   * default when absent; a restore asks for its maximum, PAGE_MAX, to make fewer round trips).
+   */
+  pull(opts: PullOptions): Promise<IngestReport> {
     return this.enqueue(() => this.pullNow(opts));
   }
 
-  private async pullNow(opts: { live: boolean; onEntries?: (handled: number) => void }): Promise<IngestReport> {
+  private async pullNow(opts: PullOptions): Promise<IngestReport> {
     const total: IngestReport = { processed: 0, toAcknowledge: new Map() };
     const cursors = await this.cursors();
     // One window of conversations per request (THREATS L3): never every cursor at once.
     const request = (after: string | undefined) => {
       const [w] = cursorWindows(Object.fromEntries(Object.entries(cursors).filter(([id]) => after === undefined || id > after)));
-      return this.api.sync(w!.cursors, undefined, { ...(after !== undefined ? { after } : {}), ...(w!.until !== undefined ? { until: w!.until } : {}) });
+      return this.api.sync(w!.cursors, opts.limit, { ...(after !== undefined ? { after } : {}), ...(w!.until !== undefined ? { until: w!.until } : {}) });
     };
     let after: string | undefined;
     let next = request(after);
