@@ -44,6 +44,12 @@ export class MhOnboarding extends LitElement {
   declare _skip: boolean;
 
   private readonly messenger = new MessengerController(this);
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // The passphrase's key derivation loads while the user types (messenger.prepareKeyFile).
+    this.messenger.value?.prepareKeyFile();
+  }
   private pending: PendingAccount | null = null;
   private keyFileUrl: string | null = null;
 

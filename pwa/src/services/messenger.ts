@@ -277,6 +277,16 @@ export class Messenger extends EventTarget {
     this.goOnline();
   }
 
+  /**
+   * The restore and sign-up screens call this when shown: the key-file code and the Argon2
+   * WebAssembly load and compile while the user chooses a file and types (a restore spent
+   * ~0.5 s on it after the submit otherwise; BENCHMARKS.md).
+   */
+  prepareKeyFile(): void {
+    void import('./keyfile-ops.ts').then((m) => m.warmUpKdf(), () => undefined);
+    void import('./restore.ts').catch(() => undefined);
+  }
+
   async restore(keyFileText: string, passphrase: string, onProgress: (p: RestoreProgress) => void): Promise<RestoreSummary> {
     const db = await this.ensureDb();
     onProgress({ stage: 'key-file', done: 0, total: 0 });
