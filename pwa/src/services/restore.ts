@@ -9,7 +9,9 @@ import { getLog } from '../stores/log.ts';
 import type { Api } from './api.ts';
 import type { Device } from './device.ts';
 import type { Session } from './session.ts';
-import { PAGE_MAX } from './sync.ts';
+
+/** The most entries the service sends in one page of POST /sync (API.md): fewer round trips. */
+const PAGE_MAX = 1000;
 import { warningFor, warningText, type Warning } from './warnings.ts';
 
 export interface RestoreProgress {

@@ -21,9 +21,6 @@ export interface SyncHooks {
   ingested: () => Promise<void>;
 }
 
-/** The most entries the service sends in one page of POST /sync (API.md). */
-export const PAGE_MAX = 1000;
-
 export interface PullOptions {
   live: boolean;
   onEntries?: (handled: number) => void;
@@ -81,7 +78,7 @@ export class Sync {
 
   /**
    * Pull everything past the cursors, in the queue. `limit`: entries per page (the service's
-   * default when absent; a restore asks for its maximum, PAGE_MAX, to make fewer round trips).
+   * default when absent; a restore asks for its maximum to make fewer round trips).
    */
   pull(opts: PullOptions): Promise<IngestReport> {
     return this.enqueue(() => this.pullNow(opts));
