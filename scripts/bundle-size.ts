@@ -13,7 +13,7 @@ export const TOTAL_GOAL_KB = 60;
  * What the test enforces for the total today: the goal is not met yet (BENCHMARKS.md says
  * where the bytes are), so this ceiling stops it growing; lower it as the cuts land.
  */
-export const TOTAL_CEILING_KB = 78;
+export const TOTAL_CEILING_KB = 75;
 
 /** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
 export const ARGON2_WASM = ['argon2', 'blake2b'];
