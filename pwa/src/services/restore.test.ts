@@ -9,7 +9,7 @@ import { openDatabase } from '../stores/db.ts';
 import { queued } from '../stores/outbox.ts';
 import type { Api } from './api.ts';
 import { Device } from './device.ts';
-import { restoreAccount, type RestoreProgress } from './restore.ts';
+import { restoreAccount, restoreSummary, type RestoreProgress } from './restore.ts';
 import type { Session } from './session.ts';
 
 let n = 0;
@@ -47,6 +47,8 @@ describe('restore', () => {
     expect(summary.conversations).toBe(1);
     expect(summary.messages).toBe(2);
     expect(summary.failed.map((f) => [f.warning.code, f.count])).toEqual([['replayed', 1], ['bad-signature', 1]]);
+    // Counted as the pages were stored, it is what reading the device back says.
+    expect(summary).toEqual(await restoreSummary(db));
     expect((await loadIdentity(db))?.keyFileConfirmedAt).not.toBeNull();
     expect((await wired!.views.summaries())[0]?.unread).toBe(0);
     expect(await queued(db)).toEqual([]); // no receipts for history

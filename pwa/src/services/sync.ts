@@ -5,7 +5,7 @@
 // each ingest, delivery receipts are sealed for new texts from others (R2).
 import { listConversations } from '../stores/conversations.ts';
 import { getConversation } from '../stores/conversations.ts';
-import type { Db } from '../stores/db.ts';
+import type { Db, LogRow } from '../stores/db.ts';
 import { cursorWindows } from '../../../protocol/src/frames.ts';
 import type { Api, LogEntry } from './api.ts';
 import type { Composer } from './composing.ts';
@@ -23,7 +23,8 @@ export interface SyncHooks {
 
 export interface PullOptions {
   live: boolean;
-  onEntries?: (handled: number) => void;
+  /** After each stored page: how many entries, and their rows (restore.ts counts its summary from them). */
+  onEntries?: (handled: number, rows: readonly LogRow[]) => void;
   limit?: number;
 }
 
