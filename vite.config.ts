@@ -24,6 +24,19 @@ export default defineConfig({
     sourcemap: false,
     // The passphrase strength dictionaries (zxcvbn-ts, lazily loaded, not precached) are one large chunk by design.
     chunkSizeWarningLimit: 2000,
+    // No modulepreload polyfill nor preload links: a lazy chunk imports only the start
+    // chunk (already loaded), and the service worker serves every chunk from its cache.
+    modulePreload: false,
+    rolldownOptions: {
+      // protocol/ is pure (no top-level effects): an `export *` in its index.ts then does
+      // not drag a module only a lazy chunk uses (the key-file code) into the start chunk.
+      treeshake: { moduleSideEffects: (id: string) => !/[\\/]protocol[\\/]src[\\/]/.test(id) },
+      output: {
+        // Password-strength dictionaries, for the passphrase screens only, in chunks of this
+        // name: not precached (below) and so not counted by the JS budget (scripts/bundle-size.ts).
+        codeSplitting: { groups: [{ name: 'strength-dictionaries', test: /node_modules[\\/]@zxcvbn-ts[\\/]language-/ }] },
+      },
+    },
   },
   server: {
     proxy: {

@@ -3,15 +3,11 @@
 // non-extractable everywhere except inside createIdentity, while being sealed
 // into the key file.
 import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex } from './encoding.ts';
-import type { KdfParams } from './kdf.ts';
-import { KeyFileError, readKeyFile, writeKeyFile } from './keyfile.ts';
 import { PURPOSE } from './purpose.ts';
 import { ED25519_KEY_BYTES, RSA_BITS } from './rules.ts';
 import type { PublicIdentity } from './types.ts';
-import { checkId, parsePublicIdentity } from './wire.ts';
+import { parsePublicIdentity } from './wire.ts';
 
-export { KeyFileError } from './keyfile.ts';
-export type { KeyFileErrorCode } from './keyfile.ts';
 export type { PublicIdentity } from './types.ts';
 
 export interface Identity {
@@ -31,49 +27,7 @@ export interface ImportedIdentity {
 
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
 const RSA_IMPORT: RsaHashedImportParams = { name: 'RSA-OAEP', hash: 'SHA-256' };
-const RSA_GEN: RsaHashedKeyGenParams = { name: 'RSA-OAEP', modulusLength: RSA_BITS, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
 const ED25519 = { name: 'Ed25519' } as const;
-
-export type CreateProgress = (stage: 'keys' | 'kdf' | 'sealing', fraction: number) => void;
-
-/**
- * KEY1, KEY2: generate both pairs, seal the private halves into a key file,
- * then re-import them non-extractable so the returned identity cannot leak them.
- */
-export async function createIdentity(
-  userId: string,
-  passphrase: string,
-  opts: { kdf?: Partial<KdfParams>; onProgress?: CreateProgress } = {},
-): Promise<{ identity: Identity; keyFile: string }> {
-  checkId(userId, 'userId');
-  const progress = opts.onProgress ?? (() => {});
-  progress('keys', 0);
-  const enc = await subtle().generateKey(RSA_GEN, true, ['encrypt', 'decrypt']);
-  progress('keys', 0.8);
-  const sig = (await subtle().generateKey(ED25519, true, ['sign', 'verify'])) as CryptoKeyPair;
-  progress('keys', 1);
-  const pub: PublicIdentity = {
-    v: 1,
-    userId,
-    encryptionKey: toBase64Url(new Uint8Array(await subtle().exportKey('spki', enc.publicKey))),
-    signingKey: toBase64Url(new Uint8Array(await subtle().exportKey('raw', sig.publicKey))),
-  };
-  const encryptionPkcs8 = new Uint8Array(await subtle().exportKey('pkcs8', enc.privateKey));
-  const signingPkcs8 = new Uint8Array(await subtle().exportKey('pkcs8', sig.privateKey));
-  try {
-    progress('kdf', 0);
-    const keyFile = await writeKeyFile({ pub, encryptionPkcs8, signingPkcs8 }, passphrase, opts.kdf);
-    progress('sealing', 0.5);
-    const identity = await importIdentityKeys(pub, encryptionPkcs8, signingPkcs8);
-    progress('sealing', 1);
-    return { identity, keyFile };
-  } finally {
-    // Best effort: the extractable CryptoKeys go out of scope here and the
-    // exported bytes are overwritten, so only the key file keeps them.
-    encryptionPkcs8.fill(0);
-    signingPkcs8.fill(0);
-  }
-}
 
 /**
  * KEY3: builds an Identity from PKCS#8 private keys, non-extractable, and proves
@@ -108,22 +62,6 @@ export async function importIdentityKeys(pubIn: PublicIdentity, encryptionPkcs8:
     encryption: { publicKey: encryptionKey, privateKey: encPriv },
     signing: { publicKey: signingKey, privateKey: sigPriv },
   };
-}
-
-/** KF1..KF8: open a key file; every failure is a KeyFileError with one of four codes. */
-export async function importKeyFile(keyFileText: string, passphrase: string): Promise<Identity> {
-  const secrets = await readKeyFile(keyFileText, passphrase);
-  try {
-    return await importIdentityKeys(secrets.pub, secrets.encryptionPkcs8, secrets.signingPkcs8);
-  } catch (e) {
-    if (e instanceof KeyFileError) throw e;
-    // Authenticated under the passphrase yet unusable: a broken writer, not an attacker
-    // without the passphrase. Still one plain error, nothing derived from the keys.
-    throw new KeyFileError('damaged', 'key file is damaged: keys are unusable');
-  } finally {
-    secrets.encryptionPkcs8.fill(0);
-    secrets.signingPkcs8.fill(0);
-  }
 }
 
 /**
@@ -165,21 +103,20 @@ export async function fingerprint(pub: PublicIdentity): Promise<string> {
 
 const SAFETY_ITERATIONS = 5200;
 
-/** Signal's construction: iterate SHA-512 over the identity, keep 30 bytes. */
+/**
+ * Signal's construction: iterate SHA-512 over the identity, keep 30 bytes. WebCrypto's
+ * SHA-512, one digest per iteration: a few tenths of a second, on demand and off the main
+ * thread's hot path, and no hashing code to ship for it (it used to be a 6 KB WebAssembly).
+ */
 async function safetyHalf(pub: PublicIdentity): Promise<Uint8Array> {
   const input = canonical(PURPOSE.safetyNumber, identityFields(pub));
-  // Imported here, not statically: hash-wasm (with its Argon2 WebAssembly) then stays out
-  // of an app's start bundle; safety numbers are only computed on demand.
-  const { createSHA512 } = await import('hash-wasm');
-  const h = await createSHA512();
-  h.init();
-  h.update(input);
-  let d = h.digest('binary');
+  // One buffer, previous digest then input: SHA-512(d || input) each round.
+  const round = new Uint8Array(64 + input.length);
+  round.set(input, 64);
+  let d = new Uint8Array(await subtle().digest('SHA-512', buf(input)));
   for (let i = 0; i < SAFETY_ITERATIONS; i++) {
-    h.init();
-    h.update(d);
-    h.update(input);
-    d = h.digest('binary');
+    round.set(d, 0);
+    d = new Uint8Array(await subtle().digest('SHA-512', round));
   }
   return d.slice(0, 30);
 }
@@ -203,7 +140,7 @@ export async function safetyNumber(a: PublicIdentity, b: PublicIdentity): Promis
   const pb = parsePublicIdentity(b);
   if (pa.userId === pb.userId) throw new ProtocolError('malformed', 'safety number needs two different users');
   const [lo, hi] = pa.userId < pb.userId ? [pa, pb] : [pb, pa];
-  const [hLo, hHi] = [await safetyHalf(lo), await safetyHalf(hi)];
+  const [hLo, hHi] = await Promise.all([safetyHalf(lo), safetyHalf(hi)]);
   const digits = digits30(hLo) + digits30(hHi);
   const qrPayload = 'MHSN1.' + toBase64Url(canonical(PURPOSE.safetyQr, [lo.userId, hLo, hi.userId, hHi]));
   return { digits, qrPayload };

@@ -7,6 +7,7 @@ export * from './purpose.ts';
 export * from './kdf.ts';
 export * from './keyfile.ts';
 export * from './identity.ts';
+export * from './identity-keyfile.ts';
 export * from './auth.ts';
 export * from './account-proofs.ts';
 export * from './epoch.ts';

@@ -50,3 +50,19 @@ export async function deriveKeyFileKey(passphrase: string, salt: Uint8Array, p: 
     raw.fill(0);
   }
 }
+
+/**
+ * Loads hash-wasm and compiles its Argon2id and BLAKE2b WebAssembly (hash-wasm keeps the
+ * compiled modules) ahead of a derivation: a screen that is about to ask for a passphrase
+ * calls it when shown, so the user's typing hides that cost. One tiny Argon2id run (8 KiB,
+ * one pass) on a fixed input, its output dropped: no secret is involved. Never throws; the
+ * real derivation reports any failure.
+ */
+export async function warmUpKdf(): Promise<void> {
+  try {
+    const { argon2id } = await import('hash-wasm');
+    await argon2id({ password: 'warm-up', salt: new Uint8Array(KDF_SALT_BYTES), parallelism: 1, iterations: 1, memorySize: 8, hashLength: 32, outputType: 'binary' });
+  } catch {
+    // nothing to do: deriveKeyFileKey loads and compiles again
+  }
+}

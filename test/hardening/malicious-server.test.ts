@@ -518,8 +518,9 @@ describe('a malicious server: the client refuses and says why', () => {
     expect(skips.length).toBe(1);
     expect(sw).toMatch(/if \(event\.data && event\.data\.type === 'SKIP_WAITING'\) void self\.skipWaiting\(\);/);
     const main = readFileSync(path.join(ROOT, 'pwa/src/main.ts'), 'utf8');
-    expect(main).toMatch(/wb\.addEventListener\('waiting'/);
-    expect(main).toMatch(/messageSkipWaiting\(\)/);
+    // The page asks a waiting worker to take over only from the update prompt's callback.
+    expect([...main.matchAll(/postMessage\(/g)].length).toBe(1);
+    expect(main).toMatch(/setUpdate\(\(\) => \{\s*sw\.addEventListener\('controllerchange', \(\) => location\.reload\(\), \{ once: true \}\);\s*waiting\.postMessage\(\{ type: 'SKIP_WAITING' \}\);\s*\}\)/);
   });
 });
 

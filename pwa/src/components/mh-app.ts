@@ -4,15 +4,9 @@ import { messengerContext } from '../context.ts';
 import { RouterController, type View } from '../controllers/router-controller.ts';
 import { Messenger } from '../services/messenger.ts';
 import { shared } from '../styles/shared.ts';
-import './mh-onboarding.ts';
-import './mh-restore.ts';
+import { lazy } from './lazy-screens.ts';
 import './mh-conversation-list.ts';
 import './mh-conversation.ts';
-import './mh-contact.ts';
-import './mh-new-group.ts';
-import './mh-settings.ts';
-import './mh-update-banner.ts';
-import './mh-keyfile-reminder.ts';
 
 /** The application shell: provides the messenger and switches screens. */
 export class MhApp extends LitElement {
@@ -85,7 +79,7 @@ export class MhApp extends LitElement {
 
   override render() {
     const m = this.messenger;
-    const banner = html`<mh-update-banner></mh-update-banner>`;
+    const banner = m.updateReady ? html`${lazy('mh-update-banner')}<mh-update-banner></mh-update-banner>` : nothing;
     if (m.phase === 'loading') return html`${banner}<p class="center" role="status">Opening MessageHub…</p>`;
     if (m.phase === 'failed') {
       return html`${banner}<main class="center"><p class="error" role="alert" data-testid="fatal-error">${m.fatal}</p>
@@ -95,8 +89,8 @@ export class MhApp extends LitElement {
       return html`${banner}
         <main class="welcome">
           ${this._welcomeMode === 'create'
-            ? html`<mh-onboarding @mh-restore-instead=${() => (this._welcomeMode = 'restore')}></mh-onboarding>`
-            : html`<mh-restore @mh-create-instead=${() => (this._welcomeMode = 'create')}></mh-restore>`}
+            ? html`${lazy('mh-onboarding')}<mh-onboarding @mh-restore-instead=${() => (this._welcomeMode = 'restore')}></mh-onboarding>`
+            : html`${lazy('mh-restore')}<mh-restore @mh-create-instead=${() => (this._welcomeMode = 'create')}></mh-restore>`}
         </main>`;
     }
     const v = this._view;
@@ -108,16 +102,16 @@ export class MhApp extends LitElement {
         <span class="status muted" data-testid="connection-status" role="status">${this._statusText()}</span>
         <button class="secondary" data-testid="open-settings" @click=${() => this._navigate({ name: 'settings' })}>Settings</button>
       </header>
-      <mh-keyfile-reminder></mh-keyfile-reminder>
+      ${m.keyFileReminder ? html`${lazy('mh-keyfile-reminder')}<mh-keyfile-reminder></mh-keyfile-reminder>` : nothing}
       <main class="layout ${detail ? 'detail' : 'list-only'}">
         <nav class="pane-list" aria-label="Conversations">
           <mh-conversation-list .selected=${v.name === 'conversation' ? v.id : null}></mh-conversation-list>
         </nav>
         <section class="pane-main" aria-label=${this._paneLabel()}>
           ${v.name === 'conversation' ? html`<mh-conversation .conversationId=${v.id}></mh-conversation>` : nothing}
-          ${v.name === 'contact' ? html`<mh-contact .userId=${v.userId} .backTo=${v.from}></mh-contact>` : nothing}
-          ${v.name === 'settings' ? html`<mh-settings></mh-settings>` : nothing}
-          ${v.name === 'new-group' ? html`<mh-new-group></mh-new-group>` : nothing}
+          ${v.name === 'contact' ? html`${lazy('mh-contact')}<mh-contact .userId=${v.userId} .backTo=${v.from}></mh-contact>` : nothing}
+          ${v.name === 'settings' ? html`${lazy('mh-settings')}<mh-settings></mh-settings>` : nothing}
+          ${v.name === 'new-group' ? html`${lazy('mh-new-group')}<mh-new-group></mh-new-group>` : nothing}
           ${v.name === 'list' ? html`<p class="empty muted">Choose a conversation or start a new one.</p>` : nothing}
         </section>
       </main>

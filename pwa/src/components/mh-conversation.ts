@@ -6,7 +6,7 @@ import type { RequestState } from '../stores/requests.ts';
 import { LIMITS } from '../../../protocol/src/rules.ts';
 import { AppError, blockText, eventText, plainError, warningText, type BlockReason } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
-import './mh-members.ts';
+import { lazy } from './lazy-screens.ts';
 
 const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dayName = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
@@ -224,7 +224,7 @@ export class MhConversation extends LitElement {
           @click=${() => { this._members = !this._members; }}>Members</button>
       </div>
       ${this._members
-        ? html`<mh-members id="members" role="region" aria-label="Members" data-testid="members-panel" .conversationId=${this.conversationId}
+        ? html`${lazy('mh-members')}<mh-members id="members" role="region" aria-label="Members" data-testid="members-panel" .conversationId=${this.conversationId}
             ?readOnly=${this._blocked?.code === 'removed' || (!!summary && summary.request !== 'accepted')}></mh-members>`
         : nothing}
       ${summary && summary.request !== 'accepted' ? this._renderRequest(summary.request, others) : nothing}

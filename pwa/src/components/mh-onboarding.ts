@@ -50,6 +50,7 @@ export class MhOnboarding extends LitElement {
   declare _skip: boolean;
 
   private readonly messenger = new MessengerController(this);
+
   private pending: PendingAccount | null = null;
   private keyFileUrl: string | null = null;
 
@@ -72,7 +73,9 @@ export class MhOnboarding extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    // The estimator and its dictionaries load while the user types the name (a chunk of its own).
+    // While the user types: the passphrase's key derivation (messenger.prepareKeyFile), and
+    // the strength estimator with its dictionaries (a chunk of their own).
+    this.messenger.value?.prepareKeyFile();
     void loadEstimator().catch(() => undefined);
   }
 

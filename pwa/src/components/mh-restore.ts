@@ -40,6 +40,12 @@ export class MhRestore extends LitElement {
 
   private readonly messenger = new MessengerController(this);
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // The passphrase's key derivation loads while the user types (messenger.prepareKeyFile).
+    this.messenger.value?.prepareKeyFile();
+  }
+
   constructor() {
     super();
     this._busy = false;

@@ -10,6 +10,7 @@ import { DeviceRevocations } from './device-revocation.ts';
 import { Directory } from './directory.ts';
 import { Ingest } from './ingest.ts';
 import { Keyring } from './keyring.ts';
+import type { Reading } from './reading.ts';
 import { Requests } from './requests.ts';
 import { Sync, type SyncHooks } from './sync.ts';
 import { Views } from './views.ts';
@@ -27,16 +28,20 @@ export class Device {
   readonly requests: Requests;
   readonly sync: Sync;
 
-  constructor(p: { db: Db; api: Api; identity: Identity; hooks?: Partial<SyncHooks> }) {
+  /**
+   * `reading`: the services the page built for its first paint (messenger.ts builds those
+   * before it loads the rest of this module's graph), shared rather than built twice.
+   */
+  constructor(p: { db: Db; api: Api; identity: Identity; hooks?: Partial<SyncHooks>; reading?: Reading }) {
     const { db, api } = p;
-    this.keyring = new Keyring(p.identity);
+    this.keyring = p.reading?.keyring ?? new Keyring(p.identity);
     this.deviceKeys = new DeviceKeys({ db, identity: () => this.keyring.identity, publish: (cert) => api.publishDevice(cert) });
     this.revocations = new DeviceRevocations({ db, api, keyring: this.keyring });
     this.directory = new Directory(db, api);
     this.ingest = new Ingest({ db, directory: this.directory, keyring: this.keyring, deviceKeys: this.deviceKeys, revocations: this.revocations });
     this.composer = new Composer({ db, api, directory: this.directory, keyring: this.keyring, deviceKeys: this.deviceKeys });
-    this.views = new Views({ db, keyring: this.keyring });
-    this.requests = new Requests({ db, api, keyring: this.keyring });
+    this.views = p.reading?.views ?? new Views({ db, keyring: this.keyring });
+    this.requests = p.reading?.requests ?? new Requests({ db, api, keyring: this.keyring });
     const hooks: SyncHooks = { viewing: () => null, kick: () => undefined, ingested: async () => undefined, ...p.hooks };
     this.sync = new Sync({ db, api, ingest: this.ingest, composer: this.composer, requests: this.requests, hooks });
   }

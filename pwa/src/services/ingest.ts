@@ -203,10 +203,11 @@ export class Ingest {
    * Verify and store entries (any conversations, any order within a page of results).
    * Messages between two epoch entries of a conversation are verified and opened
    * concurrently; the transcript then observes them in seq order; and the whole page is
-   * written in one transaction. `onProgress` gets the number of entries handled, once
+   * written in one transaction. `onProgress` gets the number of entries handled and their
+   * rows (checks included), once
    * they are stored.
    */
-  async ingest(entries: LogEntry[], opts: IngestOptions, onProgress?: (handled: number) => void): Promise<IngestReport> {
+  async ingest(entries: LogEntry[], opts: IngestOptions, onProgress?: (handled: number, rows: readonly LogRow[]) => void): Promise<IngestReport> {
     const byConv = new Map<string, LogEntry[]>();
     for (const e of entries) {
       const list = byConv.get(e.conversationId) ?? [];
@@ -223,7 +224,7 @@ export class Ingest {
     await commitReceivedBatch(this.db, batches);
     const handled = batches.reduce((n, b) => n + b.entries.length, 0);
     report.processed += handled;
-    if (handled > 0) onProgress?.(handled);
+    if (handled > 0) onProgress?.(handled, batches.flatMap((b) => b.entries));
     return report;
   }
 

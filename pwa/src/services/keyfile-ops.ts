@@ -2,7 +2,7 @@
 // onboarding, restore, and making a new key file from Settings.
 import { KeyFileError, fingerprint, importIdentityKeys, parsePublicIdentity, readKeyFile, writeKeyFile, type PublicIdentity } from '../../../protocol/src/index.ts';
 
-export { createIdentity, importKeyFile, KeyFileError } from '../../../protocol/src/index.ts';
+export { createIdentity, importKeyFile, KeyFileError, warmUpKdf } from '../../../protocol/src/index.ts';
 
 /** Why a key file could not be made again: the four key-file codes, or a file of another account. */
 export type RewrapErrorCode = KeyFileError['code'] | 'other-account';

@@ -12,13 +12,13 @@ import { getConversation, updateConversation } from '../stores/conversations.ts'
 import { loadDraft, saveDraft } from '../stores/drafts.ts';
 import { Api } from './api.ts';
 import type { SessionInfo } from './api.ts';
-import { Device } from './device.ts';
+import type { Device } from './device.ts';
 import { thisDeviceName } from './device-name.ts';
 import { checkUserName, generateAccount, nameIsFree, registerAccount, type PendingAccount } from './onboarding.ts';
-import { flushOutbox } from './outbox-flush.ts';
-import { OutboxRunner } from './outbox-runner.ts';
-import { Realtime, type ConnectionState } from './realtime.ts';
-import { restoreAccount, type RestoreProgress, type RestoreSummary } from './restore.ts';
+import type { OutboxRunner } from './outbox-runner.ts';
+import { reading, type Reading } from './reading.ts';
+import type { ConnectionState, Realtime } from './realtime.ts';
+import type { RestoreProgress, RestoreSummary } from './restore.ts';
 import { Session } from './session.ts';
 import { requestPersistence, storageInfo, wipeCachesAndWorker, type StorageInfo } from './storage.ts';
 import type { ConversationSummary, EventView, MessageView } from './views.ts';
@@ -58,8 +58,13 @@ export class Messenger extends EventTarget {
   private readonly databaseName: string | undefined;
   private readonly api: Api;
   private db: Db | null = null;
-  /** The signed-in device's services; null until an identity is known. */
-  private device: Device | null = null;
+  /** What the list and a conversation need, offline (reading.ts); null until an identity is known. */
+  private reading: Reading | null = null;
+  /**
+   * The rest of the signed-in device's services (online.ts: ingest, composing, sync, the
+   * socket, the outbox), loaded after the first paint; null until an identity is known.
+   */
+  private online: Promise<Device> | null = null;
   private realtime: Realtime | null = null;
   private runner: OutboxRunner | null = null;
 
@@ -106,10 +111,13 @@ export class Messenger extends EventTarget {
         return;
       }
       this.me = row;
-      this.wire(this.session.identity!);
+      const identity = this.session.identity!;
+      this.read(identity);
       this.phase = 'ready';
       await this.refreshSummaries(false);
       this.changed();
+      // The rest (ingest, composing, sync, the socket) once the list is on its way to the screen.
+      void this.connect(identity);
       this.goOnline();
       void this.refreshPreviews();
     } catch (e) {
@@ -119,53 +127,79 @@ export class Messenger extends EventTarget {
     }
   }
 
-  private wire(identity: Identity): Device {
+  /** The reading services at once (the first paint needs them), then the rest. */
+  private wire(identity: Identity): Promise<Device> {
+    this.read(identity);
+    return this.connect(identity);
+  }
+
+  private read(identity: Identity): void {
+    this.reading = reading({ db: this.db!, api: this.api, identity });
+  }
+
+  /** Loads the online code (online.ts) and wires the Device, its socket and its outbox. */
+  private connect(identity: Identity): Promise<Device> {
     const db = this.db!;
-    const device = new Device({
-      db, api: this.api, identity,
-      hooks: {
-        viewing: () => this.visibleConversation(),
-        kick: () => this.runner?.kick(),
-        ingested: () => this.refreshSummaries(true),
-      },
+    const read = this.reading!;
+    const online = import('./online.ts').then(({ Device, OutboxRunner, Realtime, flushOutbox }) => {
+      const device = new Device({
+        db, api: this.api, identity, reading: read,
+        hooks: {
+          viewing: () => this.visibleConversation(),
+          kick: () => this.runner?.kick(),
+          ingested: () => this.refreshSummaries(true),
+        },
+      });
+      this.runner = new OutboxRunner(
+        // Over the open socket when there is one, else HTTP (outbox-flush.ts).
+         () => flushOutbox(db, { baseUrl: this.baseUrl, fetch: this.fetchImpl, send: (envelopes) => this.realtime?.sendBatch(envelopes) ?? null }),
+        (o) => {
+          this.lastFlush = { ok: o.ok, reason: o.ok ? undefined : o.reason, at: Date.now() };
+          if (!o.ok && o.reason === 'unauthorized') void this.session.relogin().then(() => this.runner?.kick(), () => undefined);
+          if (!o.ok && o.reason === 'no-session') void this.session.relogin().then(() => this.runner?.kick(), () => undefined);
+          if (o.sent > 0 || !o.ok) void this.refreshSummaries(true);
+        },
+      );
+      this.realtime = new Realtime({
+        url: `${this.origin.replace(/^http/, 'ws')}/api/v1/ws`,
+        token: () => this.session.token,
+        cursors: () => device.sync.cursors(),
+        onEntry: (e) => void device.sync.onLiveEntry(e),
+        onReady: () => {
+          this.runner?.kick();
+          void this.checkContacts();
+        },
+        onConversation: () => void device.sync.pull({ live: true }),
+        onState: (s) => {
+          this.connection = s;
+          this.changed();
+        },
+        onUnauthorized: () => void this.session.relogin().then(() => this.realtime?.reconnectNow(), () => undefined),
+      });
+      return device;
     });
-    this.device = device;
-    this.runner = new OutboxRunner(
-      // Over the open socket when there is one, else HTTP (outbox-flush.ts).
-      () => flushOutbox(db, { baseUrl: this.baseUrl, fetch: this.fetchImpl, send: (envelopes) => this.realtime?.sendBatch(envelopes) ?? null }),
-      (o) => {
-        this.lastFlush = { ok: o.ok, reason: o.ok ? undefined : o.reason, at: Date.now() };
-        if (!o.ok && o.reason === 'unauthorized') void this.session.relogin().then(() => this.runner?.kick(), () => undefined);
-        if (!o.ok && o.reason === 'no-session') void this.session.relogin().then(() => this.runner?.kick(), () => undefined);
-        if (o.sent > 0 || !o.ok) void this.refreshSummaries(true);
-      },
-    );
-    this.realtime = new Realtime({
-      url: `${this.origin.replace(/^http/, 'ws')}/api/v1/ws`,
-      token: () => this.session.token,
-      cursors: () => device.sync.cursors(),
-      onEntry: (e) => void device.sync.onLiveEntry(e),
-      onReady: () => {
-        this.runner?.kick();
-        void this.checkContacts();
-      },
-      onConversation: () => void device.sync.pull({ live: true }),
-      onState: (s) => {
-        this.connection = s;
-        this.changed();
-      },
-      onUnauthorized: () => void this.session.relogin().then(() => this.realtime?.reconnectNow(), () => undefined),
-    });
+    this.online = online;
+    // Not loaded (only if the build is broken: the worker precaches it): the app stays
+    // readable and offline; an intent that needs it reports the error.
+    online.catch(() => undefined);
     globalThis.navigator?.serviceWorker?.addEventListener('message', (ev) => {
       if ((ev.data as { type?: string })?.type === 'outbox-flushed') void this.refreshSummaries(true);
     });
-    return device;
+    return online;
+  }
+
+  /** The whole Device, for intents that write or reach the service. */
+  private ready(): Promise<Device> {
+    if (!this.online) return Promise.reject(new Error('not signed in'));
+    return this.online;
   }
 
   private goOnline(): void {
-    this.runner?.start();
-    if (this.session.current) this.realtime?.start();
-    else void this.session.relogin().then(() => this.realtime?.start(), () => undefined);
+    void this.online?.then(() => {
+      this.runner?.start();
+      if (this.session.current) this.realtime?.start();
+      else void this.session.relogin().then(() => this.realtime?.start(), () => undefined);
+    });
     void this.requestPersistence();
   }
 
@@ -185,7 +219,7 @@ export class Messenger extends EventTarget {
   }
 
   private async checkContacts(): Promise<void> {
-    const outcomes = await this.device!.directory.refreshAll((await allContacts(this.db!)).map((c) => c.userId));
+    const outcomes = await (await this.ready()).directory.refreshAll((await allContacts(this.db!)).map((c) => c.userId));
     if (outcomes.includes('changed')) await this.refreshSummaries(true);
   }
 
@@ -260,10 +294,22 @@ export class Messenger extends EventTarget {
     this.goOnline();
   }
 
+  /**
+   * The restore and sign-up screens call this when shown: the key-file code and the Argon2
+   * WebAssembly load and compile while the user chooses a file and types (a restore spent
+   * ~0.5 s on it after the submit otherwise; BENCHMARKS.md).
+   */
+  prepareKeyFile(): void {
+    void import('./keyfile-ops.ts').then((m) => m.warmUpKdf(), () => undefined);
+    void import('./restore.ts').catch(() => undefined);
+  }
+
   async restore(keyFileText: string, passphrase: string, onProgress: (p: RestoreProgress) => void): Promise<RestoreSummary> {
     const db = await this.ensureDb();
     onProgress({ stage: 'key-file', done: 0, total: 0 });
-    const { importKeyFile } = await import('./keyfile-ops.ts');
+    globalThis.performance?.mark?.('restore:start'); // stages: restore.ts
+    // Both only on the restore screen: kept out of the start chunk.
+    const [{ importKeyFile }, { restoreAccount }] = await Promise.all([import('./keyfile-ops.ts'), import('./restore.ts')]);
     const identity = await importKeyFile(keyFileText, passphrase);
     return restoreAccount({ db, api: this.api, session: this.session, adopt: (id) => this.adopt(id, id.userId) }, identity, onProgress);
   }
@@ -271,9 +317,9 @@ export class Messenger extends EventTarget {
   // Views (views.ts).
 
   async refreshSummaries(notify: boolean): Promise<void> {
-    if (!this.device) return;
-    await this.device.requests.classify();
-    this.summaries = await this.device.views.summaries();
+    if (!this.reading) return;
+    await this.reading.requests.classify();
+    this.summaries = await this.reading.views.summaries();
     if (notify) {
       this.changed();
       void this.refreshPreviews();
@@ -281,10 +327,10 @@ export class Messenger extends EventTarget {
   }
 
   private async refreshPreviews(): Promise<void> {
-    if (!this.device) return;
+    if (!this.reading) return;
     let any = false;
     for (const s of this.summaries) {
-      const p = await this.device.views.preview(s.conversationId);
+      const p = await this.reading.views.preview(s.conversationId);
       if (this.previews.get(s.conversationId) !== p) {
         this.previews.set(s.conversationId, p);
         any = true;
@@ -294,32 +340,33 @@ export class Messenger extends EventTarget {
   }
 
   messages(conversationId: string): Promise<MessageView[]> {
-    return this.device ? this.device.views.messages(conversationId) : Promise.resolve([]);
+    return this.reading ? this.reading.views.messages(conversationId) : Promise.resolve([]);
   }
 
   /** Membership events of a conversation (who added, removed or re-keyed), oldest first. */
   events(conversationId: string): Promise<EventView[]> {
-    return this.device ? this.device.views.events(conversationId) : Promise.resolve([]);
+    return this.reading ? this.reading.views.events(conversationId) : Promise.resolve([]);
   }
 
   async open(conversationId: string | null): Promise<void> {
     this.viewing = conversationId;
     if (conversationId) {
-      await this.device?.views.markRead(conversationId);
+      await this.reading?.views.markRead(conversationId);
       const conv = await getConversation(this.db!, conversationId);
-      if (conv) void this.device?.directory.refreshAll(conv.members.filter((m) => m !== this.me?.userId)).then(() => this.refreshSummaries(true));
+      const others = conv?.members.filter((m) => m !== this.me?.userId) ?? [];
+      if (conv) void this.online?.then((d) => d.directory.refreshAll(others)).then(() => this.refreshSummaries(true));
     }
     await this.refreshSummaries(true);
   }
 
-  blockedReason(conversationId: string): Promise<BlockReason | null> {
-    return this.device!.composer.blockedReason(conversationId);
+  async blockedReason(conversationId: string): Promise<BlockReason | null> {
+    return (await this.ready()).composer.blockedReason(conversationId);
   }
 
   // Intents (composing.ts, the contact stores).
 
   async startConversation(userName: string): Promise<string> {
-    const device = this.device!;
+    const device = await this.ready();
     const id = await device.sync.enqueue(() => device.composer.startConversation(userName));
     // Opening (or reopening) a conversation with someone takes it in, request or not.
     await device.requests.accept(id);
@@ -329,7 +376,7 @@ export class Messenger extends EventTarget {
 
   /** Start a group with a name and members (GRP1..GRP4); this user is its admin. Needs the network. */
   async createGroup(name: string, userNames: string[]): Promise<string> {
-    const device = this.device!;
+    const device = await this.ready();
     const id = await device.sync.enqueue(() => device.composer.createGroup(name, userNames));
     await device.requests.accept(id);
     await this.refreshSummaries(true);
@@ -338,21 +385,21 @@ export class Messenger extends EventTarget {
 
   /** Leave a group (GRP6): a signed record without us; nothing sent after it reaches us. */
   async leaveGroup(conversationId: string): Promise<void> {
-    const device = this.device!;
+    const device = await this.ready();
     await device.sync.enqueue(() => device.composer.leave(conversationId));
     await this.refreshSummaries(true);
   }
 
   /** Add a member (a new signed epoch; L9; in a group, admins only: GRP5). */
   async addMember(conversationId: string, userId: string): Promise<void> {
-    const device = this.device!;
+    const device = await this.ready();
     await device.sync.enqueue(() => device.composer.addMember(conversationId, userId));
     await this.refreshSummaries(true);
   }
 
   /** Remove a member (a new signed epoch with a fresh key; L2, L9; in a group, admins only: GRP5). */
   async removeMember(conversationId: string, userId: string): Promise<void> {
-    const device = this.device!;
+    const device = await this.ready();
     await device.sync.enqueue(() => device.composer.removeMember(conversationId, userId));
     await this.refreshSummaries(true);
   }
@@ -361,7 +408,7 @@ export class Messenger extends EventTarget {
 
   /** Accept a request: a normal conversation; the receipts held back are sent now. */
   async acceptRequest(conversationId: string): Promise<void> {
-    const device = this.device!;
+    const device = await this.ready();
     await device.requests.accept(conversationId);
     const refs = (await device.views.messages(conversationId)).filter((v) => !v.mine && v.seq !== null && v.body !== null).map((v) => v.id).slice(-100);
     if (refs.length > 0) {
@@ -377,18 +424,18 @@ export class Messenger extends EventTarget {
 
   /** Ignore a request: hidden, kept, found again under "Hidden". */
   async ignoreRequest(conversationId: string): Promise<void> {
-    await this.device!.requests.ignore(conversationId);
+    await this.reading!.requests.ignore(conversationId);
     await this.refreshSummaries(true);
   }
 
   /** Block whoever opened the conversation (told to the service, which refuses their new conversations). */
   async blockRequest(conversationId: string): Promise<void> {
-    await this.device!.requests.block(conversationId);
+    await this.reading!.requests.block(conversationId);
     await this.refreshSummaries(true);
   }
 
   async send(conversationId: string, text: string): Promise<void> {
-    await this.device!.composer.send(conversationId, text);
+    await (await this.ready()).composer.send(conversationId, text);
     this.runner?.kick();
     void this.runner?.requestBackgroundSync();
     await this.refreshSummaries(true);

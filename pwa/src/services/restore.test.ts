@@ -10,7 +10,7 @@ import { queued } from '../stores/outbox.ts';
 import type { EnvelopeV2 } from '../../../protocol/src/index.ts';
 import type { Api } from './api.ts';
 import { Device } from './device.ts';
-import { restoreAccount, type RestoreProgress } from './restore.ts';
+import { restoreAccount, restoreSummary, type RestoreProgress } from './restore.ts';
 import type { Session } from './session.ts';
 
 let n = 0;
@@ -48,6 +48,8 @@ describe('restore', () => {
     expect(summary.conversations).toBe(1);
     expect(summary.messages).toBe(2);
     expect(summary.failed.map((f) => [f.warning.code, f.count])).toEqual([['replayed', 1], ['bad-certificate', 1]]);
+    // Counted as the pages were stored, it is what reading the device back says.
+    expect(summary).toEqual(await restoreSummary(db));
     expect((await loadIdentity(db))?.keyFileConfirmedAt).not.toBeNull();
     expect((await wired!.views.summaries())[0]?.unread).toBe(0);
     expect(await queued(db)).toEqual([]); // no receipts for history

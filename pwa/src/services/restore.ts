@@ -4,11 +4,14 @@
 import type { Identity } from '../../../protocol/src/index.ts';
 import { loadIdentity, markKeyFileConfirmed } from '../stores/account.ts';
 import { listConversations } from '../stores/conversations.ts';
-import type { Db } from '../stores/db.ts';
+import type { Db, LogRow } from '../stores/db.ts';
 import { getLog } from '../stores/log.ts';
 import type { Api } from './api.ts';
 import type { Device } from './device.ts';
 import type { Session } from './session.ts';
+
+/** The most entries the service sends in one page of POST /sync (API.md): fewer round trips. */
+const PAGE_MAX = 1000;
 import { AppError, warningFor, warningText, type Warning } from './warnings.ts';
 
 export interface RestoreProgress {
@@ -34,58 +37,92 @@ export interface RestoreContext {
 /** Everything after the key file is opened: login, adopt, replay the history. */
 export async function restoreAccount(ctx: RestoreContext, identity: Identity, onProgress: (p: RestoreProgress) => void): Promise<RestoreSummary> {
   const { db, api } = ctx;
+  mark('key-file-opened');
   onProgress({ stage: 'login', done: 0, total: 0 });
   const previous = await loadIdentity(db);
   if (previous && previous.userId !== identity.userId) throw new AppError('device-holds-other-account');
   await ctx.session.login(identity);
+  mark('logged-in');
   const device = await ctx.adopt(identity);
   await markKeyFileConfirmed(db);
+  mark('adopted');
   // T4: the whole signed log is replayed through the transcript before anything new is shown.
   const acknowledging = device.sync.acknowledge;
   device.sync.acknowledge = false;
+  let summary: RestoreSummary | undefined;
   try {
     const { conversations } = await api.conversations();
+    mark('conversations-listed');
     const total = conversations.reduce((n, c) => n + c.latestSeq, 0);
     let done = 0;
     onProgress({ stage: 'history', done, total });
     // Progress is shown at most every 100 ms (each page is stored at once; re-rendering
     // per entry cost more than the entry).
     let shownAt = 0;
-    const onEntries = (n: number) => {
+    // On a new device every stored row comes through here: the summary is counted as the
+    // pages are stored rather than read back (10,000 rows with their bodies took ~0.3 s).
+    const tally = previous ? null : new Tally();
+    const onEntries = (n: number, rows: readonly LogRow[]) => {
+      if (done === 0) mark('first-page-stored');
+      tally?.add(rows);
       done += n;
       const now = Date.now();
       if (now - shownAt < 100) return;
       shownAt = now;
       onProgress({ stage: 'history', done, total: Math.max(total, done) });
     };
-    await device.sync.pull({ live: false, onEntries });
+    await device.sync.pull({ live: false, onEntries, limit: PAGE_MAX });
+    mark('history-stored');
     // History recovered from the key file is not news: nothing starts out unread.
-    for (const c of await listConversations(db)) await device.views.markRead(c.conversationId);
+    const convs = await listConversations(db);
+    for (const c of convs) await device.views.markRead(c.conversationId);
+    mark('marked-read');
     onProgress({ stage: 'done', done, total: Math.max(total, done) });
+    if (tally) summary = { conversations: convs.length, ...tally.result() };
   } finally {
     device.sync.acknowledge = acknowledging;
   }
-  return restoreSummary(db);
+  summary ??= await restoreSummary(db);
+  mark('summary');
+  return summary;
+}
+
+/**
+ * A User Timing mark per stage (`restore:<stage>`): the benchmark reads them to say where
+ * a restore's time goes (bench/recovery.bench.ts). Names and times only, nothing else.
+ */
+function mark(stage: string): void {
+  globalThis.performance?.mark?.(`restore:${stage}`);
 }
 
 /** What the device holds after a restore: conversations, readable texts, and what failed, by warning. */
 export async function restoreSummary(db: Db): Promise<RestoreSummary> {
   const convs = await listConversations(db);
-  let messages = 0;
-  const failed = new Map<string, { warning: Warning; count: number }>();
-  for (const c of convs) {
-    for (const row of await getLog(db, c.conversationId)) {
+  const tally = new Tally();
+  for (const c of convs) tally.add(await getLog(db, c.conversationId));
+  return { conversations: convs.length, ...tally.result() };
+}
+
+/** Readable texts, and what failed grouped as the user reads it: one line per distinct warning. */
+class Tally {
+  private messages = 0;
+  private readonly failed = new Map<string, { warning: Warning; count: number }>();
+
+  add(rows: readonly LogRow[]): void {
+    for (const row of rows) {
       if (row.check.ok) {
-        if (row.kind === 'message' && row.check.kind === 'text') messages++;
+        if (row.kind === 'message' && row.check.kind === 'text') this.messages++;
       } else {
         const warning = warningFor(row.check.problem ?? 'malformed', { missing: row.check.missing });
-        // Grouped as the user reads them: one line per distinct warning.
         const key = warningText(warning);
-        const f = failed.get(key) ?? { warning, count: 0 };
+        const f = this.failed.get(key) ?? { warning, count: 0 };
         f.count++;
-        failed.set(key, f);
+        this.failed.set(key, f);
       }
     }
   }
-  return { conversations: convs.length, messages, failed: [...failed.values()] };
+
+  result(): Omit<RestoreSummary, 'conversations'> {
+    return { messages: this.messages, failed: [...this.failed.values()] };
+  }
 }

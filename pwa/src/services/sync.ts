@@ -5,7 +5,7 @@
 // each ingest, delivery receipts are sealed for new texts from others (R2).
 import { listConversations } from '../stores/conversations.ts';
 import { getConversation } from '../stores/conversations.ts';
-import type { Db } from '../stores/db.ts';
+import type { Db, LogRow } from '../stores/db.ts';
 import { cursorWindows } from '../../../protocol/src/frames.ts';
 import type { Api, LogEntry } from './api.ts';
 import type { Composer } from './composing.ts';
@@ -19,6 +19,13 @@ export interface SyncHooks {
   kick: () => void;
   /** Entries were stored: refresh what the screens show. */
   ingested: () => Promise<void>;
+}
+
+export interface PullOptions {
+  live: boolean;
+  /** After each stored page: how many entries, and their rows (restore.ts counts its summary from them). */
+  onEntries?: (handled: number, rows: readonly LogRow[]) => void;
+  limit?: number;
 }
 
 export class Sync {
@@ -70,18 +77,21 @@ export class Sync {
     });
   }
 
-  /** Pull everything past the cursors, in the queue. */
-  pull(opts: { live: boolean; onEntries?: (handled: number) => void }): Promise<IngestReport> {
+  /**
+   * Pull everything past the cursors, in the queue. `limit`: entries per page (the service's
+   * default when absent; a restore asks for its maximum to make fewer round trips).
+   */
+  pull(opts: PullOptions): Promise<IngestReport> {
     return this.enqueue(() => this.pullNow(opts));
   }
 
-  private async pullNow(opts: { live: boolean; onEntries?: (handled: number) => void }): Promise<IngestReport> {
+  private async pullNow(opts: PullOptions): Promise<IngestReport> {
     const total: IngestReport = { processed: 0, toAcknowledge: new Map() };
     const cursors = await this.cursors();
     // One window of conversations per request (THREATS L3): never every cursor at once.
     const request = (after: string | undefined) => {
       const [w] = cursorWindows(Object.fromEntries(Object.entries(cursors).filter(([id]) => after === undefined || id > after)));
-      return this.api.sync(w!.cursors, undefined, { ...(after !== undefined ? { after } : {}), ...(w!.until !== undefined ? { until: w!.until } : {}) });
+      return this.api.sync(w!.cursors, opts.limit, { ...(after !== undefined ? { after } : {}), ...(w!.until !== undefined ? { until: w!.until } : {}) });
     };
     let after: string | undefined;
     let next = request(after);

@@ -1,0 +1,36 @@
+// The JavaScript budget (issue 18), on the real build the browser project's global setup
+// makes (e2e/support/global-build.ts): a size is deterministic, unlike a time, so it is a
+// test. gzip -9 per file as served; the Argon2 WebAssembly and password-strength
+// dictionaries that are not precached are left out (scripts/bundle-size.ts).
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { START_BUDGET_KB, TOTAL_CEILING_KB, budgetReport } from '../../scripts/bundle-size.ts';
+
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/pwa');
+
+describe('JavaScript budget of the built app', () => {
+  const report = budgetReport(DIST);
+  const detail = `\n${report.lines.join('\n')}\n`;
+
+  it(`the start chunk is at most ${START_BUDGET_KB} KB gzip`, () => {
+    expect(report.files.some((f) => f.initial), `no start chunk found in ${DIST}`).toBe(true);
+    expect(report.startKb, `start chunk ${report.startKb} KB gzip, budget ${START_BUDGET_KB} KB:${detail}`).toBeLessThanOrEqual(START_BUDGET_KB);
+  });
+
+  it(`all JavaScript, the service worker included, is at most ${TOTAL_CEILING_KB} KB gzip`, () => {
+    expect(report.files.some((f) => f.file === 'sw.js'), 'the service worker is measured').toBe(true);
+    expect(report.totalKb, `all JavaScript ${report.totalKb} KB gzip, ceiling ${TOTAL_CEILING_KB} KB:${detail}`).toBeLessThanOrEqual(TOTAL_CEILING_KB);
+  });
+
+  it('password-strength dictionaries, if any, are not precached (else they count)', () => {
+    for (const f of report.files.filter((x) => x.dictionary)) expect(f.precached, `${f.file} is precached`).toBe(false);
+  });
+
+  it('the lazy screens and the online code are not in the start chunk', () => {
+    const start = report.files.filter((f) => f.initial).map((f) => f.file);
+    const lazy = report.files.filter((f) => /(^|\/)(screens-welcome|screens-more|online|keyfile-ops)-[^/]*\.js$/.test(f.file));
+    expect(lazy.length, `lazy chunks:${detail}`).toBe(4);
+    for (const f of lazy) expect(start).not.toContain(f.file);
+  });
+});

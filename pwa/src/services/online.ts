@@ -1,0 +1,8 @@
+// The code a signed-in device needs only to talk to the service: the rest of the Device
+// (ingest, composing, sync, the directory), the realtime socket and the outbox. One lazy
+// chunk, loaded by messenger.ts right after the first paint (and precached by the service
+// worker like every chunk): an offline start shows the list without it.
+export { Device } from './device.ts';
+export { Realtime } from './realtime.ts';
+export { OutboxRunner } from './outbox-runner.ts';
+export { flushOutbox } from './outbox-flush.ts';

@@ -1,0 +1,100 @@
+// What the built PWA ships, gzip -9 per file as served, and the budgets it is held to
+// (issue 18): the JavaScript test (e2e/budget/js-budget.test.ts) and the client bench
+// (bench/client.bench.ts) both read dist/pwa through this file.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+/** The start chunk: index.html's scripts and what they import statically. Goal, enforced. */
+export const START_BUDGET_KB = 35;
+/** Every JavaScript file, the service worker included, apart from the exclusions below. The goal. */
+export const TOTAL_GOAL_KB = 60;
+/**
+ * What the test enforces for the total today: the goal is not met yet (BENCHMARKS.md says
+ * where the bytes are), so this ceiling stops it growing; lower it as the cuts land.
+ */
+export const TOTAL_CEILING_KB = 75;
+
+/** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
+export const ARGON2_WASM = ['argon2', 'blake2b'];
+/**
+ * Password-strength dictionaries, loaded only on the passphrase screens: vite.config.ts puts
+ * them in chunks of this name and keeps them out of the precache. Not counted, if not precached.
+ */
+export const DICTIONARY_CHUNK = /(^|\/)strength-dictionaries[-.][^/]*\.js$/;
+
+const WASM_DATA = /name:\s*[`'"]([a-z0-9_]+)[`'"]\s*,\s*data:\s*[`'"](AGFzbQ[A-Za-z0-9+/=]+)[`'"]/g;
+
+const gz = (s: string | Buffer): number => gzipSync(s, { level: 9 }).length;
+
+export interface JsFile {
+  file: string;
+  raw: number;
+  gzip: number;
+  /** gzip with the Argon2 WebAssembly (base64) taken out */
+  gzipWithoutArgon2: number;
+  wasm: { name: string; base64: number; gzip: number }[];
+  /** loaded at start: index.html's scripts and their static imports */
+  initial: boolean;
+  /** a password-strength dictionary chunk (not counted when not precached) */
+  dictionary: boolean;
+  /** listed in the service worker's precache manifest */
+  precached: boolean;
+}
+
+/** Every .js under dist/pwa, measured. */
+export function measureBundle(dist: string): JsFile[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js') || e.name.endsWith('.mjs')) files.push(path.relative(dist, p).split(path.sep).join('/'));
+    }
+  };
+  walk(dist);
+  const html = readFileSync(path.join(dist, 'index.html'), 'utf8');
+  const sw = existsSync(path.join(dist, 'sw.js')) ? readFileSync(path.join(dist, 'sw.js'), 'utf8') : '';
+  const initial = new Set<string>();
+  const queue = [...html.matchAll(/<(?:script[^>]*src|link[^>]*rel="modulepreload"[^>]*href)="\/?([^"]+\.js)"/g)].map((m) => m[1]!);
+  while (queue.length) {
+    const f = queue.shift()!;
+    if (initial.has(f) || !existsSync(path.join(dist, f))) continue;
+    initial.add(f);
+    const text = readFileSync(path.join(dist, f), 'utf8');
+    // Static imports only (`import"./x.js"`, `from"./x.js"`), not import("./x.js").
+    for (const m of text.matchAll(/(?:\bimport|\bfrom)\s*["'`](\.\/[^"'`]+\.js)["'`]/g)) queue.push(path.posix.join(path.posix.dirname(f), m[1]!));
+  }
+  return files.sort().map((file) => {
+    const text = readFileSync(path.join(dist, file), 'utf8');
+    const wasm = [...text.matchAll(WASM_DATA)].map((m) => ({ name: m[1]!, base64: m[2]!.length, gzip: gz(m[2]!) }));
+    const stripped = text.replace(WASM_DATA, (all, name: string, data: string) => (ARGON2_WASM.includes(name) ? all.replace(data, '') : all));
+    return {
+      file, raw: Buffer.byteLength(text), gzip: gz(text), gzipWithoutArgon2: gz(stripped), wasm,
+      initial: initial.has(file), dictionary: DICTIONARY_CHUNK.test(file), precached: sw.includes(`"${file}"`) || sw.includes(`'${file}'`),
+    };
+  });
+}
+
+export interface BudgetReport {
+  files: JsFile[];
+  /** KB gzip, the start chunk(s) */
+  startKb: number;
+  /** KB gzip, every file counted: without the Argon2 WebAssembly, without dictionaries that are not precached */
+  totalKb: number;
+  /** one line per file, for messages */
+  lines: string[];
+}
+
+const kb = (n: number): number => Math.round((n / 1024) * 10) / 10;
+
+export function budgetReport(dist: string): BudgetReport {
+  const files = measureBundle(dist);
+  const counted = files.filter((f) => !(f.dictionary && !f.precached));
+  return {
+    files,
+    startKb: kb(files.filter((f) => f.initial).reduce((s, f) => s + f.gzipWithoutArgon2, 0)),
+    totalKb: kb(counted.reduce((s, f) => s + f.gzipWithoutArgon2, 0)),
+    lines: files.map((f) => `${f.file}${f.initial ? ' (start)' : ''}${f.dictionary ? ` (dictionary${f.precached ? ', precached' : ''})` : ''}: ${kb(f.gzipWithoutArgon2)} KB gzip${f.gzip !== f.gzipWithoutArgon2 ? ` (${kb(f.gzip)} KB with Argon2)` : ''}`),
+  };
+}
