@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   certifyDevice, createDeviceKey, envelopeHash, revokeDevice, sealMessage, type DeviceSigner, type Envelope, type Identity,
 } from '../../protocol/src/index.ts';
-import { Conv, call, login, register, startApp, type TestApp } from '../../test/support/service.ts';
+import { encodeFrame } from '../../protocol/src/frames.ts';
+import { Conv, ORIGIN, call, login, register, startApp, type TestApp } from '../../test/support/service.ts';
+import { subscribe } from '../../test/support/ws.ts';
 import { identity } from '../../test/support/identities.ts';
 
 async function device(account: Identity): Promise<DeviceSigner> {
@@ -38,7 +40,7 @@ describe('devices at the service', () => {
   }
 
   beforeAll(async () => {
-    app = await startApp();
+    app = await startApp({ listen: true });
     [alice, bob, mallory] = await Promise.all([identity('alice'), identity('bob'), identity('mallory', 'alice')]);
     await register(app.server, alice);
     await register(app.server, bob);
@@ -118,6 +120,12 @@ describe('devices at the service', () => {
     expect([post.status, post.json.error.code]).toEqual([403, 'device_revoked']);
     const batch = await call(app.server, 'POST', '/api/v1/messages/batch', { token: thief.token, payload: { envelopes: [await seal(phoneKey, 'stolen 2')] } });
     expect(batch.json.results[0]).toMatchObject({ status: 'rejected', error: { code: 'device_revoked' } });
+    // Nor over the WebSocket's send frames (the same appender as the batch route).
+    const socket = await subscribe(`ws://127.0.0.1:${app.server.info.port}/api/v1/ws`, ORIGIN, thief.token);
+    socket.ws.send(encodeFrame({ type: 'sendBatch', ref: 'stolen-3', envelopes: [await seal(phoneKey, 'stolen 3')] } as never));
+    const answer = await socket.next((m) => m.ref === 'stolen-3');
+    expect(answer.results[0]).toMatchObject({ status: 'rejected', error: { code: 'device_revoked' } });
+    socket.ws.close();
     // The laptop goes on; everyone can fetch the revocation.
     const ok = await call(app.server, 'POST', `/api/v1/conversations/${conv.id}/messages`, { token: laptop.token, payload: { envelope: await seal(laptopKey, 'still here') } });
     expect(ok.status).toBe(201);
