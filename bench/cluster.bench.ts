@@ -20,6 +20,7 @@ import { freePort } from '../db/embedded.ts';
 import { Conv } from '../test/support/service.ts';
 import { identity, NAMES } from '../test/support/identities.ts';
 import { ApiClient, pool } from './support/api.ts';
+import { forSeconds, rawCeilings } from './support/load.ts';
 import { startServiceProcess, type ServiceProcess } from './support/service.ts';
 import { failedRow, median, round, type BenchRow } from './support/rows.ts';
 import { standalone } from './support/standalone.ts';
@@ -30,49 +31,7 @@ const PG_AUTOCTL = ['/usr/bin/pg_autoctl', '/usr/lib/postgresql/15/bin/pg_autoct
 
 interface Sender { api: ApiClient; token: string; envelopes: Envelope[] }
 
-async function forSeconds(seconds: number, workers: number, step: (w: number, n: number) => Promise<number | null>): Promise<{ done: number; elapsed: number }> {
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  let done = 0;
-  await Promise.all(Array.from({ length: workers }, async (_, w) => {
-    for (let n = 0; performance.now() < deadline; n++) {
-      const k = await step(w, n);
-      if (k === null) break;
-      done += k;
-    }
-  }));
-  return { done, elapsed: (performance.now() - started) / 1000 };
-}
 
-/** 16 connections, one single-row INSERT and commit each at a time, into a copy of log_entries. */
-async function rawSingleRowCeiling(url: string, seconds: number): Promise<number> {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query('CREATE TABLE IF NOT EXISTS bench_raw (LIKE log_entries INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)');
-  await admin.query("INSERT INTO users (user_id, display_name) VALUES ('benchraw', 'benchraw') ON CONFLICT DO NOTHING");
-  const senderPk = (await admin.query("SELECT id FROM users WHERE user_id = 'benchraw'")).rows[0].id;
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    return c;
-  }));
-  const body = JSON.stringify({ v: 1, ciphertext: 'x'.repeat(600) });
-  let seq = 0;
-  try {
-    const r = await forSeconds(seconds, CLIENTS, async (w) => {
-      await clients[w]!.query(
-        "INSERT INTO bench_raw (conversation_id, seq, kind, client_id, sender_id, epoch, body, body_sha256) VALUES ($1, $2, 'message', $3, $4, 0, $5::jsonb, $6)",
-        [`raw-${w}`, ++seq, randomUUID(), senderPk, body, Buffer.alloc(32, 7)],
-      );
-      return 1;
-    });
-    return r.done / r.elapsed;
-  } finally {
-    await Promise.all(clients.map((c) => c.end()));
-    await admin.query('DROP TABLE bench_raw');
-    await admin.end();
-  }
-}
 
 /** 16 senders, each with its own conversation, logged in through instance i % instances. */
 async function senders(instances: ServiceProcess[], tag: string, perSender: number): Promise<Sender[]> {
@@ -249,7 +208,7 @@ export async function runClusterBench(ctx: Pick<BenchContext, 'quick'> & { log?:
     await cluster.up();
     const primary = await cluster.waitForPrimary();
     const standby = cluster.nodes.find((n) => n !== 'monitor' && n !== primary)!;
-    const raw = only === 'failover' ? 0 : await rawSingleRowCeiling(cluster.nodeUrl(primary), seconds);
+    const raw = only === 'failover' ? 0 : (await rawCeilings(cluster.nodeUrl(primary), [JSON.stringify({ v: 1, ciphertext: 'x'.repeat(600) })], seconds)).single;
     for (const instances of only === 'failover' ? [] : [1, 2, 4]) {
       const perSecond = await appendsPerSecond(cluster, instances, seconds, `cb${instances}x`);
       rows.push({
