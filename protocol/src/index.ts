@@ -18,3 +18,4 @@ export * from './sha256.ts';
 export * from './epoch-policy.ts';
 export * from './epoch-lookup.ts';
 export * from './membership.ts';
+export * from './attachment.ts';
