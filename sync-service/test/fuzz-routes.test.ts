@@ -235,6 +235,8 @@ describe('route fuzzing', () => {
         ['POST /api/v1/messages/batch', { envelopes: [env1, env2] }],
         ['POST /api/v1/sync', { cursors: { [conv.id]: 0, [other.id]: 0 }, limit: 10 }],
         ['POST /api/v1/blocks/{userId}', {}],
+        ['POST /api/v1/blobs', { blobId: crypto.randomUUID(), conversationId: conv.id, chunks: 2 }],
+        ['POST /api/v1/blobs/{blobId}/finish', { messageId: crypto.randomUUID() }],
       ]),
     };
   });
@@ -250,6 +252,8 @@ describe('route fuzzing', () => {
       id: [world.conversationId, world.otherConversationId],
       userId: ['alice', 'bob', 'nobody-here'],
       sessionId: [world.carolSessionId, crypto.randomUUID()],
+      blobId: [crypto.randomUUID()],
+      index: ['0', '1', '1600'],
     };
     return fc.oneof(
       { weight: 3, arbitrary: fc.constantFrom(...(known[name] ?? ['x'])).map(enc) },

@@ -1,5 +1,6 @@
 import type { IMain } from 'pg-promise';
 import { AccountChallengesRepository } from './account-challenges.ts';
+import { BlobsRepository } from './blobs.ts';
 import { BlocksRepository } from './blocks.ts';
 import { ChallengesRepository } from './challenges.ts';
 import { ConversationsRepository } from './conversations.ts';
@@ -24,6 +25,7 @@ export interface Repositories {
   accountChallenges: AccountChallengesRepository;
   keyResets: KeyResetsRepository;
   blocks: BlocksRepository;
+  blobs: BlobsRepository;
 }
 
 export function attachRepositories(obj: any, pgp: IMain): void {
@@ -38,4 +40,5 @@ export function attachRepositories(obj: any, pgp: IMain): void {
   obj.accountChallenges = new AccountChallengesRepository(obj);
   obj.keyResets = new KeyResetsRepository(obj);
   obj.blocks = new BlocksRepository(obj);
+  obj.blobs = new BlobsRepository(obj);
 }
