@@ -6,6 +6,8 @@ import type { RequestState } from '../stores/requests.ts';
 import { blockText, eventText, plainError, warningText, type BlockReason } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 import './mh-members.ts';
+import './mh-attach.ts';
+import './mh-attachment.ts';
 
 const stamp = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short' });
 const STATE_TEXT: Record<string, string> = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', failed: 'Not sent', received: '' };
@@ -169,6 +171,7 @@ export class MhConversation extends LitElement {
         <div class="row">
           <textarea id="composer" rows="1" placeholder="Write a message" data-testid="composer-input" @keydown=${this._onKey}
             ?disabled=${!!this._blocked}></textarea>
+          <mh-attach .conversationId=${this.conversationId} ?disabled=${!!this._blocked} @mh-attached=${() => { this.stick = true; void this._load(); }}></mh-attach>
           <button type="submit" data-testid="composer-send" ?disabled=${!!this._blocked}>Send</button>
         </div>
       </form>`}
@@ -233,6 +236,7 @@ export class MhConversation extends LitElement {
       data-mine=${msg.mine ? 'true' : 'false'} data-composed-at=${msg.composedAt ?? ''}>
       ${msg.mine ? nothing : html`<div class="sender">${msg.sender}</div>`}
       ${warnings}
+      ${msg.attachment ? html`<mh-attachment .ref=${msg.attachment} .conversationId=${this.conversationId}></mh-attachment>` : nothing}
       <p class="body" data-testid="message-body">${msg.body}</p>
       <div class="meta">
         <time datetime=${msg.composedAt ? new Date(msg.composedAt).toISOString() : ''} data-testid="message-time">${when}</time>

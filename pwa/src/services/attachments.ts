@@ -11,6 +11,11 @@ import { ApiError, NetworkError } from './api.ts';
 
 export const ATTACHMENT_DB = 'messagehub-attachments';
 
+/** The attachments database that goes with the app database `name` (tests use their own names). */
+export function attachmentDbName(name: string): string {
+  return name === 'messagehub' ? ATTACHMENT_DB : `${name}-attachments`;
+}
+
 /** A blob waiting to be uploaded; the message `messageId` is held back until it is. */
 export interface UploadRow {
   blobId: string;

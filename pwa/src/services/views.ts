@@ -1,7 +1,7 @@
 // Views: what the screens show, read from the stores and the in-memory plaintexts:
 // the conversation list (summaries, previews) and one conversation's messages with
 // their states and warnings (as codes; warnings.ts has the words).
-import { membershipChange, openMessage, type EpochRecord, type Envelope, type MembershipChange, type MessagePlaintext } from '../../../protocol/src/index.ts';
+import { membershipChange, openMessage, type AttachmentRef, type EpochRecord, type Envelope, type MembershipChange, type MessagePlaintext } from '../../../protocol/src/index.ts';
 import type { ContactRow, Db, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
 import { getConversation, getEpochs, listConversations, updateConversation } from '../stores/conversations.ts';
 import { getLog, lastEntries, receiptsFor } from '../stores/log.ts';
@@ -23,6 +23,8 @@ export interface MessageView {
   composedAt: number | null;
   state: MessageState;
   warnings: Warning[];
+  /** A file sent with the message (protocol ATT5), opened on demand. */
+  attachment?: AttachmentRef | null;
 }
 
 /** An accepted epoch record in the timeline (MEMB2): who signed it and what it changed. */
@@ -156,14 +158,14 @@ export class Views {
       seen.add(cmid);
       let state: MessageState = 'received';
       if (mine) state = (receipts.get(cmid)?.by.length ?? 0) >= others ? 'delivered' : 'sent';
-      views.push({ id, seq: row.seq, sender, mine, body: p?.plaintext.body ?? null, composedAt: p?.plaintext.composedAt ?? null, state, warnings });
+      views.push({ id, seq: row.seq, sender, mine, body: p?.plaintext.body ?? null, composedAt: p?.plaintext.composedAt ?? null, state, warnings, attachment: p?.plaintext.attachment ?? null });
     }
     for (const out of await outboxFor(this.db, conversationId)) {
       if (out.kind !== 'text' || seen.has(out.clientMessageId)) continue;
       const p = await this.outboxPlain(conversationId, out, epochs, contacts);
       const state: MessageState = out.status === 'queued' ? 'queued' : out.status === 'sent' ? 'sent' : 'failed';
       const warnings: Warning[] = out.status === 'rejected' ? [{ code: 'rejected', error: out.error }] : [];
-      views.push({ id: out.clientMessageId, seq: null, sender: this.me, mine: true, body: p?.body ?? null, composedAt: out.composedAt, state, warnings });
+      views.push({ id: out.clientMessageId, seq: null, sender: this.me, mine: true, body: p?.body ?? null, composedAt: out.composedAt, state, warnings, attachment: p?.attachment ?? null });
     }
     return views;
   }
