@@ -57,6 +57,7 @@ const MODULES: Module[] = [
   { id: 'connections', group: 'connections', budgetSeconds: 240, run: async (ctx) => (await import('./connections.bench.ts')).runConnectionsBench(ctx) },
   { id: 'sustained', group: 'sustained', budgetSeconds: 200, run: async (ctx) => (await import('./sustained.bench.ts')).runSustainedBench(ctx) },
   { id: 'client', group: 'client', budgetSeconds: 200, run: async (ctx) => (await import('./client.bench.ts')).runClientBench(ctx) },
+  { id: 'attachments', group: 'attachments', budgetSeconds: 240, run: async (ctx) => (await import('./attachments.bench.ts')).runAttachmentsBench(ctx) },
 ];
 
 function sh(cmd: string, args: string[]): string {
