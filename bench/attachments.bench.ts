@@ -8,8 +8,8 @@
 // Run alone: `npx tsx bench/attachments.bench.ts` (BENCH_QUICK=1: 10 MB).
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { ATTACHMENT_LIMITS, FileOpener, FileSealer, createEpoch, randomBytes, type AttachmentRef } from '../protocol/src/index.ts';
-import { BlobClient } from '../pwa/src/services/attachments.ts';
+import { ATTACHMENT_LIMITS, FileSealer, createEpoch, randomBytes, type AttachmentRef } from '../protocol/src/index.ts';
+import { BlobClient, IN_FLIGHT, downloadChunks } from '../pwa/src/services/attachments.ts';
 import { identity } from '../test/support/identities.ts';
 import { ApiClient } from './support/api.ts';
 import type { BenchContext } from './support/context.ts';
@@ -86,27 +86,32 @@ export async function runAttachmentsBench(ctx: BenchContext): Promise<BenchRow[]
     let t0 = performance.now();
     const sealer = await FileSealer.create({ conversationId, size });
     await client.create(sealer.blobId, conversationId, sealer.chunkCount);
+    // as the client does (attachments.ts IN_FLIGHT): a few PUTs in flight while the next chunks are sealed
+    const pending = new Set<Promise<void>>();
     const put = async (c: { index: number; bytes: Uint8Array }) => {
-      await client.put(sealer.blobId, c.index, c.bytes);
-      if (sealedCopy.length < sealer.chunkCount) sealedCopy.push(c.bytes);
+      sealedCopy.push(c.bytes);
+      const p: Promise<void> = client.put(sealer.blobId, c.index, c.bytes).then(() => {
+        pending.delete(p);
+      });
+      pending.add(p);
+      if (pending.size >= IN_FLIGHT) await Promise.race(pending);
       sample();
     };
     for (const piece of source(size)) for (const c of await sealer.push(piece)) await put(c);
     for await (const c of sealer.finish()) await put(c);
+    await Promise.all(pending);
     const digest = sealer.digest();
     await client.finish(sealer.blobId, crypto.randomUUID());
     const upload = performance.now() - t0;
 
-    // download: GET each chunk, open it in place, drop it
+    // download: GET each chunk (read ahead), open it in place, drop it
     const ref: AttachmentRef = { blobId: sealer.blobId, key: digest.key, size, chunks: sealer.chunkCount, type: 'application/octet-stream', name: 'bench.bin', sha256: digest.sha256, preview: null };
     t0 = performance.now();
-    const opener = await FileOpener.create(ref, { conversationId });
     let got = 0;
-    for (let i = 0; i < ref.chunks; i++) {
-      got += (await opener.open(i, await client.chunk(ref.blobId, i))).length;
+    for await (const part of downloadChunks(client, ref, conversationId)) {
+      got += part.length;
       sample();
     }
-    opener.finish();
     const download = performance.now() - t0;
     if (got !== size) throw new Error('download lost bytes');
 

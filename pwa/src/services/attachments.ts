@@ -211,6 +211,29 @@ export async function prepareAttachment(
 
 // ---- uploading --------------------------------------------------------------------------------
 
+/** Chunk requests in flight at once: enough to hide a round trip, few enough to keep memory flat. */
+export const IN_FLIGHT = 4;
+
+/** Run `fn` over `items` with at most `limit` at once; the first failure stops new starts and is thrown. */
+export async function inFlight<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+}
+
 export type UploadOutcome = { waiting: Set<string>; uploaded: number; network: boolean };
 
 /**
@@ -225,12 +248,12 @@ export async function uploadPending(store: AttachmentStore, client: BlobClient):
     try {
       const status = await client.create(up.blobId, up.conversationId, up.chunks);
       const have = new Set(status.stored);
-      for (let i = 0; i < up.chunks; i++) {
-        if (have.has(i)) continue;
+      const missing = Array.from({ length: up.chunks }, (_, i) => i).filter((i) => !have.has(i));
+      await inFlight(missing, IN_FLIGHT, async (i) => {
         const bytes = await store.chunk(up.blobId, i);
         if (!bytes) throw new Error(`chunk ${i} of ${up.blobId} is missing on this device`);
         await client.put(up.blobId, i, bytes);
-      }
+      });
       await client.finish(up.blobId, up.messageId);
       await store.drop(up.blobId);
       uploaded++;
@@ -267,8 +290,19 @@ export function sendable<T extends { clientMessageId: string; conversationId: st
  */
 export async function* downloadChunks(client: BlobClient, ref: AttachmentRef, conversationId: string): AsyncGenerator<Uint8Array> {
   const opener = await FileOpener.create(ref, { conversationId });
+  // Read ahead: up to IN_FLIGHT chunks requested while the current one is opened, in order.
+  const ahead: Promise<Uint8Array>[] = [];
+  let asked = 0;
+  const fill = () => {
+    while (asked < ref.chunks && ahead.length < IN_FLIGHT) {
+      const p = client.chunk(ref.blobId, asked++);
+      p.catch(() => undefined); // awaited in turn below; a failure there ends the download
+      ahead.push(p);
+    }
+  };
   for (let i = 0; i < ref.chunks; i++) {
-    const data = await opener.open(i, await client.chunk(ref.blobId, i));
+    fill();
+    const data = await opener.open(i, await ahead.shift()!);
     if (data.length > 0) yield data;
   }
   opener.finish();

@@ -12,7 +12,8 @@ export interface BlobRow {
   messageId: string | null;
   completedAt: Date | null;
   createdAt: Date;
-  storedCount: number;
+  /** Whether the user the row was read for is a member of the latest epoch of its conversation. */
+  isMember: boolean;
 }
 
 export type CreateOutcome = 'created' | 'existing' | 'conflict' | 'quota';
@@ -30,8 +31,9 @@ export class BlobsRepository implements BlobChunkStore {
     return this.db.one(sql.blobs.create, p);
   }
 
-  find(blobId: string): Promise<BlobRow | null> {
-    return this.db.oneOrNone<BlobRow>(sql.blobs.find, { blobId });
+  /** The blob, read for `userPk` (isMember); one query per chunk request. */
+  find(blobId: string, userPk: number): Promise<BlobRow | null> {
+    return this.db.oneOrNone<BlobRow>(sql.blobs.find, { blobId, userPk });
   }
 
   async storedIndexes(blobPk: number): Promise<number[]> {

@@ -17,7 +17,7 @@ const notFound = () => new ApiError(404, 'not_found', 'no such blob');
  */
 export async function ownBlob(request: Request): Promise<{ me: Caller; blob: BlobRow }> {
   const me = caller(request);
-  const blob = await request.server.app.database.db.blobs.find((request.params as { blobId: string }).blobId);
+  const blob = await request.server.app.database.db.blobs.find((request.params as { blobId: string }).blobId, me.userPk);
   if (!blob || blob.ownerPk !== me.userPk) throw notFound();
   return { me, blob };
 }
@@ -28,11 +28,9 @@ export async function ownBlob(request: Request): Promise<{ me: Caller; blob: Blo
  */
 export async function readableBlob(request: Request): Promise<{ me: Caller; blob: BlobRow }> {
   const me = caller(request);
-  const { db } = request.server.app.database;
-  const blob = await db.blobs.find((request.params as { blobId: string }).blobId);
-  if (!blob) throw notFound();
+  const blob = await request.server.app.database.db.blobs.find((request.params as { blobId: string }).blobId, me.userPk);
+  if (!blob || !blob.isMember) throw notFound();
   if (blob.ownerPk !== me.userPk && blob.completedAt === null) throw notFound();
-  if ((await db.conversations.memberLastSeq(blob.conversationId, me.userPk)) === null) throw notFound();
   return { me, blob };
 }
 

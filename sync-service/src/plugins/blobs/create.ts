@@ -48,7 +48,7 @@ export const createBlobRoute: ServerRoute = {
     const { outcome } = await db.blobs.create({ ...p, ownerPk: me.userPk, reservedBytes, quotaBytes: config.blobQuotaBytes });
     if (outcome === 'conflict') throw new ApiError(409, 'blob_exists', 'another upload has this blob id');
     if (outcome === 'quota') throw new ApiError(413, 'blob_quota_exceeded', 'this upload would pass your storage quota');
-    const blob = (await db.blobs.find(p.blobId))!;
+    const blob = (await db.blobs.find(p.blobId, me.userPk))!;
     const stored = outcome === 'created' ? [] : await db.blobs.storedIndexes(blob.pk);
     return h.response(blobStatus(blob, stored)).code(outcome === 'created' ? 201 : 200);
   },

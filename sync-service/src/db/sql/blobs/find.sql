@@ -1,5 +1,6 @@
--- A blob by its client-chosen id, with what is stored of it.
+-- A blob by its client-chosen id (one row, by the unique index: every chunk request reads it),
+-- and whether `userPk` is a member of the latest epoch of its conversation.
 SELECT b.id AS pk, b.blob_id AS "blobId", b.owner_id AS "ownerPk", b.conversation_id AS "conversationId",
   b.chunks, b.message_id AS "messageId", b.completed_at AS "completedAt", b.created_at AS "createdAt",
-  (SELECT count(*) FROM blob_chunks c WHERE c.blob_pk = b.id)::integer AS "storedCount"
+  EXISTS (SELECT 1 FROM conversation_members m WHERE m.conversation_id = b.conversation_id AND m.user_id = ${userPk}) AS "isMember"
 FROM blobs b WHERE b.blob_id = ${blobId}
