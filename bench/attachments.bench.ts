@@ -85,12 +85,12 @@ export async function runAttachmentsBench(ctx: BenchContext): Promise<BenchRow[]
     const sealedCopy: Uint8Array[] = []; // for the raw Postgres ceiling only (kept aside, not in the measured path's memory)
     let t0 = performance.now();
     const sealer = await FileSealer.create({ conversationId, size });
-    await client.create(sealer.blobId, conversationId, sealer.chunkCount);
+    await client.create(conversationId, sealer.blobId, sealer.chunkCount);
     // as the client does (attachments.ts IN_FLIGHT): a few PUTs in flight while the next chunks are sealed
     const pending = new Set<Promise<void>>();
     const put = async (c: { index: number; bytes: Uint8Array }) => {
       sealedCopy.push(c.bytes);
-      const p: Promise<void> = client.put(sealer.blobId, c.index, c.bytes).then(() => {
+      const p: Promise<void> = client.put(conversationId, sealer.blobId, c.index, c.bytes).then(() => {
         pending.delete(p);
       });
       pending.add(p);
@@ -101,7 +101,7 @@ export async function runAttachmentsBench(ctx: BenchContext): Promise<BenchRow[]
     for await (const c of sealer.finish()) await put(c);
     await Promise.all(pending);
     const digest = sealer.digest();
-    await client.finish(sealer.blobId, crypto.randomUUID());
+    await client.finish(conversationId, sealer.blobId, crypto.randomUUID());
     const upload = performance.now() - t0;
 
     // download: GET each chunk (read ahead), open it in place, drop it

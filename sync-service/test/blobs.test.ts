@@ -23,7 +23,7 @@ afterAll(async () => app?.close());
 
 async function putChunk(token: string | undefined, blobId: string, index: number, bytes: Uint8Array, type = 'application/octet-stream') {
   const res = await app.server.inject({
-    method: 'PUT', url: `/api/v1/blobs/${blobId}/chunks/${index}`,
+    method: 'PUT', url: `${base()}/${blobId}/chunks/${index}`,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': type },
     payload: Buffer.from(bytes),
   });
@@ -31,12 +31,16 @@ async function putChunk(token: string | undefined, blobId: string, index: number
 }
 
 async function getChunk(token: string | undefined, blobId: string, index: number) {
-  const res = await app.server.inject({ method: 'GET', url: `/api/v1/blobs/${blobId}/chunks/${index}`, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const res = await app.server.inject({ method: 'GET', url: `${base()}/${blobId}/chunks/${index}`, headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: res.statusCode, bytes: new Uint8Array(res.rawPayload), headers: res.headers, json: res.statusCode === 200 ? undefined : (JSON.parse(res.payload) as any) };
 }
 
-const create = (token: string | undefined, payload: object) => call(app.server, 'POST', '/api/v1/blobs', { token, payload });
-const rows = async (blobId: string) => Number((await app.testDb.query<{ n: string }>('SELECT count(*) AS n FROM blob_chunks c JOIN blobs b ON b.id = c.blob_pk WHERE b.blob_id = $1', [blobId])).rows[0]!.n);
+const base = (conversationId = conv.id) => `/api/v1/conversations/${conversationId}/blobs`;
+const create = (token: string | undefined, payload: { blobId: string; conversationId?: string; chunks: number }) => {
+  const { conversationId, ...body } = payload;
+  return call(app.server, 'POST', base(conversationId), { token, payload: body });
+};
+const rows = async (blobId: string) => Number((await app.testDb.query<{ n: string }>('SELECT count(*) AS n FROM blob_chunks WHERE blob_id = $1', [blobId])).rows[0]!.n);
 const blobRows = async (blobId: string) => Number((await app.testDb.query<{ n: string }>('SELECT count(*) AS n FROM blobs WHERE blob_id = $1', [blobId])).rows[0]!.n);
 
 async function seal(bytes: number): Promise<{ sealer: FileSealer; chunks: SealedChunk[]; data: Uint8Array }> {
@@ -59,15 +63,15 @@ describe('blob upload and download', () => {
     const again = await create(tokens.alice, { blobId, conversationId: conv.id, chunks: chunks.length });
     expect([again.status, again.json.stored]).toEqual([200, [0, 2]]);
     const messageId = randomUUID();
-    const early = await call(app.server, 'POST', `/api/v1/blobs/${blobId}/finish`, { token: tokens.alice, payload: { messageId } });
+    const early = await call(app.server, 'POST', `${base()}/${blobId}/finish`, { token: tokens.alice, payload: { messageId } });
     expect([early.status, early.json.error.code]).toEqual([409, 'blob_incomplete']);
     // a resent chunk is harmless and never rewrites the stored one
     const resent = await putChunk(tokens.alice, blobId, 0, new Uint8Array(SEALED_CHUNK_BYTES));
     expect([resent.status, resent.json.duplicate]).toEqual([200, true]);
     expect((await putChunk(tokens.alice, blobId, 1, chunks[1]!.bytes)).status).toBe(201);
-    const done = await call(app.server, 'POST', `/api/v1/blobs/${blobId}/finish`, { token: tokens.alice, payload: { messageId } });
+    const done = await call(app.server, 'POST', `${base()}/${blobId}/finish`, { token: tokens.alice, payload: { messageId } });
     expect([done.status, done.json.complete, done.json.stored]).toEqual([200, true, [0, 1, 2]]);
-    const status = await call(app.server, 'GET', `/api/v1/blobs/${blobId}`, { token: tokens.bob });
+    const status = await call(app.server, 'GET', `${base()}/${blobId}`, { token: tokens.bob });
     expect([status.status, status.json.chunks, status.json.complete]).toEqual([200, 3, true]);
     const opener = await FileOpener.create({ blobId, ...sealer.digest(), size: data.length, chunks: 3, type: 'application/octet-stream', name: 'x', preview: null }, { conversationId: conv.id });
     const out: number[] = [];
@@ -92,16 +96,16 @@ describe('authorization on every blob route', () => {
     incomplete = randomUUID();
     await create(tokens.alice, { blobId, conversationId: conv.id, chunks: 1 });
     await putChunk(tokens.alice, blobId, 0, chunk);
-    await call(app.server, 'POST', `/api/v1/blobs/${blobId}/finish`, { token: tokens.alice, payload: { messageId: randomUUID() } });
+    await call(app.server, 'POST', `${base()}/${blobId}/finish`, { token: tokens.alice, payload: { messageId: randomUUID() } });
     await create(tokens.alice, { blobId: incomplete, conversationId: conv.id, chunks: 2 });
     await putChunk(tokens.alice, incomplete, 0, chunk);
   });
 
   const routes = () => [
-    { name: 'POST /blobs', run: (t?: string) => create(t, { blobId: randomUUID(), conversationId: conv.id, chunks: 1 }) },
-    { name: 'GET /blobs/{id}', run: (t?: string) => call(app.server, 'GET', `/api/v1/blobs/${blobId}`, { token: t }) },
+    { name: 'POST /conversations/{id}/blobs', run: (t?: string) => create(t, { blobId: randomUUID(), conversationId: conv.id, chunks: 1 }) },
+    { name: 'GET /blobs/{id}', run: (t?: string) => call(app.server, 'GET', `${base()}/${blobId}`, { token: t }) },
     { name: 'PUT /blobs/{id}/chunks/{i}', run: (t?: string) => putChunk(t, incomplete, 1, chunk) },
-    { name: 'POST /blobs/{id}/finish', run: (t?: string) => call(app.server, 'POST', `/api/v1/blobs/${incomplete}/finish`, { token: t, payload: { messageId: randomUUID() } }) },
+    { name: 'POST /blobs/{id}/finish', run: (t?: string) => call(app.server, 'POST', `${base()}/${incomplete}/finish`, { token: t, payload: { messageId: randomUUID() } }) },
     { name: 'GET /blobs/{id}/chunks/{i}', run: (t?: string) => getChunk(t, blobId, 0) },
   ];
 
@@ -123,11 +127,11 @@ describe('authorization on every blob route', () => {
   it('lets a member who is not the uploader download a finished blob, but not upload, finish or see an unfinished one', async () => {
     expect((await getChunk(tokens.bob, blobId, 0)).status).toBe(200);
     expect((await putChunk(tokens.bob, incomplete, 1, chunk)).status).toBe(404);
-    expect((await call(app.server, 'POST', `/api/v1/blobs/${incomplete}/finish`, { token: tokens.bob, payload: { messageId: randomUUID() } })).status).toBe(404);
-    expect((await call(app.server, 'GET', `/api/v1/blobs/${incomplete}`, { token: tokens.bob })).status).toBe(404);
+    expect((await call(app.server, 'POST', `${base()}/${incomplete}/finish`, { token: tokens.bob, payload: { messageId: randomUUID() } })).status).toBe(404);
+    expect((await call(app.server, 'GET', `${base()}/${incomplete}`, { token: tokens.bob })).status).toBe(404);
     expect((await getChunk(tokens.bob, incomplete, 0)).status).toBe(404);
     // the uploader sees what it stored
-    expect((await call(app.server, 'GET', `/api/v1/blobs/${incomplete}`, { token: tokens.alice })).json.stored).toEqual([0]);
+    expect((await call(app.server, 'GET', `${base()}/${incomplete}`, { token: tokens.alice })).json.stored).toEqual([0]);
   });
 
   it('refuses a blob id taken by another upload (409 blob_exists)', async () => {
@@ -136,7 +140,7 @@ describe('authorization on every blob route', () => {
   });
 
   it('refuses malformed ids and indexes with 400, never 5xx', async () => {
-    expect((await call(app.server, 'GET', '/api/v1/blobs/not-a-uuid', { token: tokens.alice })).status).toBe(400);
+    expect((await call(app.server, 'GET', `${base()}/not-a-uuid`, { token: tokens.alice })).status).toBe(400);
     expect((await getChunk(tokens.alice, blobId, -1)).status).toBe(400);
     expect((await create(tokens.alice, { blobId: randomUUID().toUpperCase(), conversationId: conv.id, chunks: 1 })).status).toBe(400);
     expect((await create(tokens.alice, { blobId: randomUUID(), conversationId: conv.id, chunks: 0 })).status).toBe(400);
@@ -186,7 +190,7 @@ describe('collection and append-only chunks', () => {
       const messageId = randomUUID();
       await create(tokens.alice, { blobId, conversationId: conv.id, chunks: 1 });
       await putChunk(tokens.alice, blobId, 0, new Uint8Array(SEALED_CHUNK_BYTES));
-      if (finish !== 'no') await call(app.server, 'POST', `/api/v1/blobs/${blobId}/finish`, { token: tokens.alice, payload: { messageId } });
+      if (finish !== 'no') await call(app.server, 'POST', `${base()}/${blobId}/finish`, { token: tokens.alice, payload: { messageId } });
       if (finish === 'sent') expect((await send(app.server, tokens.alice, conv, await conv.seal(alice, 'a photo', messageId))).status).toBe(201);
       return blobId;
     };

@@ -235,8 +235,8 @@ describe('route fuzzing', () => {
         ['POST /api/v1/messages/batch', { envelopes: [env1, env2] }],
         ['POST /api/v1/sync', { cursors: { [conv.id]: 0, [other.id]: 0 }, limit: 10 }],
         ['POST /api/v1/blocks/{userId}', {}],
-        ['POST /api/v1/blobs', { blobId: crypto.randomUUID(), conversationId: conv.id, chunks: 2 }],
-        ['POST /api/v1/blobs/{blobId}/finish', { messageId: crypto.randomUUID() }],
+        ['POST /api/v1/conversations/{id}/blobs', { blobId: crypto.randomUUID(), chunks: 2 }],
+        ['POST /api/v1/conversations/{id}/blobs/{blobId}/finish', { messageId: crypto.randomUUID() }],
       ]),
     };
   });

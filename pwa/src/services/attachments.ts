@@ -61,8 +61,9 @@ export class AttachmentStore {
     return (await this.db.get('chunks', [blobId, index]))?.bytes;
   }
 
-  uploads(): Promise<UploadRow[]> {
-    return this.db.getAll('uploads');
+  /** Oldest first, so files go up in the order their messages were written. */
+  async uploads(): Promise<UploadRow[]> {
+    return (await this.db.getAll('uploads')).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async addUploads(rows: UploadRow[]): Promise<void> {
@@ -132,20 +133,24 @@ export class BlobClient {
     throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? `The server answered ${res.status}.`);
   }
 
-  async create(blobId: string, conversationId: string, chunks: number): Promise<BlobStatus> {
-    return (await this.request('POST', '/blobs', { blobId, conversationId, chunks })).json() as Promise<BlobStatus>;
+  private static path(conversationId: string, blobId?: string): string {
+    return `/conversations/${encodeURIComponent(conversationId)}/blobs${blobId === undefined ? '' : `/${blobId}`}`;
   }
 
-  async put(blobId: string, index: number, bytes: Uint8Array): Promise<void> {
-    await this.request('PUT', `/blobs/${blobId}/chunks/${index}`, bytes);
+  async create(conversationId: string, blobId: string, chunks: number): Promise<BlobStatus> {
+    return (await this.request('POST', BlobClient.path(conversationId), { blobId, chunks })).json() as Promise<BlobStatus>;
   }
 
-  async finish(blobId: string, messageId: string): Promise<BlobStatus> {
-    return (await this.request('POST', `/blobs/${blobId}/finish`, { messageId })).json() as Promise<BlobStatus>;
+  async put(conversationId: string, blobId: string, index: number, bytes: Uint8Array): Promise<void> {
+    await this.request('PUT', `${BlobClient.path(conversationId, blobId)}/chunks/${index}`, bytes);
   }
 
-  async chunk(blobId: string, index: number): Promise<Uint8Array> {
-    return new Uint8Array(await (await this.request('GET', `/blobs/${blobId}/chunks/${index}`)).arrayBuffer());
+  async finish(conversationId: string, blobId: string, messageId: string): Promise<BlobStatus> {
+    return (await this.request('POST', `${BlobClient.path(conversationId, blobId)}/finish`, { messageId })).json() as Promise<BlobStatus>;
+  }
+
+  async chunk(conversationId: string, blobId: string, index: number): Promise<Uint8Array> {
+    return new Uint8Array(await (await this.request('GET', `${BlobClient.path(conversationId, blobId)}/chunks/${index}`)).arrayBuffer());
   }
 }
 
@@ -246,15 +251,15 @@ export async function uploadPending(store: AttachmentStore, client: BlobClient):
   let uploaded = 0;
   for (const up of await store.uploads()) {
     try {
-      const status = await client.create(up.blobId, up.conversationId, up.chunks);
+      const status = await client.create(up.conversationId, up.blobId, up.chunks);
       const have = new Set(status.stored);
       const missing = Array.from({ length: up.chunks }, (_, i) => i).filter((i) => !have.has(i));
       await inFlight(missing, IN_FLIGHT, async (i) => {
         const bytes = await store.chunk(up.blobId, i);
         if (!bytes) throw new Error(`chunk ${i} of ${up.blobId} is missing on this device`);
-        await client.put(up.blobId, i, bytes);
+        await client.put(up.conversationId, up.blobId, i, bytes);
       });
-      await client.finish(up.blobId, up.messageId);
+      await client.finish(up.conversationId, up.blobId, up.messageId);
       await store.drop(up.blobId);
       uploaded++;
     } catch (e) {
@@ -295,7 +300,7 @@ export async function* downloadChunks(client: BlobClient, ref: AttachmentRef, co
   let asked = 0;
   const fill = () => {
     while (asked < ref.chunks && ahead.length < IN_FLIGHT) {
-      const p = client.chunk(ref.blobId, asked++);
+      const p = client.chunk(conversationId, ref.blobId, asked++);
       p.catch(() => undefined); // awaited in turn below; a failure there ends the download
       ahead.push(p);
     }
@@ -320,7 +325,7 @@ export async function downloadPreview(client: BlobClient, ref: AttachmentRef, co
   if (ref.preview === null) return null;
   const opener = await FileOpener.forPreview(ref, conversationId);
   const parts: Uint8Array<ArrayBuffer>[] = [];
-  for (let i = 0; i < ref.preview.chunks; i++) parts.push((await opener.open(i, await client.chunk(ref.preview.blobId, i))) as Uint8Array<ArrayBuffer>);
+  for (let i = 0; i < ref.preview.chunks; i++) parts.push((await opener.open(i, await client.chunk(conversationId, ref.preview.blobId, i))) as Uint8Array<ArrayBuffer>);
   opener.finish();
   return new Blob(parts, { type: ref.preview.type });
 }

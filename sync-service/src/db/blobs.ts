@@ -1,13 +1,10 @@
 import type { IBaseProtocol } from 'pg-promise';
-import type { BlobChunkStore } from '../services/blob-store.ts';
+import type { BlobChunkStore, BlobKey } from '../services/blob-store.ts';
 import { sql } from './sql/index.ts';
 
-/** A blob's row: who uploads it, where it belongs, how many chunks, and how far it got. */
-export interface BlobRow {
-  pk: number;
-  blobId: string;
+/** A blob's row: where it belongs, who uploads it, how many chunks, and how far it got. */
+export interface BlobRow extends BlobKey {
   ownerPk: number;
-  conversationId: string;
   chunks: number;
   messageId: string | null;
   completedAt: Date | null;
@@ -20,38 +17,38 @@ export type CreateOutcome = 'created' | 'existing' | 'conflict' | 'quota';
 
 /**
  * Attachment blobs (SPEC §14): metadata rows, and the Postgres implementation of the chunk
- * store (one append-only row per sealed chunk). An S3-compatible store would implement
- * BlobChunkStore alone and keep the metadata here.
+ * store (one append-only row per sealed chunk, keyed by conversation like the log). An
+ * S3-compatible store would implement BlobChunkStore alone and keep the metadata here.
  */
 export class BlobsRepository implements BlobChunkStore {
   constructor(private readonly db: IBaseProtocol<unknown>) {}
 
   /** Create, or find the same create again; refuses past the owner's quota (THREATS A3). */
-  create(p: { blobId: string; ownerPk: number; conversationId: string; chunks: number; reservedBytes: number; quotaBytes: number }): Promise<{ outcome: CreateOutcome; usedBytes: number }> {
+  create(p: BlobKey & { ownerPk: number; chunks: number; reservedBytes: number; quotaBytes: number }): Promise<{ outcome: CreateOutcome; usedBytes: number }> {
     return this.db.one(sql.blobs.create, p);
   }
 
   /** The blob, read for `userPk` (isMember); one query per chunk request. */
-  find(blobId: string, userPk: number): Promise<BlobRow | null> {
-    return this.db.oneOrNone<BlobRow>(sql.blobs.find, { blobId, userPk });
+  find(key: BlobKey, userPk: number): Promise<BlobRow | null> {
+    return this.db.oneOrNone<BlobRow>(sql.blobs.find, { ...key, userPk });
   }
 
-  async storedIndexes(blobPk: number): Promise<number[]> {
-    return (await this.db.any<{ idx: number }>(sql.blobs.storedIndexes, { blobPk })).map((r) => r.idx);
+  async storedIndexes(key: BlobKey): Promise<number[]> {
+    return (await this.db.any<{ idx: number }>(sql.blobs.storedIndexes, key)).map((r) => r.idx);
   }
 
-  async put(blobPk: number, index: number, bytes: Uint8Array): Promise<boolean> {
-    return (await this.db.oneOrNone(sql.blobs.putChunk, { blobPk, index, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) })) !== null;
+  async put(key: BlobKey, index: number, bytes: Uint8Array): Promise<boolean> {
+    return (await this.db.oneOrNone(sql.blobs.putChunk, { ...key, index, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) })) !== null;
   }
 
-  async get(blobPk: number, index: number): Promise<Uint8Array | null> {
-    const row = await this.db.oneOrNone<{ bytes: Buffer }>(sql.blobs.getChunk, { blobPk, index });
+  async get(key: BlobKey, index: number): Promise<Uint8Array | null> {
+    const row = await this.db.oneOrNone<{ bytes: Buffer }>(sql.blobs.getChunk, { ...key, index });
     return row ? row.bytes : null;
   }
 
   /** Complete once every chunk is stored: the completion, or null while chunks are missing. */
-  complete(blobPk: number, messageId: string): Promise<{ completedAt: Date; messageId: string } | null> {
-    return this.db.oneOrNone(sql.blobs.complete, { blobPk, messageId });
+  complete(key: BlobKey, messageId: string): Promise<{ completedAt: Date; messageId: string } | null> {
+    return this.db.oneOrNone(sql.blobs.complete, { ...key, messageId });
   }
 
   /** Delete the blobs no message names after the grace period; their ids. */

@@ -2,11 +2,20 @@ import Joi from 'joi';
 import type { Request } from '@hapi/hapi';
 import { ATTACHMENT_LIMITS, UUID_RE } from '../../../../protocol/src/rules.ts';
 import type { BlobRow } from '../../db/blobs.ts';
+import type { BlobKey } from '../../services/blob-store.ts';
 import { ApiError } from '../errors/index.ts';
 import { caller, type Caller } from '../auth/scheme.ts';
+import * as S from '../../schemas.ts';
 
+export const conversationId = S.conversationId;
 export const blobId = Joi.string().pattern(UUID_RE, 'uuid').description('the blob id the client chose (a lowercase UUID)');
 export const chunkIndex = Joi.number().integer().min(0).max(ATTACHMENT_LIMITS.maxChunks - 1);
+
+/** The blob named by `{id}` and `{blobId}`. */
+export function keyOf(request: Request): BlobKey {
+  const p = request.params as { id: string; blobId: string };
+  return { conversationId: p.id, blobId: p.blobId };
+}
 
 /** 404 for a missing blob and for one the caller may not see alike: existence is not revealed. */
 const notFound = () => new ApiError(404, 'not_found', 'no such blob');
@@ -17,7 +26,7 @@ const notFound = () => new ApiError(404, 'not_found', 'no such blob');
  */
 export async function ownBlob(request: Request): Promise<{ me: Caller; blob: BlobRow }> {
   const me = caller(request);
-  const blob = await request.server.app.database.db.blobs.find((request.params as { blobId: string }).blobId, me.userPk);
+  const blob = await request.server.app.database.db.blobs.find(keyOf(request), me.userPk);
   if (!blob || blob.ownerPk !== me.userPk) throw notFound();
   return { me, blob };
 }
@@ -28,7 +37,7 @@ export async function ownBlob(request: Request): Promise<{ me: Caller; blob: Blo
  */
 export async function readableBlob(request: Request): Promise<{ me: Caller; blob: BlobRow }> {
   const me = caller(request);
-  const blob = await request.server.app.database.db.blobs.find((request.params as { blobId: string }).blobId, me.userPk);
+  const blob = await request.server.app.database.db.blobs.find(keyOf(request), me.userPk);
   if (!blob || !blob.isMember) throw notFound();
   if (blob.ownerPk !== me.userPk && blob.completedAt === null) throw notFound();
   return { me, blob };

@@ -1,1 +1,1 @@
-SELECT bytes FROM blob_chunks WHERE blob_pk = ${blobPk} AND idx = ${index}
+SELECT bytes FROM blob_chunks WHERE conversation_id = ${conversationId} AND blob_id = ${blobId} AND idx = ${index}
