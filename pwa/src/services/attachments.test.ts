@@ -146,6 +146,35 @@ describe('attachments on the device', () => {
     store.close();
   });
 
+  it('A1 (client): chunks the database swapped or repeated are refused on download, before any byte of them is handed out', async () => {
+    const store = await AttachmentStore.open(`att-${n++}`);
+    const data = fileBytes(3 * CHUNK);
+    const ref = await prepareAttachment(store, new Blob([data]), { conversationId: conv.id, messageId: crypto.randomUUID(), name: 'a.bin' });
+    await uploadPending(store, client(tokens.alice));
+    const q = (sql: string) => app.testDb.query(sql, [conv.id, ref.blobId]);
+    const attempt = async () => {
+      const parts: number[] = [];
+      try {
+        for await (const p of downloadChunks(client(tokens.bob), ref, conv.id)) parts.push(p.length);
+        return { code: 'opened', parts };
+      } catch (e) {
+        return { code: e instanceof AttachmentError ? e.code : String(e), parts };
+      }
+    };
+    expect(await attempt()).toEqual({ code: 'opened', parts: [CHUNK, CHUNK, CHUNK] });
+    // the attacker (as the database superuser) swaps chunks 0 and 1: rows are append-only, so delete and insert
+    await q(`CREATE TABLE saved AS SELECT * FROM blob_chunks WHERE conversation_id = $1::text AND blob_id = $2::uuid`);
+    await q(`DELETE FROM blob_chunks WHERE conversation_id = $1 AND blob_id = $2`);
+    await q(`INSERT INTO blob_chunks SELECT conversation_id, blob_id, CASE idx WHEN 0 THEN 1 WHEN 1 THEN 0 ELSE idx END, bytes FROM saved WHERE conversation_id = $1 AND blob_id = $2`);
+    expect(await attempt()).toEqual({ code: 'tampered', parts: [] });
+    // chunk 0 repeated in place of chunk 2
+    await q(`DELETE FROM blob_chunks WHERE conversation_id = $1 AND blob_id = $2`);
+    await q(`INSERT INTO blob_chunks SELECT conversation_id, blob_id, idx, bytes FROM saved WHERE conversation_id = $1 AND blob_id = $2 AND idx < 2`);
+    await q(`INSERT INTO blob_chunks SELECT conversation_id, blob_id, 2, bytes FROM saved WHERE conversation_id = $1 AND blob_id = $2 AND idx = 0`);
+    expect(await attempt()).toEqual({ code: 'tampered', parts: [CHUNK, CHUNK] });
+    store.close();
+  });
+
   it('keeps a refused upload waiting with the service\'s code (the message is not sent without its file)', async () => {
     const store = await AttachmentStore.open(`att-${n++}`);
     const messageId = crypto.randomUUID();
