@@ -2,10 +2,11 @@
 // sealed at once and waits in the outbox with its message; when the network returns the
 // file is uploaded, then the message is sent; bea sees the preview made on ada's device and
 // downloads the full file, which matches the original byte for byte.
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { message, send, stateOf } from '../support/journeys.ts';
+import { message, openConversationWith, send, stateOf, submitRestore } from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
 
 /** A noisy PNG made by a canvas in the page (so the browser can decode it for the preview). */
@@ -70,6 +71,29 @@ describe('journey 13: attachments', () => {
     const saved = await readFile((await download.path())!);
     expect(saved.equals(png)).toBe(true);
     expect(await got.getByTestId('attachment-error').count()).toBe(0);
+    expect(people.errors).toEqual([]);
+  });
+
+  it('a 20 MB file comes back with the history on a new device after a restore, byte for byte', async () => {
+    const big = randomBytes(20 * 1_000_000);
+    await pageA.getByTestId('attach-input').setInputFiles({ name: 'report.bin', mimeType: 'application/octet-stream', buffer: big });
+    await message(pageA, 'report.bin').waitFor({ timeout: 60_000 });
+    await expect.poll(() => stateOf(pageA, 'report.bin'), { timeout: 120_000 }).not.toBe('queued');
+    // bea restores her account on a fresh profile from her key file
+    const { page } = await people.newDevice();
+    await submitRestore(page, people.bea.keyFile, people.bea.passphrase, 'messagehub-bea.keyfile.json');
+    await page.getByTestId('restore-summary').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('restore-failed').getAttribute('data-count')).toBe('0');
+    await page.getByTestId('restore-continue').click();
+    await openConversationWith(page, 'ada');
+    const got = message(page, 'report.bin');
+    await got.waitFor({ timeout: 30_000 });
+    // previews first: the photo's preview is there without downloading the photo
+    await expect.poll(() => message(page, 'sunset.png').getByTestId('attachment-preview').getAttribute('src'), { timeout: 20_000 }).toMatch(/^blob:/);
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), got.getByTestId('attachment-download').click()]);
+    const saved = await readFile((await download.path())!);
+    expect(saved.length).toBe(big.length);
+    expect(saved.equals(big)).toBe(true);
     expect(people.errors).toEqual([]);
   });
 });
