@@ -58,6 +58,7 @@ const MODULES: Module[] = [
   { id: 'sustained', group: 'sustained', budgetSeconds: 200, run: async (ctx) => (await import('./sustained.bench.ts')).runSustainedBench(ctx) },
   { id: 'client', group: 'client', budgetSeconds: 200, run: async (ctx) => (await import('./client.bench.ts')).runClientBench(ctx) },
   { id: 'cluster', group: 'cluster', budgetSeconds: 600, run: async (ctx) => (await import('./cluster.bench.ts')).runClusterBench(ctx) },
+  { id: 'attachments', group: 'attachments', budgetSeconds: 240, run: async (ctx) => (await import('./attachments.bench.ts')).runAttachmentsBench(ctx) },
 ];
 
 function sh(cmd: string, args: string[]): string {

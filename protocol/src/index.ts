@@ -21,3 +21,4 @@ export * from './epoch-policy.ts';
 export * from './epoch-lookup.ts';
 export * from './membership.ts';
 export * from './group.ts';
+export * from './attachment.ts';

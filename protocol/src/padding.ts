@@ -5,6 +5,7 @@
 import { ProtocolError, fromUtf8 } from './encoding.ts';
 import { LIMITS } from './rules.ts';
 import type { MessagePlaintext } from './types.ts';
+import { checkAttachmentRef } from './attachment.ts';
 import { checkUuid, fail, isRecord } from './wire.ts';
 
 export type { MessagePlaintext } from './types.ts';
@@ -19,7 +20,7 @@ function wellFormed(s: string): boolean {
 export function checkPlaintext(p: unknown): MessagePlaintext {
   if (!isRecord(p)) fail('plaintext: not an object');
   const keys = Object.keys(p);
-  const allowed = ['type', 'body', 'composedAt', 'refs'];
+  const allowed = ['type', 'body', 'composedAt', 'refs', 'attachment'];
   if (!keys.every((k) => allowed.includes(k)) || !('type' in p && 'body' in p && 'composedAt' in p)) fail('plaintext: fields');
   if (p.type !== 'text' && p.type !== 'receipt') fail('plaintext: unknown type');
   if (typeof p.body !== 'string' || p.body.length > LIMITS.maxBodyChars) fail('plaintext: body');
@@ -31,6 +32,11 @@ export function checkPlaintext(p: unknown): MessagePlaintext {
   if ('refs' in p && p.refs !== undefined) {
     if (!Array.isArray(p.refs) || p.refs.length > LIMITS.maxRefs) fail('plaintext: refs');
     out.refs = p.refs.map((r: unknown) => checkUuid(r, 'plaintext.refs[]'));
+  }
+  // ATT5: a file reference rides only on a text message, inside the signed ciphertext.
+  if ('attachment' in p && p.attachment !== undefined) {
+    if (out.type !== 'text') fail('plaintext: only a text message carries an attachment');
+    out.attachment = checkAttachmentRef(p.attachment);
   }
   if (out.type === 'receipt' && (out.refs === undefined || out.refs.length === 0)) fail('plaintext: a receipt must reference messages');
   return out;

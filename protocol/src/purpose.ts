@@ -25,6 +25,7 @@ export const PURPOSE = {
   keyFileChecksum: 'MessageHub-keyfile-checksum-v1', // the cheap damage check
   keyFilePayload: 'MessageHub-keyfile-payload-v1', // the encrypted private-key payload
   keyFileSelfTest: 'MessageHub-keyfile-selftest-v1', // proves imported private keys match the public ones
+  attachmentChunk: 'MessageHub-attachment-chunk-v1', // AES-GCM additional data of an attachment chunk (ATT2)
   fingerprint: 'MessageHub-fingerprint-v1',
   safetyNumber: 'MessageHub-safety-v1',
   safetyQr: 'MessageHub-safety-qr-v1',

@@ -78,3 +78,29 @@ export const HASH_RE = /^[0-9a-f]{64}$/;
  */
 export const USER_NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,30}[A-Za-z0-9])$/;
 export const USER_ID_RE = /^[a-z0-9](?:[a-z0-9._-]{1,30}[a-z0-9])$/;
+
+/**
+ * Attachments (ATT1..ATT9): files are sealed in fixed-size chunks under a fresh key per
+ * file; the service sees only the padded chunk count. A sealed chunk is
+ * iv (12) || ciphertext (chunkBytes) || tag (16).
+ */
+export const ATTACHMENT_LIMITS = {
+  /** Plaintext bytes per chunk; the last data chunk and the padding chunks are zero-filled. */
+  chunkBytes: 65536,
+  /** Padded chunks of one blob: 100 MiB of plaintext slots (ATT3, THREATS A3). */
+  maxChunks: 1600,
+  /** Padded chunks of an image preview (256 KiB). */
+  maxPreviewChunks: 4,
+  /** UTF-16 code units in a file name. */
+  maxNameChars: 255,
+  /** Characters of a MIME type. */
+  maxTypeChars: 127,
+  /** Pixels on the longer side of a preview. */
+  maxPreviewSide: 1024,
+};
+export const ATTACHMENT_KEY_BYTES = 32;
+export const SEALED_CHUNK_BYTES = IV_BYTES + ATTACHMENT_LIMITS.chunkBytes + TAG_BYTES;
+/** A MIME type as `type/subtype`, lower case, no parameters. */
+export const MIME_RE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+/** Preview images are one of these (made on the device with a canvas). */
+export const PREVIEW_TYPES = ['image/jpeg', 'image/webp'] as const;

@@ -117,6 +117,41 @@ export interface MessagePlaintext {
   composedAt: number;
   /** For receipts (and replies): clientMessageIds this message refers to. */
   refs?: string[];
+  /** A file sent with this message (ATT5); only on `text` messages. */
+  attachment?: AttachmentRef;
+}
+
+/**
+ * ATT5: what a message says about an attached file. It travels only inside the signed,
+ * encrypted message body; the service never sees any of it.
+ */
+export interface AttachmentRef {
+  /** Lowercase UUID chosen by the sender; the blob's id at the service, bound in every chunk's AAD. */
+  blobId: string;
+  /** base64url AES-256-GCM key of this file alone. */
+  key: string;
+  /** Plaintext bytes. */
+  size: number;
+  /** Padded chunk count (paddedChunkCount(size)): the only thing the service learns. */
+  chunks: number;
+  /** MIME type as the sender's device saw it. */
+  type: string;
+  name: string;
+  /** Hex SHA-256 of the plaintext file. */
+  sha256: string;
+  preview: PreviewRef | null;
+}
+
+/** ATT7: a small image made from the file, sealed as a blob of its own bound to the file. */
+export interface PreviewRef {
+  blobId: string;
+  key: string;
+  size: number;
+  chunks: number;
+  type: 'image/jpeg' | 'image/webp';
+  sha256: string;
+  width: number;
+  height: number;
 }
 
 // ---- HTTP bodies (sync-service/API.md) ------------------------------------------------

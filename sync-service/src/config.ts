@@ -49,6 +49,10 @@ export interface Config {
    * session revoked through another instance, or expired, keeps working here at most this long.
    */
   sessionCacheMs: number;
+  /** Padded attachment bytes one user may hold at the service (THREATS A3). */
+  blobQuotaBytes: number;
+  /** How long an attachment blob may stay unfinished, or unnamed by any message, before it is collected. */
+  blobGraceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +96,8 @@ const schema = Joi.object({
   APPEND_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(6000),
   CONVERSATION_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(20),
   SESSION_CACHE_MS: Joi.number().integer().min(0).max(5000).default(2000),
+  BLOB_QUOTA_BYTES: Joi.number().integer().min(0).default(2 * 1024 ** 3),
+  BLOB_GRACE_SECONDS: Joi.number().integer().min(60).default(7 * 24 * 3600),
 })
   .and('TLS_CERT_FILE', 'TLS_KEY_FILE')
   .unknown(true);
@@ -136,6 +142,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     appendRateLimitPerMinute: value.APPEND_RATE_LIMIT_PER_MINUTE,
     conversationRateLimitPerMinute: value.CONVERSATION_RATE_LIMIT_PER_MINUTE,
     sessionCacheMs: value.SESSION_CACHE_MS,
+    blobQuotaBytes: value.BLOB_QUOTA_BYTES,
+    blobGraceSeconds: value.BLOB_GRACE_SECONDS,
   };
 }
 

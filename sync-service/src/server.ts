@@ -11,6 +11,7 @@ import { LocalLimiter } from './services/rate-limit.ts';
 import { accountPlugin } from './plugins/account/index.ts';
 import { accountsPlugin } from './plugins/accounts/index.ts';
 import { authPlugin } from './plugins/auth/index.ts';
+import { blobsPlugin } from './plugins/blobs/index.ts';
 import { blocksPlugin } from './plugins/blocks/index.ts';
 import { conversationsPlugin } from './plugins/conversations/index.ts';
 import { devicesPlugin } from './plugins/devices/index.ts';
@@ -119,6 +120,7 @@ export async function createServer(config: Config, deps: ServerDependencies): Pr
     { plugin: conversationsPlugin },
     { plugin: messagesPlugin },
     { plugin: syncPlugin },
+    { plugin: blobsPlugin },
   ]);
   await server.register({ plugin: realtimePlugin, options: { databaseUrl: deps.database.url, ...deps.realtime } });
   await server.register([{ plugin: openapiPlugin }]);

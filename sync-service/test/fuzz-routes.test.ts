@@ -245,6 +245,8 @@ describe('route fuzzing', () => {
         ['POST /api/v1/blocks/{userId}', {}],
         ['POST /api/v1/devices', { certificate: cert }],
         ['PUT /api/v1/devices/{deviceId}/revocation', { revocation }],
+        ['POST /api/v1/conversations/{id}/blobs', { blobId: crypto.randomUUID(), chunks: 2 }],
+        ['POST /api/v1/conversations/{id}/blobs/{blobId}/finish', { messageId: crypto.randomUUID() }],
       ]),
     };
   });
@@ -261,6 +263,8 @@ describe('route fuzzing', () => {
       userId: ['alice', 'bob', 'nobody-here'],
       sessionId: [world.carolSessionId, crypto.randomUUID()],
       deviceId: [revokedDeviceId, crypto.randomUUID()],
+      blobId: [crypto.randomUUID()],
+      index: ['0', '1', '1600'],
     };
     return fc.oneof(
       { weight: 3, arbitrary: fc.constantFrom(...(known[name] ?? ['x'])).map(enc) },

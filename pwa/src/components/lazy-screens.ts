@@ -18,6 +18,9 @@ const screens = {
   'mh-contact': () => import('./screens-more.ts'),
   'mh-members': () => import('./screens-more.ts'),
   'mh-new-group': () => import('./screens-more.ts'),
+  // files in a conversation: the attach button and a message's file (and the attachment code)
+  'mh-attach': () => import('./screens-attachments.ts'),
+  'mh-attachment': () => import('./screens-attachments.ts'),
   // shown on the list only while no key file was saved
   'mh-keyfile-reminder': () => import('./screens-more.ts'),
   // shown only when a new version of the app waits (THREATS W1)

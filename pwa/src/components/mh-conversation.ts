@@ -250,6 +250,7 @@ export class MhConversation extends LitElement {
         <div class="row">
           <textarea id="composer" rows="1" dir="auto" placeholder="Write a message" data-testid="composer-input" @keydown=${this._onKey}
             @input=${this._onInput} ?disabled=${!!this._blocked} aria-describedby=${this._count > COUNT_FROM ? 'composer-count' : nothing}></textarea>
+          ${lazy('mh-attach')}<mh-attach .conversationId=${this.conversationId} ?disabled=${!!this._blocked} @mh-attached=${() => { this.stick = true; void this._load(); }}></mh-attach>
           <button type="submit" data-testid="composer-send" ?disabled=${!!this._blocked}>Send</button>
         </div>
         ${this._count > COUNT_FROM
@@ -346,6 +347,7 @@ export class MhConversation extends LitElement {
       data-mine=${msg.mine ? 'true' : 'false'} data-composed-at=${msg.composedAt ?? ''}>
       ${msg.mine || !group ? nothing : html`<div class="sender" dir="auto">${msg.sender}</div>`}
       ${warnings}
+      ${msg.attachment ? html`${lazy('mh-attachment')}<mh-attachment .ref=${msg.attachment} .conversationId=${this.conversationId}></mh-attachment>` : nothing}
       <p class="body" data-testid="message-body" dir="auto">${linkify(msg.body)}</p>
       <div class="meta">
         <time datetime=${msg.composedAt ? new Date(msg.composedAt).toISOString() : ''} data-testid="message-time">${when}</time>

@@ -3,7 +3,7 @@
 // signed epoch with a fresh key). Sealing never needs the network; the
 // outbox is drained later (outbox-flush.ts).
 import {
-  LIMITS, ProtocolError, checkGroupName, createEpoch, envelopeHash, openGroupMeta, sealMessage, type EpochRecord, type MessagePlaintext, type PublicIdentity,
+  LIMITS, ProtocolError, checkGroupName, createEpoch, envelopeHash, openGroupMeta, sealMessage, type AttachmentRef, type EpochRecord, type MessagePlaintext, type PublicIdentity,
 } from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EpochRow, OutboxRow } from '../stores/db.ts';
 import { getChain, getConversation, getEpochs, listConversations, newConversationRow, updateConversation } from '../stores/conversations.ts';
@@ -15,6 +15,9 @@ import { blockedFor } from './blocking.ts';
 import type { Directory } from './directory.ts';
 import { contactMap, type Keyring } from './keyring.ts';
 import { BlockedError, type BlockReason } from './warnings.ts';
+
+/** A file sealed for a message (attachments.ts): its reference, and the message id its upload waits under. */
+export interface OutgoingAttachment { ref: AttachmentRef; clientMessageId: string }
 
 export class Composer {
   private readonly db: Db;
@@ -111,13 +114,13 @@ export class Composer {
   }
 
   /** Seals at once into the outbox; sending happens later (flush). Never needs the network… */
-  send(conversationId: string, body: string, kind: 'text' | 'receipt' = 'text', refs?: string[]): Promise<OutboxRow> {
-    const run = this.sendQueue.then(() => this.sendNow(conversationId, body, kind, refs));
+  send(conversationId: string, body: string, kind: 'text' | 'receipt' = 'text', refs?: string[], attachment?: OutgoingAttachment): Promise<OutboxRow> {
+    const run = this.sendQueue.then(() => this.sendNow(conversationId, body, kind, refs, attachment));
     this.sendQueue = run.catch(() => undefined);
     return run;
   }
 
-  private async sendNow(conversationId: string, body: string, kind: 'text' | 'receipt', refs?: string[]): Promise<OutboxRow> {
+  private async sendNow(conversationId: string, body: string, kind: 'text' | 'receipt', refs?: string[], attachment?: OutgoingAttachment): Promise<OutboxRow> {
     const conv = await getConversation(this.db, conversationId);
     if (!conv) throw new BlockedError({ code: 'unknown-conversation' });
     const contacts = await contactMap(this.db);
@@ -144,8 +147,9 @@ export class Composer {
     const composedAt = Date.now();
     const plaintext: MessagePlaintext = { type: kind, body, composedAt };
     if (refs) plaintext.refs = refs;
+    if (attachment) plaintext.attachment = attachment.ref;
     const envelope = await sealMessage({
-      conversationId, epoch: latest.epoch, epochKey: latest.key, sender: this.keyring.identity, device, clientMessageId: crypto.randomUUID(),
+      conversationId, epoch: latest.epoch, epochKey: latest.key, sender: this.keyring.identity, device, clientMessageId: attachment?.clientMessageId ?? crypto.randomUUID(),
       counter: (chain?.counter ?? 0) + 1, prevHash: chain?.prevHash ?? null, plaintext,
     });
     const hash = await envelopeHash(envelope);

@@ -4,7 +4,8 @@
 // own machinery: the realtime socket, the outbox runner and the service worker. The work
 // itself lives in the task modules; this file only wires them and exposes state.
 // Nothing here is a module global, and nothing touches the DOM at construction.
-import { safetyNumber, type Identity } from '../../../protocol/src/index.ts';
+import { deleteDB } from 'idb';
+import { safetyNumber, type AttachmentRef, type Identity } from '../../../protocol/src/index.ts';
 import { loadIdentity, markKeyFileConfirmed } from '../stores/account.ts';
 import { acceptPendingKey, allContacts, getContact, setVerified } from '../stores/contacts.ts';
 import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRow } from '../stores/db.ts';
@@ -12,6 +13,7 @@ import { getConversation, updateConversation } from '../stores/conversations.ts'
 import { loadDraft, saveDraft } from '../stores/drafts.ts';
 import { Api } from './api.ts';
 import type { SessionInfo } from './api.ts';
+import type { BlobClient } from './attachments.ts';
 import type { Device } from './device.ts';
 import { thisDeviceName } from './device-name.ts';
 import { checkUserName, generateAccount, nameIsFree, registerAccount, type PendingAccount } from './onboarding.ts';
@@ -22,7 +24,7 @@ import type { RestoreProgress, RestoreSummary } from './restore.ts';
 import { Session } from './session.ts';
 import { requestPersistence, storageInfo, wipeCachesAndWorker, type StorageInfo } from './storage.ts';
 import type { ConversationSummary, EventView, MessageView } from './views.ts';
-import { plainError, type BlockReason } from './warnings.ts';
+import { BlockedError, plainError, type BlockReason } from './warnings.ts';
 
 export type Phase = 'loading' | 'welcome' | 'ready' | 'failed';
 
@@ -441,6 +443,53 @@ export class Messenger extends EventTarget {
     await this.refreshSummaries(true);
   }
 
+  /**
+   * Send a photo or file (protocol §14): sealed at once into the device's attachment store,
+   * with a canvas preview for images; the message naming it waits in the outbox until the
+   * file is uploaded (outbox-flush.ts), so it works offline like a text.
+   */
+  async sendFile(conversationId: string, file: Blob, name: string, caption = ''): Promise<void> {
+    const device = await this.ready();
+    // The attachment code is its own chunk, loaded the first time a file is sent or shown.
+    const { AttachmentStore, attachmentDbName, makePreview, prepareAttachment } = await import('./attachments.ts');
+    const blocked = await device.composer.blockedReason(conversationId);
+    if (blocked) throw new BlockedError(blocked);
+    const clientMessageId = crypto.randomUUID();
+    const store = await AttachmentStore.open(attachmentDbName(this.db!.name));
+    try {
+      const ref = await prepareAttachment(store, file, { conversationId, messageId: clientMessageId, name, preview: await makePreview(file) });
+      try {
+        await device.composer.send(conversationId, caption, 'text', undefined, { ref, clientMessageId });
+      } catch (e) {
+        await store.drop(ref.blobId);
+        if (ref.preview) await store.drop(ref.preview.blobId);
+        throw e;
+      }
+    } finally {
+      store.close();
+    }
+    this.runner?.kick();
+    void this.runner?.requestBackgroundSync();
+    await this.refreshSummaries(true);
+  }
+
+  private async blobClient(): Promise<BlobClient> {
+    const { BlobClient } = await import('./attachments.ts');
+    return new BlobClient({ baseUrl: this.baseUrl, token: () => this.session.token, fetch: this.fetchImpl });
+  }
+
+  /** A file of a message, downloaded and opened on demand; it rejects unless the whole file matched its hash (ATT6). */
+  async downloadAttachment(conversationId: string, ref: AttachmentRef): Promise<Blob> {
+    const { downloadFile } = await import('./attachments.ts');
+    return downloadFile(await this.blobClient(), ref, conversationId);
+  }
+
+  /** The preview image of a file, bound to it (ATT7); null when it has none. */
+  async attachmentPreview(conversationId: string, ref: AttachmentRef): Promise<Blob | null> {
+    const { downloadPreview } = await import('./attachments.ts');
+    return downloadPreview(await this.blobClient(), ref, conversationId);
+  }
+
   async contact(userId: string): Promise<{ contact: ContactRow; safety: { digits: string; qrPayload: string } | null } | undefined> {
     const contact = await getContact(this.db!, userId);
     if (!contact || !this.me) return undefined;
@@ -503,7 +552,10 @@ export class Messenger extends EventTarget {
     this.realtime?.stop();
     this.runner?.stop();
     await this.session.logout(this.db);
+    const { attachmentDbName } = await import('./attachments.ts');
+    const attachments = attachmentDbName(this.db?.name ?? 'messagehub');
     await deleteDatabase(this.db);
+    await deleteDB(attachments);
     this.db = null;
     await wipeCachesAndWorker();
   }

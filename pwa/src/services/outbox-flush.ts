@@ -8,6 +8,7 @@ import type { Db } from '../stores/db.ts';
 import { loadSession } from '../stores/account.ts';
 import { markResults, queued } from '../stores/outbox.ts';
 import { Api, ApiError, NetworkError } from './api.ts';
+import { AttachmentStore, BlobClient, attachmentDbName, sendable, uploadPending } from './attachments.ts';
 
 export type FlushOutcome =
   | { ok: true; sent: number }
@@ -29,9 +30,19 @@ export async function flushOutbox(db: Db, opts: { baseUrl: string; fetch?: typeo
   if (!session) return { ok: false, sent: 0, reason: 'no-session' };
   const api = new Api({ baseUrl: opts.baseUrl, token: () => session.token, fetch: opts.fetch });
   let sent = 0;
+  // Files first: a message that names a file goes only once the file is up (attachments.ts).
+  const store = await AttachmentStore.open(attachmentDbName(db.name));
+  let waiting: Set<string>;
+  let offline: boolean;
+  try {
+    ({ waiting, network: offline } = await uploadPending(store, new BlobClient({ baseUrl: opts.baseUrl, token: () => session.token, fetch: opts.fetch })));
+  } finally {
+    store.close();
+  }
   for (;;) {
-    const rows = (await queued(db)).slice(0, BATCH);
-    if (rows.length === 0) return { ok: true, sent };
+    const rows = sendable(await queued(db), waiting).slice(0, BATCH);
+    // Messages still waiting for their files: not done, so the runner tries again.
+    if (rows.length === 0) return waiting.size === 0 ? { ok: true, sent } : { ok: false, sent, reason: offline ? 'network' : 'server' };
     const envelopes = rows.map((r) => r.envelope);
     let results: BatchResult[] | null = null;
     const overSocket = opts.send?.(envelopes);

@@ -1,7 +1,7 @@
 // Views: what the screens show, read from the stores and the in-memory plaintexts:
 // the conversation list (summaries, previews) and one conversation's messages with
 // their states and warnings (as codes; warnings.ts has the words).
-import { membershipChange, openGroupMeta, openMessage, type EpochRecord, type Envelope, type MembershipChange, type MessagePlaintext } from '../../../protocol/src/index.ts';
+import { membershipChange, openGroupMeta, openMessage, type AttachmentRef, type EpochRecord, type Envelope, type MembershipChange, type MessagePlaintext } from '../../../protocol/src/index.ts';
 import type { ContactRow, Db, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
 import { getConversation, getEpochs, listConversations, updateConversation } from '../stores/conversations.ts';
 import { getLog, lastEntries, receiptsFor } from '../stores/log.ts';
@@ -25,6 +25,8 @@ export interface MessageView {
   warnings: Warning[];
   /** For our own sent messages: how many of the other members signed a receipt for it ("delivered to 3 of 5"). */
   delivery?: { to: number; of: number };
+  /** A file sent with the message (protocol ATT5), opened on demand. */
+  attachment?: AttachmentRef | null;
 }
 
 /** An accepted epoch record in the timeline (MEMB2): who signed it and what it changed. */
@@ -194,7 +196,7 @@ export class Views {
       let state: MessageState = 'received';
       const to = receipts.get(cmid)?.by.length ?? 0;
       if (mine) state = to >= others ? 'delivered' : 'sent';
-      const view: MessageView = { id, seq: row.seq, sender, mine, body: p?.plaintext.body ?? null, composedAt: p?.plaintext.composedAt ?? null, state, warnings };
+      const view: MessageView = { id, seq: row.seq, sender, mine, body: p?.plaintext.body ?? null, composedAt: p?.plaintext.composedAt ?? null, state, warnings, attachment: p?.plaintext.attachment ?? null };
       if (mine) view.delivery = { to: Math.min(to, others), of: others };
       views.push(view);
     }
@@ -203,7 +205,7 @@ export class Views {
       const p = await this.outboxPlain(conversationId, out, epochs, contacts);
       const state: MessageState = out.status === 'queued' ? 'queued' : out.status === 'sent' ? 'sent' : 'failed';
       const warnings: Warning[] = out.status === 'rejected' ? [{ code: 'rejected', error: out.error }] : [];
-      views.push({ id: out.clientMessageId, seq: null, sender: this.me, mine: true, body: p?.body ?? null, composedAt: out.composedAt, state, warnings });
+      views.push({ id: out.clientMessageId, seq: null, sender: this.me, mine: true, body: p?.body ?? null, composedAt: out.composedAt, state, warnings, attachment: p?.attachment ?? null });
     }
     return views;
   }

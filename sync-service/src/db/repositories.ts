@@ -1,5 +1,6 @@
 import type { IMain } from 'pg-promise';
 import { AccountChallengesRepository } from './account-challenges.ts';
+import { BlobsRepository } from './blobs.ts';
 import { BlocksRepository } from './blocks.ts';
 import { ChallengesRepository } from './challenges.ts';
 import { ConversationsRepository } from './conversations.ts';
@@ -26,6 +27,7 @@ export interface Repositories {
   keyResets: KeyResetsRepository;
   blocks: BlocksRepository;
   devices: DevicesRepository;
+  blobs: BlobsRepository;
 }
 
 export function attachRepositories(obj: any, pgp: IMain): void {
@@ -41,4 +43,5 @@ export function attachRepositories(obj: any, pgp: IMain): void {
   obj.keyResets = new KeyResetsRepository(obj);
   obj.blocks = new BlocksRepository(obj);
   obj.devices = new DevicesRepository(obj);
+  obj.blobs = new BlobsRepository(obj);
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 /** The files of each repository folder; the object below has the same names in camelCase. */
 const LAYOUT = {
   'account-challenges': ['insert', 'consume', 'state', 'prune'],
+  blobs: ['create', 'find', 'stored-indexes', 'put-chunk', 'get-chunk', 'complete', 'collect'],
   blocks: ['insert', 'delete', 'list', 'blocked-by-any'],
   challenges: ['insert', 'consume', 'state', 'prune'],
   conversations: ['list', 'is-member', 'exists', 'member-pks'],

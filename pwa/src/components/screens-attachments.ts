@@ -1,0 +1,4 @@
+// The lazy chunk of attachments (lazy-screens.ts): the attach button, a message's file, and
+// through them the attachment code (services/attachments.ts).
+import './mh-attach.ts';
+import './mh-attachment.ts';
