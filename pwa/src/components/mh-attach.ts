@@ -1,4 +1,4 @@
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, svg } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import { plainError } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
@@ -60,11 +60,15 @@ export class MhAttach extends LitElement {
     return html`
       <input type="file" id="file" data-testid="attach-input" @change=${(e: Event) => void this._picked(e)} ?disabled=${this.disabled || this._busy}>
       <button type="button" class="secondary" data-testid="attach-button" aria-label="Attach a photo or file" ?disabled=${this.disabled || this._busy}
-        @click=${() => (this.renderRoot.querySelector('#file') as HTMLInputElement).click()}>${this._busy ? 'Sealing…' : '📎'}</button>
+        @click=${() => (this.renderRoot.querySelector('#file') as HTMLInputElement).click()}>${this._busy ? 'Sealing…' : PAPERCLIP}</button>
       ${this._error ? html`<p class="error" role="alert" data-testid="attach-error">${this._error}</p>` : nothing}
     `;
   }
 }
+// A drawn paperclip rather than the emoji: not every system has an emoji font.
+const PAPERCLIP = svg`<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false" fill="none" stroke="currentColor"
+  stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9"/></svg>`;
+
 customElements.define('mh-attach', MhAttach);
 
 declare global {

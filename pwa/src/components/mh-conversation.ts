@@ -248,9 +248,10 @@ export class MhConversation extends LitElement {
         <label for="composer" class="sr-only">Message</label>
         ${this._error ? html`<p class="error" role="alert" data-testid="composer-error">${this._error}</p>` : nothing}
         <div class="row">
+          <!-- The attach button first, as in most messengers: Tab from the message goes to Send. -->
+          ${lazy('mh-attach')}<mh-attach .conversationId=${this.conversationId} ?disabled=${!!this._blocked} @mh-attached=${() => { this.stick = true; void this._load(); }}></mh-attach>
           <textarea id="composer" rows="1" dir="auto" placeholder="Write a message" data-testid="composer-input" @keydown=${this._onKey}
             @input=${this._onInput} ?disabled=${!!this._blocked} aria-describedby=${this._count > COUNT_FROM ? 'composer-count' : nothing}></textarea>
-          ${lazy('mh-attach')}<mh-attach .conversationId=${this.conversationId} ?disabled=${!!this._blocked} @mh-attached=${() => { this.stick = true; void this._load(); }}></mh-attach>
           <button type="submit" data-testid="composer-send" ?disabled=${!!this._blocked}>Send</button>
         </div>
         ${this._count > COUNT_FROM
