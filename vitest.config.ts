@@ -5,6 +5,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-postgres.ts'],
+    // Two test files at a time, node and browser alike (both projects share one pool; a
+    // journey runs its own stack and Chromium). vitest's default on 2 cores is one worker,
+    // which ran the whole suite file after file; it waits on timers, sockets and
+    // IndexedDB far more than on the CPU.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
@@ -30,8 +35,6 @@ export default defineConfig({
           environment: 'node',
           include: ['e2e/**/*.test.ts'],
           globalSetup: ['e2e/support/global-build.ts'],
-          // One journey at a time (each runs a stack and a Chromium), but alongside the node files.
-          maxWorkers: 1,
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },
