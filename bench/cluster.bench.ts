@@ -148,7 +148,6 @@ async function failoverOnce(cluster: Cluster, round_: number): Promise<{ noWrite
     const conv = new Conv(randomUUID());
     await api.createConversation(token, await conv.makeEpoch(id, [id.public]));
     const killed = await cluster.waitForPrimary();
-    let lastAck = Date.now();
     let killedAt = 0;
     let firstAfter = 0;
     let stop = false;
@@ -157,9 +156,7 @@ async function failoverOnce(cluster: Cluster, round_: number): Promise<{ noWrite
       while (!stop) {
         try {
           await api.append(token, env);
-          const now = Date.now();
-          if (killedAt && !firstAfter) firstAfter = now;
-          lastAck = now;
+          if (killedAt && !firstAfter) firstAfter = Date.now();
           env = await conv.seal(id, 'tick');
         } catch {
           await new Promise((r) => setTimeout(r, 50)); // 503 database_unavailable: resend the same envelope
@@ -180,7 +177,6 @@ async function failoverOnce(cluster: Cluster, round_: number): Promise<{ noWrite
     }, 30_000).catch(() => undefined);
     stop = true;
     await trickle;
-    void lastAck;
     // The old primary rejoins as a standby before the next round.
     await cluster.start(killed);
     await cluster.waitFor(`${killed} to rejoin`, async () => {

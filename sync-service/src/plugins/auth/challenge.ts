@@ -6,6 +6,7 @@ import { clientAddress, sharedLimit } from '../../services/rate-limit.ts';
 import { newToken } from '../../services/tokens.ts';
 import * as S from '../../schemas.ts';
 import type { ChallengeResponse } from '../../../../protocol/src/index.ts';
+import { knownUser } from '../known-user.ts';
 
 /** POST /api/v1/auth/challenge: a single-use nonce bound to user and origin (T1); limits of L4. */
 export const challengeRoute: ServerRoute = {
@@ -43,8 +44,7 @@ export const challengeRoute: ServerRoute = {
     const address = clientAddress(request);
     await sharedLimit(db, `challenge:ip:${address}`, config.loginRateLimitPerMinute);
     await sharedLimit(db, `challenge:user-ip:${userId}:${address}`, config.loginRateLimitPerMinute);
-    const user = await db.users.find(userId);
-    if (!user) throw new ApiError(404, 'unknown_user', 'no user has this name');
+    const user = await knownUser(db, userId);
     const challengeId = randomUUID();
     const nonce = newToken();
     const { expiresAt } = await db.challenges.create({ id: challengeId, userPk: user.id, nonce, origin, ttlSeconds: config.challengeTtlSeconds });

@@ -1,13 +1,13 @@
 import type { Request } from '@hapi/hapi';
 import { ApiError } from '../errors/index.ts';
 import { caller, type Caller } from '../auth/scheme.ts';
+import { knownUser } from '../known-user.ts';
 
 /** The caller and the registered user named by `{userId}` (404 unknown_user; 400 cannot_block_self). */
 export async function blockTarget(request: Request): Promise<{ me: Caller; targetPk: number; userId: string }> {
   const me = caller(request);
   const { userId } = request.params as { userId: string };
   if (userId === me.userId) throw new ApiError(400, 'cannot_block_self', 'you cannot block yourself');
-  const user = await request.server.app.database.db.users.find(userId);
-  if (!user) throw new ApiError(404, 'unknown_user', 'no user has this name');
+  const user = await knownUser(request.server.app.database.db, userId);
   return { me, targetPk: user.id, userId: user.userId };
 }

@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
-import { ApiError } from '../errors/index.ts';
 import * as S from '../../schemas.ts';
+import { knownUser } from '../known-user.ts';
 
 /**
  * GET /api/v1/users/{userId}/devices: a user's device certificates and revocations, oldest
@@ -26,8 +26,7 @@ export const listDevicesRoute: ServerRoute = {
   async handler(request) {
     const { userId } = request.params as { userId: string };
     const db = request.server.app.database.db;
-    const user = await db.users.find(userId);
-    if (!user) throw new ApiError(404, 'unknown_user', 'no user has this name');
+    const user = await knownUser(db, userId);
     const [certificates, revocations] = await Promise.all([db.devices.certificates(user.id), db.devices.revocations(user.id)]);
     return { userId: user.userId, certificates, revocations };
   },

@@ -1,8 +1,8 @@
 import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
-import { ApiError } from '../errors/index.ts';
 import * as S from '../../schemas.ts';
 import { keyEntry } from '../account/schemas.ts';
+import { knownUser } from '../known-user.ts';
 
 /** GET /api/v1/users/{userId}/keys: current keys and the whole history, oldest first. */
 export const getKeysRoute: ServerRoute = {
@@ -24,8 +24,7 @@ export const getKeysRoute: ServerRoute = {
   async handler(request) {
     const { userId } = request.params as { userId: string };
     const db = request.server.app.database.db;
-    const user = await db.users.find(userId);
-    if (!user) throw new ApiError(404, 'unknown_user', 'no user has this name');
+    const user = await knownUser(db, userId);
     const history = await db.keys.history(user.id);
     return { userId: user.userId, displayName: user.displayName, current: history[history.length - 1], history };
   },
