@@ -5,11 +5,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-postgres.ts'],
-    // Two test files at a time, node and browser alike (both projects share one pool; a
-    // journey runs its own stack and Chromium). vitest's default on 2 cores is one worker,
-    // which ran the whole suite file after file; it waits on timers, sockets and
-    // IndexedDB far more than on the CPU.
-    maxWorkers: 2,
+    // One test file at a time (vitest's default on 2 cores). Two at a time took the run from
+    // 360 s to 262 s, but in one CI run of four journey 12's draft test then failed (Bea's
+    // draft still in the composer after opening Cyd's conversation): until that is
+    // understood, the suite runs as it did when it passed every time.
+    maxWorkers: 1,
     projects: [
       {
         extends: true,
