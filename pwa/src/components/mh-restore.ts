@@ -117,6 +117,10 @@ export class MhRestore extends LitElement {
             @click=${() => this.dispatchEvent(new CustomEvent('mh-create-instead', { bubbles: true, composed: true }))}>
             Create a new account instead
           </button>
+          <button type="button" class="secondary" data-testid="go-link" ?disabled=${this._busy}
+            @click=${() => this.dispatchEvent(new CustomEvent('mh-link-instead', { bubbles: true, composed: true }))}>
+            Link from another device
+          </button>
         </div>
       </form>
     `;
