@@ -134,6 +134,22 @@ describe('journey 15: link a device by code, then two devices send at once', () 
     for (const text of all) await message(bea.page, text).first().waitFor({ timeout: 20_000 });
     expect(await warnings(bea.page)).toBe(0);
     await screenshotBoth(bea.page, '15-two-devices-no-warning');
+    // The linked device made its own device key, certified by the account key (DEV1, DEV2):
+    // the service lists two certificates of ada's, for two device ids.
+    const deviceIds = await phone.evaluate(async () => {
+      const token = await new Promise<string>((resolve, reject) => {
+        const open = indexedDB.open('messagehub');
+        open.onsuccess = () => {
+          const get = open.result.transaction('session').objectStore('session').get('current');
+          get.onsuccess = () => resolve((get.result as { token: string }).token);
+          get.onerror = () => reject(get.error);
+        };
+        open.onerror = () => reject(open.error);
+      });
+      const res = await fetch('/api/v1/users/ada/devices', { headers: { authorization: `Bearer ${token}` } });
+      return ((await res.json()) as { certificates: { deviceId: string }[] }).certificates.map((c) => c.deviceId);
+    });
+    expect(new Set(deviceIds).size).toBe(2);
     expect(people.errors).toEqual([]);
   });
 });
