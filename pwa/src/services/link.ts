@@ -3,7 +3,7 @@
 // (sendLink) checks the slot's key against the typed code and seals the handover to it.
 // Loaded only by the two link screens (a dynamic import): not in the start chunk.
 import {
-  LINK_QR_PREFIX, LinkError, linkLocator, makeLinkCode, newLinkKey, normalizeLinkCode, openHandover, sealHandover,
+  LINK_QR_PREFIX, LinkError, fingerprint, parsePublicIdentity, linkLocator, makeLinkCode, newLinkKey, normalizeLinkCode, openHandover, sealHandover,
   type LinkHandover, type SealedHandover,
 } from '../../../protocol/src/index.ts';
 import { ApiError } from './api.ts';
@@ -115,6 +115,22 @@ export class LinkReceiver {
       throw asFailure(e);
     }
   }
+}
+
+/**
+ * LINK4: the first of `candidates` (sealed key files) whose public identity is the
+ * account's current key (fingerprint `current`), or null: a key file kept from before a
+ * rotation is never handed over.
+ */
+export async function currentKeyFile(current: string, candidates: readonly (string | null | undefined)[]): Promise<string | null> {
+  for (const text of candidates) {
+    try {
+      if (text && (await fingerprint(parsePublicIdentity((JSON.parse(text) as { public: unknown }).public))) === current) return text;
+    } catch {
+      // not a key file: the next one
+    }
+  }
+  return null;
 }
 
 /**

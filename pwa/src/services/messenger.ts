@@ -332,16 +332,9 @@ export class Messenger extends EventTarget {
    * user's chosen file, which is then kept. Throws LinkFailed('no-key-file') without either.
    */
   async linkSend(code: string, chosenKeyFile: string | null): Promise<void> {
-    const [{ LinkFailed, sendLink }, { fingerprint, parsePublicIdentity }] = await Promise.all([import('./link.ts'), import('../../../protocol/src/index.ts')]);
+    const { LinkFailed, currentKeyFile, sendLink } = await import('./link.ts');
     const me = this.me!;
-    const current = async (text: string | null | undefined): Promise<boolean> => {
-      try {
-        return !!text && (await fingerprint(parsePublicIdentity((JSON.parse(text) as { public: unknown }).public))) === me.fingerprint;
-      } catch {
-        return false;
-      }
-    };
-    const keyFile = (await current(chosenKeyFile)) ? chosenKeyFile! : (await current(me.sealedKeyFile)) ? me.sealedKeyFile! : null;
+    const keyFile = await currentKeyFile(me.fingerprint, [chosenKeyFile, me.sealedKeyFile]);
     if (!keyFile) throw new LinkFailed('no-key-file');
     await sendLink(this.api, code, { v: 1, type: 'link-handover', userId: me.userId, accountFingerprint: me.fingerprint, keyFile, createdAt: Date.now() });
     if (keyFile !== me.sealedKeyFile) {
