@@ -83,23 +83,23 @@ describe('journey 15: link a device by code, then two devices send at once', () 
     await laptop.getByTestId('link-sent').waitFor({ timeout: 15_000 });
 
     // The new device: the account's name, then the passphrase (a wrong one first).
-    await phone.getByTestId('link-passphrase').waitFor({ timeout: 20_000 });
+    await phone.getByTestId('restore-passphrase').waitFor({ timeout: 20_000 });
     expect(await phone.getByTestId('link-account').textContent()).toMatch(/\bada\b/);
     expect(await axe(phone)).toEqual([]);
     await screenshotBoth(phone, '15-link-passphrase');
-    await phone.getByTestId('link-passphrase').fill('not the passphrase at all');
-    await phone.getByTestId('link-finish').click();
-    const phoneError = phone.getByTestId('link-error');
+    await phone.getByTestId('restore-passphrase').fill('not the passphrase at all');
+    await phone.getByTestId('restore-submit').click();
+    const phoneError = phone.getByTestId('restore-error');
     await phoneError.waitFor({ timeout: 60_000 });
     expect(await phoneError.getAttribute('data-code')).toBe('wrong-passphrase');
     expect(await phoneError.textContent()).toMatch(/^Wrong passphrase\./);
-    await phone.getByTestId('link-passphrase').fill(PASSPHRASES.ada);
-    await phone.getByTestId('link-finish').click();
-    await phone.getByTestId('link-continue').waitFor({ timeout: 60_000 });
-    expect((await phone.getByTestId('link-summary').textContent())!.replace(/\s+/g, ' ')).toMatch(/Recovered 1 conversation and 1 message\./);
+    await phone.getByTestId('restore-passphrase').fill(PASSPHRASES.ada);
+    await phone.getByTestId('restore-submit').click();
+    await phone.getByTestId('restore-continue').waitFor({ timeout: 60_000 });
+    expect((await phone.getByTestId('restore-summary').textContent())!.replace(/\s+/g, ' ')).toMatch(/Recovered 1 conversation and 1 message\. Nothing failed\./);
     expect(await axe(phone)).toEqual([]);
     await screenshotBoth(phone, '15-link-done');
-    await phone.getByTestId('link-continue').click();
+    await phone.getByTestId('restore-continue').click();
     await openConversationWith(phone, 'bea');
     await message(phone, 'before linking').waitFor({ timeout: 20_000 });
 

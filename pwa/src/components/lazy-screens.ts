@@ -23,10 +23,6 @@ const screens = {
   'mh-attachment': () => import('./screens-attachments.ts'),
   // shown on the list only while no key file was saved
   'mh-keyfile-reminder': () => import('./screens-more.ts'),
-  // linking a device by code (protocol LINK1..LINK6): the new device's screen and the
-  // signed-in device's form in Settings, with the link code (services/link.ts) behind them
-  'mh-link-new': () => import('./screens-link.ts'),
-  'mh-link-existing': () => import('./screens-link.ts'),
   // shown only when a new version of the app waits (THREATS W1)
   'mh-update-banner': () => import('./screens-more.ts'),
 } satisfies Record<string, () => Promise<unknown>>;

@@ -91,10 +91,7 @@ export class MhApp extends LitElement {
           ${this._welcomeMode === 'create'
             ? html`${lazy('mh-onboarding')}<mh-onboarding @mh-restore-instead=${() => (this._welcomeMode = 'restore')}
                 @mh-link-instead=${() => (this._welcomeMode = 'link')}></mh-onboarding>`
-            : this._welcomeMode === 'link'
-              ? html`${lazy('mh-link-new')}<mh-link-new @mh-restore-instead=${() => (this._welcomeMode = 'restore')}></mh-link-new>`
-              : html`${lazy('mh-restore')}<mh-restore @mh-create-instead=${() => (this._welcomeMode = 'create')}
-                  @mh-link-instead=${() => (this._welcomeMode = 'link')}></mh-restore>`}
+            : html`${lazy('mh-restore')}<mh-restore .linking=${this._welcomeMode === 'link'} @mh-create-instead=${() => (this._welcomeMode = 'create')}></mh-restore>`}
         </main>`;
     }
     const v = this._view;

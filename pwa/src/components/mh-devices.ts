@@ -3,7 +3,7 @@ import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { SessionInfo } from '../services/api.ts';
 import { plainError } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
-import { lazy } from './lazy-screens.ts';
+import './mh-link-existing.ts';
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -102,7 +102,7 @@ export class MhDevices extends LitElement {
         : nothing}
       <p role="status" data-testid="device-status">${this._done}</p>
       ${this._linking
-        ? html`<h4>Link a new device</h4>${lazy('mh-link-existing')}<mh-link-existing></mh-link-existing>`
+        ? html`<h4>Link a new device</h4><mh-link-existing></mh-link-existing>`
         : html`<button class="secondary" data-testid="link-new-device" @click=${() => (this._linking = true)}>Link a new device</button>`}
       ${this._error ? html`<p class="error" role="alert" data-testid="device-error">${this._error}</p>` : nothing}
     `;
