@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprint, newLinkKey, type LinkHandover } from '../../protocol/src/index.ts';
 import { Api } from '../../pwa/src/services/api.ts';
-import { LinkFailed, LinkReceiver, sendLink } from '../../pwa/src/services/link.ts';
+import { LinkFailed, LinkReceiver, currentKeyFile, sendLink } from '../../pwa/src/services/link.ts';
 import { call, login, register, startApp, type TestApp } from '../support/service.ts';
 import { identity, publicOf } from '../support/identities.ts';
 import { lyingFetch, type Lie, type Traffic } from './support/lying-server.ts';
@@ -130,6 +130,15 @@ describe('linking a device over the real relay', () => {
     expect([gone.status, gone.json.error.code]).toEqual([404, 'link_not_found']);
     expect(await failure(sendLink(carolDevice, '0000-0000-0000', handover))).toBe('not-found');
     expect(await failure(sendLink(carolDevice, '0000-0000', handover))).toBe('malformed-code');
+  });
+
+  it('LINK4: a device hands over only a key file of the account\'s current key: one kept from before a rotation, or another account\'s, is passed over', async () => {
+    const current = handover.accountFingerprint;
+    const before = JSON.stringify({ ...JSON.parse(KEY_FILE), public: publicOf('bob', 'alice') });
+    const other = JSON.stringify({ ...JSON.parse(KEY_FILE), userId: 'bob', public: publicOf('bob') });
+    expect(await currentKeyFile(current, [before, KEY_FILE])).toBe(KEY_FILE);
+    expect(await currentKeyFile(current, [null, other, 'not json', KEY_FILE])).toBe(KEY_FILE);
+    expect(await currentKeyFile(current, [before, other, undefined])).toBeNull();
   });
 
   it('LINK6: look-ups and handovers are limited per account, new slots per address; looking up needs a signed-in account', async () => {
