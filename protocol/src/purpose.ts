@@ -10,6 +10,10 @@ export const PURPOSE = {
   deviceCert: 'MessageHub-device-cert-v1', // the account key certifies a device key (DEV2)
   deviceRevoke: 'MessageHub-device-revoke-v1', // the account key withdraws a device certificate (DEV8)
   deviceConversationTag: 'MessageHub-device-conv-tag-v1', // a conversation named in a revocation (DEV9)
+  linkCheck: 'MessageHub-link-check-v1', // the check characters of a link code, binding the new device's key (LINK2)
+  linkSalt: 'MessageHub-link-salt-v1', // HKDF salt of the link key: the whole code (LINK3)
+  linkKey: 'MessageHub-link-key-v1', // HKDF info of the link key: both ephemeral keys (LINK3)
+  linkAad: 'MessageHub-link-aad-v1', // AES-GCM additional data of the sealed handover (LINK3)
   epoch: 'MessageHub-epoch-v1', // Ed25519 signature over an epoch record
   epochHash: 'MessageHub-epoch-hash-v1', // epochHash, the epoch chain link
   epochWrap: 'MessageHub-epoch-wrap-v1', // RSA-OAEP label of a wrapped epoch key

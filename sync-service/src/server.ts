@@ -14,6 +14,7 @@ import { authPlugin } from './plugins/auth/index.ts';
 import { blobsPlugin } from './plugins/blobs/index.ts';
 import { blocksPlugin } from './plugins/blocks/index.ts';
 import { conversationsPlugin } from './plugins/conversations/index.ts';
+import { deviceLinksPlugin } from './plugins/device-links/index.ts';
 import { devicesPlugin } from './plugins/devices/index.ts';
 import { directoryPlugin } from './plugins/directory/index.ts';
 import { errorsPlugin, payloadFailAction, validationFailAction } from './plugins/errors/index.ts';
@@ -116,6 +117,7 @@ export async function createServer(config: Config, deps: ServerDependencies): Pr
     { plugin: directoryPlugin },
     { plugin: sessionsPlugin },
     { plugin: devicesPlugin },
+    { plugin: deviceLinksPlugin },
     { plugin: blocksPlugin },
     { plugin: conversationsPlugin },
     { plugin: messagesPlugin },

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Server, RequestRoute } from '@hapi/hapi';
 import WebSocket from 'ws';
 import {
-  certifyDevice, createDeviceKey, createEpoch, revokeDevice, signLoginProof, signRegistration, type Envelope, type EpochRecord, type Identity,
+  certifyDevice, createDeviceKey, createEpoch, newLinkKey, revokeDevice, signLoginProof, signRegistration, type Envelope, type EpochRecord, type Identity,
 } from '../../protocol/src/index.ts';
 import { testConfig, type Config } from '../src/config.ts';
 import { openDatabase, type DatabaseHandle } from '../src/db/index.ts';
@@ -247,6 +247,9 @@ describe('route fuzzing', () => {
         ['PUT /api/v1/devices/{deviceId}/revocation', { revocation }],
         ['POST /api/v1/conversations/{id}/blobs', { blobId: crypto.randomUUID(), chunks: 2 }],
         ['POST /api/v1/conversations/{id}/blobs/{blobId}/finish', { messageId: crypto.randomUUID() }],
+        ['POST /api/v1/device-links', { publicKey: (await newLinkKey()).publicKey }],
+        ['POST /api/v1/device-links/{locator}/receive', { token: 'A'.repeat(43) }],
+        ['PUT /api/v1/device-links/{locator}/handover', { handover: { v: 1, publicKey: (await newLinkKey()).publicKey, iv: 'A'.repeat(16), ciphertext: 'A'.repeat(200) } }],
       ]),
     };
   });
@@ -265,6 +268,7 @@ describe('route fuzzing', () => {
       deviceId: [revokedDeviceId, crypto.randomUUID()],
       blobId: [crypto.randomUUID()],
       index: ['0', '1', '1600'],
+      locator: ['AB12', 'ZZZZ', 'ab12'],
     };
     return fc.oneof(
       { weight: 3, arbitrary: fc.constantFrom(...(known[name] ?? ['x'])).map(enc) },

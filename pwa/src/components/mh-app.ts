@@ -43,7 +43,7 @@ export class MhApp extends LitElement {
   };
 
   declare _view: View;
-  declare _welcomeMode: 'create' | 'restore';
+  declare _welcomeMode: 'create' | 'restore' | 'link';
 
   private readonly messenger = new Messenger({ origin: location.origin });
   private readonly router = new RouterController(this, (v) => this._show(v));
@@ -89,8 +89,9 @@ export class MhApp extends LitElement {
       return html`${banner}
         <main class="welcome">
           ${this._welcomeMode === 'create'
-            ? html`${lazy('mh-onboarding')}<mh-onboarding @mh-restore-instead=${() => (this._welcomeMode = 'restore')}></mh-onboarding>`
-            : html`${lazy('mh-restore')}<mh-restore @mh-create-instead=${() => (this._welcomeMode = 'create')}></mh-restore>`}
+            ? html`${lazy('mh-onboarding')}<mh-onboarding @mh-restore-instead=${() => (this._welcomeMode = 'restore')}
+                @mh-link-instead=${() => (this._welcomeMode = 'link')}></mh-onboarding>`
+            : html`${lazy('mh-restore')}<mh-restore .linking=${this._welcomeMode === 'link'} @mh-create-instead=${() => (this._welcomeMode = 'create')}></mh-restore>`}
         </main>`;
     }
     const v = this._view;

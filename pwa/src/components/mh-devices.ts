@@ -3,6 +3,7 @@ import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { SessionInfo } from '../services/api.ts';
 import { plainError } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
+import './mh-link-existing.ts';
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -34,6 +35,7 @@ export class MhDevices extends LitElement {
     _confirming: { state: true },
     _busy: { state: true },
     _done: { state: true },
+    _linking: { state: true },
   };
 
   declare _devices: SessionInfo[] | null;
@@ -41,6 +43,7 @@ export class MhDevices extends LitElement {
   declare _confirming: string | null;
   declare _busy: boolean;
   declare _done: string;
+  declare _linking: boolean;
 
   private readonly messenger = new MessengerController(this);
 
@@ -51,6 +54,7 @@ export class MhDevices extends LitElement {
     this._confirming = null;
     this._busy = false;
     this._done = '';
+    this._linking = false;
   }
 
   override connectedCallback(): void {
@@ -97,6 +101,9 @@ export class MhDevices extends LitElement {
           </ul>`
         : nothing}
       <p role="status" data-testid="device-status">${this._done}</p>
+      ${this._linking
+        ? html`<h4>Link a new device</h4><mh-link-existing></mh-link-existing>`
+        : html`<button class="secondary" data-testid="link-new-device" @click=${() => (this._linking = true)}>Link a new device</button>`}
       ${this._error ? html`<p class="error" role="alert" data-testid="device-error">${this._error}</p>` : nothing}
     `;
   }

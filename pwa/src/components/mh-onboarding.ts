@@ -211,6 +211,10 @@ export class MhOnboarding extends LitElement {
             @click=${() => this.dispatchEvent(new CustomEvent('mh-restore-instead', { bubbles: true, composed: true }))}>
             I have a key file
           </button>
+          <button type="button" class="secondary" data-testid="go-link" ?disabled=${busy}
+            @click=${() => this.dispatchEvent(new CustomEvent('mh-link-instead', { bubbles: true, composed: true }))}>
+            Link from another device
+          </button>
         </div>
       </form>
     `;

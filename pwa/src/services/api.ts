@@ -4,7 +4,7 @@
 // The bodies are protocol's HTTP types, the same ones the service and the benchmarks use.
 import type {
   AccountChallengeResponse, AccountChangePurpose, AddEpochResponse, BatchResponse, ChallengeResponse, ConversationsResponse, CreateConversationResponse, EpochRecord, Envelope,
-  DeviceCertificate, DeviceRevocation, KeyEntry, KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, RotateKeysRequest, SyncPage,
+  DeviceCertificate, DeviceRevocation, KeyEntry, KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, RotateKeysRequest, SealedHandover, SyncPage,
 } from '../../../protocol/src/index.ts';
 
 export type { LogEntry } from '../../../protocol/src/index.ts';
@@ -123,6 +123,19 @@ export class Api {
   /** DEV8: withdraw one of this account's devices for good (the record is signed by the account key). */
   revokeDevice(deviceId: string, revocation: DeviceRevocation) {
     return this.call<{ revocation: DeviceRevocation; sessionsEnded: number }>('PUT', `/devices/${encodeURIComponent(deviceId)}/revocation`, { revocation });
+  }
+  // Linking a device (protocol LINK1..LINK6; services/link.ts).
+  createLink(publicKey: string) {
+    return this.call<{ locator: string; token: string; expiresAt: string }>('POST', '/device-links', { publicKey });
+  }
+  lookupLink(locator: string) {
+    return this.call<{ locator: string; publicKey: string; expiresAt: string }>('GET', `/device-links/${encodeURIComponent(locator)}`);
+  }
+  putLinkHandover(locator: string, handover: SealedHandover) {
+    return this.call<void>('PUT', `/device-links/${encodeURIComponent(locator)}/handover`, { handover });
+  }
+  receiveLink(locator: string, token: string) {
+    return this.call<{ status: 'waiting' | 'ready'; expiresAt: string; handover?: SealedHandover }>('POST', `/device-links/${encodeURIComponent(locator)}/receive`, { token });
   }
   createConversation(epochRecord: EpochRecord) {
     return this.call<CreateConversationResponse>('POST', '/conversations', { epochRecord });

@@ -6,7 +6,7 @@
 // Nothing here is a module global, and nothing touches the DOM at construction.
 import { deleteDB } from 'idb';
 import { safetyNumber, type AttachmentRef, type Identity } from '../../../protocol/src/index.ts';
-import { loadIdentity, markKeyFileConfirmed } from '../stores/account.ts';
+import { loadIdentity, markKeyFileConfirmed, saveSealedKeyFile } from '../stores/account.ts';
 import { acceptPendingKey, allContacts, getContact, setVerified } from '../stores/contacts.ts';
 import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRow } from '../stores/db.ts';
 import { getConversation, updateConversation } from '../stores/conversations.ts';
@@ -20,6 +20,7 @@ import { checkUserName, generateAccount, nameIsFree, registerAccount, type Pendi
 import type { OutboxRunner } from './outbox-runner.ts';
 import { reading, type Reading } from './reading.ts';
 import type { ConnectionState, Realtime } from './realtime.ts';
+import type { LinkReceiver } from './link.ts';
 import type { RestoreProgress, RestoreSummary } from './restore.ts';
 import { Session } from './session.ts';
 import { requestPersistence, storageInfo, wipeCachesAndWorker, type StorageInfo } from './storage.ts';
@@ -215,8 +216,8 @@ export class Messenger extends EventTarget {
   }
 
   /** Stores the identity this device speaks for and wires its services. */
-  private async adopt(identity: Identity, displayName: string, keyFile: { confirmedAt: number | null; unsaved?: string } = { confirmedAt: Date.now() }): Promise<Device> {
-    this.me = await this.session.adopt(identity, displayName, keyFile.confirmedAt, keyFile.unsaved ?? null);
+  private async adopt(identity: Identity, displayName: string, keyFile: { confirmedAt: number | null; unsaved?: string; sealed?: string } = { confirmedAt: Date.now() }): Promise<Device> {
+    this.me = await this.session.adopt(identity, displayName, keyFile.confirmedAt, keyFile.unsaved ?? null, keyFile.sealed ?? null);
     return this.wire(identity);
   }
 
@@ -259,7 +260,7 @@ export class Messenger extends EventTarget {
     await this.ensureDb();
     await registerAccount(this.api, p);
     await this.session.login(p.identity);
-    await this.adopt(p.identity, p.userName, keyFileSaved ? { confirmedAt: Date.now() } : { confirmedAt: null, unsaved: p.keyFile });
+    await this.adopt(p.identity, p.userName, keyFileSaved ? { confirmedAt: Date.now(), sealed: p.keyFile } : { confirmedAt: null, unsaved: p.keyFile, sealed: p.keyFile });
   }
 
   // The key-file reminder.
@@ -313,7 +314,33 @@ export class Messenger extends EventTarget {
     // Both only on the restore screen: kept out of the start chunk.
     const [{ importKeyFile }, { restoreAccount }] = await Promise.all([import('./keyfile-ops.ts'), import('./restore.ts')]);
     const identity = await importKeyFile(keyFileText, passphrase);
-    return restoreAccount({ db, api: this.api, session: this.session, adopt: (id) => this.adopt(id, id.userId) }, identity, onProgress);
+    return restoreAccount({ db, api: this.api, session: this.session, adopt: (id) => this.adopt(id, id.userId, { confirmedAt: Date.now(), sealed: keyFileText }) }, identity, onProgress);
+  }
+
+  // Linking a device by code (link.ts, protocol LINK1..LINK6). The new device then restores
+  // from the handed-over key file exactly as from a chosen one (`restore`).
+
+  /** On the new device: a slot and the code to show. */
+  async linkStart(): Promise<LinkReceiver> {
+    const { LinkReceiver } = await import('./link.ts');
+    return LinkReceiver.start(this.api);
+  }
+
+  /**
+   * On a signed-in device: hand this account's sealed key file to the device showing `code`.
+   * The kept copy is used only if it holds the account's current key (LINK4); else the
+   * user's chosen file, which is then kept. Throws LinkFailed('no-key-file') without either.
+   */
+  async linkSend(code: string, chosenKeyFile: string | null): Promise<void> {
+    const { LinkFailed, currentKeyFile, sendLink } = await import('./link.ts');
+    const me = this.me!;
+    const keyFile = await currentKeyFile(me.fingerprint, [chosenKeyFile, me.sealedKeyFile]);
+    if (!keyFile) throw new LinkFailed('no-key-file');
+    await sendLink(this.api, code, { v: 1, type: 'link-handover', userId: me.userId, accountFingerprint: me.fingerprint, keyFile, createdAt: Date.now() });
+    if (keyFile !== me.sealedKeyFile) {
+      await saveSealedKeyFile(this.db!, keyFile);
+      this.me = (await loadIdentity(this.db!)) ?? me;
+    }
   }
 
   // Views (views.ts).
@@ -516,13 +543,18 @@ export class Messenger extends EventTarget {
   /**
    * A new key file under a new passphrase (keyfile-ops.ts `rewrapKeyFile`), from the key
    * file the user chose, or else the one kept since sign-up because it was never saved.
-   * Nothing is stored: the caller offers the result as a download, then `keyFileSaved`.
+   * The caller offers the result as a download, then `keyFileSaved`; the device keeps it
+   * sealed only as the copy a linked device receives (LINK4).
    */
   async newKeyFile(keyFileText: string | null, passphrase: string, newPassphrase: string): Promise<string> {
     const { rewrapKeyFile, RewrapError } = await import('./keyfile-ops.ts');
     const source = keyFileText ?? this.unsavedKeyFile;
     if (!source) throw new RewrapError('not-a-key-file', 'Choose your current key file first.');
-    return rewrapKeyFile(source, passphrase, newPassphrase, this.me!.public);
+    const made = await rewrapKeyFile(source, passphrase, newPassphrase, this.me!.public);
+    // LINK4: the newest key file is the one a linked device receives.
+    await saveSealedKeyFile(this.db!, made);
+    this.me = (await loadIdentity(this.db!)) ?? this.me;
+    return made;
   }
 
   // This account's devices (session.ts).

@@ -83,12 +83,13 @@ export class Session {
   }
 
   /** Stores the identity this device now speaks for (after onboarding or restore). */
-  async adopt(identity: Identity, displayName: string, keyFileConfirmedAt: number | null, unsavedKeyFile: string | null = null): Promise<IdentityRow> {
+  async adopt(identity: Identity, displayName: string, keyFileConfirmedAt: number | null, unsavedKeyFile: string | null = null, sealedKeyFile: string | null = null): Promise<IdentityRow> {
     const db = this.db();
     await saveIdentity(db, {
       userId: identity.userId, displayName, public: identity.public, encryption: identity.encryption, signing: identity.signing,
       fingerprint: await fingerprint(identity.public), createdAt: Date.now(), keyFileConfirmedAt,
       unsavedKeyFile: keyFileConfirmedAt === null ? unsavedKeyFile : null,
+      sealedKeyFile,
     });
     this.identity = identity;
     return (await loadIdentity(db))!;

@@ -17,6 +17,14 @@ export async function markKeyFileConfirmed(db: Db, at = Date.now()): Promise<voi
   await tx.done;
 }
 
+/** LINK4: keep the sealed key file this device can hand to a device it links. */
+export async function saveSealedKeyFile(db: Db, sealedKeyFile: string): Promise<void> {
+  const tx = db.transaction('identity', 'readwrite');
+  const row = await tx.store.get('me');
+  if (row) await tx.store.put({ ...row, sealedKeyFile });
+  await tx.done;
+}
+
 export function loadSession(db: Db): Promise<SessionRow | undefined> {
   return db.get('session', 'current');
 }

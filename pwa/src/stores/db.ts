@@ -26,6 +26,12 @@ export interface IdentityRow {
    * is deleted once the user downloads it.
    */
   unsavedKeyFile?: string | null;
+  /**
+   * The key file this device was set up with or last made, as sealed under the passphrase
+   * (Argon2id + AES-GCM, never key material in clear), kept so that this device can hand
+   * it to a device linked by code (protocol LINK4). Absent on devices set up before.
+   */
+  sealedKeyFile?: string | null;
 }
 
 /**

@@ -4,6 +4,7 @@ import { BlobsRepository } from './blobs.ts';
 import { BlocksRepository } from './blocks.ts';
 import { ChallengesRepository } from './challenges.ts';
 import { ConversationsRepository } from './conversations.ts';
+import { DeviceLinksRepository } from './device-links.ts';
 import { DevicesRepository } from './devices.ts';
 import { HealthRepository } from './health.ts';
 import { KeyResetsRepository } from './key-resets.ts';
@@ -27,6 +28,7 @@ export interface Repositories {
   keyResets: KeyResetsRepository;
   blocks: BlocksRepository;
   devices: DevicesRepository;
+  deviceLinks: DeviceLinksRepository;
   blobs: BlobsRepository;
 }
 
@@ -43,5 +45,6 @@ export function attachRepositories(obj: any, pgp: IMain): void {
   obj.keyResets = new KeyResetsRepository(obj);
   obj.blocks = new BlocksRepository(obj);
   obj.devices = new DevicesRepository(obj);
+  obj.deviceLinks = new DeviceLinksRepository(obj);
   obj.blobs = new BlobsRepository(obj);
 }

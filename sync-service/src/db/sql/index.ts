@@ -14,6 +14,7 @@ const LAYOUT = {
   blocks: ['insert', 'delete', 'list', 'blocked-by-any'],
   challenges: ['insert', 'consume', 'state', 'prune'],
   conversations: ['list', 'is-member', 'exists', 'member-pks'],
+  'device-links': ['create', 'prune', 'find', 'post-handover', 'state', 'take'],
   devices: ['insert-certificate', 'certificates', 'insert-revocation', 'revocations', 'is-revoked', 'revoke-sessions'],
   health: ['schema-version'],
   'key-resets': ['insert', 'close-stale', 'recent', 'pending', 'cancel', 'complete'],
