@@ -106,7 +106,13 @@ export async function submitRestore(page: Page, keyFile: string, passphrase: str
 export async function startConversation(page: Page, other: string): Promise<void> {
   await page.getByTestId('start-username').fill(other);
   await page.getByTestId('start-conversation').click();
-  await page.getByTestId('composer-input').waitFor({ timeout: 20_000 });
+  // Wait for THIS conversation, not for any composer: with another conversation open, its
+  // composer is already there while the new one is still being created (keys, first epoch),
+  // and the app switches when that is done, possibly in the middle of the caller's next
+  // step (journey 12 once typed Bea's draft into the textarea just as it became Cyd's).
+  const title = page.getByTestId('conversation-title');
+  await until(async () => (await title.count()) > 0 && (await title.textContent())?.trim() === other.trim().toLowerCase()
+    && (await page.getByTestId('composer-input').count()) > 0, `the new conversation with ${other} to open`, 20_000);
 }
 
 export function conversationItem(page: Page, title: string): Locator {

@@ -5,7 +5,7 @@
 import { ProtocolError, fromUtf8 } from './encoding.ts';
 import { LIMITS } from './rules.ts';
 import type { MessagePlaintext } from './types.ts';
-import { checkAttachmentRef } from './attachment.ts';
+import { checkAttachmentRef } from './attachment-ref.ts';
 import { checkUuid, fail, isRecord } from './wire.ts';
 
 export type { MessagePlaintext } from './types.ts';

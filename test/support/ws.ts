@@ -29,7 +29,7 @@ export function openWs(url: string, origin: string | undefined): Promise<WsClien
         ws,
         messages,
         closed,
-        next(pred = () => true, timeoutMs = 5000) {
+        next(pred = () => true, timeoutMs = 15_000) {
           return new Promise((res, rej) => {
             const timer = setTimeout(() => rej(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages).slice(0, 500)}`)), timeoutMs);
             const check = () => {

@@ -1,3 +1,4 @@
+// Lives with the browser tests because it reads the build they wait for (e2e/support/await-build.ts).
 // The built app: the service worker's precache list holds the whole shell exactly once
 // (index.html, scripts, styles, manifest, icons) and never the worker itself; the shipped
 // JavaScript stays within its budget.
@@ -5,8 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { buildIfStale } from '../../scripts/build-if-stale.ts';
-import { DIST_DIR } from '../../e2e/support/stack.ts';
+import { DIST_DIR } from '../support/stack.ts';
 
 function precacheList(): { url: string; revision: string | null }[] {
   const sw = readFileSync(path.join(DIST_DIR, 'sw.js'), 'utf8');
@@ -17,7 +17,6 @@ function precacheList(): { url: string; revision: string | null }[] {
 
 describe('the built PWA', () => {
   it('precaches index.html, every script and style (but the strength dictionaries), the manifest and the icons once each, and not sw.js', () => {
-    buildIfStale();
     const urls = precacheList().map((e) => e.url);
     expect(new Set(urls).size).toBe(urls.length);
     const all = readdirSync(path.join(DIST_DIR, 'assets')).map((f) => `assets/${f}`);
@@ -36,7 +35,6 @@ describe('the built PWA', () => {
   });
 
   it('ships at most 60 KB of gzipped JavaScript at start (the budget; lazy chunks listed apart)', () => {
-    buildIfStale();
     const html = readFileSync(path.join(DIST_DIR, 'index.html'), 'utf8');
     const entry = [...html.matchAll(/src="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
     const preload = [...html.matchAll(/rel="modulepreload"[^>]*href="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
@@ -48,7 +46,6 @@ describe('the built PWA', () => {
   });
 
   it('has no inline scripts or styles in index.html (the CSP forbids them)', () => {
-    buildIfStale();
     const html = readFileSync(path.join(DIST_DIR, 'index.html'), 'utf8');
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).not.toMatch(/<style\b/);
