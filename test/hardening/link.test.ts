@@ -98,7 +98,7 @@ describe('linking a device over the real relay', () => {
     };
     lies.push(replay);
     try {
-      expect(await failure(a.poll())).toBe('code-mismatch');
+      expect(await failure(a.poll())).toBe('refused-here');
     } finally {
       lies.splice(lies.indexOf(replay), 1);
     }
@@ -125,7 +125,7 @@ describe('linking a device over the real relay', () => {
     const old = await LinkReceiver.start(fresh());
     await app.testDb.query("UPDATE device_links SET expires_at = now() - interval '1 second' WHERE locator = $1", [old.code.slice(0, 4)]);
     expect(await failure(sendLink(carolDevice, old.code, handover))).toBe('expired');
-    expect(await failure(old.poll())).toBe('expired');
+    expect(await failure(old.poll())).toBe('expired-here');
     const gone = await call(app.server, 'GET', '/api/v1/device-links/0000', { token: carolToken });
     expect([gone.status, gone.json.error.code]).toEqual([404, 'link_not_found']);
     expect(await failure(sendLink(carolDevice, '0000-0000-0000', handover))).toBe('not-found');

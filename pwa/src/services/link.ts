@@ -17,7 +17,10 @@ export interface LinkApi {
 }
 
 /** Why a link failed, as the screens word it (linkErrorText). */
-export type LinkFailure = 'malformed-code' | 'code-mismatch' | 'not-found' | 'expired' | 'used' | 'rate-limited' | 'no-key-file' | 'malformed';
+export type LinkFailure =
+  | 'malformed-code' | 'code-mismatch' | 'not-found' | 'expired' | 'used' | 'rate-limited' | 'no-key-file' | 'malformed'
+  // as the new device sees them
+  | 'expired-here' | 'refused-here';
 
 export class LinkFailed extends Error {
   readonly reason: LinkFailure;
@@ -47,6 +50,10 @@ export function linkErrorText(reason: LinkFailure): string {
       return 'This device does not keep your key file. Choose your key file below, then link again.';
     case 'malformed':
       return 'What arrived could not be read. Start again on the new device.';
+    case 'expired-here':
+      return 'This code has expired. Get a new code and type it on your other device within 10 minutes.';
+    case 'refused-here':
+      return 'What your other device sent could not be opened with this code: it may have been changed on the way. Get a new code and try again.';
   }
 }
 
@@ -103,8 +110,9 @@ export class LinkReceiver {
       answer = await this.api.receiveLink(this.code.slice(0, 4), this.token);
     } catch (e) {
       const f = asFailure(e);
-      if (f instanceof LinkFailed) this.key = null;
-      throw f;
+      if (!(f instanceof LinkFailed)) throw f;
+      this.key = null;
+      throw f.reason === 'expired' || f.reason === 'not-found' ? new LinkFailed('expired-here') : f;
     }
     if (answer.status !== 'ready') return null;
     // One handover per code: whatever it holds, this key opens nothing else.
@@ -112,7 +120,8 @@ export class LinkReceiver {
     try {
       return await openHandover(this.code, key, answer.handover);
     } catch (e) {
-      throw asFailure(e);
+      const f = asFailure(e);
+      throw f instanceof LinkFailed ? new LinkFailed(f.reason === 'code-mismatch' ? 'refused-here' : f.reason) : f;
     }
   }
 }
