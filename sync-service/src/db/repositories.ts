@@ -9,6 +9,7 @@ import { HealthRepository } from './health.ts';
 import { KeyResetsRepository } from './key-resets.ts';
 import { KeysRepository } from './keys.ts';
 import { LogRepository } from './log.ts';
+import { PushSubscriptionsRepository } from './push-subscriptions.ts';
 import { RateLimitsRepository } from './rate-limits.ts';
 import { SessionsRepository } from './sessions.ts';
 import { UsersRepository } from './users.ts';
@@ -28,6 +29,7 @@ export interface Repositories {
   blocks: BlocksRepository;
   devices: DevicesRepository;
   blobs: BlobsRepository;
+  pushSubscriptions: PushSubscriptionsRepository;
 }
 
 export function attachRepositories(obj: any, pgp: IMain): void {
@@ -44,4 +46,5 @@ export function attachRepositories(obj: any, pgp: IMain): void {
   obj.blocks = new BlocksRepository(obj);
   obj.devices = new DevicesRepository(obj);
   obj.blobs = new BlobsRepository(obj);
+  obj.pushSubscriptions = new PushSubscriptionsRepository(obj);
 }
