@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createDecipheriv, createECDH, createPublicKey, hkdfSync, randomBytes, verify, type ECDH } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -16,6 +16,8 @@ import type { Identity } from '../../protocol/src/index.ts';
 import { identity } from '../../test/support/identities.ts';
 import { call, createConversation, login, register, send, startApp, type Conv, type TestApp } from '../../test/support/service.ts';
 import { PUSH_PAYLOAD, PushSender, allowedEndpoint } from '../src/services/push-sender.ts';
+import { testConfig } from '../src/config.ts';
+import { ensureVapidKeys } from '../../scripts/vapid-keys.ts';
 
 // ---- the browser's side of a subscription and the fake push service ---------------------
 
@@ -286,6 +288,25 @@ describe('pushes after an append', () => {
     push.release();
     await settled();
     expect(push.finished).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('VAPID keys for npm start', () => {
+  it('makes a pair once, keeps it (mode 0600) and reads the same pair on the next start; configured keys win', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mh-vapid-'));
+    try {
+      const config = testConfig({ dataDir: path.join(dir, 'postgres') });
+      const first = ensureVapidKeys(config);
+      expect(first.created).toBe(true);
+      expect(first.config.vapid!.publicKey).toMatch(/^B[A-Za-z0-9_-]{86}$/);
+      expect(statSync(path.join(dir, 'vapid.json')).mode & 0o777).toBe(0o600);
+      const again = ensureVapidKeys(config);
+      expect([again.created, again.config.vapid]).toEqual([false, first.config.vapid]);
+      const mine = { ...vapid, subject: 'mailto:x@example.org' };
+      expect(ensureVapidKeys({ ...config, vapid: mine }).config.vapid).toBe(mine);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
