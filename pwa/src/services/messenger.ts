@@ -12,6 +12,7 @@ import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRo
 import { getConversation, updateConversation } from '../stores/conversations.ts';
 import { loadDraft, saveDraft } from '../stores/drafts.ts';
 import { Api } from './api.ts';
+import { Attention, type NotifyPrefs } from './attention.ts';
 import type { SessionInfo } from './api.ts';
 import type { BlobClient } from './attachments.ts';
 import type { Device } from './device.ts';
@@ -69,6 +70,8 @@ export class Messenger extends EventTarget {
   private online: Promise<Device> | null = null;
   private realtime: Realtime | null = null;
   private runner: OutboxRunner | null = null;
+  /** Title, badge, notifications and mute (attention.ts); null until the database is open. */
+  private attention: Attention | null = null;
 
   constructor(o: MessengerOptions) {
     super();
@@ -106,6 +109,9 @@ export class Messenger extends EventTarget {
           this.changed();
         },
       });
+      this.attention = new Attention(this.db);
+      await this.attention.load();
+      this.watchVisibility();
       const row = await this.session.load();
       if (!row) {
         this.phase = 'welcome';
@@ -211,7 +217,19 @@ export class Messenger extends EventTarget {
 
   private async ensureDb(): Promise<Db> {
     this.db ??= await openDatabase(this.databaseName);
+    if (!this.attention) {
+      this.attention = new Attention(this.db);
+      await this.attention.load();
+    }
     return this.db;
+  }
+
+  /** Back to a conversation that was open while the app was hidden: what arrived meanwhile is read now. */
+  private watchVisibility(): void {
+    globalThis.document?.addEventListener('visibilitychange', () => {
+      if (document.visibilityState !== 'visible' || !this.viewing || !this.reading) return;
+      void this.reading.views.markRead(this.viewing).then(() => this.refreshSummaries(true));
+    });
   }
 
   /** Stores the identity this device speaks for and wires its services. */
@@ -322,6 +340,7 @@ export class Messenger extends EventTarget {
     if (!this.reading) return;
     await this.reading.requests.classify();
     this.summaries = await this.reading.views.summaries();
+    void this.attention?.update(this.summaries, (id) => this.describe(id));
     if (notify) {
       this.changed();
       void this.refreshPreviews();
@@ -339,6 +358,42 @@ export class Messenger extends EventTarget {
       }
     }
     if (any) this.changed();
+  }
+
+  /** For a notification with previews (NOTE2): who wrote, and the last text. */
+  private async describe(conversationId: string): Promise<{ from: string; text: string | null }> {
+    const s = this.summaries.find((x) => x.conversationId === conversationId);
+    const from = s?.group ? (s.group.name ?? 'Group') : (s?.others.join(', ') ?? 'MessageHub');
+    return { from, text: (await this.reading?.views.preview(conversationId)) ?? null };
+  }
+
+  // Notifications and mute (attention.ts, mute.ts).
+
+  isMuted(conversationId: string): boolean {
+    return this.attention?.muted.has(conversationId) ?? false;
+  }
+
+  async setMuted(conversationId: string, muted: boolean): Promise<void> {
+    await this.attention?.setMuted(conversationId, muted);
+    await this.refreshSummaries(true);
+  }
+
+  get notificationPrefs(): NotifyPrefs {
+    return this.attention?.prefs ?? { enabled: false, previews: false };
+  }
+
+  async setNotificationPrefs(prefs: Partial<NotifyPrefs>): Promise<void> {
+    await this.attention?.setPrefs(prefs);
+    this.changed();
+  }
+
+  /**
+   * Web Push for this device (push.ts, loaded on demand): subscribe with the service's VAPID
+   * key and store the subscription there, or remove it. Call after the permission is granted.
+   */
+  async setPush(on: boolean): Promise<import('./push.ts').PushOutcome> {
+    const { subscribePush, unsubscribePush } = await import('./push.ts');
+    return on ? subscribePush(this.api) : unsubscribePush(this.api);
   }
 
   messages(conversationId: string): Promise<MessageView[]> {
