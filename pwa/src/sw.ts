@@ -4,7 +4,7 @@ import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { openDatabase } from './stores/db.ts';
 import { flushOutbox } from './services/outbox-flush.ts';
-import { pushNotification } from './services/attention.ts';
+import { pushNotification } from './services/push-notice.ts';
 
 declare const self: ServiceWorkerGlobalScope;
 

@@ -6,10 +6,10 @@ import { shared } from '../styles/shared.ts';
 type Permission = NotificationPermission | 'unsupported';
 
 const PUSH_TEXT: Record<PushOutcome, string> = {
-  subscribed: 'When MessageHub is closed, your browser’s push service wakes it with a signal that carries no sender and no text.',
-  unsubscribed: 'MessageHub no longer receives pushes on this device.',
-  unavailable: 'This browser or server offers no push service here: you are notified while MessageHub is open, even in the background.',
-  failed: 'Notifications while MessageHub is closed could not be set up. Turn notifications off and on again to retry.',
+  subscribed: 'Also while MessageHub is closed, through your browser’s push service (it learns no sender and no text).',
+  unsubscribed: 'No more pushes to this device.',
+  unavailable: 'No push service here: you are told only while MessageHub is open.',
+  failed: 'Push could not be set up: turn notifications off and on to retry.',
 };
 
 /**
@@ -80,10 +80,10 @@ export class MhNotificationSettings extends LitElement {
       ${this._permission === 'unsupported'
         ? html`<p data-testid="notify-status">This browser cannot show notifications.</p>`
         : this._permission === 'denied'
-          ? html`<p data-testid="notify-status">Notifications are blocked for MessageHub in this browser’s site settings.</p>`
+          ? html`<p data-testid="notify-status">Blocked in this browser’s site settings.</p>`
           : html`<p data-testid="notify-status">${on
-              ? 'On: you are told about new messages while MessageHub is in the background. The unread count shows in the tab title either way.'
-              : 'Off: the unread count shows in the tab title and on the app icon, without system notifications.'}</p>
+              ? 'On: you are told about new messages while MessageHub is in the background.'
+              : 'Off: new messages show only as a count in the title and on the app icon.'}</p>
             ${on
               ? html`<button class="secondary" data-testid="notify-disable" ?disabled=${this._busy} @click=${this._turnOff}>Turn off notifications</button>`
               : html`<button data-testid="notify-enable" ?disabled=${this._busy} @click=${this._turnOn}>Turn on notifications</button>`}`}
@@ -93,9 +93,7 @@ export class MhNotificationSettings extends LitElement {
           @change=${(e: Event) => void m?.setNotificationPrefs({ previews: (e.target as HTMLInputElement).checked })} />
         <span>Show sender and text in notifications</span>
       </label>
-      <p id="previews-help" class="muted">Notifications leave MessageHub: your system may show them on a locked screen and keep them.
-        While this is off they say only “New message”. Notifications woken by a push never contain either.</p>
-      <p class="muted">Mute a conversation from its header: it then counts for nothing here.</p>
+      <p id="previews-help" class="muted">Your system may show notifications on a locked screen and keep them. Off: they say only “New message”.</p>
     `;
   }
 }

@@ -157,17 +157,6 @@ export class Api {
   unblock(userId: string) {
     return this.call<void>('DELETE', `/blocks/${encodeURIComponent(userId)}`);
   }
-  /** Web Push (issue 16): the service's VAPID public key; 404 push_unavailable when it sends none. */
-  vapidKey() {
-    return this.call<{ publicKey: string }>('GET', '/push/vapid-key');
-  }
-  /** This session's push subscription (PushSubscription.toJSON()); it replaces the last one. */
-  putPushSubscription(subscription: PushSubscriptionJSON) {
-    return this.call<{ subscribed: true }>('PUT', '/push/subscription', subscription);
-  }
-  deletePushSubscription() {
-    return this.call<void>('DELETE', '/push/subscription');
-  }
   /** One window of POST /sync (THREATS L3): the conversations in (after, until] from these cursors. */
   sync(cursors: Record<string, number>, limit?: number, window: { after?: string; until?: string } = {}) {
     return this.call<SyncPage>('POST', '/sync', { cursors, ...window, ...(limit ? { limit } : {}) });

@@ -2,7 +2,8 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../stores/db.ts';
-import { Attention, notificationFor, pushNotification, titleFor, unreadTotal, type AttentionEnv, type NotificationContent } from './attention.ts';
+import { Attention, notificationFor, titleFor, unreadTotal, type AttentionEnv } from './attention.ts';
+import { pushNotification, type NotificationContent } from './push-notice.ts';
 import { mutedConversations } from './mute.ts';
 import type { ConversationSummary } from './views.ts';
 

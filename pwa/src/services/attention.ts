@@ -5,11 +5,9 @@
 // previews in Settings. Muted conversations count for nothing here (services/mute.ts).
 import type { Db } from '../stores/db.ts';
 import { mutedConversations, setMuted } from './mute.ts';
+import { APP_TITLE, NOTIFICATION_TAG, contentFree, type NotificationContent } from './push-notice.ts';
 import type { ConversationSummary } from './views.ts';
 
-export const APP_TITLE = 'MessageHub';
-/** One notification at a time: a newer one replaces the last (and the worker's push ones). */
-export const NOTIFICATION_TAG = 'messagehub-new';
 const PREFS_KEY = 'notify:prefs';
 
 export interface NotifyPrefs {
@@ -35,33 +33,17 @@ export function arrivals(before: ReadonlyMap<string, number>, summaries: readonl
   return summaries.filter((s) => !muted.has(s.conversationId) && s.unread > (before.get(s.conversationId) ?? 0)).map((s) => s.conversationId);
 }
 
-export interface NotificationContent {
-  title: string;
-  options: NotificationOptions;
-}
-
 /**
  * NOTE2: the notification for new messages. Without previews: "New message" and nothing
  * else (no sender, no text, no conversation). With previews: who wrote (the contact or
  * group name) and the text, and the conversation to open on a click.
  */
 export function notificationFor(prefs: NotifyPrefs, count: number, preview?: { conversationId: string; from: string; text: string | null }): NotificationContent {
-  if (!prefs.previews || !preview) {
-    return { title: APP_TITLE, options: { body: count > 1 ? 'New messages' : 'New message', tag: NOTIFICATION_TAG, icon: '/icons/icon-192.png', data: {} } };
-  }
+  if (!prefs.previews || !preview) return contentFree(count);
   return {
     title: preview.from,
     options: { body: preview.text ?? 'New message', tag: NOTIFICATION_TAG, icon: '/icons/icon-192.png', data: { conversationId: preview.conversationId } },
   };
-}
-
-/**
- * NOTE1: what the worker shows for a Web Push. The push says only "new messages" and the
- * worker shows that, the same whatever a push carries: nothing from a push is ever displayed
- * (the push service could write anything in it), and the worker holds no plaintext.
- */
-export function pushNotification(_payload: unknown): NotificationContent {
-  return notificationFor(DEFAULT_PREFS, 2);
 }
 
 /** What Attention needs from the page, so the tests can hand it a fake one. */
@@ -86,10 +68,8 @@ export const browserEnv: AttentionEnv = {
   },
   permission: () => (typeof Notification === 'undefined' ? 'unsupported' : Notification.permission),
   async show(n) {
-    // Through the worker when there is one (the only way on Android; its click handler opens the app).
-    const reg = await navigator.serviceWorker?.getRegistration();
-    if (reg) await reg.showNotification(n.title, n.options);
-    else new Notification(n.title, n.options);
+    // Through the worker (the only way on Android; its click handler opens the app).
+    await (await navigator.serviceWorker.getRegistration())?.showNotification(n.title, n.options);
   },
 };
 

@@ -12,7 +12,7 @@ import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRo
 import { getConversation, updateConversation } from '../stores/conversations.ts';
 import { loadDraft, saveDraft } from '../stores/drafts.ts';
 import { Api } from './api.ts';
-import { Attention, type NotifyPrefs } from './attention.ts';
+import type { Attention, NotifyPrefs } from './attention.ts';
 import type { SessionInfo } from './api.ts';
 import type { BlobClient } from './attachments.ts';
 import type { Device } from './device.ts';
@@ -70,7 +70,7 @@ export class Messenger extends EventTarget {
   private online: Promise<Device> | null = null;
   private realtime: Realtime | null = null;
   private runner: OutboxRunner | null = null;
-  /** Title, badge, notifications and mute (attention.ts); null until the database is open. */
+  /** Title, badge, notifications and mute (attention.ts, in the online chunk); null until it is loaded. */
   private attention: Attention | null = null;
 
   constructor(o: MessengerOptions) {
@@ -109,8 +109,6 @@ export class Messenger extends EventTarget {
           this.changed();
         },
       });
-      this.attention = new Attention(this.db);
-      await this.attention.load();
       this.watchVisibility();
       const row = await this.session.load();
       if (!row) {
@@ -187,6 +185,12 @@ export class Messenger extends EventTarget {
       return device;
     });
     this.online = online;
+    void import('./online.ts').then(async ({ Attention }) => {
+      const attention = new Attention(db);
+      await attention.load();
+      this.attention = attention;
+      await this.refreshSummaries(true);
+    }, () => undefined);
     // Not loaded (only if the build is broken: the worker precaches it): the app stays
     // readable and offline; an intent that needs it reports the error.
     online.catch(() => undefined);
@@ -217,10 +221,6 @@ export class Messenger extends EventTarget {
 
   private async ensureDb(): Promise<Db> {
     this.db ??= await openDatabase(this.databaseName);
-    if (!this.attention) {
-      this.attention = new Attention(this.db);
-      await this.attention.load();
-    }
     return this.db;
   }
 
@@ -392,8 +392,9 @@ export class Messenger extends EventTarget {
    * key and store the subscription there, or remove it. Call after the permission is granted.
    */
   async setPush(on: boolean): Promise<import('./push.ts').PushOutcome> {
-    const { subscribePush, unsubscribePush } = await import('./push.ts');
-    return on ? subscribePush(this.api) : unsubscribePush(this.api);
+    const { subscribePush, unsubscribePush } = await import('./online.ts');
+    const api = { baseUrl: this.baseUrl, token: () => this.session.token };
+    return on ? subscribePush(api) : unsubscribePush(api);
   }
 
   messages(conversationId: string): Promise<MessageView[]> {
