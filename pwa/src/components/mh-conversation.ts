@@ -221,7 +221,7 @@ export class MhConversation extends LitElement {
             @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Safety number${others.length > 1 ? ` (${u})` : ''}</button>`,
         )}
         ${summary && summary.request === 'accepted'
-          ? html`<button class="secondary" data-testid="mute-toggle" aria-pressed=${m?.isMuted(this.conversationId) ? 'true' : 'false'}
+          ? html`<button class=${m?.isMuted(this.conversationId) ? '' : 'secondary'} data-testid="mute-toggle" aria-pressed=${m?.isMuted(this.conversationId) ? 'true' : 'false'}
               @click=${() => void m?.setMuted(this.conversationId, !m.isMuted(this.conversationId))}>Mute</button>`
           : nothing}
         <button class="secondary" data-testid="open-members" aria-expanded=${this._members ? 'true' : 'false'} aria-controls="members"
