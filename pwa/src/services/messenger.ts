@@ -174,6 +174,7 @@ export class Messenger extends EventTarget {
         onReady: () => {
           this.runner?.kick();
           void this.checkContacts();
+          void this.renewPush();
         },
         onConversation: () => void device.sync.pull({ live: true }),
         onState: (s) => {
@@ -385,6 +386,15 @@ export class Messenger extends EventTarget {
   async setNotificationPrefs(prefs: Partial<NotifyPrefs>): Promise<void> {
     await this.attention?.setPrefs(prefs);
     this.changed();
+  }
+
+  private pushRenewed = false;
+
+  /** Once a run, when signed in: a session made by a re-login has no subscription at the service yet (idempotent). */
+  private async renewPush(): Promise<void> {
+    if (this.pushRenewed || !this.attention?.prefs.enabled || globalThis.Notification?.permission !== 'granted') return;
+    this.pushRenewed = true;
+    await this.setPush(true);
   }
 
   /**
