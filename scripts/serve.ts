@@ -5,6 +5,7 @@ import { migrate } from '../db/migrate.ts';
 import { ConfigError, type Config } from '../sync-service/src/config.ts';
 import { startService, type RunningService } from '../sync-service/src/start.ts';
 import { openDatabase, type OpenedDatabase } from './database.ts';
+import { ensureVapidKeys, vapidKeysFile } from './vapid-keys.ts';
 
 export interface Serving { database: OpenedDatabase; service: RunningService }
 
@@ -30,7 +31,9 @@ export async function serve(config: Config, opts: { what?: string; beforeStop?: 
   try {
     const { applied, version } = await migrate(database.url);
     if (applied.length) console.log(`migrated the database to schema version ${version}`);
-    service = await startService(config, database.url);
+    const push = ensureVapidKeys(config);
+    if (push.created) console.log(`made a Web Push (VAPID) key pair, kept in ${vapidKeysFile(config)}`);
+    service = await startService(push.config, database.url);
   } catch (error) {
     await database.stop();
     throw error;

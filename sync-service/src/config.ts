@@ -53,7 +53,28 @@ export interface Config {
   blobQuotaBytes: number;
   /** How long an attachment blob may stay unfinished, or unnamed by any message, before it is collected. */
   blobGraceSeconds: number;
+  /**
+   * Web Push (RFC 8030/8292) application server keys, base64url (the public key as the
+   * browser's `applicationServerKey`), and the contact the push services see (`sub`).
+   * Unset: no push (the app still notifies while it runs). `npm start` makes and keeps a pair
+   * when none is set (scripts/vapid-keys.ts).
+   */
+  vapid: VapidKeys | undefined;
+  /**
+   * Host names (and their subdomains) a push subscription's https endpoint may name: the
+   * service POSTs to the endpoint, so anything else is refused (SECURITY.md NOTE4).
+   */
+  pushEndpointHosts: string[];
 }
+
+export interface VapidKeys {
+  publicKey: string;
+  privateKey: string;
+  subject: string;
+}
+
+/** The browser vendors' push services (Chrome/Edge via FCM, Firefox, Edge on Windows, Safari). */
+export const DEFAULT_PUSH_HOSTS = ['fcm.googleapis.com', 'push.services.mozilla.com', 'notify.windows.com', 'push.apple.com'];
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -98,8 +119,14 @@ const schema = Joi.object({
   SESSION_CACHE_MS: Joi.number().integer().min(0).max(5000).default(2000),
   BLOB_QUOTA_BYTES: Joi.number().integer().min(0).default(2 * 1024 ** 3),
   BLOB_GRACE_SECONDS: Joi.number().integer().min(60).default(7 * 24 * 3600),
+  // P-256: the public key uncompressed (65 bytes: 87 base64url characters), the private key 32 bytes (43).
+  VAPID_PUBLIC_KEY: Joi.string().pattern(/^B[A-Za-z0-9_-]{86}$/, 'a base64url P-256 public key (87 characters)'),
+  VAPID_PRIVATE_KEY: Joi.string().pattern(/^[A-Za-z0-9_-]{43}$/, 'a base64url P-256 private key (43 characters)'),
+  VAPID_SUBJECT: Joi.string().uri({ scheme: ['mailto', 'https'] }),
+  PUSH_ENDPOINT_HOSTS: Joi.string().pattern(/^[a-z0-9.-]+(,[a-z0-9.-]+)*$/, 'comma-separated host names'),
 })
   .and('TLS_CERT_FILE', 'TLS_KEY_FILE')
+  .and('VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY')
   .unknown(true);
 
 const originSchema = Joi.string().uri({ scheme: ['http', 'https'] });
@@ -144,7 +171,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionCacheMs: value.SESSION_CACHE_MS,
     blobQuotaBytes: value.BLOB_QUOTA_BYTES,
     blobGraceSeconds: value.BLOB_GRACE_SECONDS,
+    vapid: value.VAPID_PUBLIC_KEY
+      ? { publicKey: value.VAPID_PUBLIC_KEY, privateKey: value.VAPID_PRIVATE_KEY, subject: value.VAPID_SUBJECT ?? vapidSubject(origins[0]!) }
+      : undefined,
+    pushEndpointHosts: value.PUSH_ENDPOINT_HOSTS ? String(value.PUSH_ENDPOINT_HOSTS).split(',') : DEFAULT_PUSH_HOSTS,
   };
+}
+
+/**
+ * The VAPID `sub` claim when VAPID_SUBJECT is unset: the app's https origin, else a mailto:
+ * address at its host (push services want a way to reach the operator; set VAPID_SUBJECT).
+ */
+export function vapidSubject(origin: string): string {
+  const url = new URL(origin);
+  return url.protocol === 'https:' ? url.origin : `mailto:push@${url.hostname}`;
 }
 
 /** A configuration for tests and tools: defaults plus overrides, no environment. */

@@ -21,6 +21,8 @@ import { errorsPlugin, payloadFailAction, validationFailAction } from './plugins
 import { healthPlugin } from './plugins/health/index.ts';
 import { messagesPlugin } from './plugins/messages/index.ts';
 import { openapiPlugin } from './plugins/openapi/index.ts';
+import { pushPlugin } from './plugins/push/index.ts';
+import type { PushSenderOptions } from './services/push-sender.ts';
 import { realtimePlugin } from './plugins/realtime/index.ts';
 import { sessionsPlugin } from './plugins/sessions/index.ts';
 import { staticPlugin } from './plugins/static/index.ts';
@@ -34,6 +36,8 @@ export interface ServerDependencies {
   realtime?: { pingIntervalMs?: number; authTimeoutMs?: number };
   /** Group-commit tuning (the benchmark) and retries after a lost connection (tests). */
   appendQueue?: Partial<AppendQueueOptions>;
+  /** Web Push tuning; tests pass an agent that trusts their fake push service. */
+  push?: Partial<PushSenderOptions>;
 }
 
 declare module '@hapi/hapi' {
@@ -125,6 +129,7 @@ export async function createServer(config: Config, deps: ServerDependencies): Pr
     { plugin: blobsPlugin },
   ]);
   await server.register({ plugin: realtimePlugin, options: { databaseUrl: deps.database.url, ...deps.realtime } });
+  await server.register({ plugin: pushPlugin, options: deps.push ?? {} });
   await server.register([{ plugin: openapiPlugin }]);
   await server.register({ plugin: staticPlugin, options: { dir: config.staticDir } });
   server.ext('onPostStop', async () => {

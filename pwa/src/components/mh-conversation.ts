@@ -220,6 +220,10 @@ export class MhConversation extends LitElement {
           (u) => html`<button class="secondary" data-testid="open-safety-number" data-user=${u}
             @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Safety number${others.length > 1 ? ` (${u})` : ''}</button>`,
         )}
+        ${summary && summary.request === 'accepted'
+          ? html`<button class=${m?.isMuted(this.conversationId) ? '' : 'secondary'} data-testid="mute-toggle" aria-pressed=${m?.isMuted(this.conversationId) ? 'true' : 'false'}
+              @click=${() => void m?.setMuted(this.conversationId, !m.isMuted(this.conversationId))}>Mute</button>`
+          : nothing}
         <button class="secondary" data-testid="open-members" aria-expanded=${this._members ? 'true' : 'false'} aria-controls="members"
           @click=${() => { this._members = !this._members; }}>Members</button>
       </div>

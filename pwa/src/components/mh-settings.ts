@@ -4,6 +4,7 @@ import { assetHashes, type AssetHash } from '../services/build-info.ts';
 import { shared } from '../styles/shared.ts';
 import './mh-devices.ts';
 import './mh-keyfile-export.ts';
+import './mh-notification-settings.ts';
 
 declare const __APP_VERSION__: string;
 
@@ -73,6 +74,9 @@ export class MhSettings extends LitElement {
       </section>
       <section aria-label="Your devices">
         <mh-devices></mh-devices>
+      </section>
+      <section aria-label="Notifications" data-testid="settings-notifications">
+        <mh-notification-settings></mh-notification-settings>
       </section>
       <section aria-labelledby="keyfile-heading">
         <h3 id="keyfile-heading">Key file and passphrase</h3>

@@ -12,6 +12,7 @@ import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRo
 import { getConversation, updateConversation } from '../stores/conversations.ts';
 import { loadDraft, saveDraft } from '../stores/drafts.ts';
 import { Api } from './api.ts';
+import type { Attention, NotifyPrefs } from './attention.ts';
 import type { SessionInfo } from './api.ts';
 import type { BlobClient } from './attachments.ts';
 import type { Device } from './device.ts';
@@ -70,6 +71,8 @@ export class Messenger extends EventTarget {
   private online: Promise<Device> | null = null;
   private realtime: Realtime | null = null;
   private runner: OutboxRunner | null = null;
+  /** Title, badge, notifications and mute (attention.ts, in the online chunk); null until it is loaded. */
+  private attention: Attention | null = null;
 
   constructor(o: MessengerOptions) {
     super();
@@ -107,6 +110,7 @@ export class Messenger extends EventTarget {
           this.changed();
         },
       });
+      this.watchVisibility();
       const row = await this.session.load();
       if (!row) {
         this.phase = 'welcome';
@@ -171,6 +175,7 @@ export class Messenger extends EventTarget {
         onReady: () => {
           this.runner?.kick();
           void this.checkContacts();
+          void this.renewPush();
         },
         onConversation: () => void device.sync.pull({ live: true }),
         onState: (s) => {
@@ -182,6 +187,12 @@ export class Messenger extends EventTarget {
       return device;
     });
     this.online = online;
+    void import('./online.ts').then(async ({ Attention }) => {
+      const attention = new Attention(db);
+      await attention.load();
+      this.attention = attention;
+      await this.refreshSummaries(true);
+    }, () => undefined);
     // Not loaded (only if the build is broken: the worker precaches it): the app stays
     // readable and offline; an intent that needs it reports the error.
     online.catch(() => undefined);
@@ -213,6 +224,14 @@ export class Messenger extends EventTarget {
   private async ensureDb(): Promise<Db> {
     this.db ??= await openDatabase(this.databaseName);
     return this.db;
+  }
+
+  /** Back to a conversation that was open while the app was hidden: what arrived meanwhile is read now. */
+  private watchVisibility(): void {
+    globalThis.document?.addEventListener('visibilitychange', () => {
+      if (document.visibilityState !== 'visible' || !this.viewing || !this.reading) return;
+      void this.reading.views.markRead(this.viewing).then(() => this.refreshSummaries(true));
+    });
   }
 
   /** Stores the identity this device speaks for and wires its services. */
@@ -349,6 +368,7 @@ export class Messenger extends EventTarget {
     if (!this.reading) return;
     await this.reading.requests.classify();
     this.summaries = await this.reading.views.summaries();
+    void this.attention?.update(this.summaries, (id) => this.describe(id));
     if (notify) {
       this.changed();
       void this.refreshPreviews();
@@ -366,6 +386,52 @@ export class Messenger extends EventTarget {
       }
     }
     if (any) this.changed();
+  }
+
+  /** For a notification with previews (NOTE2): who wrote, and the last text. */
+  private async describe(conversationId: string): Promise<{ from: string; text: string | null }> {
+    const s = this.summaries.find((x) => x.conversationId === conversationId);
+    const from = s?.group ? (s.group.name ?? 'Group') : (s?.others.join(', ') ?? 'MessageHub');
+    return { from, text: (await this.reading?.views.preview(conversationId)) ?? null };
+  }
+
+  // Notifications and mute (attention.ts, mute.ts).
+
+  isMuted(conversationId: string): boolean {
+    return this.attention?.muted.has(conversationId) ?? false;
+  }
+
+  async setMuted(conversationId: string, muted: boolean): Promise<void> {
+    await this.attention?.setMuted(conversationId, muted);
+    await this.refreshSummaries(true);
+  }
+
+  get notificationPrefs(): NotifyPrefs {
+    return this.attention?.prefs ?? { enabled: false, previews: false };
+  }
+
+  async setNotificationPrefs(prefs: Partial<NotifyPrefs>): Promise<void> {
+    await this.attention?.setPrefs(prefs);
+    this.changed();
+  }
+
+  private pushRenewed = false;
+
+  /** Once a run, when signed in: a session made by a re-login has no subscription at the service yet (idempotent). */
+  private async renewPush(): Promise<void> {
+    if (this.pushRenewed || !this.attention?.prefs.enabled || globalThis.Notification?.permission !== 'granted') return;
+    this.pushRenewed = true;
+    await this.setPush(true);
+  }
+
+  /**
+   * Web Push for this device (push.ts, loaded on demand): subscribe with the service's VAPID
+   * key and store the subscription there, or remove it. Call after the permission is granted.
+   */
+  async setPush(on: boolean): Promise<import('./push.ts').PushOutcome> {
+    const { subscribePush, unsubscribePush } = await import('./online.ts');
+    const api = { baseUrl: this.baseUrl, token: () => this.session.token };
+    return on ? subscribePush(api) : unsubscribePush(api);
   }
 
   messages(conversationId: string): Promise<MessageView[]> {

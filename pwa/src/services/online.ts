@@ -6,3 +6,5 @@ export { Device } from './device.ts';
 export { Realtime } from './realtime.ts';
 export { OutboxRunner } from './outbox-runner.ts';
 export { flushOutbox } from './outbox-flush.ts';
+export { Attention } from './attention.ts';
+export { subscribePush, unsubscribePush } from './push.ts';

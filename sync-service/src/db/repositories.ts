@@ -10,6 +10,7 @@ import { HealthRepository } from './health.ts';
 import { KeyResetsRepository } from './key-resets.ts';
 import { KeysRepository } from './keys.ts';
 import { LogRepository } from './log.ts';
+import { PushSubscriptionsRepository } from './push-subscriptions.ts';
 import { RateLimitsRepository } from './rate-limits.ts';
 import { SessionsRepository } from './sessions.ts';
 import { UsersRepository } from './users.ts';
@@ -30,6 +31,7 @@ export interface Repositories {
   devices: DevicesRepository;
   deviceLinks: DeviceLinksRepository;
   blobs: BlobsRepository;
+  pushSubscriptions: PushSubscriptionsRepository;
 }
 
 export function attachRepositories(obj: any, pgp: IMain): void {
@@ -47,4 +49,5 @@ export function attachRepositories(obj: any, pgp: IMain): void {
   obj.devices = new DevicesRepository(obj);
   obj.deviceLinks = new DeviceLinksRepository(obj);
   obj.blobs = new BlobsRepository(obj);
+  obj.pushSubscriptions = new PushSubscriptionsRepository(obj);
 }

@@ -12,6 +12,8 @@ export interface AppendResult {
 export interface StoredEntry {
   conversationId: string;
   seq: number;
+  /** Who appended it (users.id). */
+  senderPk: number;
   /** Canonical JSON text of the envelope, as stored. */
   body: string;
   createdAt: Date;
@@ -78,6 +80,11 @@ export class AppendQueue {
    * (the realtime plugin pushes them to this instance's sockets at once).
    */
   onStored: ((entries: StoredEntry[]) => void) | null = null;
+  /**
+   * Also called after each commit with the same entries, after `onStored` (Web Push:
+   * services/push-sender.ts). Each must only record and return: the requests wait for it.
+   */
+  readonly afterCommit: ((entries: readonly StoredEntry[]) => void)[] = [];
   /** Called when a flush is over (committed or failed), with its conversations. */
   onFlushed: ((conversationIds: string[]) => void) | null = null;
   /** Conversations with items in a flush in flight (how many flushes). */
@@ -148,16 +155,18 @@ export class AppendQueue {
           await new Promise((r) => setTimeout(r, delay));
         }
       }
-      if (this.onStored) {
+      if (this.onStored || this.afterCommit.length > 0) {
         const stored: StoredEntry[] = [];
         results.forEach((r, i) => {
-          if (r.status === 'stored' && r.createdAt) stored.push({ conversationId: items[i]!.conversationId, seq: r.seq!, body: items[i]!.body, createdAt: r.createdAt });
+          if (r.status === 'stored' && r.createdAt) stored.push({ conversationId: items[i]!.conversationId, seq: r.seq!, senderPk: items[i]!.senderPk, body: items[i]!.body, createdAt: r.createdAt });
         });
         if (stored.length > 0) {
-          try {
-            this.onStored(stored);
-          } catch {
-            // A push that fails must not fail the appends: the NOTIFY path still delivers.
+          for (const listener of this.onStored ? [this.onStored, ...this.afterCommit] : this.afterCommit) {
+            try {
+              listener(stored);
+            } catch {
+              // A push that fails must not fail the appends: the NOTIFY path still delivers.
+            }
           }
         }
       }

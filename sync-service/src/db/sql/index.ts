@@ -19,6 +19,7 @@ const LAYOUT = {
   health: ['schema-version'],
   'key-resets': ['insert', 'close-stale', 'recent', 'pending', 'cancel', 'complete'],
   keys: ['history', 'append'],
+  'push-subscriptions': ['upsert', 'delete-session', 'delete-endpoint', 'targets'],
   log: ['append-messages', 'append-epoch', 'page', 'page-member', 'page-feed', 'member-cursors', 'member-window'],
   'rate-limits': ['hit', 'prune'],
   sessions: ['insert', 'authenticate', 'touch', 'is-live', 'live-of', 'list', 'revoke', 'revoke-all'],
