@@ -3,7 +3,7 @@
 // signed epoch with a fresh key). Sealing never needs the network; the
 // outbox is drained later (outbox-flush.ts).
 import {
-  LIMITS, ProtocolError, checkGroupName, createEpoch, envelopeHash, openGroupMeta, sealMessage, type AttachmentRef, type EpochRecord, type MessagePlaintext, type PublicIdentity,
+  LIMITS, ProtocolError, checkGroupName, createEpoch, envelopeHash, openGroupMeta, sealMessage, type AttachmentRef, type EpochRecord, type MessageKind, type MessagePlaintext, type MessageRef, type PublicIdentity,
 } from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EpochRow, OutboxRow } from '../stores/db.ts';
 import { getChain, getConversation, getEpochs, listConversations, newConversationRow, updateConversation } from '../stores/conversations.ts';
@@ -18,6 +18,9 @@ import { BlockedError, type BlockReason } from './warnings.ts';
 
 /** A file sealed for a message (attachments.ts): its reference, and the message id its upload waits under. */
 export interface OutgoingAttachment { ref: AttachmentRef; clientMessageId: string }
+
+/** EVT1: what a text replies to, or what an event (reaction, edit, delete) is about. */
+export interface MessageLinks { replyTo?: MessageRef; target?: MessageRef }
 
 export class Composer {
   private readonly db: Db;
@@ -114,13 +117,13 @@ export class Composer {
   }
 
   /** Seals at once into the outbox; sending happens later (flush). Never needs the network… */
-  send(conversationId: string, body: string, kind: 'text' | 'receipt' = 'text', refs?: string[], attachment?: OutgoingAttachment): Promise<OutboxRow> {
-    const run = this.sendQueue.then(() => this.sendNow(conversationId, body, kind, refs, attachment));
+  send(conversationId: string, body: string, kind: MessageKind = 'text', refs?: string[], attachment?: OutgoingAttachment, links?: MessageLinks): Promise<OutboxRow> {
+    const run = this.sendQueue.then(() => this.sendNow(conversationId, body, kind, refs, attachment, links));
     this.sendQueue = run.catch(() => undefined);
     return run;
   }
 
-  private async sendNow(conversationId: string, body: string, kind: 'text' | 'receipt', refs?: string[], attachment?: OutgoingAttachment): Promise<OutboxRow> {
+  private async sendNow(conversationId: string, body: string, kind: MessageKind, refs?: string[], attachment?: OutgoingAttachment, links?: MessageLinks): Promise<OutboxRow> {
     const conv = await getConversation(this.db, conversationId);
     if (!conv) throw new BlockedError({ code: 'unknown-conversation' });
     const contacts = await contactMap(this.db);
@@ -148,14 +151,17 @@ export class Composer {
     const plaintext: MessagePlaintext = { type: kind, body, composedAt };
     if (refs) plaintext.refs = refs;
     if (attachment) plaintext.attachment = attachment.ref;
+    if (links?.replyTo) plaintext.replyTo = links.replyTo;
+    if (links?.target) plaintext.target = links.target;
     const envelope = await sealMessage({
       conversationId, epoch: latest.epoch, epochKey: latest.key, sender: this.keyring.identity, device, clientMessageId: attachment?.clientMessageId ?? crypto.randomUUID(),
       counter: (chain?.counter ?? 0) + 1, prevHash: chain?.prevHash ?? null, plaintext,
     });
     const hash = await envelopeHash(envelope);
     const row = await enqueue(this.db, { envelope, composedAt, kind, hash });
+    // EVT7: events are kept in memory for the views' fold, but move no activity.
+    if (kind !== 'receipt') this.keyring.plain.set(`${conversationId}/out/${envelope.clientMessageId}`, { plaintext, sender: this.me });
     if (kind === 'text') {
-      this.keyring.plain.set(`${conversationId}/out/${envelope.clientMessageId}`, { plaintext, sender: this.me });
       await updateConversation(this.db, conversationId, (c) => ({ ...c, lastActivity: Math.max(c.lastActivity, composedAt) }));
     }
     return row;
