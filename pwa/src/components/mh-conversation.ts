@@ -44,6 +44,11 @@ export class MhConversation extends LitElement {
       li.day { align-self: center; font-size: 0.8rem; color: var(--mh-muted); padding: 0.1rem 0.6rem; border-radius: 1rem; background: var(--mh-panel); }
       .verified-badge { font-size: 0.85rem; color: var(--mh-accent-text); font-weight: 700; }
       .blocked { margin: 0.5rem 0.75rem; }
+      .quote { border-left: 3px solid var(--mh-border); padding: 0.1rem 0.5rem; margin: 0 0 0.3rem; font-size: 0.9rem; white-space: pre-wrap; overflow-wrap: anywhere; }
+      .quote b { display: block; font-size: 0.8rem; }
+      .deleted { font-style: italic; }
+      .replying { display: flex; gap: 0.5rem; align-items: center; margin-bottom: 0.4rem; }
+      .replying .quote { flex: 1; margin: 0; max-height: 4.5em; overflow: hidden; }
       @media (max-width: 799px) { :host { height: calc(100vh - 3.6rem); } }
     `,
   ];
@@ -56,6 +61,8 @@ export class MhConversation extends LitElement {
     _error: { state: true },
     _members: { state: true },
     _count: { state: true },
+    _replyTo: { state: true },
+    _editing: { state: true },
   };
 
   declare conversationId: string;
@@ -65,6 +72,9 @@ export class MhConversation extends LitElement {
   declare _error: string;
   declare _members: boolean;
   declare _count: number;
+  /** Protocol §8a: the message the next text replies to, or the one of ours being edited. */
+  declare _replyTo: MessageView | null;
+  declare _editing: MessageView | null;
 
   private readonly messenger = new MessengerController(this, () => void this._load());
   private loading = 0;
@@ -81,6 +91,8 @@ export class MhConversation extends LitElement {
     this._error = '';
     this._members = false;
     this._count = 0;
+    this._replyTo = null;
+    this._editing = null;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -99,6 +111,8 @@ export class MhConversation extends LitElement {
       this._events = [];
       this._error = '';
       this._members = false;
+      this._replyTo = null;
+      this._editing = null;
       this.stick = true;
       void this._load();
     }
@@ -176,14 +190,20 @@ export class MhConversation extends LitElement {
       return;
     }
     const id = this.conversationId;
+    const replyTo = this._replyTo;
+    const editing = this._editing;
+    this._replyTo = null;
+    this._editing = null;
     // Clear at once, so the next message can be typed while this one is being sealed.
     input.value = '';
     this._count = 0;
     this._resize(input);
     this._keepDraft(id, '');
     try {
-      await this.messenger.value!.send(id, text);
-      this.stick = true;
+      const m = this.messenger.value!;
+      if (editing?.hash) await m.edit(id, { id: editing.id, hash: editing.hash }, text);
+      else await m.send(id, text, replyTo?.hash ? { id: replyTo.id, hash: replyTo.hash } : undefined);
+      this.stick = !editing;
       await this._load();
     } catch (err) {
       if (!input.value && id === this.conversationId) {
@@ -198,10 +218,37 @@ export class MhConversation extends LitElement {
   }
 
   private _onKey(e: KeyboardEvent): void {
+    if (e.key === 'Escape' && (this._replyTo || this._editing)) this._cancelCompose();
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       void this._send();
     }
+  }
+
+  private _cancelCompose(): void {
+    const input = this._input();
+    if (this._editing && input) {
+      input.value = '';
+      this._count = 0;
+      this._resize(input);
+    }
+    this._replyTo = null;
+    this._editing = null;
+    input?.focus();
+  }
+
+  /** From a message's actions: reply to it, or edit it (one of ours) in the composer. */
+  private _compose(e: CustomEvent<MessageView>, edit: boolean): void {
+    const input = this._input();
+    if (!input) return;
+    this._replyTo = edit ? null : e.detail;
+    this._editing = edit ? e.detail : null;
+    if (edit) {
+      input.value = e.detail.body ?? '';
+      this._count = input.value.length;
+      this._resize(input);
+    }
+    input.focus();
   }
 
   override render() {
@@ -238,7 +285,8 @@ export class MhConversation extends LitElement {
                   @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Review ${u}'s key</button>`)}
           </div>`
         : nothing}
-      <section class="log" role="log" aria-label="Messages with ${title}" tabindex="0" data-testid="message-log">
+      <section class="log" role="log" aria-label="Messages with ${title}" tabindex="0" data-testid="message-log"
+        @mh-reply=${(e: CustomEvent<MessageView>) => this._compose(e, false)} @mh-edit=${(e: CustomEvent<MessageView>) => this._compose(e, true)}>
         <ol>
           ${repeat(this._withDays(this._timeline()), (item) => item.id, (item) =>
             'day' in item ? html`<li class="day" data-testid="day-separator">${item.day}</li>` : 'events' in item ? this._renderEvent(item) : this._renderMessage(item, !!group || others.length > 1))}
@@ -247,12 +295,18 @@ export class MhConversation extends LitElement {
       ${summary && summary.request !== 'accepted' ? nothing : html`<form class="composer" @submit=${(e: Event) => { e.preventDefault(); void this._send(); }}>
         <label for="composer" class="sr-only">Message</label>
         ${this._error ? html`<p class="error" role="alert" data-testid="composer-error">${this._error}</p>` : nothing}
+        ${this._replyTo || this._editing
+          ? html`<div class="replying" data-testid=${this._editing ? 'editing' : 'replying'}>
+              <p class="quote" dir="auto"><b>${this._editing ? 'Editing your message' : `Replying to ${this._replyTo!.mine ? 'yourself' : this._replyTo!.sender}`}</b>${(this._editing ?? this._replyTo)!.body}</p>
+              <button type="button" class="secondary" data-testid="compose-cancel" @click=${this._cancelCompose}>Cancel</button>
+            </div>`
+          : nothing}
         <div class="row">
           <!-- The attach button first, as in most messengers: Tab from the message goes to Send. -->
           ${lazy('mh-attach')}<mh-attach .conversationId=${this.conversationId} ?disabled=${!!this._blocked} @mh-attached=${() => { this.stick = true; void this._load(); }}></mh-attach>
           <textarea id="composer" rows="1" dir="auto" placeholder="Write a message" data-testid="composer-input" @keydown=${this._onKey}
             @input=${this._onInput} ?disabled=${!!this._blocked} aria-describedby=${this._count > COUNT_FROM ? 'composer-count' : nothing}></textarea>
-          <button type="submit" data-testid="composer-send" ?disabled=${!!this._blocked}>Send</button>
+          <button type="submit" data-testid="composer-send" ?disabled=${!!this._blocked}>${this._editing ? 'Save' : 'Send'}</button>
         </div>
         ${this._count > COUNT_FROM
           ? html`<p id="composer-count" class="count ${this._count > LIMITS.maxBodyChars ? 'over' : 'muted'}" data-testid="composer-count" aria-live="polite">
@@ -336,6 +390,13 @@ export class MhConversation extends LitElement {
     return STATE_TEXT[msg.state] ?? '';
   }
 
+  /** EVT2: "Read" (in a group, "Read by 2 of 5"), or nothing. */
+  private _readText(msg: MessageView): string {
+    const r = msg.read;
+    if (!r || r.by === 0) return '';
+    return r.of > 1 ? `Read by ${r.by} of ${r.of}` : 'Read';
+  }
+
   private _renderMessage(msg: MessageView, group: boolean) {
     const warnings = msg.warnings.map(
       (w) => html`<p class="warning" role="note" data-testid="integrity-warning" data-kind=${w.code}>⚠ ${warningText(w)}</p>`,
@@ -349,11 +410,21 @@ export class MhConversation extends LitElement {
       ${msg.mine || !group ? nothing : html`<div class="sender" dir="auto">${msg.sender}</div>`}
       ${warnings}
       ${msg.attachment ? html`${lazy('mh-attachment')}<mh-attachment .ref=${msg.attachment} .conversationId=${this.conversationId}></mh-attachment>` : nothing}
-      <p class="body" data-testid="message-body" dir="auto">${linkify(msg.body)}</p>
+      ${msg.replyTo
+        ? html`<p class="quote" data-testid="quote" data-state=${msg.replyTo.state} dir="auto">${msg.replyTo.state === 'shown'
+            ? html`<b>${msg.replyTo.sender}</b>${msg.replyTo.body}`
+            : msg.replyTo.state === 'deleted' ? 'This message was deleted' : 'Message not available'}</p>`
+        : nothing}
+      ${msg.deleted
+        ? html`<p class="body deleted" data-testid="message-deleted">This message was deleted</p>`
+        : html`<p class="body" data-testid="message-body" dir="auto">${linkify(msg.body)}</p>`}
       <div class="meta">
         <time datetime=${msg.composedAt ? new Date(msg.composedAt).toISOString() : ''} data-testid="message-time">${when}</time>
+        ${msg.edited ? html`<span data-testid="message-edited">edited</span>` : nothing}
         ${msg.mine ? html`<span data-testid="message-state" data-delivered-to=${msg.delivery?.to ?? ''}>${this._stateText(msg)}</span>` : nothing}
+        ${this._readText(msg) ? html`<span data-testid="message-read" data-read-by=${msg.read!.by}>${this._readText(msg)}</span>` : nothing}
       </div>
+      ${msg.hash && !msg.deleted ? html`${lazy('mh-message-actions')}<mh-message-actions .conversationId=${this.conversationId} .message=${msg}></mh-message-actions>` : nothing}
     </li>`;
   }
 }

@@ -15,7 +15,7 @@ import { blockedFor } from './blocking.ts';
 import { contactMap, type Keyring, type Plain } from './keyring.ts';
 import { warningFor, type BlockReason, type TimelineEvent, type Warning } from './warnings.ts';
 
-export type MessageState = 'queued' | 'sent' | 'delivered' | 'read' | 'failed' | 'received';
+export type MessageState = 'queued' | 'sent' | 'delivered' | 'failed' | 'received';
 
 export interface MessageView {
   /** clientMessageId when known, else `seq-N`. */
@@ -40,7 +40,7 @@ export interface MessageView {
   reactions?: Reaction[];
   /** EVT1, EVT3: the message it replies to, as shown now. */
   replyTo?: Quote | null;
-  /** EVT2: for our own messages, how many of the others signed a read receipt (only with read receipts on). */
+  /** EVT2: for our own sent messages, how many of the others signed a read receipt (only with read receipts on; a read one is also delivered). */
   read?: { by: number; of: number };
   /** EVT2: for others' messages, whether this user sent a read receipt for it. */
   readByMe?: boolean;
@@ -288,7 +288,6 @@ export class Views {
         v.delivery = { to: Math.min(to, others), of: others };
         if (to >= others) v.state = 'delivered';
         v.read = { by: Math.min(readBy.length, others), of: others };
-        if (readBy.length >= others) v.state = 'read';
       }
       if (!v.mine) v.readByMe = f.readBy.includes(this.me);
     }
