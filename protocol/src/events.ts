@@ -1,55 +1,9 @@
-// Conversation events (SPEC §8a, EVT1..EVT8): read receipts, replies, reactions, edits and
-// deletes, each an ordinary signed and encrypted message (ENV1) whose plaintext names the
-// message it is about. Two pure parts: the strict checks of the new plaintext fields (called
-// by padding.ts at seal and open time), and `foldEvents`, which turns a conversation's
-// accepted messages into what each text message shows. No I/O, no server order: the fold
+// Conversation events (SPEC §8a, EVT2..EVT7): read receipts, replies, reactions, edits and
+// deletes are ordinary signed and encrypted messages (ENV1) whose plaintext names the message
+// they are about (checked by event-fields.ts). `foldEvents` turns a conversation's accepted
+// messages into what each text message shows. Pure: no I/O, and no server order: the fold
 // never looks at log sequence numbers, only at signed content and each sender's own chain.
-import { LIMITS } from './rules.ts';
-import type { MessageKind, MessagePlaintext, MessageRef } from './types.ts';
-import { checkHash, checkUuid, fail, isRecord } from './wire.ts';
-
-/** EVT1: the plaintext kinds that are events about one other message (named by `target`). */
-export const TARGETED_KINDS: readonly MessageKind[] = ['reaction', 'edit', 'delete'];
-
-/** EVT5: a reaction is one short emoji sequence (no spaces or control characters), or '' to take it back. */
-export const MAX_REACTION_CHARS = 16;
-const REACTION_RE = /^[^\s\p{Cc}]+$/u;
-
-/** EVT1, EVT3: a reference to a message, exactly `{id, hash}`. */
-export function checkMessageRef(x: unknown, what: string): MessageRef {
-  if (!isRecord(x)) fail(`${what}: not an object`);
-  const keys = Object.keys(x);
-  if (keys.length !== 2 || !('id' in x) || !('hash' in x)) fail(`${what}: fields`);
-  return { id: checkUuid(x.id, `${what}.id`), hash: checkHash(x.hash, `${what}.hash`) };
-}
-
-/**
- * EVT1, EVT2: what each event kind must and must not carry, checked on a plaintext whose
- * common fields (type, body, composedAt, refs, attachment) padding.ts already checked.
- * `replyTo` only on a text; `target` required on reaction, edit and delete and refused on
- * everything else; a read receipt names messages in `refs` like a delivery receipt (R2).
- */
-export function checkEventFields(out: MessagePlaintext, p: Record<string, unknown>): void {
-  if ('replyTo' in p && p.replyTo !== undefined) {
-    if (out.type !== 'text') fail('plaintext: only a text message replies');
-    out.replyTo = checkMessageRef(p.replyTo, 'plaintext.replyTo');
-  }
-  const targeted = TARGETED_KINDS.includes(out.type);
-  if ('target' in p && p.target !== undefined) {
-    if (!targeted) fail('plaintext: only a reaction, an edit or a delete has a target');
-    out.target = checkMessageRef(p.target, 'plaintext.target');
-  } else if (targeted) {
-    fail(`plaintext: a ${out.type} must name its target`);
-  }
-  if (out.type === 'read' && (out.refs === undefined || out.refs.length === 0)) fail('plaintext: a read receipt must reference messages');
-  if ((targeted || out.type === 'read') && out.attachment !== undefined) fail('plaintext: an event carries no attachment');
-  if (targeted && out.refs !== undefined) fail('plaintext: an event names its message in target, not refs');
-  if (out.type === 'reaction' && out.body !== '' && (out.body.length > MAX_REACTION_CHARS || !REACTION_RE.test(out.body))) fail('plaintext: reaction');
-  if ((out.type === 'delete' || out.type === 'read') && out.body !== '') fail(`plaintext: a ${out.type} has no body`);
-  if (out.type === 'edit' && out.body.trim() === '') fail('plaintext: an edit must have text');
-}
-
-// ---- the fold (client) ------------------------------------------------------------------
+import type { MessagePlaintext, MessageRef } from './types.ts';
 
 /** One accepted message of the conversation, opened (its envelope verified, TR accepted). */
 export interface FoldItem {
@@ -203,6 +157,3 @@ export function foldEvents(items: readonly FoldItem[], opts: { showReads: boolea
   }
   return out;
 }
-
-/** EVT1: the largest number of message ids one read receipt names (LIMITS.maxRefs, as a delivery receipt). */
-export const MAX_READ_REFS = LIMITS.maxRefs;

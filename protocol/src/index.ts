@@ -22,4 +22,5 @@ export * from './epoch-lookup.ts';
 export * from './membership.ts';
 export * from './group.ts';
 export * from './attachment.ts';
+export * from './event-fields.ts';
 export * from './events.ts';

@@ -5,8 +5,8 @@
 import { ProtocolError, fromUtf8 } from './encoding.ts';
 import { LIMITS } from './rules.ts';
 import type { MessageKind, MessagePlaintext } from './types.ts';
-import { checkAttachmentRef } from './attachment.ts';
-import { checkEventFields } from './events.ts';
+import { checkAttachmentRef } from './attachment-ref.ts';
+import { checkEventFields } from './event-fields.ts';
 import { checkUuid, fail, isRecord } from './wire.ts';
 
 export type { MessagePlaintext } from './types.ts';

@@ -33,7 +33,7 @@ export class MhConversation extends LitElement {
       li.event { align-self: center; text-align: center; font-size: 0.85rem; color: var(--mh-muted); }
       li.event p { margin: 0.1rem 0; }
       .body { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
-      .meta { font-size: 0.8rem; color: var(--mh-muted); margin-top: 0.25rem; display: flex; gap: 0.5rem; }
+      .meta { font-size: 0.8rem; color: var(--mh-muted); margin-top: 0.25rem; display: flex; gap: 0.5rem; flex-wrap: wrap; align-items: center; }
       .sender { font-size: 0.8rem; font-weight: 700; margin-bottom: 0.15rem; }
       .warning { border-left: 4px solid var(--mh-danger); background: var(--mh-warn-bg); padding: 0.4rem 0.6rem; margin: 0.25rem 0; border-radius: 0.25rem; }
       .composer { border-top: 1px solid var(--mh-border); padding: 0.5rem 0.75rem; }
@@ -423,8 +423,8 @@ export class MhConversation extends LitElement {
         ${msg.edited ? html`<span data-testid="message-edited">edited</span>` : nothing}
         ${msg.mine ? html`<span data-testid="message-state" data-delivered-to=${msg.delivery?.to ?? ''}>${this._stateText(msg)}</span>` : nothing}
         ${this._readText(msg) ? html`<span data-testid="message-read" data-read-by=${msg.read!.by}>${this._readText(msg)}</span>` : nothing}
+        ${msg.hash && !msg.deleted ? html`${lazy('mh-message-actions')}<mh-message-actions .conversationId=${this.conversationId} .message=${msg}></mh-message-actions>` : nothing}
       </div>
-      ${msg.hash && !msg.deleted ? html`${lazy('mh-message-actions')}<mh-message-actions .conversationId=${this.conversationId} .message=${msg}></mh-message-actions>` : nothing}
     </li>`;
   }
 }

@@ -17,12 +17,15 @@ export class MhMessageActions extends LitElement {
   static override styles = [
     shared,
     css`
-      :host { display: block; }
-      .row { gap: 0.3rem; margin-top: 0.3rem; }
+      :host { display: flex; flex-wrap: wrap; gap: 0.3rem; align-items: center; margin-left: auto; }
+      :host([open]) { flex-basis: 100%; }
       button { min-height: 2.75rem; min-width: 2.75rem; padding: 0.3rem 0.6rem; font-weight: 500; color: var(--mh-fg); background: var(--mh-surface); border-color: var(--mh-border); }
+      button.chip { min-height: 1.9rem; min-width: 2.4rem; padding: 0 0.5rem; border-radius: 1rem; font-size: 0.85rem; }
+      button.more { min-height: 1.9rem; min-width: 2.4rem; padding: 0 0.4rem; border: none; background: transparent; font-size: 1rem; }
       button[aria-pressed='true'] { border: 2px solid var(--mh-accent); font-weight: 700; }
-      .menu { border-top: 1px solid var(--mh-border); padding-top: 0.3rem; margin-top: 0.3rem; }
-      .confirm { font-size: 0.9rem; margin: 0.3rem 0 0; }
+      .menu { flex-basis: 100%; border-top: 1px solid var(--mh-border); padding-top: 0.3rem; font-size: 1rem; }
+      .menu .row { gap: 0.3rem; margin-bottom: 0.3rem; }
+      .confirm { font-size: 0.9rem; margin: 0; }
     `,
   ];
 
@@ -75,6 +78,10 @@ export class MhMessageActions extends LitElement {
     this.dispatchEvent(new CustomEvent(name, { detail: this.message, bubbles: true, composed: true }));
   }
 
+  protected override updated(): void {
+    this.toggleAttribute('open', this._open);
+  }
+
   override render() {
     const msg = this.message;
     const me = this.messenger.value?.me?.userId ?? '';
@@ -82,12 +89,10 @@ export class MhMessageActions extends LitElement {
     const reactions = msg.reactions ?? [];
     const mineEmoji = reactions.find((r) => r.by.includes(me))?.emoji;
     return html`
-      <div class="row" data-testid="reactions">
-        ${reactions.map((r) => html`<button type="button" data-testid="reaction" data-emoji=${r.emoji} aria-pressed=${r.emoji === mineEmoji ? 'true' : 'false'}
+        ${reactions.map((r) => html`<button type="button" class="chip" data-testid="reaction" data-emoji=${r.emoji} aria-pressed=${r.emoji === mineEmoji ? 'true' : 'false'}
           aria-label="${r.emoji} ${r.by.length}: ${r.by.join(', ')}" @click=${() => this._react(r.emoji, r.emoji === mineEmoji)}>${r.emoji} ${r.by.length}</button>`)}
-        <button type="button" data-testid="message-actions" aria-expanded=${this._open ? 'true' : 'false'} aria-label="Actions for this message"
+        <button type="button" class="more" data-testid="message-actions" aria-expanded=${this._open ? 'true' : 'false'} aria-label="Actions for this message"
           @click=${() => { this._open = !this._open; this._confirm = false; }}>⋯</button>
-      </div>
       ${this._open
         ? html`<div class="menu" role="group" aria-label="Message actions">
             <div class="row">

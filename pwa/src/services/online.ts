@@ -6,3 +6,5 @@ export { Device } from './device.ts';
 export { Realtime } from './realtime.ts';
 export { OutboxRunner } from './outbox-runner.ts';
 export { flushOutbox } from './outbox-flush.ts';
+// The conversation events' fold (protocol §8a), for views.ts.
+export { applyEvents, foldEvents } from './folding.ts';

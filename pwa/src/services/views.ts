@@ -2,8 +2,8 @@
 // the conversation list (summaries, previews) and one conversation's messages with
 // their states and warnings (as codes; warnings.ts has the words).
 import {
-  chainOf, envelopeHash, foldEvents, membershipChange, openGroupMeta, openMessage,
-  type AttachmentRef, type EpochRecord, type Envelope, type FoldItem, type MembershipChange, type MessageKind, type MessagePlaintext, type Quote, type Reaction,
+  chainOf, envelopeHash, membershipChange, openGroupMeta, openMessage,
+  type AttachmentRef, type EpochRecord, type Envelope, type FoldedMessage, type FoldItem, type MembershipChange, type MessageKind, type MessagePlaintext, type Quote, type Reaction,
 } from '../../../protocol/src/index.ts';
 import type { ContactRow, Db, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
 import { getConversation, getEpochs, listConversations, updateConversation } from '../stores/conversations.ts';
@@ -184,7 +184,7 @@ export class Views {
       const p = await this.outboxPlain(conversationId, out, epochs, contacts);
       if (p) fold.push(foldItem(out.envelope, await envelopeHash(out.envelope), p));
     }
-    const folded = fold.length ? foldEvents(fold, { showReads: false }) : new Map();
+    const folded = fold.length ? (await import('./online.ts')).foldEvents(fold, { showReads: false }) : new Map<string, FoldedMessage>();
     const shown = (hash: string, body: string) => {
       const f = folded.get(hash);
       return f?.deleted ? 'This message was deleted' : (f?.body ?? body);
@@ -270,27 +270,8 @@ export class Views {
       if (out.status !== 'rejected') view.hash = hash;
       views.push(view);
     }
-    const folded = foldEvents(fold, { showReads: true });
-    for (const v of views) {
-      const f = v.hash ? folded.get(v.hash) : undefined;
-      if (!f) continue;
-      v.body = f.body ?? '';
-      v.edited = f.edited;
-      v.deleted = f.deleted;
-      v.reactions = f.reactions;
-      v.replyTo = f.replyTo;
-      if (f.deleted) v.attachment = null;
-      // EVT2: read receipts off: none shown (nor sent: readsToSend is not called then).
-      const readBy = showReads ? f.readBy.filter((u) => u !== this.me) : [];
-      if (v.mine && v.seq !== null) {
-        // A read receipt says at least as much as a delivery receipt (R2).
-        const to = new Set([...(receipts.get(v.id)?.by ?? []), ...f.readBy.filter((u) => u !== this.me)]).size;
-        v.delivery = { to: Math.min(to, others), of: others };
-        if (to >= others) v.state = 'delivered';
-        v.read = { by: Math.min(readBy.length, others), of: others };
-      }
-      if (!v.mine) v.readByMe = f.readBy.includes(this.me);
-    }
+    // EVT2..EVT7: the events folded into the messages they name (folding.ts, in the online chunk).
+    (await import('./online.ts')).applyEvents(views, fold, { me: this.me, others, showReads, deliveredTo: (id) => receipts.get(id)?.by ?? [] });
     return views;
   }
 
