@@ -137,6 +137,9 @@ export class Composer {
     // GRP6: nor under the key of a member who left: they made it.
     const stale = latest.members.some((m) => m.userId !== this.me && contacts.get(m.userId)?.fingerprint !== m.fingerprint)
       || !latest.members.some((m) => m.userId === latest.record.creator);
+    // EVT2: a read receipt never re-keys a conversation by itself (after a member left or a key
+    // changed, that is for the next real message): it waits, like the read it reports.
+    if (stale && kind === 'read') throw new BlockedError({ code: 'keys-not-arrived' });
     if (stale) {
       await this.nextEpoch(conv, this.currentKeys(latest.members.map((m) => m.userId), contacts), latest);
       epochs = await getEpochs(this.db, conversationId);
