@@ -5,6 +5,16 @@ import { ATTACHMENT_KEY_BYTES, ATTACHMENT_LIMITS, MIME_RE, PREVIEW_TYPES, SEALED
 import type { AttachmentRef, PreviewRef } from './types.ts';
 import { checkB64, checkHash, checkInt, checkUuid, exactKeys, fail, isRecord } from './wire.ts';
 
+/** Why a file could not be opened (also what the screens that show files test for, so it lives here). */
+export type AttachmentFailure = 'malformed' | 'tampered' | 'out-of-order' | 'truncated' | 'hash-mismatch' | 'too-large';
+
+export class AttachmentError extends Error {
+  constructor(readonly code: AttachmentFailure, message: string) {
+    super(message);
+    this.name = 'AttachmentError';
+  }
+}
+
 /** Plaintext bytes per chunk. */
 export const CHUNK = ATTACHMENT_LIMITS.chunkBytes;
 
