@@ -12,6 +12,7 @@ import { conversationItem, message, NodeClient, openConversationWith, SCREENSHOT
 import { twoPeople, type TwoPeople } from '../support/people.ts';
 
 const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
 
 // Screens change after IndexedDB reads and sealing: each poll gets twenty seconds, not vitest's one.
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000 });
@@ -54,7 +55,8 @@ describe('journey 17: conversation events', () => {
 
   beforeAll(async () => {
     await mkdir(SCREENSHOT_DIR, { recursive: true });
-    people = await twoPeople({ ada: { viewport: DESKTOP }, bea: { viewport: DESKTOP }, conversation: true });
+    // ada at her desk with a mouse; bea on a phone, by touch (and a keyboard for one reply).
+    people = await twoPeople({ ada: { viewport: DESKTOP }, bea: { viewport: PHONE, hasTouch: true, isMobile: true }, conversation: true });
     ({ ada: { page: pageA }, bea: { page: pageB } } = people);
     await send(pageA, 'Lunch at noon?');
     await message(pageB, 'Lunch at noon?').waitFor({ timeout: 20_000 });
@@ -96,15 +98,15 @@ describe('journey 17: conversation events', () => {
     }
   });
 
-  it('EVT5: ada reacts, changes her reaction, and bea sees one reaction per person', async () => {
+  it('EVT5: ada reacts, changes her reaction, and bea (by touch, at phone size) sees one reaction per person', async () => {
     let bubble = await openActions(pageA, 'Noon works');
     await bubble.locator('[data-testid="react"][data-emoji="👍"]').click();
     await poll(() => message(pageB, 'Noon works').getByTestId('reaction').allTextContents()).toEqual(['👍 1']);
     bubble = await openActions(pageA, 'Noon works');
     await bubble.locator('[data-testid="react"][data-emoji="🙏"]').click();
     await poll(() => message(pageB, 'Noon works').getByTestId('reaction').allTextContents()).toEqual(['🙏 1']);
-    // bea joins in by tapping the chip: two people, one count.
-    await message(pageB, 'Noon works').getByTestId('reaction').click();
+    // bea joins in by tapping the chip on her phone: two people, one count.
+    await message(pageB, 'Noon works').getByTestId('reaction').tap();
     await poll(() => message(pageA, 'Noon works').getByTestId('reaction').allTextContents()).toEqual(['🙏 2']);
     expect(await message(pageA, 'Noon works').getByTestId('reaction').getAttribute('aria-pressed')).toBe('true');
   });
