@@ -423,7 +423,7 @@ export class MhConversation extends LitElement {
         ${msg.edited ? html`<span data-testid="message-edited">edited</span>` : nothing}
         ${msg.mine ? html`<span data-testid="message-state" data-delivered-to=${msg.delivery?.to ?? ''}>${this._stateText(msg)}</span>` : nothing}
         ${this._readText(msg) ? html`<span data-testid="message-read" data-read-by=${msg.read!.by}>${this._readText(msg)}</span>` : nothing}
-        ${msg.hash && !msg.deleted ? html`${lazy('mh-message-actions')}<mh-message-actions .conversationId=${this.conversationId} .message=${msg}></mh-message-actions>` : nothing}
+        ${msg.hash && !msg.deleted && !msg.id.startsWith('seq-') ? html`${lazy('mh-message-actions')}<mh-message-actions .conversationId=${this.conversationId} .message=${msg}></mh-message-actions>` : nothing}
       </div>
     </li>`;
   }
