@@ -112,6 +112,8 @@ describe('journey 17: conversation events', () => {
   });
 
   it('EVT6: ada edits her message and deletes another: both sides show "edited" and "This message was deleted"', async () => {
+    // A half-typed message waits while ada edits, and comes back after (an edit is not a draft).
+    await pageA.getByTestId('composer-input').fill('half-typed');
     const bubble = await openActions(pageA, 'Lunch at noon?');
     await bubble.getByTestId('edit').click();
     await poll(() => pageA.getByTestId('composer-input').inputValue()).toBe('Lunch at noon?');
@@ -123,6 +125,8 @@ describe('journey 17: conversation events', () => {
       await poll(() => message(page, 'Noon works').getByTestId('quote').textContent()).toBe('adaLunch at one?');
     }
     expect(await message(pageB, 'Lunch at noon?').count()).toBe(0);
+    await poll(() => pageA.getByTestId('composer-input').inputValue()).toBe('half-typed');
+    await pageA.getByTestId('composer-input').fill('');
     const gone = await openActions(pageA, 'Good');
     await gone.getByTestId('delete').click();
     await axeClean(pageA, 'message actions with the delete confirmation');

@@ -79,6 +79,8 @@ export class MhConversation extends LitElement {
   private readonly messenger = new MessengerController(this, () => void this._load());
   private loading = 0;
   private stick = true;
+  /** The draft in the composer when an edit began: an edit is not a draft, and the draft comes back after it. */
+  private beforeEdit = '';
   /** Draft writes in order (stores/drafts.ts), so an older text never lands after a newer one. */
   private draftWrites: Promise<void> = Promise.resolve();
 
@@ -101,7 +103,7 @@ export class MhConversation extends LitElement {
       const previous = changed.get('conversationId') as string | undefined;
       const input = this._input();
       if (input) {
-        if (previous) this._keepDraft(previous, input.value);
+        if (previous) this._keepDraft(previous, this._editing ? this.beforeEdit : input.value);
         input.value = '';
         this._resize(input);
       }
@@ -166,7 +168,7 @@ export class MhConversation extends LitElement {
     const input = e.target as HTMLTextAreaElement;
     this._count = input.value.length;
     this._resize(input);
-    this._keepDraft(this.conversationId, input.value);
+    if (!this._editing) this._keepDraft(this.conversationId, input.value);
   }
 
   /** The composer grows with its text (up to 40% of the screen, then scrolls). */
@@ -198,19 +200,22 @@ export class MhConversation extends LitElement {
     input.value = '';
     this._count = 0;
     this._resize(input);
-    this._keepDraft(id, '');
+    if (!editing) this._keepDraft(id, '');
     try {
       const m = this.messenger.value!;
       if (editing?.hash) await m.edit(id, { id: editing.id, hash: editing.hash }, text);
       else await m.send(id, text, replyTo?.hash ? { id: replyTo.id, hash: replyTo.hash } : undefined);
       this.stick = !editing;
+      if (editing && !input.value && id === this.conversationId) this._setInput(input, this.beforeEdit);
       await this._load();
     } catch (err) {
+      if (editing && id === this.conversationId) this._editing = editing;
+      if (replyTo && id === this.conversationId) this._replyTo = replyTo;
       if (!input.value && id === this.conversationId) {
         input.value = text;
         this._count = text.length;
         this._resize(input);
-        this._keepDraft(id, text);
+        if (!editing) this._keepDraft(id, text);
       }
       this._error = plainError(err);
     }
@@ -225,13 +230,15 @@ export class MhConversation extends LitElement {
     }
   }
 
+  private _setInput(input: HTMLTextAreaElement, text: string): void {
+    input.value = text;
+    this._count = text.length;
+    this._resize(input);
+  }
+
   private _cancelCompose(): void {
     const input = this._input();
-    if (this._editing && input) {
-      input.value = '';
-      this._count = 0;
-      this._resize(input);
-    }
+    if (this._editing && input) this._setInput(input, this.beforeEdit);
     this._replyTo = null;
     this._editing = null;
     input?.focus();
@@ -241,13 +248,11 @@ export class MhConversation extends LitElement {
   private _compose(e: CustomEvent<MessageView>, edit: boolean): void {
     const input = this._input();
     if (!input) return;
+    if (edit && !this._editing) this.beforeEdit = input.value;
+    if (!edit && this._editing) this._setInput(input, this.beforeEdit);
     this._replyTo = edit ? null : e.detail;
     this._editing = edit ? e.detail : null;
-    if (edit) {
-      input.value = e.detail.body ?? '';
-      this._count = input.value.length;
-      this._resize(input);
-    }
+    if (edit) this._setInput(input, e.detail.body ?? '');
     input.focus();
   }
 
