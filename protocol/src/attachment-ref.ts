@@ -1,11 +1,22 @@
-// The parts of attachments (ATT3, ATT5) that reading a message needs: the padded chunk
-// count and the strict parse of a file reference. Apart from attachment.ts so that the
-// app's start chunk, which parses every message, does not carry the file sealing code.
+// Attachments (ATT3, ATT5): a file reference as the signed message carries it, and the sizes
+// it must agree with. Apart from attachment.ts (sealing and opening files) so that the start
+// chunk, which opens every message (padding.ts), does not carry the file code (JS budget).
 import { ATTACHMENT_KEY_BYTES, ATTACHMENT_LIMITS, MIME_RE, PREVIEW_TYPES, SEALED_CHUNK_BYTES, UUID_RE } from './rules.ts';
 import type { AttachmentRef, PreviewRef } from './types.ts';
 import { checkB64, checkHash, checkInt, checkUuid, exactKeys, fail, isRecord } from './wire.ts';
 
-const CHUNK = ATTACHMENT_LIMITS.chunkBytes;
+/** Why a file could not be opened (also what the screens that show files test for, so it lives here). */
+export type AttachmentFailure = 'malformed' | 'tampered' | 'out-of-order' | 'truncated' | 'hash-mismatch' | 'too-large';
+
+export class AttachmentError extends Error {
+  constructor(readonly code: AttachmentFailure, message: string) {
+    super(message);
+    this.name = 'AttachmentError';
+  }
+}
+
+/** Plaintext bytes per chunk. */
+export const CHUNK = ATTACHMENT_LIMITS.chunkBytes;
 
 /**
  * ATT3: the padded chunk count of a file of `size` bytes. Up to 4 chunks exactly; above,

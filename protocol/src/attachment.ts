@@ -9,22 +9,11 @@ import { buf, canonical, fromBase64Url, randomBytes, toBase64Url, toHex } from '
 import { PURPOSE } from './purpose.ts';
 import { ATTACHMENT_KEY_BYTES, ATTACHMENT_LIMITS, IV_BYTES, SEALED_CHUNK_BYTES } from './rules.ts';
 import type { AttachmentRef, PreviewRef } from './types.ts';
-import { MAX_ATTACHMENT_BYTES, paddedChunkCount } from './attachment-ref.ts';
+import { AttachmentError, CHUNK, MAX_ATTACHMENT_BYTES, paddedChunkCount } from './attachment-ref.ts';
 import { checkInt } from './wire.ts';
 
 export type { AttachmentRef, PreviewRef } from './types.ts';
-export { MAX_ATTACHMENT_BYTES, checkAttachmentRef, isBlobId, paddedChunkCount, sealedBlobBytes } from './attachment-ref.ts';
-
-export type AttachmentFailure = 'malformed' | 'tampered' | 'out-of-order' | 'truncated' | 'hash-mismatch' | 'too-large';
-
-export class AttachmentError extends Error {
-  constructor(readonly code: AttachmentFailure, message: string) {
-    super(message);
-    this.name = 'AttachmentError';
-  }
-}
-
-const CHUNK = ATTACHMENT_LIMITS.chunkBytes;
+export { AttachmentError, MAX_ATTACHMENT_BYTES, checkAttachmentRef, isBlobId, paddedChunkCount, sealedBlobBytes, type AttachmentFailure } from './attachment-ref.ts';
 
 
 /** Who a blob belongs to: its id, conversation and role (ATT2). */
@@ -216,4 +205,3 @@ export class FileOpener {
     if (toHex(this.hash.digest()) !== this.ref.sha256) throw new AttachmentError('hash-mismatch', 'the file does not match its hash');
   }
 }
-

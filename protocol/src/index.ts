@@ -23,3 +23,5 @@ export * from './membership.ts';
 export * from './group.ts';
 export * from './attachment.ts';
 export * from './link.ts';
+export * from './event-fields.ts';
+export * from './events.ts';

@@ -4,11 +4,15 @@
 // reveals the bucket.
 import { ProtocolError, fromUtf8 } from './encoding.ts';
 import { LIMITS } from './rules.ts';
-import type { MessagePlaintext } from './types.ts';
+import type { MessageKind, MessagePlaintext } from './types.ts';
 import { checkAttachmentRef } from './attachment-ref.ts';
+import { checkEventFields } from './event-fields.ts';
 import { checkUuid, fail, isRecord } from './wire.ts';
 
 export type { MessagePlaintext } from './types.ts';
+
+/** ENV1, EVT1: every plaintext type; anything else is refused. */
+const KINDS: readonly MessageKind[] = ['text', 'receipt', 'read', 'reaction', 'edit', 'delete'];
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -20,15 +24,15 @@ function wellFormed(s: string): boolean {
 export function checkPlaintext(p: unknown): MessagePlaintext {
   if (!isRecord(p)) fail('plaintext: not an object');
   const keys = Object.keys(p);
-  const allowed = ['type', 'body', 'composedAt', 'refs', 'attachment'];
+  const allowed = ['type', 'body', 'composedAt', 'refs', 'attachment', 'replyTo', 'target'];
   if (!keys.every((k) => allowed.includes(k)) || !('type' in p && 'body' in p && 'composedAt' in p)) fail('plaintext: fields');
-  if (p.type !== 'text' && p.type !== 'receipt') fail('plaintext: unknown type');
+  if (!KINDS.includes(p.type as MessageKind)) fail('plaintext: unknown type');
   if (typeof p.body !== 'string' || p.body.length > LIMITS.maxBodyChars) fail('plaintext: body');
   // A lone surrogate would be replaced by U+FFFD in UTF-8, so the receiver would
   // read a different body than the sender typed; refuse it instead.
   if (!wellFormed(p.body)) fail('plaintext: body is not well-formed Unicode');
   if (typeof p.composedAt !== 'number' || !Number.isSafeInteger(p.composedAt) || p.composedAt < 0) fail('plaintext: composedAt');
-  const out: MessagePlaintext = { type: p.type, body: p.body, composedAt: p.composedAt };
+  const out: MessagePlaintext = { type: p.type as MessageKind, body: p.body, composedAt: p.composedAt };
   if ('refs' in p && p.refs !== undefined) {
     if (!Array.isArray(p.refs) || p.refs.length > LIMITS.maxRefs) fail('plaintext: refs');
     out.refs = p.refs.map((r: unknown) => checkUuid(r, 'plaintext.refs[]'));
@@ -39,6 +43,8 @@ export function checkPlaintext(p: unknown): MessagePlaintext {
     out.attachment = checkAttachmentRef(p.attachment);
   }
   if (out.type === 'receipt' && (out.refs === undefined || out.refs.length === 0)) fail('plaintext: a receipt must reference messages');
+  // EVT1: replies, read receipts, reactions, edits and deletes; fields kept in this order (ENV5).
+  checkEventFields(out, p);
   return out;
 }
 

@@ -111,14 +111,31 @@ export interface EnvelopeV1 {
 }
 
 /** What an envelope seals (ENV5), before padding. */
+/**
+ * ENV1: what a plaintext is. `text` is shown; `receipt` (delivered, R2) and `read` (EVT2)
+ * name messages by clientMessageId; `reaction`, `edit` and `delete` (EVT1) are signed
+ * follow-up events about one message, named by `target`.
+ */
+export type MessageKind = 'text' | 'receipt' | 'read' | 'reaction' | 'edit' | 'delete';
+
+/** EVT3: a message named by its clientMessageId AND its envelope hash (ENV8), so no one can point it elsewhere. */
+export interface MessageRef {
+  id: string;
+  hash: string;
+}
+
 export interface MessagePlaintext {
-  type: 'text' | 'receipt';
+  type: MessageKind;
   body: string;
   composedAt: number;
-  /** For receipts (and replies): clientMessageIds this message refers to. */
+  /** For receipts and read receipts: clientMessageIds this message refers to. */
   refs?: string[];
   /** A file sent with this message (ATT5); only on `text` messages. */
   attachment?: AttachmentRef;
+  /** EVT1: the message a text replies to (quoted); only on `text` messages. */
+  replyTo?: MessageRef;
+  /** EVT1: the message a reaction, an edit or a delete is about; required on those, refused elsewhere. */
+  target?: MessageRef;
 }
 
 /**

@@ -21,6 +21,8 @@ const screens = {
   // files in a conversation: the attach button and a message's file (and the attachment code)
   'mh-attach': () => import('./screens-attachments.ts'),
   'mh-attachment': () => import('./screens-attachments.ts'),
+  // a message's reactions and actions (reply, react, edit, delete), in the same chunk
+  'mh-message-actions': () => import('./screens-attachments.ts'),
   // shown on the list only while no key file was saved
   'mh-keyfile-reminder': () => import('./screens-more.ts'),
   // shown only when a new version of the app waits (THREATS W1)

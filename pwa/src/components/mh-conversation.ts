@@ -33,7 +33,7 @@ export class MhConversation extends LitElement {
       li.event { align-self: center; text-align: center; font-size: 0.85rem; color: var(--mh-muted); }
       li.event p { margin: 0.1rem 0; }
       .body { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
-      .meta { font-size: 0.8rem; color: var(--mh-muted); margin-top: 0.25rem; display: flex; gap: 0.5rem; }
+      .meta { font-size: 0.8rem; color: var(--mh-muted); margin-top: 0.25rem; display: flex; gap: 0.5rem; flex-wrap: wrap; align-items: center; }
       .sender { font-size: 0.8rem; font-weight: 700; margin-bottom: 0.15rem; }
       .warning { border-left: 4px solid var(--mh-danger); background: var(--mh-warn-bg); padding: 0.4rem 0.6rem; margin: 0.25rem 0; border-radius: 0.25rem; }
       .composer { border-top: 1px solid var(--mh-border); padding: 0.5rem 0.75rem; }
@@ -44,6 +44,11 @@ export class MhConversation extends LitElement {
       li.day { align-self: center; font-size: 0.8rem; color: var(--mh-muted); padding: 0.1rem 0.6rem; border-radius: 1rem; background: var(--mh-panel); }
       .verified-badge { font-size: 0.85rem; color: var(--mh-accent-text); font-weight: 700; }
       .blocked { margin: 0.5rem 0.75rem; }
+      .quote { border-left: 3px solid var(--mh-border); padding: 0.1rem 0.5rem; margin: 0 0 0.3rem; font-size: 0.9rem; white-space: pre-wrap; overflow-wrap: anywhere; }
+      .quote b { display: block; font-size: 0.8rem; }
+      .deleted { font-style: italic; }
+      .replying { display: flex; gap: 0.5rem; align-items: center; margin-bottom: 0.4rem; }
+      .replying .quote { flex: 1; margin: 0; max-height: 4.5em; overflow: hidden; }
       @media (max-width: 799px) { :host { height: calc(100vh - 3.6rem); } }
     `,
   ];
@@ -56,6 +61,8 @@ export class MhConversation extends LitElement {
     _error: { state: true },
     _members: { state: true },
     _count: { state: true },
+    _replyTo: { state: true },
+    _editing: { state: true },
   };
 
   declare conversationId: string;
@@ -65,10 +72,15 @@ export class MhConversation extends LitElement {
   declare _error: string;
   declare _members: boolean;
   declare _count: number;
+  /** Protocol §8a: the message the next text replies to, or the one of ours being edited. */
+  declare _replyTo: MessageView | null;
+  declare _editing: MessageView | null;
 
   private readonly messenger = new MessengerController(this, () => void this._load());
   private loading = 0;
   private stick = true;
+  /** The draft in the composer when an edit began: an edit is not a draft, and the draft comes back after it. */
+  private beforeEdit = '';
   /** Draft writes in order (stores/drafts.ts), so an older text never lands after a newer one. */
   private draftWrites: Promise<void> = Promise.resolve();
 
@@ -81,6 +93,8 @@ export class MhConversation extends LitElement {
     this._error = '';
     this._members = false;
     this._count = 0;
+    this._replyTo = null;
+    this._editing = null;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -89,7 +103,7 @@ export class MhConversation extends LitElement {
       const previous = changed.get('conversationId') as string | undefined;
       const input = this._input();
       if (input) {
-        if (previous) this._keepDraft(previous, input.value);
+        if (previous) this._keepDraft(previous, this._editing ? this.beforeEdit : input.value);
         input.value = '';
         this._resize(input);
       }
@@ -99,6 +113,8 @@ export class MhConversation extends LitElement {
       this._events = [];
       this._error = '';
       this._members = false;
+      this._replyTo = null;
+      this._editing = null;
       this.stick = true;
       void this._load();
     }
@@ -152,7 +168,7 @@ export class MhConversation extends LitElement {
     const input = e.target as HTMLTextAreaElement;
     this._count = input.value.length;
     this._resize(input);
-    this._keepDraft(this.conversationId, input.value);
+    if (!this._editing) this._keepDraft(this.conversationId, input.value);
   }
 
   /** The composer grows with its text (up to 40% of the screen, then scrolls). */
@@ -176,21 +192,30 @@ export class MhConversation extends LitElement {
       return;
     }
     const id = this.conversationId;
+    const replyTo = this._replyTo;
+    const editing = this._editing;
+    this._replyTo = null;
+    this._editing = null;
     // Clear at once, so the next message can be typed while this one is being sealed.
     input.value = '';
     this._count = 0;
     this._resize(input);
-    this._keepDraft(id, '');
+    if (!editing) this._keepDraft(id, '');
     try {
-      await this.messenger.value!.send(id, text);
-      this.stick = true;
+      const m = this.messenger.value!;
+      if (editing?.hash) await m.edit(id, { id: editing.id, hash: editing.hash }, text);
+      else await m.send(id, text, replyTo?.hash ? { id: replyTo.id, hash: replyTo.hash } : undefined);
+      this.stick = !editing;
+      if (editing && !input.value && id === this.conversationId) this._setInput(input, this.beforeEdit);
       await this._load();
     } catch (err) {
+      if (editing && id === this.conversationId) this._editing = editing;
+      if (replyTo && id === this.conversationId) this._replyTo = replyTo;
       if (!input.value && id === this.conversationId) {
         input.value = text;
         this._count = text.length;
         this._resize(input);
-        this._keepDraft(id, text);
+        if (!editing) this._keepDraft(id, text);
       }
       this._error = plainError(err);
     }
@@ -198,10 +223,37 @@ export class MhConversation extends LitElement {
   }
 
   private _onKey(e: KeyboardEvent): void {
+    if (e.key === 'Escape' && (this._replyTo || this._editing)) this._cancelCompose();
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       void this._send();
     }
+  }
+
+  private _setInput(input: HTMLTextAreaElement, text: string): void {
+    input.value = text;
+    this._count = text.length;
+    this._resize(input);
+  }
+
+  private _cancelCompose(): void {
+    const input = this._input();
+    if (this._editing && input) this._setInput(input, this.beforeEdit);
+    this._replyTo = null;
+    this._editing = null;
+    input?.focus();
+  }
+
+  /** From a message's actions: reply to it, or edit it (one of ours) in the composer. */
+  private _compose(e: CustomEvent<MessageView>, edit: boolean): void {
+    const input = this._input();
+    if (!input) return;
+    if (edit && !this._editing) this.beforeEdit = input.value;
+    if (!edit && this._editing) this._setInput(input, this.beforeEdit);
+    this._replyTo = edit ? null : e.detail;
+    this._editing = edit ? e.detail : null;
+    if (edit) this._setInput(input, e.detail.body ?? '');
+    input.focus();
   }
 
   override render() {
@@ -242,7 +294,8 @@ export class MhConversation extends LitElement {
                   @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Review ${u}'s key</button>`)}
           </div>`
         : nothing}
-      <section class="log" role="log" aria-label="Messages with ${title}" tabindex="0" data-testid="message-log">
+      <section class="log" role="log" aria-label="Messages with ${title}" tabindex="0" data-testid="message-log"
+        @mh-reply=${(e: CustomEvent<MessageView>) => this._compose(e, false)} @mh-edit=${(e: CustomEvent<MessageView>) => this._compose(e, true)}>
         <ol>
           ${repeat(this._withDays(this._timeline()), (item) => item.id, (item) =>
             'day' in item ? html`<li class="day" data-testid="day-separator">${item.day}</li>` : 'events' in item ? this._renderEvent(item) : this._renderMessage(item, !!group || others.length > 1))}
@@ -251,12 +304,18 @@ export class MhConversation extends LitElement {
       ${summary && summary.request !== 'accepted' ? nothing : html`<form class="composer" @submit=${(e: Event) => { e.preventDefault(); void this._send(); }}>
         <label for="composer" class="sr-only">Message</label>
         ${this._error ? html`<p class="error" role="alert" data-testid="composer-error">${this._error}</p>` : nothing}
+        ${this._replyTo || this._editing
+          ? html`<div class="replying" data-testid=${this._editing ? 'editing' : 'replying'}>
+              <p class="quote" dir="auto"><b>${this._editing ? 'Editing your message' : `Replying to ${this._replyTo!.mine ? 'yourself' : this._replyTo!.sender}`}</b>${(this._editing ?? this._replyTo)!.body}</p>
+              <button type="button" class="secondary" data-testid="compose-cancel" @click=${this._cancelCompose}>Cancel</button>
+            </div>`
+          : nothing}
         <div class="row">
           <!-- The attach button first, as in most messengers: Tab from the message goes to Send. -->
           ${lazy('mh-attach')}<mh-attach .conversationId=${this.conversationId} ?disabled=${!!this._blocked} @mh-attached=${() => { this.stick = true; void this._load(); }}></mh-attach>
           <textarea id="composer" rows="1" dir="auto" placeholder="Write a message" data-testid="composer-input" @keydown=${this._onKey}
             @input=${this._onInput} ?disabled=${!!this._blocked} aria-describedby=${this._count > COUNT_FROM ? 'composer-count' : nothing}></textarea>
-          <button type="submit" data-testid="composer-send" ?disabled=${!!this._blocked}>Send</button>
+          <button type="submit" data-testid="composer-send" ?disabled=${!!this._blocked}>${this._editing ? 'Save' : 'Send'}</button>
         </div>
         ${this._count > COUNT_FROM
           ? html`<p id="composer-count" class="count ${this._count > LIMITS.maxBodyChars ? 'over' : 'muted'}" data-testid="composer-count" aria-live="polite">
@@ -340,6 +399,13 @@ export class MhConversation extends LitElement {
     return STATE_TEXT[msg.state] ?? '';
   }
 
+  /** EVT2: "Read" (in a group, "Read by 2 of 5"), or nothing. */
+  private _readText(msg: MessageView): string {
+    const r = msg.read;
+    if (!r || r.by === 0) return '';
+    return r.of > 1 ? `Read by ${r.by} of ${r.of}` : 'Read';
+  }
+
   private _renderMessage(msg: MessageView, group: boolean) {
     const warnings = msg.warnings.map(
       (w) => html`<p class="warning" role="note" data-testid="integrity-warning" data-kind=${w.code}>⚠ ${warningText(w)}</p>`,
@@ -353,10 +419,20 @@ export class MhConversation extends LitElement {
       ${msg.mine || !group ? nothing : html`<div class="sender" dir="auto">${msg.sender}</div>`}
       ${warnings}
       ${msg.attachment ? html`${lazy('mh-attachment')}<mh-attachment .ref=${msg.attachment} .conversationId=${this.conversationId}></mh-attachment>` : nothing}
-      <p class="body" data-testid="message-body" dir="auto">${linkify(msg.body)}</p>
+      ${msg.replyTo
+        ? html`<p class="quote" data-testid="quote" data-state=${msg.replyTo.state} dir="auto">${msg.replyTo.state === 'shown'
+            ? html`<b>${msg.replyTo.sender}</b>${msg.replyTo.body}`
+            : msg.replyTo.state === 'deleted' ? 'This message was deleted' : 'Message not available'}</p>`
+        : nothing}
+      ${msg.deleted
+        ? html`<p class="body deleted" data-testid="message-deleted">This message was deleted</p>`
+        : html`<p class="body" data-testid="message-body" dir="auto">${linkify(msg.body)}</p>`}
       <div class="meta">
         <time datetime=${msg.composedAt ? new Date(msg.composedAt).toISOString() : ''} data-testid="message-time">${when}</time>
+        ${msg.edited ? html`<span data-testid="message-edited">edited</span>` : nothing}
         ${msg.mine ? html`<span data-testid="message-state" data-delivered-to=${msg.delivery?.to ?? ''}>${this._stateText(msg)}</span>` : nothing}
+        ${this._readText(msg) ? html`<span data-testid="message-read" data-read-by=${msg.read!.by}>${this._readText(msg)}</span>` : nothing}
+        ${msg.hash && !msg.deleted && !msg.id.startsWith('seq-') ? html`${lazy('mh-message-actions')}<mh-message-actions .conversationId=${this.conversationId} .message=${msg}></mh-message-actions>` : nothing}
       </div>
     </li>`;
   }

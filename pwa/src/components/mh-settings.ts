@@ -17,6 +17,8 @@ export class MhSettings extends LitElement {
       section { margin-bottom: 1.5rem; }
       code { font-size: 0.8rem; overflow-wrap: anywhere; }
       ul { padding-left: 1.2rem; }
+      label.check { display: flex; gap: 0.5rem; align-items: center; font-weight: 600; }
+      label.check input { width: 1.4rem; height: 1.4rem; }
     `,
   ];
 
@@ -71,6 +73,13 @@ export class MhSettings extends LitElement {
           <summary>Technical details</summary>
           <p class="fp">Your key fingerprint: <code>${m?.me?.fingerprint}</code></p>
         </details>
+      </section>
+      <section aria-labelledby="privacy-heading">
+        <h3 id="privacy-heading">Privacy</h3>
+        <label class="check"><input type="checkbox" data-testid="read-receipts" .checked=${m?.readReceipts ?? true}
+          @change=${(e: Event) => void m?.setReadReceipts((e.target as HTMLInputElement).checked)} />
+          Send and show read receipts</label>
+        <p class="muted">When this is off, others are not told that you read their messages, and you do not see when they read yours.</p>
       </section>
       <section aria-label="Your devices">
         <mh-devices></mh-devices>

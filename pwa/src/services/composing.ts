@@ -3,7 +3,7 @@
 // signed epoch with a fresh key). Sealing never needs the network; the
 // outbox is drained later (outbox-flush.ts).
 import {
-  LIMITS, ProtocolError, checkGroupName, createEpoch, envelopeHash, openGroupMeta, sealMessage, type AttachmentRef, type EpochRecord, type MessagePlaintext, type PublicIdentity,
+  LIMITS, ProtocolError, checkGroupName, createEpoch, envelopeHash, openGroupMeta, sealMessage, type AttachmentRef, type EpochRecord, type MessageKind, type MessagePlaintext, type MessageRef, type PublicIdentity,
 } from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EpochRow, OutboxRow } from '../stores/db.ts';
 import { getChain, getConversation, getEpochs, listConversations, newConversationRow, updateConversation } from '../stores/conversations.ts';
@@ -18,6 +18,9 @@ import { BlockedError, type BlockReason } from './warnings.ts';
 
 /** A file sealed for a message (attachments.ts): its reference, and the message id its upload waits under. */
 export interface OutgoingAttachment { ref: AttachmentRef; clientMessageId: string }
+
+/** EVT1: what a text replies to, or what an event (reaction, edit, delete) is about. */
+export interface MessageLinks { replyTo?: MessageRef; target?: MessageRef }
 
 export class Composer {
   private readonly db: Db;
@@ -114,13 +117,13 @@ export class Composer {
   }
 
   /** Seals at once into the outbox; sending happens later (flush). Never needs the network… */
-  send(conversationId: string, body: string, kind: 'text' | 'receipt' = 'text', refs?: string[], attachment?: OutgoingAttachment): Promise<OutboxRow> {
-    const run = this.sendQueue.then(() => this.sendNow(conversationId, body, kind, refs, attachment));
+  send(conversationId: string, body: string, kind: MessageKind = 'text', refs?: string[], attachment?: OutgoingAttachment, links?: MessageLinks): Promise<OutboxRow> {
+    const run = this.sendQueue.then(() => this.sendNow(conversationId, body, kind, refs, attachment, links));
     this.sendQueue = run.catch(() => undefined);
     return run;
   }
 
-  private async sendNow(conversationId: string, body: string, kind: 'text' | 'receipt', refs?: string[], attachment?: OutgoingAttachment): Promise<OutboxRow> {
+  private async sendNow(conversationId: string, body: string, kind: MessageKind, refs?: string[], attachment?: OutgoingAttachment, links?: MessageLinks): Promise<OutboxRow> {
     const conv = await getConversation(this.db, conversationId);
     if (!conv) throw new BlockedError({ code: 'unknown-conversation' });
     const contacts = await contactMap(this.db);
@@ -134,6 +137,9 @@ export class Composer {
     // GRP6: nor under the key of a member who left: they made it.
     const stale = latest.members.some((m) => m.userId !== this.me && contacts.get(m.userId)?.fingerprint !== m.fingerprint)
       || !latest.members.some((m) => m.userId === latest.record.creator);
+    // EVT2: a read receipt never re-keys a conversation by itself (after a member left or a key
+    // changed, that is for the next real message): it waits, like the read it reports.
+    if (stale && kind === 'read') throw new BlockedError({ code: 'keys-not-arrived' });
     if (stale) {
       await this.nextEpoch(conv, this.currentKeys(latest.members.map((m) => m.userId), contacts), latest);
       epochs = await getEpochs(this.db, conversationId);
@@ -148,14 +154,17 @@ export class Composer {
     const plaintext: MessagePlaintext = { type: kind, body, composedAt };
     if (refs) plaintext.refs = refs;
     if (attachment) plaintext.attachment = attachment.ref;
+    if (links?.replyTo) plaintext.replyTo = links.replyTo;
+    if (links?.target) plaintext.target = links.target;
     const envelope = await sealMessage({
       conversationId, epoch: latest.epoch, epochKey: latest.key, sender: this.keyring.identity, device, clientMessageId: attachment?.clientMessageId ?? crypto.randomUUID(),
       counter: (chain?.counter ?? 0) + 1, prevHash: chain?.prevHash ?? null, plaintext,
     });
     const hash = await envelopeHash(envelope);
     const row = await enqueue(this.db, { envelope, composedAt, kind, hash });
+    // EVT7: events are kept in memory for the views' fold, but move no activity.
+    if (kind !== 'receipt') this.keyring.plain.set(`${conversationId}/out/${envelope.clientMessageId}`, { plaintext, sender: this.me });
     if (kind === 'text') {
-      this.keyring.plain.set(`${conversationId}/out/${envelope.clientMessageId}`, { plaintext, sender: this.me });
       await updateConversation(this.db, conversationId, (c) => ({ ...c, lastActivity: Math.max(c.lastActivity, composedAt) }));
     }
     return row;

@@ -5,12 +5,13 @@
 // itself lives in the task modules; this file only wires them and exposes state.
 // Nothing here is a module global, and nothing touches the DOM at construction.
 import { deleteDB } from 'idb';
-import { safetyNumber, type AttachmentRef, type Identity } from '../../../protocol/src/index.ts';
+import { MAX_READ_REFS, safetyNumber, type AttachmentRef, type Identity, type MessageRef } from '../../../protocol/src/index.ts';
 import { loadIdentity, markKeyFileConfirmed, saveSealedKeyFile } from '../stores/account.ts';
 import { acceptPendingKey, allContacts, getContact, setVerified } from '../stores/contacts.ts';
 import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRow } from '../stores/db.ts';
 import { getConversation, updateConversation } from '../stores/conversations.ts';
 import { loadDraft, saveDraft } from '../stores/drafts.ts';
+import { readReceiptsOn, setReadReceipts } from '../stores/preferences.ts';
 import { Api } from './api.ts';
 import type { Attention, NotifyPrefs } from './attention.ts';
 import type { SessionInfo } from './api.ts';
@@ -54,6 +55,8 @@ export class Messenger extends EventTarget {
   fatal: string | null = null;
   /** The key-file reminder was dismissed in this run of the app (it comes back on the next start). */
   keyFileReminderDismissed = false;
+  /** EVT2: "Send and show read receipts" (off: none sent, none shown). */
+  readReceipts = true;
 
   readonly origin: string;
   readonly session: Session;
@@ -118,6 +121,7 @@ export class Messenger extends EventTarget {
         return;
       }
       this.me = row;
+      this.readReceipts = await readReceiptsOn(this.db);
       const identity = this.session.identity!;
       this.read(identity);
       this.phase = 'ready';
@@ -154,7 +158,12 @@ export class Messenger extends EventTarget {
         hooks: {
           viewing: () => this.visibleConversation(),
           kick: () => this.runner?.kick(),
-          ingested: () => this.refreshSummaries(true),
+          ingested: async () => {
+            await this.refreshSummaries(true);
+            // EVT2: what arrives in the conversation on screen is read.
+            const visible = this.visibleConversation();
+            if (visible) void this.sendReads(visible);
+          },
         },
       });
       this.runner = new OutboxRunner(
@@ -447,6 +456,7 @@ export class Messenger extends EventTarget {
     this.viewing = conversationId;
     if (conversationId) {
       await this.reading?.views.markRead(conversationId);
+      void this.sendReads(conversationId);
       const conv = await getConversation(this.db!, conversationId);
       const others = conv?.members.filter((m) => m !== this.me?.userId) ?? [];
       if (conv) void this.online?.then((d) => d.directory.refreshAll(others)).then(() => this.refreshSummaries(true));
@@ -529,11 +539,63 @@ export class Messenger extends EventTarget {
     await this.refreshSummaries(true);
   }
 
-  async send(conversationId: string, text: string): Promise<void> {
-    await (await this.ready()).composer.send(conversationId, text);
+  async send(conversationId: string, text: string, replyTo?: MessageRef): Promise<void> {
+    await (await this.ready()).composer.send(conversationId, text, 'text', undefined, undefined, replyTo ? { replyTo } : undefined);
     this.runner?.kick();
     void this.runner?.requestBackgroundSync();
     await this.refreshSummaries(true);
+  }
+
+  // Conversation events (protocol §8a): signed, encrypted follow-ups to a message.
+
+  /** EVT5: react to a message with an emoji, or '' to take the reaction back. */
+  react(conversationId: string, target: MessageRef, emoji: string): Promise<void> {
+    return this.sendEvent(conversationId, 'reaction', emoji, target);
+  }
+
+  /** EVT6: replace the text of one of our messages, for everyone. */
+  edit(conversationId: string, target: MessageRef, text: string): Promise<void> {
+    return this.sendEvent(conversationId, 'edit', text, target);
+  }
+
+  /** EVT6: delete one of our messages for everyone. */
+  deleteForEveryone(conversationId: string, target: MessageRef): Promise<void> {
+    return this.sendEvent(conversationId, 'delete', '', target);
+  }
+
+  private async sendEvent(conversationId: string, kind: 'reaction' | 'edit' | 'delete', body: string, target: MessageRef): Promise<void> {
+    await (await this.ready()).composer.send(conversationId, body, kind, undefined, undefined, { target });
+    this.runner?.kick();
+    void this.runner?.requestBackgroundSync();
+    await this.refreshSummaries(true);
+  }
+
+  /** EVT2: turn read receipts on or off, both ways. */
+  async setReadReceipts(on: boolean): Promise<void> {
+    await setReadReceipts(this.db!, on);
+    this.readReceipts = on;
+    this.changed();
+    if (on && this.viewing) void this.sendReads(this.viewing);
+  }
+
+  private sendingReads: Promise<void> = Promise.resolve();
+
+  /** EVT2: a read receipt for the messages of others not yet acknowledged as read, when read receipts are on. */
+  private sendReads(conversationId: string): Promise<void> {
+    const run = this.sendingReads.then(async () => {
+      if (!this.readReceipts || !this.online || !this.reading) return;
+      if (this.summaries.find((s) => s.conversationId === conversationId)?.request !== 'accepted') return;
+      const refs = (await this.reading.views.readsToSend(conversationId)).slice(-MAX_READ_REFS);
+      if (refs.length === 0) return;
+      try {
+        await (await this.ready()).composer.send(conversationId, '', 'read', refs);
+        this.runner?.kick();
+      } catch {
+        // sending paused (a key to review): no read receipt until then, as for any message
+      }
+    });
+    this.sendingReads = run.catch(() => undefined);
+    return run;
   }
 
   /**

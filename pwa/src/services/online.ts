@@ -8,3 +8,5 @@ export { OutboxRunner } from './outbox-runner.ts';
 export { flushOutbox } from './outbox-flush.ts';
 export { Attention } from './attention.ts';
 export { subscribePush, unsubscribePush } from './push.ts';
+// The conversation events' fold (protocol §8a), for views.ts.
+export { applyEvents, foldEvents } from './folding.ts';

@@ -1,11 +1,15 @@
 // Views: what the screens show, read from the stores and the in-memory plaintexts:
 // the conversation list (summaries, previews) and one conversation's messages with
 // their states and warnings (as codes; warnings.ts has the words).
-import { membershipChange, openGroupMeta, openMessage, type AttachmentRef, type EpochRecord, type Envelope, type MembershipChange, type MessagePlaintext } from '../../../protocol/src/index.ts';
+import {
+  chainOf, envelopeHash, membershipChange, openGroupMeta, openMessage,
+  type AttachmentRef, type EpochRecord, type Envelope, type FoldedMessage, type FoldItem, type MembershipChange, type MessageKind, type MessagePlaintext, type Quote, type Reaction,
+} from '../../../protocol/src/index.ts';
 import type { ContactRow, Db, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
 import { getConversation, getEpochs, listConversations, updateConversation } from '../stores/conversations.ts';
 import { getLog, lastEntries, receiptsFor } from '../stores/log.ts';
 import { outboxFor } from '../stores/outbox.ts';
+import { readReceiptsOn } from '../stores/preferences.ts';
 import { allRequests, blockedUsers, type RequestState } from '../stores/requests.ts';
 import { blockedFor } from './blocking.ts';
 import { contactMap, type Keyring, type Plain } from './keyring.ts';
@@ -27,6 +31,27 @@ export interface MessageView {
   delivery?: { to: number; of: number };
   /** A file sent with the message (protocol ATT5), opened on demand. */
   attachment?: AttachmentRef | null;
+  /** EVT3: the envelope hash (ENV8), with the id what a reply or an event names. */
+  hash?: string;
+  /** EVT6: the sender edited it (the body is the latest text) or deleted it for everyone (the body is ''). */
+  edited?: boolean;
+  deleted?: boolean;
+  /** EVT5: one per member, counted per emoji. */
+  reactions?: Reaction[];
+  /** EVT1, EVT3: the message it replies to, as shown now. */
+  replyTo?: Quote | null;
+  /** EVT2: for our own sent messages, how many of the others signed a read receipt (only with read receipts on; a read one is also delivered). */
+  read?: { by: number; of: number };
+  /** EVT2: for others' messages, whether this user sent a read receipt for it. */
+  readByMe?: boolean;
+}
+
+/** EVT7: plaintext kinds that are events about other messages, never bubbles. */
+const EVENT_KINDS = new Set<MessageKind | undefined>(['read', 'reaction', 'edit', 'delete']);
+
+/** EVT4: an opened envelope as the fold sees it: who signed it, on which chain, at which counter. */
+function foldItem(env: Envelope, hash: string, plaintext: MessagePlaintext): FoldItem {
+  return { id: env.clientMessageId, hash, sender: env.sender, chain: chainOf(env), counter: env.counter, plaintext };
 }
 
 /** An accepted epoch record in the timeline (MEMB2): who signed it and what it changed. */
@@ -137,30 +162,50 @@ export class Views {
     await updateConversation(this.db, conversationId, (c) => (c.unread === 0 ? c : { ...c, unread: 0 }));
   }
 
-  /** The last text of a conversation, decrypted in memory. */
+  /** The last text of a conversation, decrypted in memory, as edited or deleted since (EVT6). */
   async preview(conversationId: string): Promise<string | null> {
     const contacts = await contactMap(this.db);
     const epochs = new Map((await getEpochs(this.db, conversationId)).map((e) => [e.epoch, e]));
-    const outbox = (await outboxFor(this.db, conversationId)).filter((r) => r.kind === 'text');
-    const lastOut = outbox[outbox.length - 1];
+    const outbox = (await outboxFor(this.db, conversationId)).filter((r) => r.kind !== 'receipt' && r.status !== 'rejected');
+    const lastOut = [...outbox].reverse().find((r) => r.kind === 'text');
     const rows = await lastEntries(this.db, conversationId, 20);
+    // EVT6: the events after the last text are among these rows or in the outbox.
+    const fold: FoldItem[] = [];
+    let last: { row: LogRow; p: Plain } | undefined;
     for (const row of rows) {
-      if (row.kind !== 'message' || !row.check.ok || row.check.kind !== 'text') continue;
-      if (lastOut && lastOut.composedAt > (row.check.composedAt ?? 0)) break;
+      if (row.kind !== 'message' || !row.check.ok || !row.check.hash || (row.check.kind !== 'text' && !EVENT_KINDS.has(row.check.kind))) continue;
+      if (row.check.kind === 'read') continue;
       const p = await this.plainOf(conversationId, row, contacts, epochs);
-      if (p) return `${p.sender === this.me ? 'You: ' : ''}${p.plaintext.body}`;
+      if (!p) continue;
+      fold.push(foldItem(row.body as Envelope, row.check.hash, p.plaintext));
+      if (!last && row.check.kind === 'text' && !(lastOut && lastOut.composedAt > (row.check.composedAt ?? 0))) last = { row, p };
     }
+    for (const out of outbox) {
+      const p = await this.outboxPlain(conversationId, out, epochs, contacts);
+      if (p) fold.push(foldItem(out.envelope, await envelopeHash(out.envelope), p));
+    }
+    const folded = fold.length ? (await import('./online.ts')).foldEvents(fold, { showReads: false }) : new Map<string, FoldedMessage>();
+    const shown = (hash: string, body: string) => {
+      const f = folded.get(hash);
+      return f?.deleted ? 'This message was deleted' : (f?.body ?? body);
+    };
+    if (last) return `${last.p.sender === this.me ? 'You: ' : ''}${shown(last.row.check.hash!, last.p.plaintext.body)}`;
     if (lastOut) {
       const p = await this.outboxPlain(conversationId, lastOut, epochs, contacts);
-      if (p) return `You: ${p.body}`;
+      if (p) return `You: ${shown(await envelopeHash(lastOut.envelope), p.body)}`;
     }
     return null;
   }
 
-  /** Every message of a conversation with its state and warnings, oldest first. */
-  async messages(conversationId: string): Promise<MessageView[]> {
+  /**
+   * Every message of a conversation with its state and warnings, oldest first, with the
+   * events about each folded in (EVT2..EVT7). `showReads`: read receipts counted (EVT2),
+   * by default as the user's setting says.
+   */
+  async messages(conversationId: string, o: { showReads?: boolean } = {}): Promise<MessageView[]> {
     const conv = await getConversation(this.db, conversationId);
     if (!conv) return [];
+    const showReads = o.showReads ?? (await readReceiptsOn(this.db));
     const contacts = await contactMap(this.db);
     const epochs = new Map((await getEpochs(this.db, conversationId)).map((e) => [e.epoch, e]));
     const rows = await getLog(this.db, conversationId);
@@ -168,6 +213,7 @@ export class Views {
     const others = Math.max(1, conv.members.length - 1);
     const views: MessageView[] = [];
     const seen = new Set<string>();
+    const fold: FoldItem[] = [];
     // THREATS L3: nothing a blocked user sent after the block is shown, in any conversation.
     const blocked = await blockedUsers(this.db);
     for (const row of rows) {
@@ -184,7 +230,13 @@ export class Views {
       const cmid = typeof env?.clientMessageId === 'string' ? env.clientMessageId : `seq-${row.seq}`;
       const warnings: Warning[] = [];
       if (row.check.problem) warnings.push(warningFor(row.check.problem, { sender, missing: row.check.missing }));
-      if (row.check.kind === 'receipt') {
+      if (row.check.kind === 'receipt' || EVENT_KINDS.has(row.check.kind)) {
+        // EVT7: an event is folded into the message it names, never shown itself.
+        if (row.check.ok && row.check.hash && row.check.kind !== 'receipt') {
+          const p = await this.plainOf(conversationId, row, contacts, epochs);
+          if (p) fold.push(foldItem(row.body as Envelope, row.check.hash, p.plaintext));
+        }
+        seen.add(cmid);
         if (warnings.length) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender, mine: sender === this.me, body: null, composedAt: null, state: 'received', warnings });
         continue;
       }
@@ -198,16 +250,36 @@ export class Views {
       if (mine) state = to >= others ? 'delivered' : 'sent';
       const view: MessageView = { id, seq: row.seq, sender, mine, body: p?.plaintext.body ?? null, composedAt: p?.plaintext.composedAt ?? null, state, warnings, attachment: p?.plaintext.attachment ?? null };
       if (mine) view.delivery = { to: Math.min(to, others), of: others };
+      // EVT3: only accepted messages can be quoted or named by events.
+      if (p && row.check.ok && row.check.hash) {
+        view.hash = row.check.hash;
+        fold.push(foldItem(row.body as Envelope, row.check.hash, p.plaintext));
+      }
       views.push(view);
     }
     for (const out of await outboxFor(this.db, conversationId)) {
-      if (out.kind !== 'text' || seen.has(out.clientMessageId)) continue;
+      if (out.kind === 'receipt' || seen.has(out.clientMessageId)) continue;
       const p = await this.outboxPlain(conversationId, out, epochs, contacts);
+      const hash = await envelopeHash(out.envelope);
+      // Our own events, sealed and waiting, count at once (they are signed like the rest).
+      if (p && out.status !== 'rejected') fold.push(foldItem(out.envelope, hash, p));
+      if (out.kind !== 'text') continue;
       const state: MessageState = out.status === 'queued' ? 'queued' : out.status === 'sent' ? 'sent' : 'failed';
       const warnings: Warning[] = out.status === 'rejected' ? [{ code: 'rejected', error: out.error }] : [];
-      views.push({ id: out.clientMessageId, seq: null, sender: this.me, mine: true, body: p?.body ?? null, composedAt: out.composedAt, state, warnings, attachment: p?.attachment ?? null });
+      const view: MessageView = { id: out.clientMessageId, seq: null, sender: this.me, mine: true, body: p?.body ?? null, composedAt: out.composedAt, state, warnings, attachment: p?.attachment ?? null };
+      if (out.status !== 'rejected') view.hash = hash;
+      views.push(view);
     }
+    // EVT2..EVT7: the events folded into the messages they name (folding.ts, in the online chunk).
+    (await import('./online.ts')).applyEvents(views, fold, { me: this.me, others, showReads, deliveredTo: (id) => receipts.get(id)?.by ?? [] });
     return views;
+  }
+
+  /** EVT2: the messages of others in a conversation this user has not yet sent a read receipt for (newest last). */
+  async readsToSend(conversationId: string): Promise<string[]> {
+    return (await this.messages(conversationId, { showReads: true }))
+      .filter((v) => !v.mine && v.seq !== null && v.hash !== undefined && !v.readByMe && !v.deleted && !v.id.startsWith('seq-'))
+      .map((v) => v.id);
   }
 
   /**

@@ -3,7 +3,7 @@
 // received or sealed, and are decrypted in memory only. Private and epoch keys are
 // non-extractable CryptoKeys, stored as themselves (structured clone keeps them opaque).
 import { deleteDB, openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { EpochRecord, Envelope, PublicIdentity, TranscriptState } from '../../../protocol/src/index.ts';
+import type { EpochRecord, Envelope, MessageKind, PublicIdentity, TranscriptState } from '../../../protocol/src/index.ts';
 
 export const DB_NAME = 'messagehub';
 export const DB_VERSION = 2;
@@ -114,7 +114,7 @@ export interface EntryCheck {
   /** protocol error code when not ok, or a transcript verdict other than 'ok'. */
   problem: string | null;
   missing?: number;
-  kind?: 'text' | 'receipt';
+  kind?: MessageKind;
   composedAt?: number;
   hash?: string;
 }
@@ -136,7 +136,7 @@ export interface OutboxRow {
   order: number;
   envelope: Envelope;
   composedAt: number;
-  kind: 'text' | 'receipt';
+  kind: MessageKind;
   status: 'queued' | 'sent' | 'rejected';
   seq: number | null;
   error: string | null;

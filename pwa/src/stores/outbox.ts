@@ -1,10 +1,10 @@
 // The outbox: envelopes sealed at compose time, waiting to be sent. Shared by the page and
 // the service worker. Adding a message and advancing the sending chain happen in one
 // transaction, so a crash can never reuse a counter or lose a composed message.
-import type { BatchResult, Envelope } from '../../../protocol/src/index.ts';
+import type { BatchResult, Envelope, MessageKind } from '../../../protocol/src/index.ts';
 import type { ChainRow, Db, OutboxRow } from './db.ts';
 
-export async function enqueue(db: Db, p: { envelope: Envelope; composedAt: number; kind: 'text' | 'receipt'; hash: string }): Promise<OutboxRow> {
+export async function enqueue(db: Db, p: { envelope: Envelope; composedAt: number; kind: MessageKind; hash: string }): Promise<OutboxRow> {
   const tx = db.transaction(['outbox', 'chains'], 'readwrite');
   const outbox = tx.objectStore('outbox');
   const chains = tx.objectStore('chains');
