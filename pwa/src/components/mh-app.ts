@@ -4,9 +4,8 @@ import { messengerContext } from '../context.ts';
 import { RouterController, type View } from '../controllers/router-controller.ts';
 import { Messenger } from '../services/messenger.ts';
 import { shared } from '../styles/shared.ts';
-import { lazy } from './lazy-screens.ts';
+import { lazy, loadScreen } from './lazy-screens.ts';
 import './mh-conversation-list.ts';
-import './mh-conversation.ts';
 
 /** The application shell: provides the messenger and switches screens. */
 export class MhApp extends LitElement {
@@ -62,6 +61,12 @@ export class MhApp extends LitElement {
     if (this.messenger.phase === 'loading') void this.messenger.start().then(() => this._show(this.router.view));
   }
 
+  override updated(): void {
+    // Signed in and the list shown: fetch the conversation screen now (a lazy chunk, from the
+    // worker's cache), so the first conversation opened does not wait for it.
+    if (this.messenger.phase === 'ready') loadScreen('mh-conversation').catch(() => undefined);
+  }
+
   /** The update prompt (THREATS W1): set by main.ts when a new worker is waiting. */
   setUpdate(apply: (() => void) | null): void {
     this.messenger.offerUpdate(apply);
@@ -109,7 +114,7 @@ export class MhApp extends LitElement {
           <mh-conversation-list .selected=${v.name === 'conversation' ? v.id : null}></mh-conversation-list>
         </nav>
         <section class="pane-main" aria-label=${this._paneLabel()}>
-          ${v.name === 'conversation' ? html`<mh-conversation .conversationId=${v.id}></mh-conversation>` : nothing}
+          ${v.name === 'conversation' ? html`${lazy('mh-conversation')}<mh-conversation .conversationId=${v.id}></mh-conversation>` : nothing}
           ${v.name === 'contact' ? html`${lazy('mh-contact')}<mh-contact .userId=${v.userId} .backTo=${v.from}></mh-contact>` : nothing}
           ${v.name === 'settings' ? html`${lazy('mh-settings')}<mh-settings></mh-settings>` : nothing}
           ${v.name === 'new-group' ? html`${lazy('mh-new-group')}<mh-new-group></mh-new-group>` : nothing}
