@@ -4,6 +4,7 @@ import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { ConversationSummary } from '../services/views.ts';
 import { plainError } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
+import { lazy } from './lazy-screens.ts';
 
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const day = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
@@ -37,6 +38,7 @@ export class MhConversationList extends LitElement {
       .blocked { grid-column: 1 / -1; color: var(--mh-danger-text); font-size: 0.85rem; }
       .verified { color: var(--mh-accent-text); }
       .notice .row { justify-content: flex-end; margin-top: 0.25rem; }
+      #search { width: 100%; margin-bottom: 0.75rem; }
     `,
   ];
 
@@ -46,6 +48,7 @@ export class MhConversationList extends LitElement {
     _error: { state: true },
     _busy: { state: true },
     _storageNoticeDismissed: { state: true },
+    _query: { state: true },
   };
 
   declare selected: string | null;
@@ -53,6 +56,8 @@ export class MhConversationList extends LitElement {
   declare _busy: boolean;
   declare _showHidden: boolean;
   declare _storageNoticeDismissed: boolean;
+  /** What is typed in the search box: while not blank, search results replace the list. */
+  declare _query: string;
 
   private readonly messenger = new MessengerController(this);
 
@@ -63,6 +68,29 @@ export class MhConversationList extends LitElement {
     this._busy = false;
     this._showHidden = false;
     this._storageNoticeDismissed = localStorage.getItem(STORAGE_NOTICE_KEY) === '1';
+    this._query = '';
+  }
+
+  /** Ctrl+K, Cmd+K, or "/" outside a text field: to the search box. */
+  private readonly _onKey = (e: KeyboardEvent): void => {
+    const inField = e.composedPath().some((t) => t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)));
+    if (((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') || (e.key === '/' && !inField && !e.ctrlKey && !e.metaKey && !e.altKey)) {
+      const box = this.renderRoot.querySelector<HTMLInputElement>('#search');
+      if (!box || box.offsetParent === null) return;
+      e.preventDefault();
+      box.focus();
+      box.select();
+    }
+  };
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    document.addEventListener('keydown', this._onKey);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    document.removeEventListener('keydown', this._onKey);
   }
 
   /** The notice once seen is not shown again on this device (a flag, no content). */
@@ -121,7 +149,13 @@ export class MhConversationList extends LitElement {
     const accepted = m.summaries.filter((s) => s.request === 'accepted');
     const requests = m.summaries.filter((s) => s.request === 'request');
     const hidden = m.summaries.filter((s) => s.request === 'ignored' || s.request === 'blocked');
+    const search = html`<input id="search" type="search" dir="auto" aria-label="Search messages on this device" placeholder="Search messages (Ctrl+K)"
+      data-testid="search-input" aria-keyshortcuts="Control+K Meta+K /" .value=${this._query}
+      @input=${(e: Event) => { this._query = (e.target as HTMLInputElement).value; }}
+      @keydown=${(e: KeyboardEvent) => { if (e.key === 'Escape') this._query = ''; }} />`;
+    if (this._query.trim()) return html`${search}${lazy('mh-search-results')}<mh-search-results .query=${this._query}></mh-search-results>`;
     return html`
+      ${search}
       ${m.persisted === false && !this._storageNoticeDismissed
         ? html`<div class="notice" data-testid="storage-warning"><p>This browser may delete MessageHub's data when space runs low.
             Your key file and passphrase restore everything: keep them safe.</p>

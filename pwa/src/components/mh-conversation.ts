@@ -29,6 +29,7 @@ export class MhConversation extends LitElement {
       ol { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 0.5rem; }
       li.msg { max-width: min(36rem, 85%); padding: 0.5rem 0.75rem; border-radius: 0.75rem; background: var(--mh-theirs); align-self: flex-start; }
       li.msg.mine { background: var(--mh-mine); align-self: flex-end; }
+      li.msg.found { outline: 3px solid var(--mh-accent); outline-offset: 2px; }
       li.warn-only { align-self: stretch; max-width: none; background: none; padding: 0; }
       li.event { align-self: center; text-align: center; font-size: 0.85rem; color: var(--mh-muted); }
       li.event p { margin: 0.1rem 0; }
@@ -50,6 +51,7 @@ export class MhConversation extends LitElement {
 
   static override properties = {
     conversationId: { type: String },
+    focusSeq: { attribute: false },
     _messages: { state: true },
     _events: { state: true },
     _blocked: { state: true },
@@ -59,6 +61,8 @@ export class MhConversation extends LitElement {
   };
 
   declare conversationId: string;
+  /** A message to scroll to and mark (a search result), by log seq. */
+  declare focusSeq: number | null;
   declare _messages: MessageView[];
   declare _events: EventView[];
   declare _blocked: BlockReason | null;
@@ -75,6 +79,7 @@ export class MhConversation extends LitElement {
   constructor() {
     super();
     this.conversationId = '';
+    this.focusSeq = null;
     this._messages = [];
     this._events = [];
     this._blocked = null;
@@ -117,7 +122,22 @@ export class MhConversation extends LitElement {
     this._blocked = blocked;
   }
 
+  /** The seq last scrolled to, so a reload of the messages does not scroll there again. */
+  private focused = '';
+
   protected override updated(): void {
+    const want = this.focusSeq ? `${this.conversationId}/${this.focusSeq}` : '';
+    const found = want && want !== this.focused ? this.renderRoot.querySelector<HTMLElement>(`li[data-seq="${this.focusSeq}"]`) : null;
+    if (found) {
+      this.focused = want;
+      this.stick = false;
+      this.renderRoot.querySelector('li.found')?.classList.remove('found');
+      found.classList.add('found');
+      found.scrollIntoView({ block: 'center' });
+      found.focus({ preventScroll: true });
+      return;
+    }
+    if (want && want !== this.focused) return; // not loaded yet: do not scroll to the end meanwhile
     if (this.stick) {
       const log = this.renderRoot.querySelector('.log');
       if (log) log.scrollTop = log.scrollHeight;
@@ -344,7 +364,7 @@ export class MhConversation extends LitElement {
       return html`<li class="warn-only" data-testid="message-warning" data-seq=${msg.seq ?? ''}>${warnings}</li>`;
     }
     const when = msg.composedAt ? clock.format(new Date(msg.composedAt)) : '';
-    return html`<li class="msg ${msg.mine ? 'mine' : ''}" data-testid="message" data-message-id=${msg.id} data-state=${msg.state}
+    return html`<li class="msg ${msg.mine ? 'mine' : ''}" data-testid="message" data-message-id=${msg.id} data-seq=${msg.seq ?? ''} tabindex="-1" data-state=${msg.state}
       data-mine=${msg.mine ? 'true' : 'false'} data-composed-at=${msg.composedAt ?? ''}>
       ${msg.mine || !group ? nothing : html`<div class="sender" dir="auto">${msg.sender}</div>`}
       ${warnings}

@@ -350,6 +350,20 @@ export class Messenger extends EventTarget {
     return this.reading ? this.reading.views.events(conversationId) : Promise.resolve([]);
   }
 
+  // Search (search.ts, loaded on first use): on this device only, no index stored.
+
+  private searcher: Promise<import('./search.ts').Searcher> | null = null;
+
+  /** Messages containing `query` in the conversations the list shows (requests included, hidden ones not). */
+  async search(query: string, o?: import('./search.ts').SearchOptions): Promise<import('./search.ts').SearchHit[]> {
+    if (!this.reading) return [];
+    this.searcher ??= import('./search.ts').then(({ Searcher }) => new Searcher({
+      conversations: async () => this.summaries.filter((s) => s.request === 'accepted' || s.request === 'request').map((s) => s.conversationId),
+      page: (cid, after, limit) => this.reading!.views.searchable(cid, after, limit),
+    }));
+    return (await this.searcher).search(query, o);
+  }
+
   async open(conversationId: string | null): Promise<void> {
     this.viewing = conversationId;
     if (conversationId) {
