@@ -22,3 +22,4 @@ export * from './epoch-lookup.ts';
 export * from './membership.ts';
 export * from './group.ts';
 export * from './attachment.ts';
+export * from './display-name.ts';

@@ -7,6 +7,7 @@ import { LIMITS } from './rules.ts';
 import type { MessagePlaintext } from './types.ts';
 import { checkAttachmentRef } from './attachment.ts';
 import { checkUuid, fail, isRecord } from './wire.ts';
+import { isCleanDisplayName } from './display-name.ts';
 
 export type { MessagePlaintext } from './types.ts';
 
@@ -22,7 +23,7 @@ export function checkPlaintext(p: unknown): MessagePlaintext {
   const keys = Object.keys(p);
   const allowed = ['type', 'body', 'composedAt', 'refs', 'attachment'];
   if (!keys.every((k) => allowed.includes(k)) || !('type' in p && 'body' in p && 'composedAt' in p)) fail('plaintext: fields');
-  if (p.type !== 'text' && p.type !== 'receipt') fail('plaintext: unknown type');
+  if (p.type !== 'text' && p.type !== 'receipt' && p.type !== 'profile') fail('plaintext: unknown type');
   if (typeof p.body !== 'string' || p.body.length > LIMITS.maxBodyChars) fail('plaintext: body');
   // A lone surrogate would be replaced by U+FFFD in UTF-8, so the receiver would
   // read a different body than the sender typed; refuse it instead.
@@ -39,6 +40,8 @@ export function checkPlaintext(p: unknown): MessagePlaintext {
     out.attachment = checkAttachmentRef(p.attachment);
   }
   if (out.type === 'receipt' && (out.refs === undefined || out.refs.length === 0)) fail('plaintext: a receipt must reference messages');
+  // NAME3: a display name exactly as NAME2 cleans it, no refs; refused at seal time and when opened.
+  if (out.type === 'profile' && (!isCleanDisplayName(out.body) || out.refs !== undefined)) fail('plaintext: profile name');
   return out;
 }
 

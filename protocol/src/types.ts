@@ -112,7 +112,8 @@ export interface EnvelopeV1 {
 
 /** What an envelope seals (ENV5), before padding. */
 export interface MessagePlaintext {
-  type: 'text' | 'receipt';
+  /** 'profile': the sender's display name in `body` (SPEC §8b, NAME1..NAME4). */
+  type: 'text' | 'receipt' | 'profile';
   body: string;
   composedAt: number;
   /** For receipts (and replies): clientMessageIds this message refers to. */

@@ -2,9 +2,9 @@ import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { SearchHit } from '../services/search.ts';
 import { shared } from '../styles/shared.ts';
-import { shortTime } from './mh-conversation-list.ts';
 
 const count = new Intl.NumberFormat('en');
+const day = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 
 /** Results of an on-device search (services/search.ts): conversation, time, the text around the match. */
 export class MhSearchResults extends LitElement {
@@ -52,6 +52,9 @@ export class MhSearchResults extends LitElement {
       // A short pause after typing, then a new search; the one running is cancelled.
       this.cancel();
       clearTimeout(this.timer);
+      this._running = true;
+      this._hits = [];
+      this._searched = 0;
       this.timer = setTimeout(() => void this._run(), 150);
     }
   }
@@ -118,7 +121,7 @@ export class MhSearchResults extends LitElement {
           const title = this._title(h.conversationId);
           return html`<li><button class="hit" data-testid="search-hit" data-conversation-id=${h.conversationId} data-seq=${h.seq} @click=${() => this._open(h)}>
             <span class="title" dir="auto">${title}</span>
-            <span class="when">${shortTime(h.composedAt)}</span>
+            <span class="when">${day.format(h.composedAt)}</span>
             <span class="text" dir="auto">${h.snippet[0]}<mark>${h.snippet[1]}</mark>${h.snippet[2]}</span>
           </button></li>`;
         })}

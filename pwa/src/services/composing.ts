@@ -114,13 +114,13 @@ export class Composer {
   }
 
   /** Seals at once into the outbox; sending happens later (flush). Never needs the network… */
-  send(conversationId: string, body: string, kind: 'text' | 'receipt' = 'text', refs?: string[], attachment?: OutgoingAttachment): Promise<OutboxRow> {
+  send(conversationId: string, body: string, kind: OutboxRow['kind'] = 'text', refs?: string[], attachment?: OutgoingAttachment): Promise<OutboxRow> {
     const run = this.sendQueue.then(() => this.sendNow(conversationId, body, kind, refs, attachment));
     this.sendQueue = run.catch(() => undefined);
     return run;
   }
 
-  private async sendNow(conversationId: string, body: string, kind: 'text' | 'receipt', refs?: string[], attachment?: OutgoingAttachment): Promise<OutboxRow> {
+  private async sendNow(conversationId: string, body: string, kind: OutboxRow['kind'], refs?: string[], attachment?: OutgoingAttachment): Promise<OutboxRow> {
     const conv = await getConversation(this.db, conversationId);
     if (!conv) throw new BlockedError({ code: 'unknown-conversation' });
     const contacts = await contactMap(this.db);

@@ -357,9 +357,9 @@ export class Messenger extends EventTarget {
   /** Messages containing `query` in the conversations the list shows (requests included, hidden ones not). */
   async search(query: string, o?: import('./search.ts').SearchOptions): Promise<import('./search.ts').SearchHit[]> {
     if (!this.reading) return [];
-    this.searcher ??= import('./search.ts').then(({ Searcher }) => new Searcher({
+    this.searcher ??= import('./search.ts').then(({ Searcher, searchablePage }) => new Searcher({
       conversations: async () => this.summaries.filter((s) => s.request === 'accepted' || s.request === 'request').map((s) => s.conversationId),
-      page: (cid, after, limit) => this.reading!.views.searchable(cid, after, limit),
+      page: (cid, after, limit) => searchablePage(this.db!, this.reading!.views, cid, after, limit),
     }));
     return (await this.searcher).search(query, o);
   }

@@ -4,7 +4,12 @@
 // (search-text.ts). What is kept between searches is in memory only and gone on reload:
 // the folded texts, like the plaintexts the keyring already holds. Lazy: this module is
 // loaded the first time the user searches.
+import { getEpochs } from '../stores/conversations.ts';
+import type { Db } from '../stores/db.ts';
+import { blockedUsers } from '../stores/requests.ts';
+import { contactMap } from './keyring.ts';
 import { findMatches, fold, foldQuery, snippet, type Folded } from './search-text.ts';
+import type { Views } from './views.ts';
 
 /** One stored message as search reads it (views.ts `searchable`). */
 export interface SearchableText {
@@ -109,4 +114,25 @@ export class Searcher {
     o.onProgress?.({ searched, hits: out, done: true });
     return out;
   }
+}
+
+/**
+ * The texts of up to `limit` log entries after `afterSeq`, opened in memory as the
+ * conversation shows them (views.ts): accepted texts only, nothing a blocked user sent
+ * after the block. `next`: the seq to continue after, null at the end.
+ */
+export async function searchablePage(db: Db, views: Views, cid: string, afterSeq: number, limit: number): Promise<{ texts: SearchableText[]; next: number | null }> {
+  const rows = await db.getAll('log', IDBKeyRange.bound([cid, afterSeq + 1], [cid, Infinity]), limit);
+  const contacts = await contactMap(db);
+  const epochs = new Map((await getEpochs(db, cid)).map((e) => [e.epoch, e]));
+  const blocked = await blockedUsers(db);
+  const texts: SearchableText[] = [];
+  for (const row of rows) {
+    if (row.kind !== 'message' || !row.check.ok || row.check.kind !== 'text') continue;
+    const p = await views.plainOf(cid, row, contacts, epochs);
+    const at = blocked.get(p?.sender ?? '');
+    if (!p?.plaintext.body || (at !== undefined && Date.parse(row.createdAt) >= at)) continue;
+    texts.push({ seq: row.seq, sender: p.sender, body: p.plaintext.body, composedAt: p.plaintext.composedAt });
+  }
+  return { texts, next: rows.length < limit ? null : rows[rows.length - 1]!.seq };
 }

@@ -4,7 +4,7 @@
 import { membershipChange, openGroupMeta, openMessage, type AttachmentRef, type EpochRecord, type Envelope, type MembershipChange, type MessagePlaintext } from '../../../protocol/src/index.ts';
 import type { ContactRow, Db, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
 import { getConversation, getEpochs, listConversations, updateConversation } from '../stores/conversations.ts';
-import { getLog, lastEntries, logPage, receiptsFor } from '../stores/log.ts';
+import { getLog, lastEntries, receiptsFor } from '../stores/log.ts';
 import { outboxFor } from '../stores/outbox.ts';
 import { allRequests, blockedUsers, type RequestState } from '../stores/requests.ts';
 import { blockedFor } from './blocking.ts';
@@ -184,7 +184,7 @@ export class Views {
       const cmid = typeof env?.clientMessageId === 'string' ? env.clientMessageId : `seq-${row.seq}`;
       const warnings: Warning[] = [];
       if (row.check.problem) warnings.push(warningFor(row.check.problem, { sender, missing: row.check.missing }));
-      if (row.check.kind === 'receipt') {
+      if (row.check.kind === 'receipt' || row.check.kind === 'profile') {
         if (warnings.length) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender, mine: sender === this.me, body: null, composedAt: null, state: 'received', warnings });
         continue;
       }
@@ -208,27 +208,6 @@ export class Views {
       views.push({ id: out.clientMessageId, seq: null, sender: this.me, mine: true, body: p?.body ?? null, composedAt: out.composedAt, state, warnings, attachment: p?.attachment ?? null });
     }
     return views;
-  }
-
-  /**
-   * Search (search.ts): the texts of up to `limit` log entries after `afterSeq`, opened in
-   * memory as `messages` opens them (accepted texts only; nothing a blocked user sent
-   * after the block). `next`: the seq to continue after, null at the end.
-   */
-  async searchable(conversationId: string, afterSeq: number, limit: number): Promise<{ texts: { seq: number; sender: string; body: string; composedAt: number }[]; next: number | null }> {
-    const rows = await logPage(this.db, conversationId, afterSeq, limit);
-    const contacts = await contactMap(this.db);
-    const epochs = new Map((await getEpochs(this.db, conversationId)).map((e) => [e.epoch, e]));
-    const blocked = await blockedUsers(this.db);
-    const texts = [];
-    for (const row of rows) {
-      if (row.kind !== 'message' || !row.check.ok || row.check.kind !== 'text') continue;
-      const p = await this.plainOf(conversationId, row, contacts, epochs);
-      const at = blocked.get(p?.sender ?? '');
-      if (!p?.plaintext.body || (at !== undefined && Date.parse(row.createdAt) >= at)) continue;
-      texts.push({ seq: row.seq, sender: p.sender, body: p.plaintext.body, composedAt: p.plaintext.composedAt });
-    }
-    return { texts, next: rows.length < limit ? null : rows[rows.length - 1]!.seq };
   }
 
   /**
@@ -260,8 +239,8 @@ export class Views {
     return out.sort((a, b) => a.seq - b.seq);
   }
 
-  /** A stored message's plaintext: from memory, or opened again (after a reload) and kept. */
-  private async plainOf(cid: string, row: LogRow, contacts: Map<string, ContactRow>, epochs: Map<number, EpochRow>): Promise<Plain | undefined> {
+  /** A stored message's plaintext: from memory, or opened again (after a reload) and kept. (search.ts uses it too.) */
+  async plainOf(cid: string, row: LogRow, contacts: Map<string, ContactRow>, epochs: Map<number, EpochRow>): Promise<Plain | undefined> {
     const key = `${cid}/${row.seq}`;
     const cached = this.keyring.plain.get(key);
     if (cached || row.kind !== 'message' || !row.check.hash) return cached;

@@ -108,7 +108,7 @@ export interface EntryCheck {
   /** protocol error code when not ok, or a transcript verdict other than 'ok'. */
   problem: string | null;
   missing?: number;
-  kind?: 'text' | 'receipt';
+  kind?: import('../../../protocol/src/index.ts').MessagePlaintext['type'];
   composedAt?: number;
   hash?: string;
 }
@@ -130,7 +130,7 @@ export interface OutboxRow {
   order: number;
   envelope: Envelope;
   composedAt: number;
-  kind: 'text' | 'receipt';
+  kind: import('../../../protocol/src/index.ts').MessagePlaintext['type'];
   status: 'queued' | 'sent' | 'rejected';
   seq: number | null;
   error: string | null;

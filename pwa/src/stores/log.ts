@@ -7,11 +7,6 @@ export function getLog(db: Db, conversationId: string, afterSeq = 0): Promise<Lo
   return db.getAll('log', IDBKeyRange.bound([conversationId, afterSeq + 1], [conversationId, Infinity]));
 }
 
-/** At most `limit` entries after `afterSeq`, oldest first (search reads the log a page at a time). */
-export function logPage(db: Db, conversationId: string, afterSeq: number, limit: number): Promise<LogRow[]> {
-  return db.getAll('log', IDBKeyRange.bound([conversationId, afterSeq + 1], [conversationId, Infinity]), limit);
-}
-
 export async function lastEntries(db: Db, conversationId: string, n: number): Promise<LogRow[]> {
   const out: LogRow[] = [];
   let cursor = await db.transaction('log').store.openCursor(IDBKeyRange.bound([conversationId, 0], [conversationId, Infinity]), 'prev');

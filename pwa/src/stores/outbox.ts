@@ -4,7 +4,7 @@
 import type { BatchResult, Envelope } from '../../../protocol/src/index.ts';
 import type { ChainRow, Db, OutboxRow } from './db.ts';
 
-export async function enqueue(db: Db, p: { envelope: Envelope; composedAt: number; kind: 'text' | 'receipt'; hash: string }): Promise<OutboxRow> {
+export async function enqueue(db: Db, p: { envelope: Envelope; composedAt: number; kind: OutboxRow['kind']; hash: string }): Promise<OutboxRow> {
   const tx = db.transaction(['outbox', 'chains'], 'readwrite');
   const outbox = tx.objectStore('outbox');
   const chains = tx.objectStore('chains');

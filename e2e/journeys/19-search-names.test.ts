@@ -1,0 +1,110 @@
+// Journey 19 — Search, display names, identicons, pin and archive (issue 16). ada talks to
+// bea (in Chromium) and to cyd (seeded in Node, with right-to-left and accented texts);
+// she searches on her device across both conversations and opens a result; nothing of
+// it is stored in the clear.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir } from 'node:fs/promises';
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Page } from 'playwright-core';
+import {
+  acceptRequestFrom, dumpIndexedDb, message, NodeClient, SCREENSHOT_DIR, screenshotBoth, send, spellings, until,
+} from '../support/journeys.ts';
+import { twoPeople, type TwoPeople } from '../support/people.ts';
+
+const DESKTOP = { width: 1280, height: 800 };
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
+
+describe('journey 19: search, display names, identicons, pin and archive', () => {
+  let people: TwoPeople;
+  let pageA: Page;
+  let pageB: Page;
+  const texts: string[] = [];
+
+  /** axe on the screen as it is, light and dark: no violations. */
+  const axeClean = async (page: Page, what: string) => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      const result = await new AxeBuilder({ page }).analyze();
+      expect(result.violations.map((v) => `${what} (${colorScheme}): ${v.id} ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`)).toEqual([]);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  };
+  /** Screenshots at both sizes, light and dark. */
+  const shots = async (page: Page, name: string) => {
+    await screenshotBoth(page, `${name}-light`);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshotBoth(page, `${name}-dark`);
+    await page.emulateMedia({ colorScheme: 'light' });
+  };
+  const hits = (page: Page) => page.getByTestId('search-hit');
+  const search = async (page: Page, q: string) => {
+    await page.getByTestId('search-input').fill(q);
+    await poll(() => page.getByTestId('search-status').getAttribute('data-running')).toBe('false');
+  };
+
+  beforeAll(async () => {
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+    people = await twoPeople({ ada: { viewport: DESKTOP }, bea: { viewport: DESKTOP }, conversation: true });
+    ({ ada: { page: pageA }, bea: { page: pageB } } = people);
+    const url = people.stack.url;
+    // ada and bea: an older message with the word, then newer ones without it.
+    for (const [from, to, text] of [
+      [pageA, pageB, 'Shall we meet at the café on Friday?'],
+      [pageB, pageA, 'Yes! Their CRÈME brûlée is the best in town'],
+      [pageA, pageB, 'See you there at noon'],
+    ] as const) {
+      texts.push(text);
+      await send(from, text);
+      await message(to, text).waitFor({ timeout: 20_000 });
+    }
+    // cyd, seeded in Node: Hebrew and Arabic, and the word again without its accent.
+    const cyd = await NodeClient.register(url, 'cyd', 'carol');
+    const conv = await cyd.createConversation(['ada']);
+    const now = Date.now();
+    const cydTexts = ['נפגשים מחר בבוקר ליד הים', 'مرحبا، هل تريد creme brulee؟', 'and an unrelated last line'];
+    texts.push(...cydTexts);
+    await cyd.sendBatch(await cyd.seal(conv.conversationId, 0, conv.key, cydTexts.map((body, i) => ({ body, composedAt: now - 60_000 + i }))));
+    await acceptRequestFrom(pageA, 'cyd');
+    await message(pageA, cydTexts[2]!).waitFor({ timeout: 20_000 });
+  });
+
+  afterAll(async () => people?.close());
+
+  it('search: on the device, across conversations, case- and accent-insensitive, right-to-left, opens the message', async () => {
+    // Ctrl+K focuses the box from anywhere in the app.
+    await pageA.getByTestId('message-log').click();
+    await pageA.keyboard.press('Control+k');
+    await poll(() => pageA.evaluate(() => (document.querySelector('mh-app')!.shadowRoot!.querySelector('mh-conversation-list')!.shadowRoot!.activeElement as HTMLElement | null)?.id ?? ''))
+      .toBe('search');
+    const requests: string[] = [];
+    pageA.on('request', (r) => requests.push(`${r.method()} ${r.url()} ${r.postData() ?? ''}`));
+    await search(pageA, 'Creme Brulee');
+    await poll(() => hits(pageA).count()).toBe(2);
+    const found = await hits(pageA).evaluateAll((els) => els.map((e) => ({ title: e.querySelector('.title')?.textContent, mark: e.querySelector('mark')?.textContent })));
+    expect(found).toEqual(expect.arrayContaining([{ title: 'bea', mark: 'CRÈME brûlée' }, { title: 'cyd', mark: 'creme brulee' }]));
+    await shots(pageA, '19-search-results');
+    await axeClean(pageA, 'search results');
+    // A right-to-left word, and a word from the oldest message of a conversation.
+    await search(pageA, 'מחר');
+    await poll(() => hits(pageA).count()).toBe(1);
+    expect(await hits(pageA).first().locator('mark').textContent()).toBe('מחר');
+    await search(pageA, 'CAFE');
+    await poll(() => hits(pageA).count()).toBe(1);
+    // Nothing about the search left the device.
+    expect(requests.filter((r) => /creme|brulee|cafe|%D7%9E/i.test(r))).toEqual([]);
+    // Opening a result: the conversation, scrolled to that message, marked.
+    await hits(pageA).first().click();
+    await poll(() => pageA.getByTestId('conversation-title').textContent()).toBe('bea');
+    const target = message(pageA, texts[0]!);
+    await poll(() => target.evaluate((e) => e.classList.contains('found'))).toBe(true);
+    expect(pageA.url()).toMatch(/\/c\/[^?]+\?at=\d+$/);
+  });
+
+  it('at rest: the IndexedDB dump holds no message text and no search term', async () => {
+    const dump = (await dumpIndexedDb(pageA)).text;
+    for (const secret of [...texts, 'Creme Brulee', 'creme brulee', 'מחר']) {
+      for (const s of spellings(secret)) expect(dump.includes(s), `${secret} in IndexedDB`).toBe(false);
+    }
+    await until(async () => true, 'nothing');
+  });
+});
