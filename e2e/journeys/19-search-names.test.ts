@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import {
-  acceptRequestFrom, dumpIndexedDb, message, NodeClient, SCREENSHOT_DIR, screenshotBoth, send, spellings, until,
+  acceptRequestFrom, dumpIndexedDb, message, NodeClient, SCREENSHOT_DIR, screenshotBoth, send, spellings,
 } from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
 
@@ -98,13 +98,71 @@ describe('journey 19: search, display names, identicons, pin and archive', () =>
     const target = message(pageA, texts[0]!);
     await poll(() => target.evaluate((e) => e.classList.contains('found'))).toBe(true);
     expect(pageA.url()).toMatch(/\/c\/[^?]+\?at=\d+$/);
+    // Escape clears the box: the list is back.
+    await pageA.getByTestId('search-input').press('Escape');
+    await itemFor(pageA, 'cyd').waitFor();
+  });
+
+  const setName = async (page: Page, name: string) => {
+    await page.getByTestId('open-settings').click();
+    await page.getByTestId('display-name-input').fill(name);
+    await page.getByTestId('display-name-save').click();
+    await poll(() => page.getByTestId('display-name-status').textContent()).toMatch(/Saved|Removed/);
+  };
+  const itemFor = (page: Page, id: string) => page.locator(`[data-testid="conversation-item"][data-title="${id}"]`);
+
+  it('display names (NAME1..NAME4): sent encrypted, shown with the user id and an identicon; hostile names cleaned or refused', async () => {
+    await setName(pageA, 'Ada Lovelace');
+    await shots(pageA, '19-settings-name');
+    await axeClean(pageA, 'settings, your name');
+    // bea: in the list and the header, with "@ada" beside it and ada's identicon.
+    const item = itemFor(pageB, 'ada');
+    await poll(() => item.getByTestId('display-name').textContent()).toBe('Ada Lovelace');
+    expect(await item.getByTestId('name-user-id').textContent()).toBe('@ada');
+    expect(await item.getByTestId('identicon').count()).toBe(1);
+    await item.click();
+    const head = pageB.getByTestId('conversation-title');
+    await poll(() => head.textContent()).toMatch(/^Ada Lovelace\s+@ada$/);
+    expect(await head.getByTestId('identicon').getAttribute('data-fingerprint')).toMatch(/^[0-9a-f]{64}$/);
+    // The profile message is no bubble.
+    expect(await message(pageB, 'Ada Lovelace').count()).toBe(0);
+    // The trust screen names the user id, and says a name proves nothing.
+    await pageB.getByTestId('open-safety-number').click();
+    await poll(() => pageB.getByTestId('contact-name').textContent()).toContain('ada calls themselves');
+    expect(await pageB.getByTestId('contact-user-id').textContent()).toBe('ada');
+    expect(await pageB.getByTestId('identicon').count()).toBeGreaterThan(0);
+    await shots(pageB, '19-contact-name');
+    await axeClean(pageB, 'safety number with a display name');
+    await pageB.getByTestId('contact-back').click();
+    await shots(pageB, '19-conversation-name');
+    await axeClean(pageB, 'conversation and list with a display name');
+
+    // Hostile: a right-to-left override and 500 characters: cleaned to 64 characters, no control left.
+    await setName(pageA, `\u202E${'ﻻ'.repeat(10)}${'x'.repeat(490)}\u202C`);
+    const cleaned = await pageA.getByTestId('display-name-input').inputValue();
+    expect([...cleaned]).toHaveLength(64);
+    expect(cleaned).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+    await poll(() => itemFor(pageB, 'ada').getByTestId('display-name').textContent()).toBe(cleaned);
+    // A name that reads as another user id (bea calls herself "@ADA"): ada sees bea's id only.
+    await setName(pageB, '@ADA');
+    await setName(pageB, ' Á D A ');
+    await pageA.getByTestId('settings-back').click();
+    const beaItem = itemFor(pageA, 'bea');
+    await beaItem.waitFor();
+    // bea's latest name arrived (a later name by her is shown, so this one was refused by NAME4, not missing).
+    await setName(pageB, 'Bea Real');
+    await poll(() => beaItem.getByTestId('display-name').textContent()).toBe('Bea Real');
+    await setName(pageB, 'ada');
+    await poll(() => beaItem.getByTestId('display-name').count()).toBe(0);
+    expect(await beaItem.getAttribute('data-title')).toBe('bea');
+    expect((await beaItem.locator('.title').textContent())?.trim()).toBe('bea');
+    await pageB.getByTestId('settings-back').click();
   });
 
   it('at rest: the IndexedDB dump holds no message text and no search term', async () => {
     const dump = (await dumpIndexedDb(pageA)).text;
-    for (const secret of [...texts, 'Creme Brulee', 'creme brulee', 'מחר']) {
+    for (const secret of [...texts, 'Creme Brulee', 'creme brulee', 'מחר', 'Ada Lovelace', 'Bea Real']) {
       for (const s of spellings(secret)) expect(dump.includes(s), `${secret} in IndexedDB`).toBe(false);
     }
-    await until(async () => true, 'nothing');
   });
 });

@@ -4,6 +4,7 @@ import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { ConversationSummary } from '../services/views.ts';
 import { plainError } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
+import { identicon } from '../services/identicon.ts';
 import { lazy } from './lazy-screens.ts';
 
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -12,6 +13,15 @@ const day = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' 
 export function shortTime(ms: number): string {
   const d = new Date(ms);
   return d.toDateString() === new Date().toDateString() ? time.format(d) : day.format(d);
+}
+
+/**
+ * A user as the screens show them (protocol NAME4): their display name, isolated, with the
+ * user id always beside it; the user id alone when they have no name to show.
+ */
+export function who(names: Map<string, string> | undefined, userId: string) {
+  const name = names?.get(userId);
+  return name ? html`<bdi data-testid="display-name">${name}</bdi> <span class="uid" data-testid="name-user-id">@${userId}</span>` : userId;
 }
 
 const STORAGE_NOTICE_KEY = 'messagehub.storage-notice-dismissed';
@@ -37,8 +47,10 @@ export class MhConversationList extends LitElement {
       .badge { background: var(--mh-accent); color: var(--mh-on-accent); border-radius: 1rem; padding: 0 0.5rem; font-size: 0.85rem; justify-self: end; }
       .blocked { grid-column: 1 / -1; color: var(--mh-danger-text); font-size: 0.85rem; }
       .verified { color: var(--mh-accent-text); }
+      .uid { font-weight: 400; color: var(--mh-muted); }
+      .identicon { vertical-align: middle; margin-inline-end: 0.35rem; border-radius: 0.2rem; }
       .notice .row { justify-content: flex-end; margin-top: 0.25rem; }
-      #search { width: 100%; margin-bottom: 0.75rem; }
+      #search { width: 100%; margin-bottom: 0.75rem; font: inherit; padding: 0.45rem 0.6rem; border: 1px solid var(--mh-border); border-radius: 0.4rem; background: var(--mh-surface); color: var(--mh-fg); }
     `,
   ];
 
@@ -128,11 +140,12 @@ export class MhConversationList extends LitElement {
 
   /** One conversation button; requests and hidden ones show no unread badge and no preview text of hidden ones. */
   private _item(s: ConversationSummary, testId: string, preview: string | null | undefined) {
+    const m = this.messenger.value!;
     const title = s.group ? (s.group.name ?? 'Group') : s.others.join(', ') || 'Only you';
     return html`<li>
       <button class="item" data-testid=${testId} data-conversation-id=${s.conversationId} data-title=${title} data-group=${s.group ? 'true' : 'false'} data-request=${s.request}
         aria-current=${s.conversationId === this.selected ? 'true' : 'false'} @click=${() => this._open(s.conversationId)}>
-        <span class="title" dir="auto">${title}${s.verified ? html` <span class="verified" data-testid="verified-badge">✓<span class="sr-only"> verified</span></span>` : nothing}</span>
+        <span class="title" dir="auto">${s.group || s.others.length !== 1 ? nothing : identicon(m.fingerprints.get(s.others[0]!), 20)}${s.group ? title : s.others.length ? s.others.map((u, i) => html`${i ? ', ' : ''}${who(this.messenger.value?.names, u)}`) : title}${s.verified ? html` <span class="verified" data-testid="verified-badge">✓<span class="sr-only"> verified</span></span>` : nothing}</span>
         <span class="when">${shortTime(s.lastActivity)}</span>
         <span class="preview" data-testid="conversation-preview" dir="auto">${preview ?? ''}</span>
         ${s.unread ? html`<span class="badge" data-testid="unread-count">${s.unread}<span class="sr-only"> unread</span></span>` : nothing}

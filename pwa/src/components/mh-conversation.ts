@@ -7,6 +7,8 @@ import { LIMITS } from '../../../protocol/src/rules.ts';
 import { AppError, blockText, eventText, plainError, warningText, type BlockReason } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 import { lazy } from './lazy-screens.ts';
+import { who } from './mh-conversation-list.ts';
+import { identicon } from '../services/identicon.ts';
 
 const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dayName = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
@@ -25,6 +27,8 @@ export class MhConversation extends LitElement {
       :host { display: flex; flex-direction: column; height: calc(100vh - 3.6rem); }
       .head { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; padding: 0.5rem 0.75rem; border-bottom: 1px solid var(--mh-border); }
       .head h2 { margin: 0; flex: 1; font-size: 1.1rem; }
+      .uid { font-weight: 400; color: var(--mh-muted); }
+      .identicon { vertical-align: middle; margin-inline-end: 0.4rem; border-radius: 0.2rem; }
       .log { flex: 1; overflow-y: auto; padding: 0.75rem; }
       ol { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 0.5rem; }
       li.msg { max-width: min(36rem, 85%); padding: 0.5rem 0.75rem; border-radius: 0.75rem; background: var(--mh-theirs); align-self: flex-start; }
@@ -234,7 +238,7 @@ export class MhConversation extends LitElement {
     return html`
       <div class="head">
         <button class="secondary" data-testid="back-to-list" @click=${() => this._nav({ name: 'list' })} aria-label="Back to conversations">←</button>
-        <h2 data-testid="conversation-title" dir="auto" data-group=${group ? 'true' : 'false'}>${title}</h2>
+        <h2 data-testid="conversation-title" dir="auto" data-group=${group ? 'true' : 'false'}>${group || others.length !== 1 ? nothing : identicon(m?.fingerprints.get(others[0]!), 24)}${group || !others.length ? title : others.map((u, i) => html`${i ? ', ' : ''}${who(m?.names, u)}`)}</h2>
         ${summary?.verified ? html`<span class="verified-badge" data-testid="verified-badge">✓ Verified</span>` : nothing}
         ${(group ? [] : others).map(
           (u) => html`<button class="secondary" data-testid="open-safety-number" data-user=${u}

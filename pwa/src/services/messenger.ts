@@ -322,6 +322,7 @@ export class Messenger extends EventTarget {
     if (!this.reading) return;
     await this.reading.requests.classify();
     this.summaries = await this.reading.views.summaries();
+    this.refreshNames();
     if (notify) {
       this.changed();
       void this.refreshPreviews();
@@ -364,6 +365,62 @@ export class Messenger extends EventTarget {
     return (await this.searcher).search(query, o);
   }
 
+  // Display names (names.ts, protocol SPEC §8b), loaded after the first paint.
+
+  /** Contacts' display names to show (NAME4 applied), by user id; memory only. */
+  names = new Map<string, string>();
+  /** Contacts' pinned key fingerprints (SN1), by user id, for identicons. */
+  fingerprints = new Map<string, string>();
+  /** This user's own display name ('' for none). */
+  myName = '';
+  private namer: Promise<import('./names.ts').Names> | null = null;
+  private namesRun: Promise<void> = Promise.resolve();
+
+  private nameService(): Promise<import('./names.ts').Names> {
+    const db = this.db!;
+    const views = this.reading!.views;
+    const me = this.me!.userId;
+    this.namer ??= import('./names.ts').then(async ({ Names }) => {
+      const n = new Names(db, views, me);
+      this.myName = await n.mine();
+      return n;
+    });
+    return this.namer;
+  }
+
+  private refreshNames(): void {
+    if (!this.reading || !this.me) return;
+    this.namesRun = this.namesRun.then(async () => {
+      const next = await (await this.nameService()).refresh(this.summaries.map((s) => s.conversationId));
+      const fps = new Map((await allContacts(this.db!)).map((c) => [c.userId, c.fingerprint]));
+      if ([...next, ...fps].join() !== [...this.names, ...this.fingerprints].join()) {
+        this.names = next;
+        this.fingerprints = fps;
+        this.changed();
+      }
+    }).catch(() => undefined);
+  }
+
+  /** NAME2: set (or clear, with '') this user's name and send it, signed and encrypted, to every accepted conversation. */
+  async setDisplayName(raw: string): Promise<string> {
+    this.myName = await (await this.nameService()).setMine(raw);
+    if (this.myName) for (const s of this.summaries) if (s.request === 'accepted') await this.sendProfile(s.conversationId);
+    this.changed();
+    return this.myName;
+  }
+
+  private async sendProfile(conversationId: string): Promise<void> {
+    await this.nameService();
+    if (!this.myName) return;
+    const device = await this.ready();
+    try {
+      await device.composer.send(conversationId, this.myName, 'profile');
+      this.runner?.kick();
+    } catch {
+      // sending paused there (a key to review): the name goes with the next change
+    }
+  }
+
   async open(conversationId: string | null): Promise<void> {
     this.viewing = conversationId;
     if (conversationId) {
@@ -386,6 +443,7 @@ export class Messenger extends EventTarget {
     const id = await device.sync.enqueue(() => device.composer.startConversation(userName));
     // Opening (or reopening) a conversation with someone takes it in, request or not.
     await device.requests.accept(id);
+    void this.sendProfile(id);
     await this.refreshSummaries(true);
     return id;
   }
@@ -426,6 +484,7 @@ export class Messenger extends EventTarget {
   async acceptRequest(conversationId: string): Promise<void> {
     const device = await this.ready();
     await device.requests.accept(conversationId);
+    void this.sendProfile(conversationId);
     const refs = (await device.views.messages(conversationId)).filter((v) => !v.mine && v.seq !== null && v.body !== null).map((v) => v.id).slice(-100);
     if (refs.length > 0) {
       try {
