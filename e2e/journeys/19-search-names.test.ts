@@ -105,9 +105,12 @@ describe('journey 19: search, display names, identicons, pin and archive', () =>
 
   const setName = async (page: Page, name: string) => {
     await page.getByTestId('open-settings').click();
+    const status = page.getByTestId('display-name-status');
+    await status.waitFor({ state: 'attached' });
+    const before = await status.getAttribute('data-saves');
     await page.getByTestId('display-name-input').fill(name);
     await page.getByTestId('display-name-save').click();
-    await poll(() => page.getByTestId('display-name-status').textContent()).toMatch(/Saved|Removed/);
+    await poll(() => status.getAttribute('data-saves')).not.toBe(before);
   };
   const itemFor = (page: Page, id: string) => page.locator(`[data-testid="conversation-item"][data-title="${id}"]`);
 

@@ -41,12 +41,15 @@ export class MhSettings extends LitElement {
     this._nameStatus = '';
   }
 
+  private saves = 0;
+
   /** NAME2: the name is cleaned before it is kept and sent; the field shows what contacts will see. */
   private async _saveName(e: Event): Promise<void> {
     e.preventDefault();
     const input = this.renderRoot.querySelector<HTMLInputElement>('#display-name')!;
     const name = await this.messenger.value!.setDisplayName(input.value);
     input.value = name;
+    this.saves++;
     this._nameStatus = name ? `Saved. Your contacts now see “${name}” beside your user id.` : 'Removed. Your contacts see your user id only.';
   }
 
@@ -91,7 +94,7 @@ export class MhSettings extends LitElement {
             <input id="display-name" dir="auto" maxlength="200" autocomplete="name" data-testid="display-name-input" .value=${m?.myName ?? ''} />
             <button type="submit" data-testid="display-name-save">Save</button>
           </div>
-          <p role="status" data-testid="display-name-status">${this._nameStatus}</p>
+          <p role="status" data-testid="display-name-status" data-saves=${this.saves}>${this._nameStatus}</p>
         </form>
       </section>
       <section aria-label="Your devices">
