@@ -162,6 +162,41 @@ describe('journey 19: search, display names, identicons, pin and archive', () =>
     await pageB.getByTestId('settings-back').click();
   });
 
+  it('pin and archive: kept on the device across a reload; a new message brings an archived conversation back (as Signal)', async () => {
+    const order = () => pageA.getByTestId('conversation-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-title')));
+    const open = async (id: string) => {
+      await itemFor(pageA, id).click();
+      await poll(() => pageA.getByTestId('conversation-title').getAttribute('data-group')).toBe('false');
+      await poll(async () => (await pageA.getByTestId('conversation-title').textContent())?.includes(id)).toBe(true);
+    };
+    await poll(order).toEqual(expect.arrayContaining(['bea', 'cyd']));
+    // Pin cyd: at the top whatever the activity.
+    await open('cyd');
+    await pageA.getByTestId('toggle-pin').click();
+    await poll(() => pageA.getByTestId('toggle-pin').getAttribute('aria-pressed')).toBe('true');
+    await poll(order).toEqual(['cyd', 'bea']);
+    expect(await itemFor(pageA, 'cyd').getByTestId('pinned').count()).toBe(1);
+    // Archive bea: she leaves the list for "Archived (1)".
+    await open('bea');
+    await pageA.getByTestId('toggle-archive').click();
+    await poll(order).toEqual(['cyd']);
+    await pageA.getByTestId('show-archived').click();
+    await pageA.locator('[data-testid="archived-item"][data-title="bea"]').waitFor();
+    await shots(pageA, '19-pinned-archived');
+    texts.push('Back from the archive');
+    await axeClean(pageA, 'list with pinned and archived conversations');
+    // A reload keeps both.
+    await pageA.reload();
+    await poll(order).toEqual(['cyd']);
+    expect(await pageA.getByTestId('show-archived').textContent()).toContain('Archived (1)');
+    expect(await itemFor(pageA, 'cyd').getByTestId('pinned').count()).toBe(1);
+    // bea writes: her conversation comes back to the list, below the pinned one.
+    await itemFor(pageB, 'ada').click();
+    await send(pageB, 'Back from the archive');
+    await poll(order).toEqual(['cyd', 'bea']);
+    expect(await pageA.getByTestId('show-archived').count()).toBe(0);
+  });
+
   it('at rest: the IndexedDB dump holds no message text and no search term', async () => {
     const dump = (await dumpIndexedDb(pageA)).text;
     for (const secret of [...texts, 'Creme Brulee', 'creme brulee', 'מחר', 'Ada Lovelace', 'Bea Real']) {

@@ -5,6 +5,7 @@ import type { ConversationSummary } from '../services/views.ts';
 import { plainError } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 import { identicon } from '../services/identicon.ts';
+import { isArchived } from '../stores/flags.ts';
 import { lazy } from './lazy-screens.ts';
 
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -61,6 +62,7 @@ export class MhConversationList extends LitElement {
     _busy: { state: true },
     _storageNoticeDismissed: { state: true },
     _query: { state: true },
+    _showArchived: { state: true },
   };
 
   declare selected: string | null;
@@ -70,6 +72,7 @@ export class MhConversationList extends LitElement {
   declare _storageNoticeDismissed: boolean;
   /** What is typed in the search box: while not blank, search results replace the list. */
   declare _query: string;
+  declare _showArchived: boolean;
 
   private readonly messenger = new MessengerController(this);
 
@@ -81,6 +84,7 @@ export class MhConversationList extends LitElement {
     this._showHidden = false;
     this._storageNoticeDismissed = localStorage.getItem(STORAGE_NOTICE_KEY) === '1';
     this._query = '';
+    this._showArchived = false;
   }
 
   /** Ctrl+K, Cmd+K, or "/" outside a text field: to the search box. */
@@ -146,7 +150,7 @@ export class MhConversationList extends LitElement {
       <button class="item" data-testid=${testId} data-conversation-id=${s.conversationId} data-title=${title} data-group=${s.group ? 'true' : 'false'} data-request=${s.request}
         aria-current=${s.conversationId === this.selected ? 'true' : 'false'} @click=${() => this._open(s.conversationId)}>
         <span class="title" dir="auto">${s.group || s.others.length !== 1 ? nothing : identicon(m.fingerprints.get(s.others[0]!), 20)}${s.group ? title : s.others.length ? s.others.map((u, i) => html`${i ? ', ' : ''}${who(this.messenger.value?.names, u)}`) : title}${s.verified ? html` <span class="verified" data-testid="verified-badge">✓<span class="sr-only"> verified</span></span>` : nothing}</span>
-        <span class="when">${shortTime(s.lastActivity)}</span>
+        <span class="when">${m.flags[s.conversationId]?.pinned ? html`<span data-testid="pinned"><span aria-hidden="true">📌</span><span class="sr-only">pinned,</span></span> ` : nothing}${shortTime(s.lastActivity)}</span>
         <span class="preview" data-testid="conversation-preview" dir="auto">${preview ?? ''}</span>
         ${s.unread ? html`<span class="badge" data-testid="unread-count">${s.unread}<span class="sr-only"> unread</span></span>` : nothing}
         ${s.request === 'request' ? html`<span class="sr-only">, message request</span>` : nothing}
@@ -159,7 +163,11 @@ export class MhConversationList extends LitElement {
     const m = this.messenger.value;
     if (!m) return nothing;
     // THREATS L3: requests apart, ignored and blocked hidden (kept, shown on demand).
-    const accepted = m.summaries.filter((s) => s.request === 'accepted');
+    // Pinned first; archived ones apart, until a new message brings them back (stores/flags.ts).
+    const all = m.summaries.filter((s) => s.request === 'accepted');
+    const archived = all.filter((s) => isArchived(m.flags[s.conversationId], s.lastActivity));
+    const inList = all.filter((s) => !archived.includes(s));
+    const accepted = [...inList.filter((s) => m.flags[s.conversationId]?.pinned), ...inList.filter((s) => !m.flags[s.conversationId]?.pinned)];
     const requests = m.summaries.filter((s) => s.request === 'request');
     const hidden = m.summaries.filter((s) => s.request === 'ignored' || s.request === 'blocked');
     const search = html`<input id="search" type="search" dir="auto" aria-label="Search messages on this device" placeholder="Search messages (Ctrl+K)"
@@ -196,6 +204,15 @@ export class MhConversationList extends LitElement {
       <ul aria-labelledby="conv-heading" data-testid="conversation-list">
         ${repeat(accepted, (s) => s.conversationId, (s) => this._item(s, 'conversation-item', m.previews.get(s.conversationId)))}
       </ul>
+      ${archived.length > 0
+        ? html`<button class="secondary" data-testid="show-archived" aria-expanded=${this._showArchived ? 'true' : 'false'}
+              @click=${() => { this._showArchived = !this._showArchived; }}>Archived (${archived.length})</button>
+            ${this._showArchived
+              ? html`<ul aria-label="Archived" data-testid="archived-list">
+                  ${repeat(archived, (s) => s.conversationId, (s) => this._item(s, 'archived-item', m.previews.get(s.conversationId)))}
+                </ul>`
+              : nothing}`
+        : nothing}
       ${hidden.length > 0
         ? html`<button class="secondary" data-testid="show-hidden" aria-expanded=${this._showHidden ? 'true' : 'false'}
               @click=${() => { this._showHidden = !this._showHidden; }}>${this._showHidden ? 'Hide' : 'Show'} ignored and blocked (${hidden.length})</button>

@@ -8,6 +8,7 @@ import { AppError, blockText, eventText, plainError, warningText, type BlockReas
 import { shared } from '../styles/shared.ts';
 import { lazy } from './lazy-screens.ts';
 import { who } from './mh-conversation-list.ts';
+import { isArchived } from '../stores/flags.ts';
 import { identicon } from '../services/identicon.ts';
 
 const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -244,6 +245,7 @@ export class MhConversation extends LitElement {
           (u) => html`<button class="secondary" data-testid="open-safety-number" data-user=${u}
             @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Safety number${others.length > 1 ? ` (${u})` : ''}</button>`,
         )}
+        ${summary?.request === 'accepted' ? this._flagButtons() : nothing}
         <button class="secondary" data-testid="open-members" aria-expanded=${this._members ? 'true' : 'false'} aria-controls="members"
           @click=${() => { this._members = !this._members; }}>Members</button>
       </div>
@@ -284,6 +286,16 @@ export class MhConversation extends LitElement {
           : nothing}
       </form>`}
     `;
+  }
+
+  /** Pin and archive (stores/flags.ts): on this device only. */
+  private _flagButtons() {
+    const m = this.messenger.value!;
+    const f = m.flags[this.conversationId];
+    const archived = isArchived(f, m.summaries.find((s) => s.conversationId === this.conversationId)?.lastActivity ?? 0);
+    return html`<button class="secondary" data-testid="toggle-pin" aria-pressed=${f?.pinned ? 'true' : 'false'}
+        @click=${() => m.setPinned(this.conversationId, !f?.pinned)}>Pin</button>
+      <button class="secondary" data-testid="toggle-archive" @click=${() => m.setArchived(this.conversationId, !archived)}>${archived ? 'Unarchive' : 'Archive'}</button>`;
   }
 
   /** Messages and membership events in log order (queued messages, with no seq yet, last). */

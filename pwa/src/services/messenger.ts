@@ -11,6 +11,7 @@ import { acceptPendingKey, allContacts, getContact, setVerified } from '../store
 import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRow } from '../stores/db.ts';
 import { getConversation, updateConversation } from '../stores/conversations.ts';
 import { loadDraft, saveDraft } from '../stores/drafts.ts';
+import { loadFlags, setFlags, type FlagTable } from '../stores/flags.ts';
 import { Api } from './api.ts';
 import type { SessionInfo } from './api.ts';
 import type { BlobClient } from './attachments.ts';
@@ -322,6 +323,7 @@ export class Messenger extends EventTarget {
     if (!this.reading) return;
     await this.reading.requests.classify();
     this.summaries = await this.reading.views.summaries();
+    this.flags = await loadFlags(this.db!);
     this.refreshNames();
     if (notify) {
       this.changed();
@@ -363,6 +365,23 @@ export class Messenger extends EventTarget {
       page: (cid, after, limit) => searchablePage(this.db!, this.reading!.views, cid, after, limit),
     }));
     return (await this.searcher).search(query, o);
+  }
+
+  // Pin and archive (stores/flags.ts): on this device only.
+
+  /** Pinned and archived conversations, by id. */
+  flags: FlagTable = {};
+
+  async setPinned(conversationId: string, pinned: boolean): Promise<void> {
+    this.flags = await setFlags(this.db!, conversationId, { pinned });
+    this.changed();
+  }
+
+  /** Archive (or bring back): as in Signal, a message after the archiving brings it back. */
+  async setArchived(conversationId: string, archived: boolean): Promise<void> {
+    const last = this.summaries.find((s) => s.conversationId === conversationId)?.lastActivity ?? 0;
+    this.flags = await setFlags(this.db!, conversationId, { archivedAt: archived ? Math.max(Date.now(), last) : 0 });
+    this.changed();
   }
 
   // Display names (names.ts, protocol SPEC §8b), loaded after the first paint.
