@@ -150,7 +150,7 @@ export class MhConversationList extends LitElement {
       <button class="item" data-testid=${testId} data-conversation-id=${s.conversationId} data-title=${title} data-group=${s.group ? 'true' : 'false'} data-request=${s.request}
         aria-current=${s.conversationId === this.selected ? 'true' : 'false'} @click=${() => this._open(s.conversationId)}>
         <span class="title" dir="auto">${s.group || s.others.length !== 1 ? nothing : identicon(m.fingerprints.get(s.others[0]!), 20)}${s.group ? title : s.others.length ? s.others.map((u, i) => html`${i ? ', ' : ''}${who(this.messenger.value?.names, u)}`) : title}${s.verified ? html` <span class="verified" data-testid="verified-badge">✓<span class="sr-only"> verified</span></span>` : nothing}</span>
-        <span class="when">${m.flags[s.conversationId]?.pinned ? html`<span data-testid="pinned"><span aria-hidden="true">📌</span><span class="sr-only">pinned,</span></span> ` : nothing}${shortTime(s.lastActivity)}</span>
+        <span class="when">${m.flags[s.conversationId]?.pinned ? html`<span data-testid="pinned">Pinned · </span>` : nothing}${shortTime(s.lastActivity)}</span>
         <span class="preview" data-testid="conversation-preview" dir="auto">${preview ?? ''}</span>
         ${s.unread ? html`<span class="badge" data-testid="unread-count">${s.unread}<span class="sr-only"> unread</span></span>` : nothing}
         ${s.request === 'request' ? html`<span class="sr-only">, message request</span>` : nothing}
