@@ -25,6 +25,8 @@ export function foldQuery(q: string): string {
 }
 
 export function fold(original: string): Folded {
+  // Printable ASCII (most messages): lower case is the whole fold, one unit for one.
+  if (/^[\x20-\x7e]*$/.test(original)) return { text: original.toLowerCase(), at: Array.from({ length: original.length + 1 }, (_, i) => i) };
   // Precomposed letters fold code point by code point; a base letter followed by combining
   // marks folds to the base letter alone, which maps to the start of the base letter.
   let text = '';
