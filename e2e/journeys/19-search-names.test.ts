@@ -76,6 +76,8 @@ describe('journey 19: search, display names, identicons, pin and archive', () =>
     await pageA.keyboard.press('Control+k');
     await poll(() => pageA.evaluate(() => (document.querySelector('mh-app')!.shadowRoot!.querySelector('mh-conversation-list')!.shadowRoot!.activeElement as HTMLElement | null)?.id ?? ''))
       .toBe('search');
+    // The phone screenshots show the list: back to it (at desktop size the list is beside the conversation anyway).
+    await pageA.getByTestId('back-to-list').click();
     const requests: string[] = [];
     pageA.on('request', (r) => requests.push(`${r.method()} ${r.url()} ${r.postData() ?? ''}`));
     await search(pageA, 'Creme Brulee');
@@ -182,6 +184,7 @@ describe('journey 19: search, display names, identicons, pin and archive', () =>
     await poll(order).toEqual(['cyd']);
     await pageA.getByTestId('show-archived').click();
     await pageA.locator('[data-testid="archived-item"][data-title="bea"]').waitFor();
+    await pageA.getByTestId('back-to-list').click();
     await shots(pageA, '19-pinned-archived');
     texts.push('Back from the archive');
     await axeClean(pageA, 'list with pinned and archived conversations');

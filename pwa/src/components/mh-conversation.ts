@@ -27,9 +27,9 @@ export class MhConversation extends LitElement {
     css`
       :host { display: flex; flex-direction: column; height: calc(100vh - 3.6rem); }
       .head { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; padding: 0.5rem 0.75rem; border-bottom: 1px solid var(--mh-border); }
-      .head h2 { margin: 0; flex: 1; font-size: 1.1rem; }
+      .head h2 { margin: 0; flex: 1; font-size: 1.1rem; display: flex; flex-wrap: wrap; align-items: center; column-gap: 0.35rem; }
       .uid { font-weight: 400; color: var(--mh-muted); }
-      .identicon { vertical-align: middle; margin-inline-end: 0.4rem; border-radius: 0.2rem; }
+      .identicon { border-radius: 0.2rem; }
       .log { flex: 1; overflow-y: auto; padding: 0.75rem; }
       ol { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 0.5rem; }
       li.msg { max-width: min(36rem, 85%); padding: 0.5rem 0.75rem; border-radius: 0.75rem; background: var(--mh-theirs); align-self: flex-start; }
