@@ -25,3 +25,4 @@ export * from './attachment.ts';
 export * from './link.ts';
 export * from './event-fields.ts';
 export * from './events.ts';
+export * from './display-name.ts';

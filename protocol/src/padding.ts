@@ -8,11 +8,12 @@ import type { MessageKind, MessagePlaintext } from './types.ts';
 import { checkAttachmentRef } from './attachment-ref.ts';
 import { checkEventFields } from './event-fields.ts';
 import { checkUuid, fail, isRecord } from './wire.ts';
+import { isCleanDisplayName } from './display-name.ts';
 
 export type { MessagePlaintext } from './types.ts';
 
 /** ENV1, EVT1: every plaintext type; anything else is refused. */
-const KINDS: readonly MessageKind[] = ['text', 'receipt', 'read', 'reaction', 'edit', 'delete'];
+const KINDS: readonly MessageKind[] = ['text', 'receipt', 'read', 'reaction', 'edit', 'delete', 'profile'];
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -45,6 +46,8 @@ export function checkPlaintext(p: unknown): MessagePlaintext {
   if (out.type === 'receipt' && (out.refs === undefined || out.refs.length === 0)) fail('plaintext: a receipt must reference messages');
   // EVT1: replies, read receipts, reactions, edits and deletes; fields kept in this order (ENV5).
   checkEventFields(out, p);
+  // NAME3: a display name exactly as NAME2 cleans it, no refs; refused at seal time and when opened.
+  if (out.type === 'profile' && (!isCleanDisplayName(out.body) || out.refs !== undefined)) fail('plaintext: profile name');
   return out;
 }
 

@@ -116,7 +116,7 @@ export interface EnvelopeV1 {
  * name messages by clientMessageId; `reaction`, `edit` and `delete` (EVT1) are signed
  * follow-up events about one message, named by `target`.
  */
-export type MessageKind = 'text' | 'receipt' | 'read' | 'reaction' | 'edit' | 'delete';
+export type MessageKind = 'text' | 'receipt' | 'read' | 'reaction' | 'edit' | 'delete' | 'profile';
 
 /** EVT3: a message named by its clientMessageId AND its envelope hash (ENV8), so no one can point it elsewhere. */
 export interface MessageRef {
@@ -125,6 +125,7 @@ export interface MessageRef {
 }
 
 export interface MessagePlaintext {
+  /** 'profile': the sender's display name in `body` (SPEC §8b, NAME1..NAME4). */
   type: MessageKind;
   body: string;
   composedAt: number;

@@ -26,6 +26,8 @@ const screens = {
   'mh-message-actions': () => import('./screens-attachments.ts'),
   // shown on the list only while no key file was saved
   'mh-keyfile-reminder': () => import('./screens-more.ts'),
+  // on-device search results, once something is typed in the list's search box
+  'mh-search-results': () => import('./screens-more.ts'),
   // shown only when a new version of the app waits (THREATS W1)
   'mh-update-banner': () => import('./screens-more.ts'),
 } satisfies Record<string, () => Promise<unknown>>;

@@ -114,7 +114,7 @@ export class MhApp extends LitElement {
           <mh-conversation-list .selected=${v.name === 'conversation' ? v.id : null}></mh-conversation-list>
         </nav>
         <section class="pane-main" aria-label=${this._paneLabel()}>
-          ${v.name === 'conversation' ? html`${lazy('mh-conversation')}<mh-conversation .conversationId=${v.id}></mh-conversation>` : nothing}
+          ${v.name === 'conversation' ? html`${lazy('mh-conversation')}<mh-conversation .conversationId=${v.id} .focusSeq=${v.at ?? null}></mh-conversation>` : nothing}
           ${v.name === 'contact' ? html`${lazy('mh-contact')}<mh-contact .userId=${v.userId} .backTo=${v.from}></mh-contact>` : nothing}
           ${v.name === 'settings' ? html`${lazy('mh-settings')}<mh-settings></mh-settings>` : nothing}
           ${v.name === 'new-group' ? html`${lazy('mh-new-group')}<mh-new-group></mh-new-group>` : nothing}

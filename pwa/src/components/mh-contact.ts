@@ -3,6 +3,7 @@ import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { ContactRow } from '../stores/db.ts';
 import { keyChangeText, rotationNotice } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
+import { identicon } from '../services/identicon.ts';
 import './mh-qr.ts';
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -18,6 +19,7 @@ export class MhContact extends LitElement {
       .fp { font-family: ui-monospace, monospace; font-size: 0.8rem; overflow-wrap: anywhere; }
       ol.history { padding-left: 1.2rem; }
       .verified { color: var(--mh-fg); font-weight: 700; }
+      .identicon { vertical-align: middle; border-radius: 0.25rem; }
       .actions { display: flex; gap: 0.75rem; flex-wrap: wrap; margin: 1rem 0; }
     `,
   ];
@@ -68,16 +70,20 @@ export class MhContact extends LitElement {
     const groups = this._safety ? this._safety.digits.match(/.{5}/g) ?? [] : [];
     return html`
       ${back}
-      <h2 data-testid="contact-heading">Safety number with <span data-testid="contact-user-id">${c.userId}</span></h2>
+      <h2 data-testid="contact-heading">${identicon(c.fingerprint, 32)} Safety number with <span data-testid="contact-user-id">${c.userId}</span></h2>
       ${c.pending
         ? html`<div class="notice" role="alert" data-testid="key-changed" data-change=${c.pending.change ?? 'unexplained'}>
             <p><strong>${c.userId}'s key has changed.</strong> ${keyChangeText(c.userId, c.pending.change)}</p>
-            <p class="fp">New key fingerprint: ${c.pending.fingerprint}</p>
+            <p class="fp">${identicon(c.pending.fingerprint, 32)} New key fingerprint: ${c.pending.fingerprint}</p>
             <button data-testid="accept-key" @click=${() => this.messenger.value!.acceptKey(c.userId)}>Accept the new key</button>
           </div>`
         : nothing}
       ${!c.pending && c.rotatedAt
         ? html`<div class="notice" role="status" data-testid="key-rotated"><p>${rotationNotice(c.userId)}</p></div>`
+        : nothing}
+      ${this.messenger.value?.names.get(c.userId)
+        ? html`<p data-testid="contact-name">${c.userId} calls themselves <bdi dir="auto"><strong>${this.messenger.value.names.get(c.userId)}</strong></bdi>.
+            A name is chosen by its owner and proves nothing: the user id <strong>${c.userId}</strong> and this safety number are what identify them.</p>`
         : nothing}
       <p>Compare these numbers with the ones on ${c.userId}'s screen, side by side or read aloud on a call. If they match, nobody is in between.</p>
       <ol class="digits" data-testid="safety-number" data-digits=${this._safety?.digits ?? ''} aria-label="Safety number">

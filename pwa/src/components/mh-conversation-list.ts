@@ -4,6 +4,9 @@ import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { ConversationSummary } from '../services/views.ts';
 import { plainError } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
+import { identicon } from '../services/identicon.ts';
+import { isArchived } from '../stores/flags.ts';
+import { lazy } from './lazy-screens.ts';
 
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const day = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
@@ -11,6 +14,15 @@ const day = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' 
 export function shortTime(ms: number): string {
   const d = new Date(ms);
   return d.toDateString() === new Date().toDateString() ? time.format(d) : day.format(d);
+}
+
+/**
+ * A user as the screens show them (protocol NAME4): their display name, isolated, with the
+ * user id always beside it; the user id alone when they have no name to show.
+ */
+export function who(names: Map<string, string> | undefined, userId: string) {
+  const name = names?.get(userId);
+  return name ? html`<bdi data-testid="display-name">${name}</bdi> <span class="uid" data-testid="name-user-id">@${userId}</span>` : userId;
 }
 
 const STORAGE_NOTICE_KEY = 'messagehub.storage-notice-dismissed';
@@ -36,7 +48,10 @@ export class MhConversationList extends LitElement {
       .badge { background: var(--mh-accent); color: var(--mh-on-accent); border-radius: 1rem; padding: 0 0.5rem; font-size: 0.85rem; justify-self: end; }
       .blocked { grid-column: 1 / -1; color: var(--mh-danger-text); font-size: 0.85rem; }
       .verified { color: var(--mh-accent-text); }
+      .uid { font-weight: 400; color: var(--mh-muted); }
+      .identicon { vertical-align: middle; margin-inline-end: 0.35rem; border-radius: 0.2rem; }
       .notice .row { justify-content: flex-end; margin-top: 0.25rem; }
+      #search { width: 100%; margin-bottom: 0.75rem; font: inherit; padding: 0.45rem 0.6rem; border: 1px solid var(--mh-border); border-radius: 0.4rem; background: var(--mh-surface); color: var(--mh-fg); }
     `,
   ];
 
@@ -46,6 +61,8 @@ export class MhConversationList extends LitElement {
     _error: { state: true },
     _busy: { state: true },
     _storageNoticeDismissed: { state: true },
+    _query: { state: true },
+    _showArchived: { state: true },
   };
 
   declare selected: string | null;
@@ -53,6 +70,9 @@ export class MhConversationList extends LitElement {
   declare _busy: boolean;
   declare _showHidden: boolean;
   declare _storageNoticeDismissed: boolean;
+  /** What is typed in the search box: while not blank, search results replace the list. */
+  declare _query: string;
+  declare _showArchived: boolean;
 
   private readonly messenger = new MessengerController(this);
 
@@ -63,6 +83,30 @@ export class MhConversationList extends LitElement {
     this._busy = false;
     this._showHidden = false;
     this._storageNoticeDismissed = localStorage.getItem(STORAGE_NOTICE_KEY) === '1';
+    this._query = '';
+    this._showArchived = false;
+  }
+
+  /** Ctrl+K, Cmd+K, or "/" outside a text field: to the search box. */
+  private readonly _onKey = (e: KeyboardEvent): void => {
+    const inField = e.composedPath().some((t) => t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)));
+    if (((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') || (e.key === '/' && !inField && !e.ctrlKey && !e.metaKey && !e.altKey)) {
+      const box = this.renderRoot.querySelector<HTMLInputElement>('#search');
+      if (!box || box.offsetParent === null) return;
+      e.preventDefault();
+      box.focus();
+      box.select();
+    }
+  };
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    document.addEventListener('keydown', this._onKey);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    document.removeEventListener('keydown', this._onKey);
   }
 
   /** The notice once seen is not shown again on this device (a flag, no content). */
@@ -100,12 +144,13 @@ export class MhConversationList extends LitElement {
 
   /** One conversation button; requests and hidden ones show no unread badge and no preview text of hidden ones. */
   private _item(s: ConversationSummary, testId: string, preview: string | null | undefined) {
+    const m = this.messenger.value!;
     const title = s.group ? (s.group.name ?? 'Group') : s.others.join(', ') || 'Only you';
     return html`<li>
       <button class="item" data-testid=${testId} data-conversation-id=${s.conversationId} data-title=${title} data-group=${s.group ? 'true' : 'false'} data-request=${s.request}
         aria-current=${s.conversationId === this.selected ? 'true' : 'false'} @click=${() => this._open(s.conversationId)}>
-        <span class="title" dir="auto">${title}${s.verified ? html` <span class="verified" data-testid="verified-badge">✓<span class="sr-only"> verified</span></span>` : nothing}</span>
-        <span class="when">${shortTime(s.lastActivity)}</span>
+        <span class="title" dir="auto">${s.group || s.others.length !== 1 ? nothing : identicon(m.fingerprints.get(s.others[0]!), 20)}${s.group ? title : s.others.length ? s.others.map((u, i) => html`${i ? ', ' : ''}${who(this.messenger.value?.names, u)}`) : title}${s.verified ? html` <span class="verified" data-testid="verified-badge">✓<span class="sr-only"> verified</span></span>` : nothing}</span>
+        <span class="when">${m.flags[s.conversationId]?.pinned ? html`<span data-testid="pinned">Pinned · </span>` : nothing}${shortTime(s.lastActivity)}</span>
         <span class="preview" data-testid="conversation-preview" dir="auto">${preview ?? ''}</span>
         ${s.unread ? html`<span class="badge" data-testid="unread-count">${s.unread}<span class="sr-only"> unread</span></span>` : nothing}
         ${s.request === 'request' ? html`<span class="sr-only">, message request</span>` : nothing}
@@ -118,10 +163,20 @@ export class MhConversationList extends LitElement {
     const m = this.messenger.value;
     if (!m) return nothing;
     // THREATS L3: requests apart, ignored and blocked hidden (kept, shown on demand).
-    const accepted = m.summaries.filter((s) => s.request === 'accepted');
+    // Pinned first; archived ones apart, until a new message brings them back (stores/flags.ts).
+    const all = m.summaries.filter((s) => s.request === 'accepted');
+    const archived = all.filter((s) => isArchived(m.flags[s.conversationId], s.lastActivity));
+    const inList = all.filter((s) => !archived.includes(s));
+    const accepted = [...inList.filter((s) => m.flags[s.conversationId]?.pinned), ...inList.filter((s) => !m.flags[s.conversationId]?.pinned)];
     const requests = m.summaries.filter((s) => s.request === 'request');
     const hidden = m.summaries.filter((s) => s.request === 'ignored' || s.request === 'blocked');
+    const search = html`<input id="search" type="search" dir="auto" aria-label="Search messages on this device" placeholder="Search messages (Ctrl+K)"
+      data-testid="search-input" aria-keyshortcuts="Control+K Meta+K /" .value=${this._query}
+      @input=${(e: Event) => { this._query = (e.target as HTMLInputElement).value; }}
+      @keydown=${(e: KeyboardEvent) => { if (e.key === 'Escape') this._query = ''; }} />`;
+    if (this._query.trim()) return html`${search}${lazy('mh-search-results')}<mh-search-results .query=${this._query}></mh-search-results>`;
     return html`
+      ${search}
       ${m.persisted === false && !this._storageNoticeDismissed
         ? html`<div class="notice" data-testid="storage-warning"><p>This browser may delete MessageHub's data when space runs low.
             Your key file and passphrase restore everything: keep them safe.</p>
@@ -149,6 +204,15 @@ export class MhConversationList extends LitElement {
       <ul aria-labelledby="conv-heading" data-testid="conversation-list">
         ${repeat(accepted, (s) => s.conversationId, (s) => this._item(s, 'conversation-item', m.previews.get(s.conversationId)))}
       </ul>
+      ${archived.length > 0
+        ? html`<button class="secondary" data-testid="show-archived" aria-expanded=${this._showArchived ? 'true' : 'false'}
+              @click=${() => { this._showArchived = !this._showArchived; }}>Archived (${archived.length})</button>
+            ${this._showArchived
+              ? html`<ul aria-label="Archived" data-testid="archived-list">
+                  ${repeat(archived, (s) => s.conversationId, (s) => this._item(s, 'archived-item', m.previews.get(s.conversationId)))}
+                </ul>`
+              : nothing}`
+        : nothing}
       ${hidden.length > 0
         ? html`<button class="secondary" data-testid="show-hidden" aria-expanded=${this._showHidden ? 'true' : 'false'}
               @click=${() => { this._showHidden = !this._showHidden; }}>${this._showHidden ? 'Hide' : 'Show'} ignored and blocked (${hidden.length})</button>

@@ -7,6 +7,9 @@ import { LIMITS } from '../../../protocol/src/rules.ts';
 import { AppError, blockText, eventText, plainError, warningText, type BlockReason } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 import { lazy } from './lazy-screens.ts';
+import { who } from './mh-conversation-list.ts';
+import { isArchived } from '../stores/flags.ts';
+import { identicon } from '../services/identicon.ts';
 
 const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dayName = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
@@ -24,11 +27,14 @@ export class MhConversation extends LitElement {
     css`
       :host { display: flex; flex-direction: column; height: calc(100vh - 3.6rem); }
       .head { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; padding: 0.5rem 0.75rem; border-bottom: 1px solid var(--mh-border); }
-      .head h2 { margin: 0; flex: 1; font-size: 1.1rem; }
+      .head h2 { margin: 0; flex: 1; font-size: 1.1rem; display: flex; flex-wrap: wrap; align-items: center; column-gap: 0.35rem; }
+      .uid { font-weight: 400; color: var(--mh-muted); }
+      .identicon { border-radius: 0.2rem; }
       .log { flex: 1; overflow-y: auto; padding: 0.75rem; }
       ol { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 0.5rem; }
       li.msg { max-width: min(36rem, 85%); padding: 0.5rem 0.75rem; border-radius: 0.75rem; background: var(--mh-theirs); align-self: flex-start; }
       li.msg.mine { background: var(--mh-mine); align-self: flex-end; }
+      li.msg.found { outline: 3px solid var(--mh-accent); outline-offset: 2px; }
       li.warn-only { align-self: stretch; max-width: none; background: none; padding: 0; }
       li.event { align-self: center; text-align: center; font-size: 0.85rem; color: var(--mh-muted); }
       li.event p { margin: 0.1rem 0; }
@@ -55,6 +61,7 @@ export class MhConversation extends LitElement {
 
   static override properties = {
     conversationId: { type: String },
+    focusSeq: { attribute: false },
     _messages: { state: true },
     _events: { state: true },
     _blocked: { state: true },
@@ -66,6 +73,8 @@ export class MhConversation extends LitElement {
   };
 
   declare conversationId: string;
+  /** A message to scroll to and mark (a search result), by log seq. */
+  declare focusSeq: number | null;
   declare _messages: MessageView[];
   declare _events: EventView[];
   declare _blocked: BlockReason | null;
@@ -87,6 +96,7 @@ export class MhConversation extends LitElement {
   constructor() {
     super();
     this.conversationId = '';
+    this.focusSeq = null;
     this._messages = [];
     this._events = [];
     this._blocked = null;
@@ -133,7 +143,22 @@ export class MhConversation extends LitElement {
     this._blocked = blocked;
   }
 
+  /** The seq last scrolled to, so a reload of the messages does not scroll there again. */
+  private focused = '';
+
   protected override updated(): void {
+    const want = this.focusSeq ? `${this.conversationId}/${this.focusSeq}` : '';
+    const found = want && want !== this.focused ? this.renderRoot.querySelector<HTMLElement>(`li[data-seq="${this.focusSeq}"]`) : null;
+    if (found) {
+      this.focused = want;
+      this.stick = false;
+      this.renderRoot.querySelector('li.found')?.classList.remove('found');
+      found.classList.add('found');
+      found.scrollIntoView({ block: 'center' });
+      found.focus({ preventScroll: true });
+      return;
+    }
+    if (want && want !== this.focused) return; // not loaded yet: do not scroll to the end meanwhile
     if (this.stick) {
       const log = this.renderRoot.querySelector('.log');
       if (log) log.scrollTop = log.scrollHeight;
@@ -266,7 +291,7 @@ export class MhConversation extends LitElement {
     return html`
       <div class="head">
         <button class="secondary" data-testid="back-to-list" @click=${() => this._nav({ name: 'list' })} aria-label="Back to conversations">←</button>
-        <h2 data-testid="conversation-title" dir="auto" data-group=${group ? 'true' : 'false'}>${title}</h2>
+        <h2 data-testid="conversation-title" dir="auto" data-group=${group ? 'true' : 'false'}>${group || others.length !== 1 ? nothing : identicon(m?.fingerprints.get(others[0]!), 24)}${group || !others.length ? title : others.map((u, i) => html`${i ? ', ' : ''}${who(m?.names, u)}`)}</h2>
         ${summary?.verified ? html`<span class="verified-badge" data-testid="verified-badge">✓ Verified</span>` : nothing}
         ${(group ? [] : others).map(
           (u) => html`<button class="secondary" data-testid="open-safety-number" data-user=${u}
@@ -276,6 +301,7 @@ export class MhConversation extends LitElement {
           ? html`<button class=${m?.isMuted(this.conversationId) ? '' : 'secondary'} data-testid="mute-toggle" aria-pressed=${m?.isMuted(this.conversationId) ? 'true' : 'false'}
               @click=${() => void m?.setMuted(this.conversationId, !m.isMuted(this.conversationId))}>Mute</button>`
           : nothing}
+        ${summary?.request === 'accepted' ? this._flagButtons() : nothing}
         <button class="secondary" data-testid="open-members" aria-expanded=${this._members ? 'true' : 'false'} aria-controls="members"
           @click=${() => { this._members = !this._members; }}>Members</button>
       </div>
@@ -323,6 +349,16 @@ export class MhConversation extends LitElement {
           : nothing}
       </form>`}
     `;
+  }
+
+  /** Pin and archive (stores/flags.ts): on this device only. */
+  private _flagButtons() {
+    const m = this.messenger.value!;
+    const f = m.flags[this.conversationId];
+    const archived = isArchived(f, m.summaries.find((s) => s.conversationId === this.conversationId)?.lastActivity ?? 0);
+    return html`<button class="secondary" data-testid="toggle-pin" aria-pressed=${f?.pinned ? 'true' : 'false'}
+        @click=${() => m.setPinned(this.conversationId, !f?.pinned)}>Pin</button>
+      <button class="secondary" data-testid="toggle-archive" @click=${() => m.setArchived(this.conversationId, !archived)}>${archived ? 'Unarchive' : 'Archive'}</button>`;
   }
 
   /** Messages and membership events in log order (queued messages, with no seq yet, last). */
@@ -414,7 +450,7 @@ export class MhConversation extends LitElement {
       return html`<li class="warn-only" data-testid="message-warning" data-seq=${msg.seq ?? ''}>${warnings}</li>`;
     }
     const when = msg.composedAt ? clock.format(new Date(msg.composedAt)) : '';
-    return html`<li class="msg ${msg.mine ? 'mine' : ''}" data-testid="message" data-message-id=${msg.id} data-state=${msg.state}
+    return html`<li class="msg ${msg.mine ? 'mine' : ''}" data-testid="message" data-message-id=${msg.id} data-seq=${msg.seq ?? ''} tabindex="-1" data-state=${msg.state}
       data-mine=${msg.mine ? 'true' : 'false'} data-composed-at=${msg.composedAt ?? ''}>
       ${msg.mine || !group ? nothing : html`<div class="sender" dir="auto">${msg.sender}</div>`}
       ${warnings}

@@ -23,6 +23,7 @@ export class MhSettings extends LitElement {
   ];
 
   static override properties = {
+    _nameStatus: { state: true },
     _info: { state: true },
     _hashes: { state: true },
     _confirm: { state: true },
@@ -31,6 +32,7 @@ export class MhSettings extends LitElement {
   declare _info: { persisted: boolean | null; usage: number | null; entries: number; queued: number } | null;
   declare _hashes: AssetHash[] | null;
   declare _confirm: boolean;
+  declare _nameStatus: string;
 
   private readonly messenger = new MessengerController(this);
 
@@ -39,6 +41,19 @@ export class MhSettings extends LitElement {
     this._info = null;
     this._hashes = null;
     this._confirm = false;
+    this._nameStatus = '';
+  }
+
+  private saves = 0;
+
+  /** NAME2: the name is cleaned before it is kept and sent; the field shows what contacts will see. */
+  private async _saveName(e: Event): Promise<void> {
+    e.preventDefault();
+    const input = this.renderRoot.querySelector<HTMLInputElement>('#display-name')!;
+    const name = await this.messenger.value!.setDisplayName(input.value);
+    input.value = name;
+    this.saves++;
+    this._nameStatus = name ? `Saved. Your contacts now see “${name}” beside your user id.` : 'Removed. Your contacts see your user id only.';
   }
 
   override connectedCallback(): void {
@@ -73,6 +88,17 @@ export class MhSettings extends LitElement {
           <summary>Technical details</summary>
           <p class="fp">Your key fingerprint: <code>${m?.me?.fingerprint}</code></p>
         </details>
+      </section>
+      <section>
+        <h3>Your name</h3>
+        <form @submit=${this._saveName}>
+          <label for="display-name">The name your contacts see (sent encrypted, never to the server; your user id is always shown beside it)</label>
+          <div class="row">
+            <input id="display-name" dir="auto" maxlength="200" autocomplete="name" data-testid="display-name-input" .value=${m?.myName ?? ''} />
+            <button type="submit" data-testid="display-name-save">Save</button>
+          </div>
+          <p role="status" data-testid="display-name-status" data-saves=${this.saves}>${this._nameStatus}</p>
+        </form>
       </section>
       <section aria-labelledby="privacy-heading">
         <h3 id="privacy-heading">Privacy</h3>

@@ -8,7 +8,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
 export type View =
   | { name: 'list' }
-  | { name: 'conversation'; id: string }
+  | { name: 'conversation'; id: string; /** a message to scroll to (search), by log seq */ at?: number }
   | { name: 'contact'; userId: string; from: string | null }
   | { name: 'settings' }
   | { name: 'new-group' };
@@ -16,7 +16,7 @@ export type View =
 export function pathOf(v: View): string {
   switch (v.name) {
     case 'list': return '/';
-    case 'conversation': return `/c/${encodeURIComponent(v.id)}`;
+    case 'conversation': return `/c/${encodeURIComponent(v.id)}${v.at ? `?at=${v.at}` : ''}`;
     case 'contact': return `/contact/${encodeURIComponent(v.userId)}${v.from ? `?from=${encodeURIComponent(v.from)}` : ''}`;
     case 'settings': return '/settings';
     case 'new-group': return '/new-group';
@@ -32,7 +32,10 @@ export function viewOf(url: URL): View {
       return '';
     }
   });
-  if (parts[0] === 'c' && parts[1] && parts.length === 2) return { name: 'conversation', id: parts[1] };
+  if (parts[0] === 'c' && parts[1] && parts.length === 2) {
+    const at = Number(url.searchParams.get('at'));
+    return Number.isSafeInteger(at) && at > 0 ? { name: 'conversation', id: parts[1], at } : { name: 'conversation', id: parts[1] };
+  }
   if (parts[0] === 'contact' && parts[1] && parts.length === 2) return { name: 'contact', userId: parts[1], from: url.searchParams.get('from') };
   if (parts[0] === 'settings' && parts.length === 1) return { name: 'settings' };
   if (parts[0] === 'new-group' && parts.length === 1) return { name: 'new-group' };

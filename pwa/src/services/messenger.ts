@@ -12,6 +12,7 @@ import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRo
 import { getConversation, updateConversation } from '../stores/conversations.ts';
 import { loadDraft, saveDraft } from '../stores/drafts.ts';
 import { readReceiptsOn, setReadReceipts } from '../stores/preferences.ts';
+import { loadFlags, setFlags, type FlagTable } from '../stores/flags.ts';
 import { Api } from './api.ts';
 import type { Attention, NotifyPrefs } from './attention.ts';
 import type { SessionInfo } from './api.ts';
@@ -377,6 +378,8 @@ export class Messenger extends EventTarget {
     if (!this.reading) return;
     await this.reading.requests.classify();
     this.summaries = await this.reading.views.summaries();
+    this.flags = await loadFlags(this.db!);
+    this.refreshNames();
     void this.attention?.update(this.summaries, (id) => this.describe(id));
     if (notify) {
       this.changed();
@@ -452,6 +455,93 @@ export class Messenger extends EventTarget {
     return this.reading ? this.reading.views.events(conversationId) : Promise.resolve([]);
   }
 
+  // Search (search.ts, loaded on first use): on this device only, no index stored.
+
+  private searcher: Promise<import('./search.ts').Searcher> | null = null;
+
+  /** Messages containing `query` in the conversations the list shows (requests included, hidden ones not). */
+  async search(query: string, o?: import('./search.ts').SearchOptions): Promise<import('./search.ts').SearchHit[]> {
+    if (!this.reading) return [];
+    this.searcher ??= import('./search.ts').then(({ Searcher, searchablePage }) => new Searcher({
+      conversations: async () => this.summaries.filter((s) => s.request === 'accepted' || s.request === 'request').map((s) => s.conversationId),
+      page: (cid, after, limit) => searchablePage(this.db!, this.reading!.views, cid, after, limit),
+    }));
+    return (await this.searcher).search(query, o);
+  }
+
+  // Pin and archive (stores/flags.ts): on this device only.
+
+  /** Pinned and archived conversations, by id. */
+  flags: FlagTable = {};
+
+  async setPinned(conversationId: string, pinned: boolean): Promise<void> {
+    this.flags = await setFlags(this.db!, conversationId, { pinned });
+    this.changed();
+  }
+
+  /** Archive (or bring back): as in Signal, a message after the archiving brings it back. */
+  async setArchived(conversationId: string, archived: boolean): Promise<void> {
+    const last = this.summaries.find((s) => s.conversationId === conversationId)?.lastActivity ?? 0;
+    this.flags = await setFlags(this.db!, conversationId, { archivedAt: archived ? Math.max(Date.now(), last) : 0 });
+    this.changed();
+  }
+
+  // Display names (names.ts, protocol SPEC §8b), loaded after the first paint.
+
+  /** Contacts' display names to show (NAME4 applied), by user id; memory only. */
+  names = new Map<string, string>();
+  /** Contacts' pinned key fingerprints (SN1), by user id, for identicons. */
+  fingerprints = new Map<string, string>();
+  /** This user's own display name ('' for none). */
+  myName = '';
+  private namer: Promise<import('./names.ts').Names> | null = null;
+  private namesRun: Promise<void> = Promise.resolve();
+
+  private nameService(): Promise<import('./names.ts').Names> {
+    const db = this.db!;
+    const views = this.reading!.views;
+    const me = this.me!.userId;
+    this.namer ??= import('./names.ts').then(async ({ Names }) => {
+      const n = new Names(db, views, me);
+      this.myName = await n.mine();
+      return n;
+    });
+    return this.namer;
+  }
+
+  private refreshNames(): void {
+    if (!this.reading || !this.me) return;
+    this.namesRun = this.namesRun.then(async () => {
+      const next = await (await this.nameService()).refresh(this.summaries.map((s) => s.conversationId));
+      const fps = new Map((await allContacts(this.db!)).map((c) => [c.userId, c.fingerprint]));
+      if ([...next, ...fps].join() !== [...this.names, ...this.fingerprints].join()) {
+        this.names = next;
+        this.fingerprints = fps;
+        this.changed();
+      }
+    }).catch(() => undefined);
+  }
+
+  /** NAME2: set (or clear, with '') this user's name and send it, signed and encrypted, to every accepted conversation. */
+  async setDisplayName(raw: string): Promise<string> {
+    this.myName = await (await this.nameService()).setMine(raw);
+    if (this.myName) for (const s of this.summaries) if (s.request === 'accepted') await this.sendProfile(s.conversationId);
+    this.changed();
+    return this.myName;
+  }
+
+  private async sendProfile(conversationId: string): Promise<void> {
+    await this.nameService();
+    if (!this.myName) return;
+    const device = await this.ready();
+    try {
+      await device.composer.send(conversationId, this.myName, 'profile');
+      this.runner?.kick();
+    } catch {
+      // sending paused there (a key to review): the name goes with the next change
+    }
+  }
+
   async open(conversationId: string | null): Promise<void> {
     this.viewing = conversationId;
     if (conversationId) {
@@ -475,6 +565,7 @@ export class Messenger extends EventTarget {
     const id = await device.sync.enqueue(() => device.composer.startConversation(userName));
     // Opening (or reopening) a conversation with someone takes it in, request or not.
     await device.requests.accept(id);
+    void this.sendProfile(id);
     await this.refreshSummaries(true);
     return id;
   }
@@ -515,6 +606,7 @@ export class Messenger extends EventTarget {
   async acceptRequest(conversationId: string): Promise<void> {
     const device = await this.ready();
     await device.requests.accept(conversationId);
+    void this.sendProfile(conversationId);
     const refs = (await device.views.messages(conversationId)).filter((v) => !v.mine && v.seq !== null && v.body !== null).map((v) => v.id).slice(-100);
     if (refs.length > 0) {
       try {

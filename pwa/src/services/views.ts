@@ -230,9 +230,10 @@ export class Views {
       const cmid = typeof env?.clientMessageId === 'string' ? env.clientMessageId : `seq-${row.seq}`;
       const warnings: Warning[] = [];
       if (row.check.problem) warnings.push(warningFor(row.check.problem, { sender, missing: row.check.missing }));
-      if (row.check.kind === 'receipt' || EVENT_KINDS.has(row.check.kind)) {
-        // EVT7: an event is folded into the message it names, never shown itself.
-        if (row.check.ok && row.check.hash && row.check.kind !== 'receipt') {
+      if (row.check.kind === 'receipt' || row.check.kind === 'profile' || EVENT_KINDS.has(row.check.kind)) {
+        // EVT7: an event is folded into the message it names, never shown itself; a
+        // display name (NAME1) is read by names.ts, not shown as a bubble either.
+        if (row.check.ok && row.check.hash && row.check.kind !== 'receipt' && row.check.kind !== 'profile') {
           const p = await this.plainOf(conversationId, row, contacts, epochs);
           if (p) fold.push(foldItem(row.body as Envelope, row.check.hash, p.plaintext));
         }
@@ -311,8 +312,8 @@ export class Views {
     return out.sort((a, b) => a.seq - b.seq);
   }
 
-  /** A stored message's plaintext: from memory, or opened again (after a reload) and kept. */
-  private async plainOf(cid: string, row: LogRow, contacts: Map<string, ContactRow>, epochs: Map<number, EpochRow>): Promise<Plain | undefined> {
+  /** A stored message's plaintext: from memory, or opened again (after a reload) and kept. (search.ts uses it too.) */
+  async plainOf(cid: string, row: LogRow, contacts: Map<string, ContactRow>, epochs: Map<number, EpochRow>): Promise<Plain | undefined> {
     const key = `${cid}/${row.seq}`;
     const cached = this.keyring.plain.get(key);
     if (cached || row.kind !== 'message' || !row.check.hash) return cached;

@@ -12,7 +12,8 @@ interface SealedDraft {
   ct: ArrayBuffer;
 }
 
-async function deviceKey(db: Db): Promise<CryptoKey> {
+/** The device's sealing key (also seals the user's own display name: services/names.ts). */
+export async function deviceKey(db: Db): Promise<CryptoKey> {
   const row = await db.get('settings', KEY);
   if (row?.value instanceof CryptoKey) return row.value;
   const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
