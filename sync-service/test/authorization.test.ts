@@ -158,10 +158,11 @@ describe('authorization on every route, and login', () => {
       'DELETE /api/v1/users/me/reset/{resetId}', 'POST /api/v1/users/me/reset/{resetId}/complete',
     ]));
     // And the open ones are exactly the documented five, the two a device being linked uses
-    // before it has an account (API.md, "Linking a device"), the health check, the app and the OpenAPI document.
+    // before it has an account (API.md, "Linking a device"), the public Web Push (VAPID) key,
+    // the health check, the app and the OpenAPI document.
     const open = server.table().filter((r) => !needsSession(r)).map((r) => `${r.method.toUpperCase()} ${r.path}`).sort();
     expect(open).toEqual([
-      'GET /api/v1/openapi.json', 'GET /api/v1/users/{userName}/availability', 'GET /healthz', 'GET /{file*}', 'POST /api/v1/auth/challenge',
+      'GET /api/v1/openapi.json', 'GET /api/v1/push/vapid-key', 'GET /api/v1/users/{userName}/availability', 'GET /healthz', 'GET /{file*}', 'POST /api/v1/auth/challenge',
       'POST /api/v1/auth/login', 'POST /api/v1/device-links', 'POST /api/v1/device-links/{locator}/receive', 'POST /api/v1/users',
     ]);
   });

@@ -55,16 +55,20 @@ export interface AttentionEnv {
   show(n: NotificationContent): Promise<void>;
 }
 
+// Without a document (Node, where the messenger's tests run it) there is no title to set.
+const hasDocument = () => typeof document !== 'undefined';
+
 export const browserEnv: AttentionEnv = {
-  hidden: () => document.visibilityState === 'hidden',
+  hidden: () => hasDocument() && document.visibilityState === 'hidden',
   setTitle: (title) => {
-    document.title = title;
+    if (hasDocument()) document.title = title;
   },
   setBadge: (count) => {
-    const nav = navigator as Navigator & { setAppBadge?: (n: number) => Promise<void>; clearAppBadge?: () => Promise<void> };
+    // globalThis: Node 20 (the messenger's tests) has no navigator at all.
+    const nav = globalThis.navigator as (Navigator & { setAppBadge?: (n: number) => Promise<void>; clearAppBadge?: () => Promise<void> }) | undefined;
     // Only where present (installed apps on Chromium, Safari); a refusal is not an error.
-    if (count > 0) void nav.setAppBadge?.(count).catch(() => undefined);
-    else void nav.clearAppBadge?.().catch(() => undefined);
+    if (count > 0) void nav?.setAppBadge?.(count).catch(() => undefined);
+    else void nav?.clearAppBadge?.().catch(() => undefined);
   },
   permission: () => (typeof Notification === 'undefined' ? 'unsupported' : Notification.permission),
   async show(n) {
