@@ -1,13 +1,13 @@
 // Message envelopes (ENV1..ENV8, OPEN1..OPEN7). The original design's
 // encrypted_content / iv / tag, plus a signed, authenticated header that names
 // the conversation, epoch, sender and the sender's place in its own chain.
-import { ProtocolError, buf, canonical, concatBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
+import { ProtocolError, buf, canonical, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
 import { revocationVerdict, verifyDeviceCertificate, type DeviceSigner } from './device.ts';
 import { asImported, type Identity, type ImportedIdentity } from './identity.ts';
 import { padPlaintext, unpadPlaintext } from './padding.ts';
 import { PURPOSE } from './purpose.ts';
 import { IV_BYTES, MAX_EPOCH, TAG_BYTES } from './rules.ts';
-import { sha256Sync } from './sha256.ts';
+import { sha256Parts } from './sha256.ts';
 import type { DeviceRevocation, Envelope, EpochMember, MessagePlaintext, PublicIdentity } from './types.ts';
 import { checkHash, checkId, checkInt, checkUuid, decodeEnvelope, fail, type EnvelopeBytes } from './wire.ts';
 
@@ -81,6 +81,22 @@ function purposes(v: 1 | 2): { sign: string; aad: string; hash: string } {
 
 function aadOf(h: Header): Uint8Array {
   return canonical(purposes(h.v).aad, headerFields(h));
+}
+
+/**
+ * CANON1 starts with the purpose (u32 length, then its bytes); the fields follow. The
+ * signing input and the chain-link input differ only there, so the link is hashed as
+ * this prefix plus the signing input's fields: one encoding per message, no copy.
+ */
+const purposePrefixes = new Map<string, Uint8Array>();
+function purposePrefix(purpose: string): Uint8Array {
+  let got = purposePrefixes.get(purpose);
+  if (!got) {
+    const empty = canonical(purpose, []);
+    got = empty.subarray(0, empty.length - 4); // without the field count
+    purposePrefixes.set(purpose, got);
+  }
+  return got;
 }
 
 function bodyFields(h: Header, b: Pick<EnvelopeBytes, 'iv' | 'ciphertext' | 'tag'>): Field[] {
@@ -210,13 +226,14 @@ export async function openMessage(envIn: Envelope, ctx: OpenContext): Promise<Op
   // OPEN4 (G3, T2, T3): signature over purpose, header and ciphertext.
   const header = headerOf(env);
   const p = purposes(env.v);
-  const fields = bodyFields(header, bytes);
-  const verifying = globalThis.crypto.subtle.verify({ name: 'Ed25519' }, signingKey, buf(bytes.sig), buf(canonical(p.sign, fields)));
+  const signed = canonical(p.sign, bodyFields(header, bytes));
+  const verifying = globalThis.crypto.subtle.verify({ name: 'Ed25519' }, signingKey, buf(bytes.sig), buf(signed));
   // While the signature check runs off-thread, prepare what comes after it. Nothing
-  // here acts on unverified data: it only hashes and lays out bytes.
-  const hashBytes = sha256Sync(canonical(p.hash, fields));
+  // here acts on unverified data: it only hashes and lays out bytes. ENV8: the chain
+  // link is canonical(hash purpose, the same fields), hashed from the signing input.
+  const hashBytes = sha256Parts(purposePrefix(p.hash), signed.subarray(purposePrefix(p.sign).length));
   const aad = aadOf(header);
-  const sealed = concatBytes(bytes.ciphertext, bytes.tag);
+  const sealed = bytes.sealed;
   if (!(await verifying)) return { ok: false, error: 'bad-signature' };
   // DEV10: a revoked device's messages stand only up to the cut-off the revocation names.
   if (env.v === 2) {
