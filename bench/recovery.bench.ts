@@ -224,33 +224,42 @@ export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
  * Chromium's: the browser, its renderers and utility processes. Under a load that swings
  * wall times by 2x, a side's CPU cost is the steadier A/B figure.
  */
-function chromiumCpuMs(): number {
+function chromiumCpuMs(): { all: number; main: number } {
   const tick = 1000 / 100; // USER_HZ
+  const cpuOf = (stat: string) => {
+    const close = stat.lastIndexOf(')');
+    const f = stat.slice(close + 2).split(' ');
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) * tick };
+  };
   const procs = new Map<number, { ppid: number; comm: string; cpu: number }>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const f = stat.slice(close + 2).split(' ');
-      procs.set(Number(d), { ppid: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) * tick });
+      procs.set(Number(d), cpuOf(readFileSync(`/proc/${d}/stat`, 'utf8')));
     } catch {
       // gone meanwhile
     }
   }
-  let ms = 0;
+  let all = 0;
+  let main = 0;
   for (const [pid, x] of procs) {
     if (!/chrom|headless/i.test(x.comm)) continue;
-    for (let q = x.ppid, hops = 0; q > 1 && hops < 10; q = procs.get(q)?.ppid ?? 0, hops++) {
-      if (q === process.pid) {
-        ms += x.cpu;
-        break;
+    let ours = false;
+    for (let q = x.ppid, hops = 0; q > 1 && hops < 10 && !ours; q = procs.get(q)?.ppid ?? 0, hops++) ours = q === process.pid;
+    if (!ours) continue;
+    all += x.cpu;
+    try {
+      // A renderer's main thread: where the app's JavaScript, IndexedDB's structured clones
+      // and (in this Chromium) the WebCrypto calls run.
+      for (const t of readdirSync(`/proc/${pid}/task`)) {
+        const th = cpuOf(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8'));
+        if (th.comm === 'CrRendererMain') main += th.cpu;
       }
+    } catch {
+      // gone meanwhile
     }
-    void pid;
   }
-  return ms;
+  return { all, main };
 }
 
 /** A (another checkout) against B (this one), alternated on the same history: app and protocol-alone restores. */
@@ -266,6 +275,8 @@ async function abRounds(
   const pipe = { A: [] as number[], B: [] as number[] };
   const appCpu = { A: [] as number[], B: [] as number[] };
   const pipeCpu = { A: [] as number[], B: [] as number[] };
+  const appMain = { A: [] as number[], B: [] as number[] };
+  const pipeMain = { A: [] as number[], B: [] as number[] };
   const load: number[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
@@ -276,7 +287,9 @@ async function abRounds(
         try {
           const cpu0 = chromiumCpuMs();
           const res = await restoreInApp(c1, origin[side], p.seeded, p.timeoutMs, false);
-          appCpu[side].push((chromiumCpuMs() - cpu0) / 1000);
+          const cpu1 = chromiumCpuMs();
+          appCpu[side].push((cpu1.all - cpu0.all) / 1000);
+          appMain[side].push((cpu1.main - cpu0.main) / 1000);
           app[side].push(res.seconds);
         } finally {
           await c1.close();
@@ -287,24 +300,27 @@ async function abRounds(
           const cpu0 = chromiumCpuMs();
           const res: PipelineResult = await page.evaluate((x) => (globalThis as any).__bench.pipelineRestore(x), { keyFile: p.seeded.keyFile, passphrase: p.seeded.passphrase });
           pipe[side].push(res.totalMs / 1000);
-          pipeCpu[side].push((chromiumCpuMs() - cpu0) / 1000);
+          const cpu1 = chromiumCpuMs();
+          pipeCpu[side].push((cpu1.all - cpu0.all) / 1000);
+          pipeMain[side].push((cpu1.main - cpu0.main) / 1000);
         } finally {
           await c2.close();
         }
-        ctx.log(`recovery A/B round ${r + 1} ${side}: app ${app[side].at(-1)!.toFixed(2)} s (Chromium CPU ${appCpu[side].at(-1)!.toFixed(2)} s), protocol alone ${pipe[side].at(-1)!.toFixed(2)} s (CPU ${pipeCpu[side].at(-1)!.toFixed(2)} s)`);
+        ctx.log(`recovery A/B round ${r + 1} ${side}: app ${app[side].at(-1)!.toFixed(2)} s (Chromium CPU ${appCpu[side].at(-1)!.toFixed(2)} s, renderer main thread ${appMain[side].at(-1)!.toFixed(2)} s), protocol alone ${pipe[side].at(-1)!.toFixed(2)} s (CPU ${pipeCpu[side].at(-1)!.toFixed(2)} s, main thread ${pipeMain[side].at(-1)!.toFixed(2)} s)`);
       }
     }
   } finally {
     await baseService.stop();
   }
-  const note = (xs: number[], cpu: number[]) => `runs ${xs.map((x) => x.toFixed(2)).join(' / ')} s; Chromium CPU (all its processes) median ${median(cpu).toFixed(2)} s, runs ${cpu.map((x) => x.toFixed(2)).join(' / ')} s; 1-min load ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`;
+  const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' / ');
+  const note = (xs: number[], cpu: number[], main: number[]) => `runs ${list(xs)} s; Chromium CPU (all its processes) median ${median(cpu).toFixed(2)} s (${list(cpu)}); renderer main thread CPU median ${median(main).toFixed(2)} s (${list(main)}); 1-min load ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`;
   const rows: BenchRow[] = [];
-  for (const [what, xs, cpu] of [['restore in the PWA', app, appCpu], ['restore with the protocol bundle alone', pipe, pipeCpu]] as const) {
+  for (const [what, xs, cpu, main] of [['restore in the PWA', app, appCpu, appMain], ['restore with the protocol bundle alone', pipe, pipeCpu, pipeMain]] as const) {
     for (const side of ['A', 'B'] as const) {
       const m = median(xs[side]);
       rows.push({
         group: GROUP, name: `A/B ${side === 'A' ? `A (${path.basename(p.abRoot)})` : 'B (this tree)'}: ${what}, median of ${rounds}`, value: round(m), unit: 's',
-        ceiling: round(p.rawS), ceilingName: 'raw sum', ratio: round(m / p.rawS), note: note(xs[side], cpu[side]),
+        ceiling: round(p.rawS), ceilingName: 'raw sum', ratio: round(m / p.rawS), note: note(xs[side], cpu[side], main[side]),
       });
     }
   }
