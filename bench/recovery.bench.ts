@@ -224,7 +224,9 @@ export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
  * Chromium's: the browser, its renderers and utility processes. Under a load that swings
  * wall times by 2x, a side's CPU cost is the steadier A/B figure.
  */
-function chromiumCpuMs(): { all: number; main: number } {
+type CpuSnapshot = Map<number, { all: number; main: number }>;
+
+function chromiumCpu(): CpuSnapshot {
   const tick = 1000 / 100; // USER_HZ
   const cpuOf = (stat: string) => {
     const close = stat.lastIndexOf(')');
@@ -240,26 +242,35 @@ function chromiumCpuMs(): { all: number; main: number } {
       // gone meanwhile
     }
   }
-  let all = 0;
-  let main = 0;
+  const out: CpuSnapshot = new Map();
   for (const [pid, x] of procs) {
     if (!/chrom|headless/i.test(x.comm)) continue;
     let ours = false;
     for (let q = x.ppid, hops = 0; q > 1 && hops < 10 && !ours; q = procs.get(q)?.ppid ?? 0, hops++) ours = q === process.pid;
     if (!ours) continue;
-    all += x.cpu;
+    let main = 0;
     try {
-      // A renderer's main thread: where the app's JavaScript, IndexedDB's structured clones
-      // and (in this Chromium) the WebCrypto calls run.
-      for (const t of readdirSync(`/proc/${pid}/task`)) {
-        const th = cpuOf(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8'));
-        if (th.comm === 'CrRendererMain') main += th.cpu;
-      }
+      // A renderer's main thread (its thread id is the process id): where the app's
+      // JavaScript, IndexedDB's structured clones and (in this Chromium) the WebCrypto calls run.
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) main = cpuOf(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')).cpu;
     } catch {
       // gone meanwhile
     }
+    out.set(pid, { all: x.cpu, main });
   }
-  return { all, main };
+  return out;
+}
+
+/** CPU seconds Chromium's processes alive at `b` used since `a` (a process new since `a` counts from 0). */
+function cpuSince(a: CpuSnapshot, b: CpuSnapshot): { all: number; main: number } {
+  let all = 0;
+  let main = 0;
+  for (const [pid, x] of b) {
+    const was = a.get(pid) ?? { all: 0, main: 0 };
+    all += Math.max(0, x.all - was.all);
+    main += Math.max(0, x.main - was.main);
+  }
+  return { all: all / 1000, main: main / 1000 };
 }
 
 /** A (another checkout) against B (this one), alternated on the same history: app and protocol-alone restores. */
@@ -285,11 +296,11 @@ async function abRounds(
         load.push(os.loadavg()[0]!);
         const c1 = await p.browser.newContext();
         try {
-          const cpu0 = chromiumCpuMs();
+          const cpu0 = chromiumCpu();
           const res = await restoreInApp(c1, origin[side], p.seeded, p.timeoutMs, false);
-          const cpu1 = chromiumCpuMs();
-          appCpu[side].push((cpu1.all - cpu0.all) / 1000);
-          appMain[side].push((cpu1.main - cpu0.main) / 1000);
+          const used = cpuSince(cpu0, chromiumCpu());
+          appCpu[side].push(used.all);
+          appMain[side].push(used.main);
           app[side].push(res.seconds);
         } finally {
           await c1.close();
@@ -297,12 +308,12 @@ async function abRounds(
         const c2 = await p.browser.newContext();
         try {
           const page = await benchPage(c2, origin[side], entry[side]);
-          const cpu0 = chromiumCpuMs();
+          const cpu0 = chromiumCpu();
           const res: PipelineResult = await page.evaluate((x) => (globalThis as any).__bench.pipelineRestore(x), { keyFile: p.seeded.keyFile, passphrase: p.seeded.passphrase });
           pipe[side].push(res.totalMs / 1000);
-          const cpu1 = chromiumCpuMs();
-          pipeCpu[side].push((cpu1.all - cpu0.all) / 1000);
-          pipeMain[side].push((cpu1.main - cpu0.main) / 1000);
+          const used = cpuSince(cpu0, chromiumCpu());
+          pipeCpu[side].push(used.all);
+          pipeMain[side].push(used.main);
         } finally {
           await c2.close();
         }

@@ -76,23 +76,10 @@ export function toBase64Url(bytes: Uint8Array): string {
  */
 export function fromBase64Url(s: string): Uint8Array {
   if (typeof s !== 'string') throw new ProtocolError('malformed', 'base64url: not a string');
-  if (s.length % 4 === 1) throw new ProtocolError('malformed', 'base64url: bad length');
-  const out = new Uint8Array(Math.floor((s.length * 3) / 4));
-  fromBase64UrlInto(s, out, 0);
-  return out;
-}
-
-/**
- * Decodes base64url into `out` at `offset` (one decode straight into the buffer that
- * needs the bytes, e.g. ciphertext and tag side by side for AES-GCM); returns the
- * number of bytes written. Same checks as fromBase64Url.
- */
-export function fromBase64UrlInto(s: string, out: Uint8Array, offset: number): number {
-  if (typeof s !== 'string') throw new ProtocolError('malformed', 'base64url: not a string');
   const len = s.length;
   if (len % 4 === 1) throw new ProtocolError('malformed', 'base64url: bad length');
-  if (offset + Math.floor((len * 3) / 4) > out.length) throw new ProtocolError('malformed', 'base64url: does not fit');
-  let o = offset;
+  const out = new Uint8Array(Math.floor((len * 3) / 4));
+  let o = 0;
   let acc = 0;
   let bits = 0;
   for (let i = 0; i < len; i++) {
@@ -110,7 +97,7 @@ export function fromBase64UrlInto(s: string, out: Uint8Array, offset: number): n
   if (bits > 0 && (acc & ((1 << bits) - 1)) !== 0) {
     throw new ProtocolError('malformed', 'base64url: non-canonical trailing bits');
   }
-  return o - offset;
+  return out;
 }
 
 const encoder = new TextEncoder();

@@ -1,7 +1,7 @@
 // Message envelopes (ENV1..ENV8, OPEN1..OPEN7). The original design's
 // encrypted_content / iv / tag, plus a signed, authenticated header that names
 // the conversation, epoch, sender and the sender's place in its own chain.
-import { ProtocolError, buf, canonical, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
+import { ProtocolError, buf, canonical, concatBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
 import { revocationVerdict, verifyDeviceCertificate, type DeviceSigner } from './device.ts';
 import { asImported, type Identity, type ImportedIdentity } from './identity.ts';
 import { padPlaintext, unpadPlaintext } from './padding.ts';
@@ -233,7 +233,7 @@ export async function openMessage(envIn: Envelope, ctx: OpenContext): Promise<Op
   // link is canonical(hash purpose, the same fields), hashed from the signing input.
   const hashBytes = sha256Parts(purposePrefix(p.hash), signed.subarray(purposePrefix(p.sign).length));
   const aad = aadOf(header);
-  const sealed = bytes.sealed;
+  const sealed = concatBytes(bytes.ciphertext, bytes.tag);
   if (!(await verifying)) return { ok: false, error: 'bad-signature' };
   // DEV10: a revoked device's messages stand only up to the cut-off the revocation names.
   if (env.v === 2) {

@@ -1,7 +1,7 @@
 // Strict decoding at the boundary (WIRE1..). Everything that arrives from the
 // network or the database passes through here before any crypto touches it:
 // exact key sets, exact types, exact byte lengths, canonical base64url.
-import { ProtocolError, fromBase64Url, fromBase64UrlInto } from './encoding.ts';
+import { ProtocolError, fromBase64Url } from './encoding.ts';
 import {
   ED25519_KEY_BYTES, ENVELOPE_VERSIONS, HASH_RE, ID_RE, IV_BYTES, KEY_COMMITMENT_BYTES, LIMITS, MAX_DEVICE_CUTOFFS,
   MAX_EPOCH, PROTOCOL_VERSION, RSA_SPKI_MAX_BYTES, RSA_SPKI_MIN_BYTES, RSA_WRAPPED_BYTES, SIG_BYTES, TAG_BYTES,
@@ -85,8 +85,6 @@ export interface EnvelopeBytes {
   ciphertext: Uint8Array;
   tag: Uint8Array;
   sig: Uint8Array;
-  /** Ciphertext then tag in one buffer (what AES-GCM opens); `ciphertext` and `tag` are views of it. */
-  sealed: Uint8Array;
 }
 
 /**
@@ -113,20 +111,9 @@ export function decodeEnvelope(json: unknown): { env: Envelope; bytes: EnvelopeB
   if (counter > 1 && prevHash === null) fail('envelope: a later message must name its previous hash');
   const maxBucket = LIMITS.paddingBuckets[LIMITS.paddingBuckets.length - 1]!;
   const iv = checkB64(json.iv, IV_BYTES, IV_BYTES, 'envelope.iv');
-  // Ciphertext and tag are decoded once, side by side, into the buffer AES-GCM opens.
-  const ct = json.encryptedContent;
-  if (typeof ct !== 'string') fail('envelope.encryptedContent: not a string');
-  if (ct.length > base64UrlChars(maxBucket)) fail('envelope.encryptedContent: too long');
-  if (typeof json.tag !== 'string') fail('envelope.tag: not a string');
-  if (json.tag.length > base64UrlChars(TAG_BYTES)) fail('envelope.tag: too long');
-  const sealed = new Uint8Array(Math.floor((ct.length * 3) / 4) + Math.floor((json.tag.length * 3) / 4));
-  const ctLen = fromBase64UrlInto(ct, sealed, 0);
-  if (ctLen < 1 || ctLen > maxBucket) fail('envelope.encryptedContent: wrong length');
-  if (!LIMITS.paddingBuckets.includes(ctLen)) fail('envelope.encryptedContent: not a padding bucket');
-  const tagLen = fromBase64UrlInto(json.tag, sealed, ctLen);
-  if (tagLen !== TAG_BYTES) fail('envelope.tag: wrong length');
-  const ciphertext = sealed.subarray(0, ctLen);
-  const tag = sealed.subarray(ctLen, ctLen + TAG_BYTES);
+  const ciphertext = checkB64(json.encryptedContent, 1, maxBucket, 'envelope.encryptedContent');
+  if (!LIMITS.paddingBuckets.includes(ciphertext.length)) fail('envelope.encryptedContent: not a padding bucket');
+  const tag = checkB64(json.tag, TAG_BYTES, TAG_BYTES, 'envelope.tag');
   const sig = checkB64(json.sig, SIG_BYTES, SIG_BYTES, 'envelope.sig');
   const rest = {
     type: 'message' as const, conversationId, epoch, sender, clientMessageId, counter, prevHash,
@@ -141,7 +128,7 @@ export function decodeEnvelope(json: unknown): { env: Envelope; bytes: EnvelopeB
   } else {
     env = { v: 1, ...rest };
   }
-  return { env, bytes: { iv, ciphertext, tag, sig, sealed } };
+  return { env, bytes: { iv, ciphertext, tag, sig } };
 }
 
 const DEVICE_CERT_KEYS = ['v', 'type', 'userId', 'deviceId', 'deviceKey', 'accountFingerprint', 'createdAt', 'sig'] as const;
