@@ -83,22 +83,6 @@ function aadOf(h: Header): Uint8Array {
   return canonical(purposes(h.v).aad, headerFields(h));
 }
 
-/**
- * CANON1 starts with the purpose (u32 length, then its bytes); the fields follow. The
- * signing input and the chain-link input differ only there, so the link is hashed as
- * this prefix plus the signing input's fields: one encoding per message, no copy.
- */
-const purposePrefixes = new Map<string, Uint8Array>();
-function purposePrefix(purpose: string): Uint8Array {
-  let got = purposePrefixes.get(purpose);
-  if (!got) {
-    const empty = canonical(purpose, []);
-    got = empty.subarray(0, empty.length - 4); // without the field count
-    purposePrefixes.set(purpose, got);
-  }
-  return got;
-}
-
 function bodyFields(h: Header, b: Pick<EnvelopeBytes, 'iv' | 'ciphertext' | 'tag'>): Field[] {
   return [...headerFields(h), b.iv, b.ciphertext, b.tag];
 }
@@ -230,8 +214,10 @@ export async function openMessage(envIn: Envelope, ctx: OpenContext): Promise<Op
   const verifying = globalThis.crypto.subtle.verify({ name: 'Ed25519' }, signingKey, buf(bytes.sig), buf(signed));
   // While the signature check runs off-thread, prepare what comes after it. Nothing
   // here acts on unverified data: it only hashes and lays out bytes. ENV8: the chain
-  // link is canonical(hash purpose, the same fields), hashed from the signing input.
-  const hashBytes = sha256Parts(purposePrefix(p.hash), signed.subarray(purposePrefix(p.sign).length));
+  // link is canonical(hash purpose, the same fields): CANON1 puts the purpose first (u32
+  // length, its ASCII bytes), so it is the hash purpose's prefix then the signing input's
+  // fields, hashed without a second encoding.
+  const hashBytes = sha256Parts(canonical(p.hash, []).subarray(0, -4), signed.subarray(4 + p.sign.length));
   const aad = aadOf(header);
   const sealed = concatBytes(bytes.ciphertext, bytes.tag);
   if (!(await verifying)) return { ok: false, error: 'bad-signature' };
