@@ -189,6 +189,8 @@ interface PageState {
   contacts: Map<string, ContactRow>;
   /** DEV6: this device's id (asked once, when a page holds messages). */
   myDeviceId: () => Promise<string>;
+  /** DEV10: each sender's revocations, looked up once per page (per set of pinned contacts). */
+  revoked: Map<Map<string, ContactRow>, Map<string, Promise<RevokedDevice>>>;
 }
 
 export class Ingest {
@@ -225,7 +227,7 @@ export class Ingest {
     const report: IngestReport = { processed: 0, toAcknowledge: new Map() };
     // Read once per page, not once per conversation: the pinned contacts and this device's id.
     let deviceId: Promise<string> | undefined;
-    const page: PageState = { contacts: byConv.size > 0 ? await contactMap(this.db) : new Map(), myDeviceId: () => (deviceId ??= this.deviceKeys.deviceId()) };
+    const page: PageState = { contacts: byConv.size > 0 ? await contactMap(this.db) : new Map(), myDeviceId: () => (deviceId ??= this.deviceKeys.deviceId()), revoked: new Map() };
     // The conversations of a page are independent logs: they are verified concurrently, so
     // one's storage reads and signature checks overlap another's. Epoch records are opened
     // one at a time (they fetch and pin keys: trust on first use stays in one order).
@@ -243,6 +245,19 @@ export class Ingest {
     report.processed += handled;
     if (handled > 0) onProgress?.(handled, batches.flatMap((b) => b.entries));
     return report;
+  }
+
+  /** DEV10: the revocations of these senders, one lookup per sender per page (not one per conversation). */
+  private async revokedFor(users: readonly string[], contacts: Map<string, ContactRow>, page: PageState): Promise<RevokedDevice> {
+    let memo = page.revoked.get(contacts);
+    if (!memo) page.revoked.set(contacts, (memo = new Map()));
+    const each = new Map<string, RevokedDevice>();
+    for (const u of new Set(users)) {
+      let got = memo.get(u);
+      if (!got) memo.set(u, (got = this.revocations.lookup([u], contacts)));
+      each.set(u, await got);
+    }
+    return (userId, deviceId) => each.get(userId)?.(userId, deviceId);
   }
 
   /** Runs `fn` after every epoch record queued before it has been opened (see ingest). */
@@ -265,7 +280,7 @@ export class Ingest {
     const acknowledge: string[] = [];
     // DEV10: the revocations of the devices that sent these messages, verified under pinned keys.
     const deviceSenders = fresh.filter((e) => e.kind === 'message' && (e.body as Envelope)?.v === 2).map((e) => (e.body as Envelope).sender);
-    let revokedDevice: RevokedDevice | undefined = deviceSenders.length > 0 ? await this.revocations.lookup(deviceSenders, contacts) : undefined;
+    let revokedDevice: RevokedDevice | undefined = deviceSenders.length > 0 ? await this.revokedFor(deviceSenders, contacts, page) : undefined;
     let i = 0;
     while (i < fresh.length) {
       if (fresh[i]!.kind === 'epoch') {
@@ -278,7 +293,7 @@ export class Ingest {
         if ('epoch' in outcome) {
           epochs.set(outcome.epoch.epoch, outcome.epoch);
           batch.epochs!.push(outcome.epoch);
-          if (deviceSenders.length > 0) revokedDevice = await this.revocations.lookup(deviceSenders, contacts);
+          if (deviceSenders.length > 0) revokedDevice = await this.revokedFor(deviceSenders, contacts, page);
         }
         const d = decideEpoch(conv, entry, outcome, Date.now());
         batch.entries.push(d.row);
