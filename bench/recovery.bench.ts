@@ -287,6 +287,7 @@ async function abRounds(
   const appCpu = { A: [] as number[], B: [] as number[] };
   const pipeCpu = { A: [] as number[], B: [] as number[] };
   const appMain = { A: [] as number[], B: [] as number[] };
+  const appHeap = { A: [] as number[], B: [] as number[] };
   const pipeMain = { A: [] as number[], B: [] as number[] };
   const load: number[] = [];
   try {
@@ -302,6 +303,7 @@ async function abRounds(
           appCpu[side].push(used.all);
           appMain[side].push(used.main);
           app[side].push(res.seconds);
+          appHeap[side].push(res.peakHeapMiB ?? NaN);
         } finally {
           await c1.close();
         }
@@ -317,7 +319,7 @@ async function abRounds(
         } finally {
           await c2.close();
         }
-        ctx.log(`recovery A/B round ${r + 1} ${side}: app ${app[side].at(-1)!.toFixed(2)} s (Chromium CPU ${appCpu[side].at(-1)!.toFixed(2)} s, renderer main thread ${appMain[side].at(-1)!.toFixed(2)} s), protocol alone ${pipe[side].at(-1)!.toFixed(2)} s (CPU ${pipeCpu[side].at(-1)!.toFixed(2)} s, main thread ${pipeMain[side].at(-1)!.toFixed(2)} s)`);
+        ctx.log(`recovery A/B round ${r + 1} ${side}: app ${app[side].at(-1)!.toFixed(2)} s (peak JS heap ${appHeap[side].at(-1)!.toFixed(1)} MiB, Chromium CPU ${appCpu[side].at(-1)!.toFixed(2)} s, renderer main thread ${appMain[side].at(-1)!.toFixed(2)} s), protocol alone ${pipe[side].at(-1)!.toFixed(2)} s (CPU ${pipeCpu[side].at(-1)!.toFixed(2)} s, main thread ${pipeMain[side].at(-1)!.toFixed(2)} s)`);
       }
     }
   } finally {
@@ -326,12 +328,12 @@ async function abRounds(
   const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' / ');
   const note = (xs: number[], cpu: number[], main: number[]) => `runs ${list(xs)} s; Chromium CPU (all its processes) median ${median(cpu).toFixed(2)} s (${list(cpu)}); renderer main thread CPU median ${median(main).toFixed(2)} s (${list(main)}); 1-min load ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`;
   const rows: BenchRow[] = [];
-  for (const [what, xs, cpu, main] of [['restore in the PWA', app, appCpu, appMain], ['restore with the protocol bundle alone', pipe, pipeCpu, pipeMain]] as const) {
+  for (const [what, xs, cpu, main, heap] of [['restore in the PWA', app, appCpu, appMain, appHeap], ['restore with the protocol bundle alone', pipe, pipeCpu, pipeMain, null]] as const) {
     for (const side of ['A', 'B'] as const) {
       const m = median(xs[side]);
       rows.push({
         group: GROUP, name: `A/B ${side === 'A' ? `A (${path.basename(p.abRoot)})` : 'B (this tree)'}: ${what}, median of ${rounds}`, value: round(m), unit: 's',
-        ceiling: round(p.rawS), ceilingName: 'raw sum', ratio: round(m / p.rawS), note: note(xs[side], cpu[side], main[side]),
+        ceiling: round(p.rawS), ceilingName: 'raw sum', ratio: round(m / p.rawS), note: note(xs[side], cpu[side], main[side]) + (heap ? `; peak JS heap ${list(heap[side])} MiB` : ''),
       });
     }
   }
