@@ -3,11 +3,12 @@
 // conversation list is usable. Compared with the sum of the raw WebCrypto/Argon2id
 // operations the same restore needs, measured in the same browser in the same run.
 import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { PURPOSE, canonical, envelopeSigningInput, epochSigningInput, toBase64Url } from '../protocol/src/index.ts';
 import { seedHistory, type SeededHistory } from './seed.ts';
 import { ApiClient } from './support/api.ts';
@@ -41,19 +42,44 @@ function rawInput(s: SeededHistory): RawInput {
   };
 }
 
+/**
+ * The page's JavaScript heap (CDP Runtime.getHeapUsage), sampled every 100 ms until
+ * stopped: the peak, in MiB. Garbage not yet collected counts: an upper bound.
+ */
+async function heapSampler(page: Page): Promise<() => Promise<number>> {
+  const cdp = await page.context().newCDPSession(page);
+  let peak = 0;
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      const { usedSize } = (await cdp.send('Runtime.getHeapUsage').catch(() => ({ usedSize: 0 }))) as { usedSize: number };
+      peak = Math.max(peak, usedSize);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return async () => {
+    on = false;
+    await loop;
+    await cdp.detach().catch(() => undefined);
+    return peak / 2 ** 20;
+  };
+}
+
 /** The real PWA restore screen (pwa/src/components/mh-restore.ts) on a fresh profile. */
-async function restoreInApp(context: BrowserContext, origin: string, s: SeededHistory, timeoutMs: number, profile: boolean): Promise<AppRestore & { hot?: string; stages?: string }> {
+async function restoreInApp(context: BrowserContext, origin: string, s: SeededHistory, timeoutMs: number, profile: boolean): Promise<AppRestore & { hot?: string; stages?: string; peakHeapMiB?: number }> {
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {
     await page.goto(origin + '/');
     if (!profile) {
+      const stopHeap = await heapSampler(page);
       const result = await restoreThroughApp(page, s, timeoutMs);
+      const peakHeapMiB = await stopHeap();
       // The app's User Timing marks (pwa/src/services/restore.ts), from the submit's 'restore:start'.
       const marks = await page.evaluate(() => performance.getEntriesByType('mark').filter((m) => m.name.startsWith('restore:')).map((m) => [m.name.slice(8), m.startTime] as const));
       const t0 = marks.find(([n]) => n === 'start')?.[1] ?? 0;
-      return { ...result, stages: marks.filter(([n]) => n !== 'start').map(([n, t]) => `${n} ${Math.round(t - t0)} ms`).join(', ') };
+      return { ...result, peakHeapMiB, stages: marks.filter(([n]) => n !== 'start').map(([n, t]) => `${n} ${Math.round(t - t0)} ms`).join(', ') };
     }
     const { result, profile: p } = await profilePage(page, () => restoreThroughApp(page, s, timeoutMs));
     await saveProfile(RESULTS_DIR, 'recovery-pwa', p);
@@ -64,8 +90,20 @@ async function restoreInApp(context: BrowserContext, origin: string, s: SeededHi
   }
 }
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * BENCH_RESTORE_MESSAGES=100000: a long history (not in the default run; issue 18: time
+ * and peak heap). BENCH_AB_ROOT=<another checkout, built>: after the usual rows, the app's
+ * restore and the protocol-alone restore of that tree (A) and of this one (B), alternated
+ * BENCH_AB_ROUNDS times (default 3) on the same seeded history, medians reported.
+ */
 export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
-  const messages = ctx.quick ? 1_000 : 10_000;
+  const messages = Number(process.env.BENCH_RESTORE_MESSAGES) || (ctx.quick ? 1_000 : 10_000);
+  const timeoutScale = Math.max(1, messages / 10_000);
   const conversations = 20;
   const rows: BenchRow[] = [];
   const databaseUrl = await ctx.pg.freshDatabase('recovery');
@@ -91,7 +129,9 @@ export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
     // The restore with the protocol bundle alone against the real API: a new device (fresh context).
     const pipeCtx = await browser.newContext();
     const pipePage = await benchPage(pipeCtx, service.origin);
+    const stopPipeHeap = await heapSampler(pipePage);
     const pipe: PipelineResult = await pipePage.evaluate((p) => (globalThis as any).__bench.pipelineRestore(p), { keyFile: seeded.keyFile, passphrase: seeded.passphrase });
+    const pipePeakHeap = await stopPipeHeap();
     await pipeCtx.close();
     ctx.log(`recovery: protocol pipeline ${Math.round(pipe.totalMs)} ms ${JSON.stringify(pipe.marks)}`);
     if (pipe.messages !== seeded.messages || pipe.failures !== 0) {
@@ -100,9 +140,9 @@ export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
 
     // The real app's restore screen, on another fresh profile.
     const appCtx = await browser.newContext();
-    let app: (AppRestore & { hot?: string; stages?: string }) | Error;
+    let app: (AppRestore & { hot?: string; stages?: string; peakHeapMiB?: number }) | Error;
     try {
-      app = await restoreInApp(appCtx, service.origin, seeded, ctx.quick ? 60_000 : 150_000, false);
+      app = await restoreInApp(appCtx, service.origin, seeded, (ctx.quick ? 60_000 : 150_000) * timeoutScale, false);
       ctx.log(`recovery: PWA restore ${app.seconds.toFixed(2)} s (summary after ${app.toSummary.toFixed(2)} s)`);
     } catch (error) {
       app = error as Error;
@@ -128,7 +168,7 @@ export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
       rows.push({
         group: GROUP, name: `restore in the PWA: ${messages.toLocaleString('en')} msgs, ${conversations} convs → usable list`, value: round(app.seconds), unit: 's',
         ceiling: round(rawS), ceilingName: 'raw sum', ratio: round(app.seconds / rawS), goal, met: judge(app.seconds),
-        note: `real restore screen on a fresh profile: summary after ${app.toSummary.toFixed(2)} s, ${app.listed} conversations listed, ${app.messages} messages recovered, ${app.failed} failed; app stages from submit: ${app.stages ?? 'n/a'}`,
+        note: `real restore screen on a fresh profile: summary after ${app.toSummary.toFixed(2)} s, ${app.listed} conversations listed, ${app.messages} messages recovered, ${app.failed} failed; peak JS heap ${app.peakHeapMiB?.toFixed(1) ?? 'n/a'} MiB (CDP, sampled every 100 ms); app stages from submit: ${app.stages ?? 'n/a'}`,
       });
     }
     if (!(app instanceof Error) && app.stages) {
@@ -144,8 +184,11 @@ export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
     rows.push({
       group: GROUP, name: 'restore with the protocol bundle alone (no storage, no UI)', value: round(pipeS), unit: 's',
       ceiling: round(rawS), ceilingName: 'raw sum', ratio: round(pipeS / rawS), goal, met: judge(pipeS),
-      note: `same API, same checks (signatures, epochs, AEAD, transcript), pages opened while the next is fetched; marks ${Object.entries(pipe.marks).map(([k, v]) => `${k} ${v} ms`).join(', ')}`,
+      note: `same API, same checks (signatures, epochs, AEAD, transcript), pages opened while the next is fetched; peak JS heap ${pipePeakHeap.toFixed(1)} MiB; marks ${Object.entries(pipe.marks).map(([k, v]) => `${k} ${v} ms`).join(', ')}`,
     });
+
+    const abRoot = process.env.BENCH_AB_ROOT;
+    if (abRoot) rows.push(...(await abRounds(ctx, { browser, databaseUrl, origin: service.origin, seeded, rawS, abRoot, timeoutMs: 150_000 * timeoutScale })));
 
     if (ctx.profile && !(app instanceof Error)) {
       // Where the time goes: the same restore against an unminified build, under the profiler.
@@ -174,6 +217,127 @@ export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
     api.close();
     await service.stop();
   }
+}
+
+/**
+ * CPU time (user + system, ms) used so far by this process's descendants whose command is
+ * Chromium's: the browser, its renderers and utility processes. Under a load that swings
+ * wall times by 2x, a side's CPU cost is the steadier A/B figure.
+ */
+type CpuSnapshot = Map<number, { all: number; main: number }>;
+
+function chromiumCpu(): CpuSnapshot {
+  const tick = 1000 / 100; // USER_HZ
+  const cpuOf = (stat: string) => {
+    const close = stat.lastIndexOf(')');
+    const f = stat.slice(close + 2).split(' ');
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) * tick };
+  };
+  const procs = new Map<number, { ppid: number; comm: string; cpu: number }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      procs.set(Number(d), cpuOf(readFileSync(`/proc/${d}/stat`, 'utf8')));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: CpuSnapshot = new Map();
+  for (const [pid, x] of procs) {
+    if (!/chrom|headless/i.test(x.comm)) continue;
+    let ours = false;
+    for (let q = x.ppid, hops = 0; q > 1 && hops < 10 && !ours; q = procs.get(q)?.ppid ?? 0, hops++) ours = q === process.pid;
+    if (!ours) continue;
+    let main = 0;
+    try {
+      // A renderer's main thread (its thread id is the process id): where the app's
+      // JavaScript, IndexedDB's structured clones and (in this Chromium) the WebCrypto calls run.
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) main = cpuOf(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')).cpu;
+    } catch {
+      // gone meanwhile
+    }
+    out.set(pid, { all: x.cpu, main });
+  }
+  return out;
+}
+
+/** CPU seconds Chromium's processes alive at `b` used since `a` (a process new since `a` counts from 0). */
+function cpuSince(a: CpuSnapshot, b: CpuSnapshot): { all: number; main: number } {
+  let all = 0;
+  let main = 0;
+  for (const [pid, x] of b) {
+    const was = a.get(pid) ?? { all: 0, main: 0 };
+    all += Math.max(0, x.all - was.all);
+    main += Math.max(0, x.main - was.main);
+  }
+  return { all: all / 1000, main: main / 1000 };
+}
+
+/** A (another checkout) against B (this one), alternated on the same history: app and protocol-alone restores. */
+async function abRounds(
+  ctx: BenchContext,
+  p: { browser: import('playwright-core').Browser; databaseUrl: string; origin: string; seeded: SeededHistory; rawS: number; abRoot: string; timeoutMs: number },
+): Promise<BenchRow[]> {
+  const rounds = Number(process.env.BENCH_AB_ROUNDS) || 3;
+  const baseService = await startServiceProcess({ databaseUrl: p.databaseUrl, staticDir: path.join(p.abRoot, 'dist/pwa') });
+  const entry = { A: path.join(p.abRoot, 'bench/support/recovery-page.ts'), B: undefined };
+  const origin = { A: baseService.origin, B: p.origin };
+  const app = { A: [] as number[], B: [] as number[] };
+  const pipe = { A: [] as number[], B: [] as number[] };
+  const appCpu = { A: [] as number[], B: [] as number[] };
+  const pipeCpu = { A: [] as number[], B: [] as number[] };
+  const appMain = { A: [] as number[], B: [] as number[] };
+  const appHeap = { A: [] as number[], B: [] as number[] };
+  const pipeMain = { A: [] as number[], B: [] as number[] };
+  const load: number[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      // Alternate which side goes first, so a load change does not favour one.
+      for (const side of r % 2 ? (['B', 'A'] as const) : (['A', 'B'] as const)) {
+        load.push(os.loadavg()[0]!);
+        const c1 = await p.browser.newContext();
+        try {
+          const cpu0 = chromiumCpu();
+          const res = await restoreInApp(c1, origin[side], p.seeded, p.timeoutMs, false);
+          const used = cpuSince(cpu0, chromiumCpu());
+          appCpu[side].push(used.all);
+          appMain[side].push(used.main);
+          app[side].push(res.seconds);
+          appHeap[side].push(res.peakHeapMiB ?? NaN);
+        } finally {
+          await c1.close();
+        }
+        const c2 = await p.browser.newContext();
+        try {
+          const page = await benchPage(c2, origin[side], entry[side]);
+          const cpu0 = chromiumCpu();
+          const res: PipelineResult = await page.evaluate((x) => (globalThis as any).__bench.pipelineRestore(x), { keyFile: p.seeded.keyFile, passphrase: p.seeded.passphrase });
+          pipe[side].push(res.totalMs / 1000);
+          const used = cpuSince(cpu0, chromiumCpu());
+          pipeCpu[side].push(used.all);
+          pipeMain[side].push(used.main);
+        } finally {
+          await c2.close();
+        }
+        ctx.log(`recovery A/B round ${r + 1} ${side}: app ${app[side].at(-1)!.toFixed(2)} s (peak JS heap ${appHeap[side].at(-1)!.toFixed(1)} MiB, Chromium CPU ${appCpu[side].at(-1)!.toFixed(2)} s, renderer main thread ${appMain[side].at(-1)!.toFixed(2)} s), protocol alone ${pipe[side].at(-1)!.toFixed(2)} s (CPU ${pipeCpu[side].at(-1)!.toFixed(2)} s, main thread ${pipeMain[side].at(-1)!.toFixed(2)} s)`);
+      }
+    }
+  } finally {
+    await baseService.stop();
+  }
+  const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' / ');
+  const note = (xs: number[], cpu: number[], main: number[]) => `runs ${list(xs)} s; Chromium CPU (all its processes) median ${median(cpu).toFixed(2)} s (${list(cpu)}); renderer main thread CPU median ${median(main).toFixed(2)} s (${list(main)}); 1-min load ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`;
+  const rows: BenchRow[] = [];
+  for (const [what, xs, cpu, main, heap] of [['restore in the PWA', app, appCpu, appMain, appHeap], ['restore with the protocol bundle alone', pipe, pipeCpu, pipeMain, null]] as const) {
+    for (const side of ['A', 'B'] as const) {
+      const m = median(xs[side]);
+      rows.push({
+        group: GROUP, name: `A/B ${side === 'A' ? `A (${path.basename(p.abRoot)})` : 'B (this tree)'}: ${what}, median of ${rounds}`, value: round(m), unit: 's',
+        ceiling: round(p.rawS), ceilingName: 'raw sum', ratio: round(m / p.rawS), note: note(xs[side], cpu[side], main[side]) + (heap ? `; peak JS heap ${list(heap[side])} MiB` : ''),
+      });
+    }
+  }
+  return rows;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -28,12 +28,16 @@ export async function chromiumVersion(): Promise<string> {
   }
 }
 
-let bundle: Promise<string> | undefined;
+const bundles = new Map<string, Promise<string>>();
 
-/** support/recovery-page.ts and the protocol, bundled for the browser. */
-export function pageBundle(): Promise<string> {
+/**
+ * support/recovery-page.ts and the protocol, bundled for the browser. `entry`: another
+ * checkout's copy (an A/B run against a baseline tree, bench/recovery.bench.ts).
+ */
+export function pageBundle(entry = path.join(HERE, 'recovery-page.ts')): Promise<string> {
+  let bundle = bundles.get(entry);
   bundle ??= build({
-    entryPoints: [path.join(HERE, 'recovery-page.ts')],
+    entryPoints: [entry],
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -42,12 +46,13 @@ export function pageBundle(): Promise<string> {
     write: false,
     logLevel: 'silent',
   }).then((out) => out.outputFiles[0]!.text);
+  bundles.set(entry, bundle);
   return bundle;
 }
 
 /** A page at `${origin}/__bench/` with window.__bench loaded (never touches the app or its worker). */
-export async function benchPage(context: BrowserContext, origin: string): Promise<Page> {
-  const js = await pageBundle();
+export async function benchPage(context: BrowserContext, origin: string, entry?: string): Promise<Page> {
+  const js = await pageBundle(entry);
   const page = await context.newPage();
   await page.route(`${origin}/__bench/**`, (route) => {
     const url = new URL(route.request().url());

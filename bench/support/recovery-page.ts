@@ -196,17 +196,19 @@ export async function pipelineRestore(p: { keyFile: string; passphrase: string }
     }));
   };
 
-  // Pull page after page; the next page is fetched while the current one is opened.
+  // Pull page after page; the next page is fetched while the current one is opened, and
+  // no further (like the app): at most two pages are held, so memory stays flat however
+  // long the history (it used to fetch every page ahead of the verification).
   let cursors: Record<string, number> = {};
   type Page = { entries: Entry[]; cursors: Record<string, number>; hasMore: boolean };
   let pending: Promise<Page> | null = api<Page>('POST', '/sync', { cursors }, token);
   let work: Promise<void> = Promise.resolve();
-  for (let page = 0; pending && page < 1000; page++) {
+  for (let page = 0; pending && page < 10_000; page++) {
     const res: Page = await pending;
     cursors = { ...cursors, ...res.cursors };
+    await work;
     pending = res.hasMore && res.entries.length > 0 ? api<Page>('POST', '/sync', { cursors }, token) : null;
-    const entries = res.entries;
-    work = work.then(() => ingest(entries));
+    work = ingest(res.entries);
   }
   await work;
   mark('history verified and opened');

@@ -57,13 +57,29 @@ export async function verifyDeviceCertificate(certIn: unknown, account: PublicId
     const cert = parseDeviceCertificate(certIn);
     const acct = await asImported(account);
     if (cert.userId !== acct.pub.userId || cert.accountFingerprint !== acct.fingerprint) return null;
-    const sig = fromBase64Url(cert.sig);
-    if (sig.length !== SIG_BYTES) return null;
-    if (!(await subtle().verify({ name: 'Ed25519' }, acct.signingKey, buf(sig), buf(deviceCertificateInput(cert))))) return null;
-    return await subtle().importKey('raw', buf(fromBase64Url(cert.deviceKey)), { name: 'Ed25519' }, false, ['verify']);
+    // Every message of a device carries the same certificate: the answer for these exact
+    // fields under this exact account key is remembered (a restore checked it once per
+    // message: one more signature check each). Concurrent opens share one check.
+    const id = [acct.fingerprint, acct.pub.signingKey, cert.userId, cert.deviceId, cert.deviceKey, cert.accountFingerprint, cert.createdAt, cert.sig].join(' ');
+    let got = checkedCertificates.get(id);
+    if (!got) {
+      if (checkedCertificates.size >= 512) checkedCertificates.clear();
+      got = checkCertificate(cert, acct).catch(() => null);
+      checkedCertificates.set(id, got);
+    }
+    return await got;
   } catch {
     return null;
   }
+}
+
+const checkedCertificates = new Map<string, Promise<CryptoKey | null>>();
+
+async function checkCertificate(cert: DeviceCertificate, acct: ImportedIdentity): Promise<CryptoKey | null> {
+  const sig = fromBase64Url(cert.sig);
+  if (sig.length !== SIG_BYTES) return null;
+  if (!(await subtle().verify({ name: 'Ed25519' }, acct.signingKey, buf(sig), buf(deviceCertificateInput(cert))))) return null;
+  return subtle().importKey('raw', buf(fromBase64Url(cert.deviceKey)), { name: 'Ed25519' }, false, ['verify']);
 }
 
 /** DEV9: the tag a revocation names a conversation by (hex SHA-256 under its own purpose). */

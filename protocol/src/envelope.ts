@@ -7,7 +7,7 @@ import { asImported, type Identity, type ImportedIdentity } from './identity.ts'
 import { padPlaintext, unpadPlaintext } from './padding.ts';
 import { PURPOSE } from './purpose.ts';
 import { IV_BYTES, MAX_EPOCH, TAG_BYTES } from './rules.ts';
-import { sha256Sync } from './sha256.ts';
+import { sha256Parts } from './sha256.ts';
 import type { DeviceRevocation, Envelope, EpochMember, MessagePlaintext, PublicIdentity } from './types.ts';
 import { checkHash, checkId, checkInt, checkUuid, decodeEnvelope, fail, type EnvelopeBytes } from './wire.ts';
 
@@ -210,11 +210,14 @@ export async function openMessage(envIn: Envelope, ctx: OpenContext): Promise<Op
   // OPEN4 (G3, T2, T3): signature over purpose, header and ciphertext.
   const header = headerOf(env);
   const p = purposes(env.v);
-  const fields = bodyFields(header, bytes);
-  const verifying = globalThis.crypto.subtle.verify({ name: 'Ed25519' }, signingKey, buf(bytes.sig), buf(canonical(p.sign, fields)));
+  const signed = canonical(p.sign, bodyFields(header, bytes));
+  const verifying = globalThis.crypto.subtle.verify({ name: 'Ed25519' }, signingKey, buf(bytes.sig), buf(signed));
   // While the signature check runs off-thread, prepare what comes after it. Nothing
-  // here acts on unverified data: it only hashes and lays out bytes.
-  const hashBytes = sha256Sync(canonical(p.hash, fields));
+  // here acts on unverified data: it only hashes and lays out bytes. ENV8: the chain
+  // link is canonical(hash purpose, the same fields): CANON1 puts the purpose first (u32
+  // length, its ASCII bytes), so it is the hash purpose's prefix then the signing input's
+  // fields, hashed without a second encoding.
+  const hashBytes = sha256Parts(canonical(p.hash, []).subarray(0, -4), signed.subarray(4 + p.sign.length));
   const aad = aadOf(header);
   const sealed = concatBytes(bytes.ciphertext, bytes.tag);
   if (!(await verifying)) return { ok: false, error: 'bad-signature' };

@@ -9,3 +9,10 @@ import { sha256 } from '@noble/hashes/sha2.js';
 export function sha256Sync(data: Uint8Array): Uint8Array {
   return sha256(data);
 }
+
+/** SHA-256 of the parts one after the other, without joining them into a copy first. */
+export function sha256Parts(...parts: Uint8Array[]): Uint8Array {
+  const h = sha256.create();
+  for (const p of parts) h.update(p);
+  return h.digest();
+}

@@ -1,7 +1,7 @@
 // Devices (DEV1..DEV11): device certificates, version 2 envelopes with one chain per
 // device, and revocations with per-conversation cut-offs. Known answers (Ed25519 is
 // deterministic), round trips, and tamper tests over every field.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   PURPOSE, ProtocolError, canonical, certifyDevice, chainOf, conversationTag, createDeviceKey, createEpoch, deviceCertificateInput, deviceRevocationInput, emptyTranscript,
   envelopeHash, fingerprint, fromBase64Url, importIdentityKeys, observe, openMessage, parseDeviceCertificate, parseDeviceRevocation, parseEnvelope,
@@ -103,6 +103,21 @@ describe('device keys and certificates', () => {
     expect(tried).toBeGreaterThan(100);
     expect(await verifyDeviceCertificate({ ...phone.cert, extra: 1 }, f.pub.alice)).toBeNull();
     expect(await verifyDeviceCertificate(null, f.pub.alice)).toBeNull();
+  });
+
+  it('DEV3: a device\'s certificate is checked once for all its messages; a changed copy is still refused after', async () => {
+    const envs = await Promise.all([1, 2, 3, 4, 5].map((n) => seal(phone, `m${n}`, 1, null, 100 + n)));
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    try {
+      const opened = await Promise.all(envs.map((e) => openMessage(e, ctx())));
+      expect(opened.every((r) => r.ok)).toBe(true);
+      expect(verify.mock.calls.length).toBeLessThanOrEqual(envs.length + 1); // five message signatures, at most one certificate
+    } finally {
+      verify.mockRestore();
+    }
+    const later = { ...(envs[0] as EnvelopeV2), device: { ...(envs[0] as EnvelopeV2).device, createdAt: 2 } };
+    expect(await openMessage(later, ctx())).toEqual({ ok: false, error: 'bad-certificate' });
+    expect(await verifyDeviceCertificate(phone.cert, f.pub.mallory)).toBeNull();
   });
 
   it('DEV11: after a rotation the old certificates no longer hold; the new key certifies the device again', async () => {

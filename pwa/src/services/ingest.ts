@@ -8,7 +8,7 @@ import {
   openNextEpoch, parseEpochRecord, ProtocolError, checkGroupChange, openGroupMeta,
   verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type OpenResult, type TranscriptState,
 } from '../../../protocol/src/index.ts';
-import type { ConversationRow, Db, EntryCheck, EpochRow, LogRow } from '../stores/db.ts';
+import type { ContactRow, ConversationRow, Db, EntryCheck, EpochRow, LogRow } from '../stores/db.ts';
 import { getConversation, getEpochs, getTranscript, newConversationRow } from '../stores/conversations.ts';
 import { commitReceivedBatch, type ReceivedBatch } from '../stores/log.ts';
 import type { LogEntry } from './api.ts';
@@ -184,12 +184,22 @@ export function decideMessages(
 
 // ---- I/O ------------------------------------------------------------------------------
 
+/** What a page's conversations share, read once per page. */
+interface PageState {
+  contacts: Map<string, ContactRow>;
+  /** DEV6: this device's id (asked once, when a page holds messages). */
+  myDeviceId: () => Promise<string>;
+  /** DEV10: each sender's revocations, looked up once per page (per set of pinned contacts). */
+  revoked: Map<Map<string, ContactRow>, Map<string, Promise<RevokedDevice>>>;
+}
+
 export class Ingest {
   private readonly db: Db;
   private readonly directory: Directory;
   private readonly keyring: Keyring;
   private readonly deviceKeys: DeviceKeys;
   private readonly revocations: DeviceRevocations;
+  private epochQueue: Promise<unknown> = Promise.resolve();
 
   constructor(p: { db: Db; directory: Directory; keyring: Keyring; deviceKeys: DeviceKeys; revocations: DeviceRevocations }) {
     this.db = p.db;
@@ -215,11 +225,20 @@ export class Ingest {
       byConv.set(e.conversationId, list);
     }
     const report: IngestReport = { processed: 0, toAcknowledge: new Map() };
+    // Read once per page, not once per conversation: the pinned contacts and this device's id.
+    let deviceId: Promise<string> | undefined;
+    const page: PageState = { contacts: byConv.size > 0 ? await contactMap(this.db) : new Map(), myDeviceId: () => (deviceId ??= this.deviceKeys.deviceId()), revoked: new Map() };
+    // The conversations of a page are independent logs: they are verified concurrently, so
+    // one's storage reads and signature checks overlap another's. Epoch records are opened
+    // one at a time (they fetch and pin keys: trust on first use stays in one order).
+    const lists = [...byConv].map(([cid, list]) => [cid, list.sort((a, b) => a.seq - b.seq)] as const);
+    const done = await Promise.all(lists.map(([cid, list]) => this.ingestConversation(cid, list, opts, page)));
     const batches: ReceivedBatch[] = [];
-    for (const [cid, list] of byConv) {
-      list.sort((a, b) => a.seq - b.seq);
-      const batch = await this.ingestConversation(cid, list, opts, report);
-      if (batch) batches.push(batch);
+    for (let k = 0; k < lists.length; k++) {
+      const d = done[k];
+      if (!d) continue;
+      batches.push(d.batch);
+      if (d.acknowledge.length) report.toAcknowledge.set(lists[k]![0], d.acknowledge);
     }
     await commitReceivedBatch(this.db, batches);
     const handled = batches.reduce((n, b) => n + b.entries.length, 0);
@@ -228,7 +247,27 @@ export class Ingest {
     return report;
   }
 
-  private async ingestConversation(cid: string, list: LogEntry[], opts: IngestOptions, report: IngestReport): Promise<ReceivedBatch | undefined> {
+  /** DEV10: the revocations of these senders, one lookup per sender per page (not one per conversation). */
+  private async revokedFor(users: readonly string[], contacts: Map<string, ContactRow>, page: PageState): Promise<RevokedDevice> {
+    let memo = page.revoked.get(contacts);
+    if (!memo) page.revoked.set(contacts, (memo = new Map()));
+    const each = new Map<string, RevokedDevice>();
+    for (const u of new Set(users)) {
+      let got = memo.get(u);
+      if (!got) memo.set(u, (got = this.revocations.lookup([u], contacts)));
+      each.set(u, await got);
+    }
+    return (userId, deviceId) => each.get(userId)?.(userId, deviceId);
+  }
+
+  /** Runs `fn` after every epoch record queued before it has been opened (see ingest). */
+  private epochTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.epochQueue.then(fn);
+    this.epochQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async ingestConversation(cid: string, list: LogEntry[], opts: IngestOptions, page: PageState): Promise<{ batch: ReceivedBatch; acknowledge: string[] } | undefined> {
     const conv0 = (await getConversation(this.db, cid)) ?? newConversationRow(cid, 0);
     const fresh = freshEntries(list, conv0.lastSeq);
     if (fresh.length === 0) return undefined;
@@ -236,21 +275,25 @@ export class Ingest {
     const transcript0 = (await getTranscript(this.db, cid)) ?? emptyTranscript();
     let transcript = transcript0;
     const epochs = new Map((await getEpochs(this.db, cid)).map((e) => [e.epoch, e]));
-    let contacts = await contactMap(this.db);
+    let contacts = page.contacts;
     const batch: ReceivedBatch = { entries: [], conversation: conv, base: conv0, epochs: [], receipts: [], ownChains: [] };
+    const acknowledge: string[] = [];
     // DEV10: the revocations of the devices that sent these messages, verified under pinned keys.
     const deviceSenders = fresh.filter((e) => e.kind === 'message' && (e.body as Envelope)?.v === 2).map((e) => (e.body as Envelope).sender);
-    let revokedDevice: RevokedDevice | undefined = deviceSenders.length > 0 ? await this.revocations.lookup(deviceSenders, contacts) : undefined;
+    let revokedDevice: RevokedDevice | undefined = deviceSenders.length > 0 ? await this.revokedFor(deviceSenders, contacts, page) : undefined;
     let i = 0;
     while (i < fresh.length) {
       if (fresh[i]!.kind === 'epoch') {
         const entry = fresh[i++]!;
-        const outcome = await this.openEpochEntry(cid, entry, epochs, conv);
+        const outcome = await this.epochTurn(async () => {
+          const o = await this.openEpochEntry(cid, entry, epochs, conv);
+          if ('epoch' in o) contacts = await contactMap(this.db); // members fetched for it are pinned now
+          return o;
+        });
         if ('epoch' in outcome) {
           epochs.set(outcome.epoch.epoch, outcome.epoch);
           batch.epochs!.push(outcome.epoch);
-          contacts = await contactMap(this.db); // members fetched for it are pinned now
-          if (deviceSenders.length > 0) revokedDevice = await this.revocations.lookup(deviceSenders, contacts);
+          if (deviceSenders.length > 0) revokedDevice = await this.revokedFor(deviceSenders, contacts, page);
         }
         const d = decideEpoch(conv, entry, outcome, Date.now());
         batch.entries.push(d.row);
@@ -270,19 +313,20 @@ export class Ingest {
       }
       const results = await Promise.all(run.map((entry) => openMessage(entry.body as Envelope, { conversationId: cid, epochs, resolveIdentity: resolvers.get(epochOf(entry))!, revokedDevice })));
       const admission = [...epochs.values()].map((e) => ({ epoch: e.epoch, seq: e.seq, members: e.members }));
-      const myDeviceId = await this.deviceKeys.deviceId();
-      const d = decideMessages({ me: this.keyring.me, conversation: conv, transcript, run, results, opts, now: Date.now(), epochs: admission, myDeviceId });
-      for (const [k, v] of d.plain) this.keyring.plain.set(k, v);
+      const d = decideMessages({ me: this.keyring.me, conversation: conv, transcript, run, results, opts, now: Date.now(), epochs: admission, myDeviceId: await page.myDeviceId() });
+      // Restored history is not held in memory (a view opens what it shows again): memory
+      // stays flat however long the history.
+      if (opts.live) for (const [k, v] of d.plain) this.keyring.plain.set(k, v);
       batch.entries.push(...d.rows);
       batch.receipts!.push(...d.receipts);
       batch.ownChains!.push(...d.ownChains);
-      if (d.acknowledge.length) report.toAcknowledge.set(cid, [...(report.toAcknowledge.get(cid) ?? []), ...d.acknowledge]);
+      acknowledge.push(...d.acknowledge);
       conv = d.conversation;
       transcript = d.transcript;
     }
     batch.conversation = conv;
     if (transcript !== transcript0) batch.transcript = transcript;
-    return batch;
+    return { batch, acknowledge };
   }
 
   /**

@@ -104,9 +104,12 @@ async function readModifyWrite(
   batches: ReceivedBatch[],
   receipts: { get(k: string): Promise<ReceiptRow | undefined>; put(v: ReceiptRow): Promise<unknown> },
   chains: { get(k: string): Promise<import('./db.ts').ChainRow | undefined>; put(v: import('./db.ts').ChainRow): Promise<unknown> },
-  outbox: { delete(k: string): Promise<unknown> },
+  outbox: { delete(k: string): Promise<unknown>; getAllKeys(): Promise<string[]> },
   writes: Promise<unknown>[],
 ): Promise<void> {
+  // Our own messages leave the outbox: only those still in it are deleted (a restored
+  // history holds thousands of our messages and an empty outbox).
+  const queued = batches.some((b) => (b.ownChains?.length ?? 0) > 0) ? new Set(await outbox.getAllKeys()) : new Set<string>();
   for (const b of batches) {
     const cid = b.conversation.conversationId;
     // L8: merge into the row as it is now, inside this transaction, not the row read at the start.
@@ -119,7 +122,7 @@ async function readModifyWrite(
     }
     const own = b.ownChains ?? [];
     if (own.length > 0) {
-      for (const o of own) writes.push(outbox.delete(o.clientMessageId));
+      for (const o of own) if (queued.has(o.clientMessageId)) writes.push(outbox.delete(o.clientMessageId));
       const mine = own.filter((o) => o.deviceId !== undefined);
       if (mine.length > 0) {
         const top = mine.reduce((a, o) => (o.counter > a.counter ? o : a));
