@@ -136,7 +136,7 @@ export class Messenger extends EventTarget {
   }
 
   private read(identity: Identity): void {
-    this.reading = reading({ db: this.db!, api: this.api, identity });
+    this.reading = reading({ db: this.db!, api: this.api, identity, previousKeys: this.me?.previousKeys });
   }
 
   /** Loads the online code (online.ts) and wires the Device, its socket and its outbox. */
@@ -152,6 +152,8 @@ export class Messenger extends EventTarget {
           ingested: () => this.refreshSummaries(true),
         },
       });
+      // DEV12: from now on a login names this device (and a revoked one is refused, DEV13).
+      this.session.deviceSigner = () => device.deviceKeys.signer();
       this.runner = new OutboxRunner(
         // Over the open socket when there is one, else HTTP (outbox-flush.ts).
          () => flushOutbox(db, { baseUrl: this.baseUrl, fetch: this.fetchImpl, send: (envelopes) => this.realtime?.sendBatch(envelopes) ?? null }),

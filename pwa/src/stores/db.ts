@@ -26,6 +26,11 @@ export interface IdentityRow {
    * is deleted once the user downloads it.
    */
   unsavedKeyFile?: string | null;
+  /**
+   * This account's earlier public keys, oldest first, after a rotation made on this device
+   * ("I lost a device", DEV11): what was signed under them still verifies here.
+   */
+  previousKeys?: PublicIdentity[];
 }
 
 /**
