@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '@hapi/hapi';
 import { fingerprint, importKeyFile } from '../../protocol/src/index.ts';
 import { ApiError } from '../../pwa/src/services/api.ts';
+import { eventText } from '../../pwa/src/services/warnings.ts';
 import { runLostDevice, unfinishedLostDevice, type LostProgress } from '../../pwa/src/services/lost-device.ts';
 import { getContact } from '../../pwa/src/stores/contacts.ts';
 import { getConversation, getEpochs } from '../../pwa/src/stores/conversations.ts';
@@ -106,7 +107,13 @@ describe('a lost phone, from the laptop', () => {
       expect(await d.client.composer.blockedReason(c)).toBeNull();
       await send(d, c, text);
       expect(await warnings(d, c)).toEqual([]);
+      // The timeline says it plainly: a signed change on alice's own device, not an alarm.
+      const changed = (await d.client.views.events(c)).flatMap((e) => e.events).filter((e) => e.code === 'key-changed' && e.userId === laptop.id.userId);
+      expect(changed).toEqual([{ code: 'key-changed', by: laptop.id.userId, userId: laptop.id.userId, change: 'rotation' }]);
+      expect(eventText(changed[0]!, d.id.userId)).toMatch(/changed their keys on one of their own devices.*nothing to do/);
     }
+    const own = (await laptop.client.views.events(cid)).flatMap((e) => e.events).filter((e) => e.code === 'key-changed');
+    expect(own).toEqual([{ code: 'key-changed', by: laptop.id.userId, userId: laptop.id.userId, change: 'own' }]);
     await send(laptop, cid, 'laptop: after');
     for (const d of [laptop, bob]) await d.client.pull();
     for (const d of [laptop, bob]) {

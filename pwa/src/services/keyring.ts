@@ -43,6 +43,11 @@ export class Keyring {
     this.previous = [...previous];
   }
 
+  /** Whether this account's key was rotated on this device ("I lost a device", LOST2). */
+  get rotatedHere(): boolean {
+    return this.previous.length > 0;
+  }
+
   /** Our own public key that an epoch names (by fingerprint), the current one if none matches. */
   private async ownKeyFor(members: readonly EpochMember[] | undefined): Promise<PublicIdentity> {
     const fp = members?.find((m) => m.userId === this.me)?.fingerprint;

@@ -533,6 +533,33 @@ export class Messenger extends EventTarget {
     return this.session.devices();
   }
 
+  /**
+   * "I lost a device" (lost-device.ts, LOST2; loaded on demand): revoke, rotate, re-key,
+   * and the new key file to save. Continues an interrupted run for the same device.
+   */
+  async lostDevice(
+    target: { deviceId: string; deviceName: string; sessionId: string | null },
+    passphrase: string | null,
+    onProgress: (p: import('./lost-device.ts').LostProgress) => void,
+  ): Promise<{ keyFile: string; rekeyed: number }> {
+    const device = await this.ready();
+    const { runLostDevice } = await import('./lost-device.ts');
+    try {
+      return await runLostDevice({ db: this.db!, api: this.api, session: this.session, device }, target, passphrase, onProgress);
+    } finally {
+      this.me = (await loadIdentity(this.db!)) ?? this.me;
+      this.changed();
+      void this.refreshSummaries(true);
+    }
+  }
+
+  /** An interrupted "I lost a device" run, if any. */
+  async unfinishedLostDevice(): Promise<import('./lost-device.ts').LostDeviceState | null> {
+    if (!this.db) return null;
+    const { unfinishedLostDevice } = await import('./lost-device.ts');
+    return unfinishedLostDevice(this.db);
+  }
+
   /** Signed (ACCT3): the identity key approves revoking that device's session. */
   revokeDevice(sessionId: string): Promise<void> {
     return this.session.revokeDevice(sessionId);
