@@ -167,7 +167,7 @@ export class MhLostDevice extends LitElement {
   private _renderConfirm() {
     const name = this._name;
     const resuming = this.resume !== null;
-    return html`<form class="notice" role="region" aria-label="I lost ${name}" data-testid="lost-form" @submit=${this._onSubmit} novalidate>
+    return html`<form class="notice" aria-label="I lost ${name}" data-testid="lost-form" @submit=${this._onSubmit} novalidate>
       <p><strong>${resuming ? `Finish securing your account after losing ${name}.` : `Lost ${name}?`}</strong>
         ${resuming ? 'Some steps are done already; the rest runs now.' : html`This cuts it off for good and gives your account new keys,
         so whoever has it can neither read new messages nor send as you, even with the keys it holds.`}</p>
