@@ -102,6 +102,7 @@ describe('journey 16: a lost phone', () => {
     newKeyFile = await readFile((await download.path())!, 'utf8');
     await laptop.getByTestId('lost-finish').click();
     await laptop.getByTestId('lost-done').waitFor();
+    await laptop.getByTestId('lost-close').click();
     // The new key file holds the NEW keys: not the ones the phone has.
     const [fresh, old] = await Promise.all([importKeyFile(newKeyFile, NEW_PASS), importKeyFile(people.ada.keyFile, PASSPHRASES.ada)]);
     expect(fresh.userId).toBe('ada');

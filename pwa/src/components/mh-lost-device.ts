@@ -159,7 +159,7 @@ export class MhLostDevice extends LitElement {
         return html`<div class="notice" role="status" data-testid="lost-done">
           <p><strong>${this._name} is cut off, and your account has new keys.</strong> Your contacts see a notice that you changed
             your keys; your other devices need the new key file to sign in again.</p>
-          <button class="secondary" @click=${this._cancel}>Close</button>
+          <button class="secondary" data-testid="lost-close" @click=${this._cancel}>Close</button>
         </div>`;
     }
   }
