@@ -6,8 +6,7 @@ import { buf, canonical, fromBase64Url, toBase64Url } from './encoding.ts';
 import { importPublicIdentity, type Identity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
 import { AUTH_NONCE_BYTES, SIG_BYTES } from './rules.ts';
-import { verifyDeviceCertificate, type DeviceSigner } from './device.ts';
-import type { DeviceCertificate, PublicIdentity } from './types.ts';
+import type { PublicIdentity } from './types.ts';
 import { checkB64, checkId, checkUuid, fail } from './wire.ts';
 
 export interface LoginChallenge {
@@ -56,37 +55,14 @@ export async function verifyLoginProof(
  * the device id, so a login names the device it comes from and the service can refuse a
  * revoked one (DEV13). Throws ProtocolError('malformed') on a bad challenge.
  */
-export async function signDeviceLoginProof(device: DeviceSigner, challenge: LoginChallenge): Promise<string> {
+export async function signDeviceLoginProof(device: { cert: { userId: string; deviceId: string }; privateKey: CryptoKey }, challenge: LoginChallenge): Promise<string> {
   const input = deviceLoginInput(challenge, device.cert.userId, device.cert.deviceId);
   const s = await globalThis.crypto.subtle.sign({ name: 'Ed25519' }, device.privateKey, buf(input));
   return toBase64Url(new Uint8Array(s));
 }
 
-/**
- * DEV12, server side: the certificate holds under `account` (DEV3, the CURRENT key) for
- * `challenge.userId`, and the proof verifies under the device key it certifies. Never
- * throws; anything odd is false.
- */
-export async function verifyDeviceLoginProof(
-  account: PublicIdentity,
-  cert: unknown,
-  challenge: LoginChallenge & { userId: string },
-  proof: string,
-): Promise<boolean> {
-  try {
-    if (account.userId !== challenge.userId) return false;
-    const deviceKey = await verifyDeviceCertificate(cert, account);
-    if (!deviceKey) return false;
-    const sig = fromBase64Url(proof);
-    if (sig.length !== SIG_BYTES) return false;
-    const input = deviceLoginInput(challenge, challenge.userId, (cert as DeviceCertificate).deviceId);
-    return await globalThis.crypto.subtle.verify({ name: 'Ed25519' }, deviceKey, buf(sig), buf(input));
-  } catch {
-    return false;
-  }
-}
-
-function deviceLoginInput(c: LoginChallenge, userId: string, deviceId: string): Uint8Array {
+/** DEV12: (purpose, nonce, origin, userId, deviceId); the server side is device.ts `verifyDeviceLoginProof`. */
+export function deviceLoginInput(c: LoginChallenge, userId: string, deviceId: string): Uint8Array {
   const nonce = checkB64(c.nonce, AUTH_NONCE_BYTES, AUTH_NONCE_BYTES, 'auth.nonce');
   if (typeof c.origin !== 'string' || !ORIGIN_RE.test(c.origin)) fail('auth.origin: not an origin');
   return canonical(PURPOSE.deviceLogin, [nonce, c.origin, checkId(userId, 'auth.userId'), checkUuid(deviceId, 'auth.deviceId')]);

@@ -24,7 +24,7 @@ const screens = {
   // shown on the list only while no key file was saved
   'mh-keyfile-reminder': () => import('./screens-more.ts'),
   // "I lost a device" (LOST2), from a row of the devices list
-  'mh-lost-device': () => import('./mh-lost-device.ts'),
+  'mh-lost-device': () => import('./screens-more.ts'),
   // shown only when a new version of the app waits (THREATS W1)
   'mh-update-banner': () => import('./screens-more.ts'),
 } satisfies Record<string, () => Promise<unknown>>;

@@ -7,3 +7,4 @@ import './mh-members.ts';
 import './mh-keyfile-reminder.ts';
 import './mh-update-banner.ts';
 import './mh-new-group.ts';
+import './mh-lost-device.ts';

@@ -362,7 +362,12 @@ export class Ingest {
         // LOST1: the creator may have rotated (ACCT2, "I lost a device") before re-keying. Ask
         // the directory once: only a rotation signed by the pinned key is followed (ACCT5),
         // and the record must then verify under the new key; anything else stays refused.
-        const followed = rec.creator !== me && contacts.has(rec.creator) ? await this.followRotation(rec.creator) : false;
+        // Only when the record itself names a new key for its creator (L6: a forgery under the
+        // key we pinned makes no directory look-up).
+        const named = rec.members.find((m) => m.userId === rec.creator)?.fingerprint;
+        const pinnedFp = contacts.get(rec.creator)?.fingerprint;
+        const followed = rec.creator !== me && pinnedFp !== undefined && named !== undefined && named !== pinnedFp
+          ? await this.followRotation(rec.creator) : false;
         if (!followed) return { problem: 'epoch-bad-signature' };
         contacts = await contactMap(this.db);
         pinned = await this.keyring.resolverFor(contacts, undefined);

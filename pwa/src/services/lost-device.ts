@@ -20,7 +20,6 @@ import type { Db, IdentityRow } from '../stores/db.ts';
 import { ApiError, type Api } from './api.ts';
 import type { Device } from './device.ts';
 import type { Session } from './session.ts';
-import { AppError } from './warnings.ts';
 
 const KEY = 'lost-device';
 
@@ -73,10 +72,11 @@ export interface LostDeps {
 export async function runLostDevice(deps: LostDeps, target: LostTarget, passphrase: string | null, onProgress: (p: LostProgress) => void = () => undefined): Promise<{ keyFile: string; rekeyed: number }> {
   const { db, api, session, device } = deps;
   const me = device.keyring.me;
-  if (target.deviceId === (await device.deviceKeys.deviceId())) throw new AppError('lost-this-device');
+  // The screen offers neither of these; they guard the flow's own invariants.
+  if (target.deviceId === (await device.deviceKeys.deviceId())) throw new Error('this is the device in use, not a lost one');
   let st = await unfinishedLostDevice(db);
   if (st && st.deviceId !== target.deviceId) {
-    if (st.stage !== 'start') throw new AppError('lost-other-unfinished');
+    if (st.stage !== 'start') throw new Error('the flow for another lost device is not finished');
     st = null;
   }
   st ??= { ...target, stage: 'start', pending: null };
@@ -101,7 +101,7 @@ export async function runLostDevice(deps: LostDeps, target: LostTarget, passphra
   // 2. New keys, made once; rotation signed by the current key (ACCT2).
   if (st.stage === 'revoked') {
     if (!st.pending) {
-      if (!passphrase) throw new AppError('lost-needs-passphrase');
+      if (!passphrase) throw new Error('a passphrase for the new key file is needed');
       onProgress({ step: 'keys', done: 0, total: 1 });
       const { createIdentity } = await import('./keyfile-ops.ts');
       const made = await createIdentity(me, passphrase, { onProgress: (_s, f) => onProgress({ step: 'keys', done: f, total: 1 }) });

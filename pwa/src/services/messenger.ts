@@ -543,7 +543,7 @@ export class Messenger extends EventTarget {
     onProgress: (p: import('./lost-device.ts').LostProgress) => void,
   ): Promise<{ keyFile: string; rekeyed: number }> {
     const device = await this.ready();
-    const { runLostDevice } = await import('./lost-device.ts');
+    const { runLostDevice } = await import('./online.ts');
     try {
       return await runLostDevice({ db: this.db!, api: this.api, session: this.session, device }, target, passphrase, onProgress);
     } finally {
@@ -556,7 +556,7 @@ export class Messenger extends EventTarget {
   /** An interrupted "I lost a device" run, if any. */
   async unfinishedLostDevice(): Promise<import('./lost-device.ts').LostDeviceState | null> {
     if (!this.db) return null;
-    const { unfinishedLostDevice } = await import('./lost-device.ts');
+    const { unfinishedLostDevice } = await import('./online.ts');
     return unfinishedLostDevice(this.db);
   }
 

@@ -6,3 +6,4 @@ export { Device } from './device.ts';
 export { Realtime } from './realtime.ts';
 export { OutboxRunner } from './outbox-runner.ts';
 export { flushOutbox } from './outbox-flush.ts';
+export { runLostDevice, unfinishedLostDevice } from './lost-device.ts';

@@ -238,7 +238,8 @@ export class Views {
         } else {
           const fp = e.members.find((m) => m.userId === ev.userId)?.fingerprint;
           const accepted = contacts.get(ev.userId)?.history.find((h) => h.fingerprint === fp && h.acceptedAt !== null);
-          if (accepted?.change) ev.change = accepted.change;
+          // Only a signed rotation has words of its own (a notice); any other change reads as before.
+          if (accepted?.change === 'rotation') ev.change = 'rotation';
         }
       }
       out.push({ id: `epoch-${e.epoch}`, seq: e.seq, epoch: e.epoch, by: change.by, events });

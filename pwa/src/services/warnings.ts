@@ -249,7 +249,7 @@ const API_ERRORS: Record<string, string> = {
 /** Errors raised by this app's own checks, by a code of their own (never parsed from a message). */
 export type AppErrorCode =
   | 'message-too-long' | 'user-name-format' | 'passphrase-empty' | 'offline-new-conversation' | 'device-holds-other-account' | 'sign-out-this-device'
-  | 'strength-unavailable' | 'lost-this-device' | 'lost-other-unfinished' | 'lost-needs-passphrase';
+  | 'strength-unavailable';
 
 export function appErrorText(code: AppErrorCode, detail?: number): string {
   switch (code) {
@@ -267,12 +267,6 @@ export function appErrorText(code: AppErrorCode, detail?: number): string {
       return 'To sign this device out, use “Forget this device”.';
     case 'strength-unavailable':
       return 'The passphrase check could not be loaded. Check your connection and try again.';
-    case 'lost-this-device':
-      return 'This is the device you are using. Choose the device you lost.';
-    case 'lost-other-unfinished':
-      return 'Securing your account after another lost device is not finished yet. Finish that first.';
-    case 'lost-needs-passphrase':
-      return 'Type a passphrase for your new key file.';
   }
 }
 

@@ -1,7 +1,8 @@
 import Joi from 'joi';
 import { randomUUID } from 'node:crypto';
 import type { ServerRoute } from '@hapi/hapi';
-import { verifyDeviceLoginProof, verifyLoginProof } from '../../../../protocol/src/auth.ts';
+import { verifyLoginProof } from '../../../../protocol/src/auth.ts';
+import { verifyDeviceLoginProof } from '../../../../protocol/src/device.ts';
 import { ApiError } from '../errors/index.ts';
 import { clientAddress, sharedLimit } from '../../services/rate-limit.ts';
 import { newToken, tokenHash } from '../../services/tokens.ts';
