@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '@hapi/hapi';
 import { fingerprint, importKeyFile } from '../../protocol/src/index.ts';
-import { ApiError } from '../../pwa/src/services/api.ts';
+import { ApiError, NetworkError } from '../../pwa/src/services/api.ts';
 import { eventText } from '../../pwa/src/services/warnings.ts';
 import { runLostDevice, unfinishedLostDevice, type LostProgress } from '../../pwa/src/services/lost-device.ts';
 import { getContact } from '../../pwa/src/stores/contacts.ts';
@@ -143,5 +143,53 @@ describe('a lost phone, from the laptop', () => {
     expect(seen).toContain('bob: after');
     expect(seen).toContain('laptop: after');
     third.close();
+  });
+});
+
+describe('a lost device flow that is interrupted', () => {
+  let service: HardeningService;
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('LOST2: the answer to the rotation is lost (the service took it); run again without the passphrase, it adopts the same new keys and finishes', async () => {
+    service = await startHardeningService('lostagain');
+    const { alice: laptop, bob, cid } = await createPair(service.server, 'lost2');
+    const phone = await createDevice(service.server, 'alice', laptop.id.userId, { register: false });
+    for (const d of [laptop, phone]) await d.client.session.adopt(d.id, d.id.userId, Date.now());
+    await phone.client.pull();
+    await send(phone, cid, 'phone: before');
+    const phoneDeviceId = await phone.client.device.deviceKeys.deviceId();
+    const deps = { db: laptop.client.db, api: laptop.client.api, session: laptop.client.session, device: laptop.client.device };
+    const target = { deviceId: phoneDeviceId, deviceName: 'phone', sessionId: null };
+
+    // The service stores the rotation, then the answer is lost (the network drops).
+    const api = laptop.client.api;
+    const flaky = Object.assign(Object.create(api) as typeof api, {
+      rotateKeys: async (body: Parameters<typeof api.rotateKeys>[0]) => {
+        await api.rotateKeys(body);
+        throw new NetworkError();
+      },
+    });
+    await expect(runLostDevice({ ...deps, api: flaky }, target, PASSPHRASE)).rejects.toBeInstanceOf(NetworkError);
+    const halfway = (await unfinishedLostDevice(laptop.client.db))!;
+    expect(halfway.stage).toBe('revoked');
+    const made = await fingerprint(halfway.pending!.identity.public);
+    expect((await loadIdentity(laptop.client.db))!.fingerprint).not.toBe(made);
+
+    // Started again (after a reload): no passphrase needed, no second revocation or rotation.
+    const steps: string[] = [];
+    const out = await runLostDevice(deps, target, null, (p) => { if (steps.at(-1) !== p.step) steps.push(p.step); });
+    expect(steps).toEqual(['rotate', 'certify', 'rekey', 'done']);
+    expect(out.rekeyed).toBe(1);
+    expect((await loadIdentity(laptop.client.db))!.fingerprint).toBe(made);
+    const keys = await laptop.client.api.keys(laptop.id.userId);
+    expect([keys.current.version, await fingerprint(keys.current.identity)]).toEqual([2, made]);
+    expect(await importKeyFile(out.keyFile, PASSPHRASE).then((id) => fingerprint(id.public))).toBe(made);
+    // And bob follows it with no warning.
+    await send(laptop, cid, 'laptop: after');
+    await bob.client.pull();
+    expect(await warnings(bob, cid)).toEqual([]);
+    expect(await bodies(bob, cid)).toEqual(['phone: before', 'laptop: after']);
   });
 });

@@ -1,7 +1,8 @@
 // "I lost a device" (protocol DEV11, issue 12): one flow, from another device of the same
 // account. In order, each step safe to repeat:
-//  1. revoke the lost device (DEV8; the service ends its sessions and refuses its logins,
-//     DEV13) and sign its session out (ACCT3) in case its login named no device;
+//  1. take in the log, then revoke the lost device (DEV8, with cut-offs after everything it
+//     sent that reached the service, DEV9; the service ends its sessions and refuses its
+//     logins, DEV13) and sign its session out (ACCT3) in case its login named no device;
 //  2. make a new identity (KEY1: extractable only while its key file is sealed, as at
 //     sign-up), keep it with the sealed key file in the settings store, and rotate to it,
 //     signed by the current key (ACCT2), so contacts follow with a notice (ACCT5);
@@ -85,6 +86,9 @@ export async function runLostDevice(deps: LostDeps, target: LostTarget, passphra
   // 1. Revoke (DEV8): final, and the service answers a repeat with the stored record.
   if (st.stage === 'start') {
     onProgress({ step: 'revoke', done: 0, total: 1 });
+    // DEV9: the cut-offs are the lost device's last messages this device accepted, so take
+    // in everything the service has first: what it sent that we never saw is refused.
+    await device.sync.pull({ live: true });
     await device.revocations.revoke(st.deviceId);
     if (st.sessionId) {
       try {
