@@ -125,6 +125,11 @@ describe('journey 16: a lost phone', () => {
     await laptop.getByTestId('settings-back').click();
     await openConversationWith(laptop, 'bea');
     await message(laptop, 'bea: after').waitFor({ timeout: 20_000 });
+    // Sending is not paused on the laptop either (its own re-key is no alarm, L7).
+    const blocked = laptop.getByTestId('sending-blocked');
+    await until(async () => (await blocked.count()) === 0, 'the laptop to send', 20_000).catch(async (e: unknown) => {
+      throw new Error(`${String(e)}: ${await blocked.textContent()}`);
+    });
     await send(laptop, 'laptop: after');
     await message(bea, 'laptop: after').waitFor({ timeout: 20_000 });
     expect(await bea.getByTestId('integrity-warning').count()).toBe(0);
