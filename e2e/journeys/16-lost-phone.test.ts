@@ -128,7 +128,15 @@ describe('journey 16: a lost phone', () => {
     // Sending is not paused on the laptop either (its own re-key is no alarm, L7).
     const blocked = laptop.getByTestId('sending-blocked');
     await until(async () => (await blocked.count()) === 0, 'the laptop to send', 20_000).catch(async (e: unknown) => {
-      throw new Error(`${String(e)}: ${await blocked.textContent()}`);
+      const log = await laptop.evaluate(() => new Promise<string>((resolve) => {
+        const open = indexedDB.open('messagehub');
+        open.onsuccess = () => {
+          const all = open.result.transaction('log').objectStore('log').getAll();
+          all.onsuccess = () => resolve(JSON.stringify((all.result as { seq: number; kind: string; check: { problem: string | null }; body: { creator?: string; epoch?: number; sender?: string } }[])
+            .map((r) => [r.seq, r.kind, r.check.problem, r.body.creator ?? r.body.sender, r.body.epoch])));
+        };
+      }));
+      throw new Error(`${String(e)}: ${await blocked.textContent()} ${log}`);
     });
     await send(laptop, 'laptop: after');
     await message(bea, 'laptop: after').waitFor({ timeout: 20_000 });

@@ -130,9 +130,12 @@ export async function runLostDevice(deps: LostDeps, target: LostTarget, passphra
       ...rest, public: next.identity.public, encryption: next.identity.encryption, signing: next.identity.signing, fingerprint: nextFp,
       keyFileConfirmedAt: null, unsavedKeyFile: next.keyFile, previousKeys,
     };
-    await saveIdentity(db, adopted);
-    session.identity = next.identity;
-    device.keyring.replaceIdentity(next.identity, previousKeys);
+    // In the sync queue: no entry is being taken in while this device changes its key.
+    await device.sync.enqueue(async () => {
+      await saveIdentity(db, adopted);
+      session.identity = next.identity;
+      device.keyring.replaceIdentity(next.identity, previousKeys);
+    });
     st = { ...st, stage: 'rotated', pending: null };
     await save(db, st);
   }
@@ -147,7 +150,10 @@ export async function runLostDevice(deps: LostDeps, target: LostTarget, passphra
   let rekeyed = 0;
   for (let i = 0; i < conversations.length; i++) {
     onProgress({ step: 'rekey', done: i, total: conversations.length });
-    if (await device.composer.rekeyOwn(conversations[i]!.conversationId)) rekeyed++;
+    // In the sync queue, as every membership change is: our own new epoch, pushed back by the
+    // socket before the service's answer, must not be taken in before it is stored (L7).
+    const cid = conversations[i]!.conversationId;
+    if (await device.sync.enqueue(() => device.composer.rekeyOwn(cid))) rekeyed++;
   }
   onProgress({ step: 'done', done: conversations.length, total: conversations.length });
   await db.delete('settings', KEY);
