@@ -7,7 +7,7 @@ import { importPublicIdentity, type Identity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
 import { AUTH_NONCE_BYTES, SIG_BYTES } from './rules.ts';
 import type { PublicIdentity } from './types.ts';
-import { checkB64, checkId, fail } from './wire.ts';
+import { checkB64, checkId, checkUuid, fail } from './wire.ts';
 
 export interface LoginChallenge {
   /** base64url of 32 random bytes issued by the server. */
@@ -48,4 +48,22 @@ export async function verifyLoginProof(
   } catch {
     return false;
   }
+}
+
+/**
+ * DEV12: the device's own key signs the same challenge under a purpose of its own, with
+ * the device id, so a login names the device it comes from and the service can refuse a
+ * revoked one (DEV13). Throws ProtocolError('malformed') on a bad challenge.
+ */
+export async function signDeviceLoginProof(device: { cert: { userId: string; deviceId: string }; privateKey: CryptoKey }, challenge: LoginChallenge): Promise<string> {
+  const input = deviceLoginInput(challenge, device.cert.userId, device.cert.deviceId);
+  const s = await globalThis.crypto.subtle.sign({ name: 'Ed25519' }, device.privateKey, buf(input));
+  return toBase64Url(new Uint8Array(s));
+}
+
+/** DEV12: (purpose, nonce, origin, userId, deviceId); the server side is device.ts `verifyDeviceLoginProof`. */
+export function deviceLoginInput(c: LoginChallenge, userId: string, deviceId: string): Uint8Array {
+  const nonce = checkB64(c.nonce, AUTH_NONCE_BYTES, AUTH_NONCE_BYTES, 'auth.nonce');
+  if (typeof c.origin !== 'string' || !ORIGIN_RE.test(c.origin)) fail('auth.origin: not an origin');
+  return canonical(PURPOSE.deviceLogin, [nonce, c.origin, checkId(userId, 'auth.userId'), checkUuid(deviceId, 'auth.deviceId')]);
 }

@@ -2,6 +2,7 @@
 // certified by the account identity key; the account key withdraws a certificate for good
 // with a signed revocation that says, per conversation, which of the device's messages
 // stay valid. Pure: WebCrypto only, no I/O. The envelope side (version 2) is envelope.ts.
+import { deviceLoginInput, type LoginChallenge } from './auth.ts';
 import { buf, canonical, fromBase64Url, sha256, toBase64Url, toHex } from './encoding.ts';
 import { asImported, fingerprint, type Identity, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
@@ -149,4 +150,28 @@ export async function revocationVerdict(rev: DeviceRevocation, conversationId: s
   if (cut === undefined || counter > cut.counter) return 'after';
   if (counter === cut.counter && hash !== cut.hash) return 'after';
   return 'before';
+}
+
+/**
+ * DEV12, server side: the certificate holds under `account` (DEV3, the CURRENT key) for
+ * `challenge.userId`, and the proof verifies under the device key it certifies. Never
+ * throws; anything odd is false.
+ */
+export async function verifyDeviceLoginProof(
+  account: PublicIdentity,
+  cert: unknown,
+  challenge: LoginChallenge & { userId: string },
+  proof: string,
+): Promise<boolean> {
+  try {
+    if (account.userId !== challenge.userId) return false;
+    const deviceKey = await verifyDeviceCertificate(cert, account);
+    if (!deviceKey) return false;
+    const sig = fromBase64Url(proof);
+    if (sig.length !== SIG_BYTES) return false;
+    const input = deviceLoginInput(challenge, challenge.userId, (cert as DeviceCertificate).deviceId);
+    return await globalThis.crypto.subtle.verify({ name: 'Ed25519' }, deviceKey, buf(sig), buf(input));
+  } catch {
+    return false;
+  }
 }

@@ -21,6 +21,7 @@ export const PURPOSE = {
   epochGroup: 'MessageHub-epoch-group-v1', // marks the group fields inside an epoch signature and hash (GRP2)
   groupMeta: 'MessageHub-group-meta-v1', // AES-GCM additional data of a group's encrypted name (GRP3)
   auth: 'MessageHub-auth-v1', // login proof
+  deviceLogin: 'MessageHub-device-login-v1', // a device's own key at login, beside the account's proof (DEV12)
   register: 'MessageHub-register-v1', // proof of possession at registration
   rotate: 'MessageHub-rotate-v1', // key rotation, signed by the current key (ACCT2)
   revokeSession: 'MessageHub-revoke-session-v1', // revoking a device session (ACCT3)

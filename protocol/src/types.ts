@@ -186,7 +186,9 @@ export interface ChallengeRequest { userId: string; origin: string }
 export interface ChallengeResponse { challengeId: string; nonce: string; origin: string; expiresAt: string }
 
 export interface LoginRequest { challengeId: string; proof: string; deviceName: string }
-export interface LoginResponse { token: string; sessionId: string; expiresAt: string; userId: string }
+export interface LoginResponse { token: string; sessionId: string; expiresAt: string; userId: string; deviceId?: string | null }
+/** DEV12: what a device adds to a login: its certificate and its own key's proof over the same challenge. */
+export interface DeviceLogin { certificate: DeviceCertificate; proof: string }
 
 /**
  * One version of a user's keys in the directory; history is oldest first. `kind` is the

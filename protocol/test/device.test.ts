@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   PURPOSE, ProtocolError, canonical, certifyDevice, chainOf, conversationTag, createDeviceKey, createEpoch, deviceCertificateInput, deviceRevocationInput, emptyTranscript,
   envelopeHash, fingerprint, fromBase64Url, importIdentityKeys, observe, openMessage, parseDeviceCertificate, parseDeviceRevocation, parseEnvelope,
-  revocationVerdict, revokeDevice, sealMessage, sha256, toBase64Url, toHex, verifyDeviceCertificate, verifyDeviceRevocation,
+  revocationVerdict, revokeDevice, sealMessage, sha256, signDeviceLoginProof, toBase64Url, toHex, verifyDeviceCertificate, verifyDeviceLoginProof, verifyDeviceRevocation,
   type DeviceCertificate, type DeviceRevocation, type DeviceSigner, type Envelope, type EnvelopeV2, type EpochMember, type Identity,
 } from '../src/index.ts';
 import { getAt, keyVectors, leafPaths, loadFixtures, mutationsOf, setAt, type Fixtures } from './fixtures.ts';
@@ -285,5 +285,29 @@ describe('certificate wire shape', () => {
     expect(codeOf(() => parseDeviceCertificate({ ...c, type: 'device-revoke' }))).toBe('malformed');
     expect(codeOf(() => parseDeviceCertificate({ ...c, deviceKey: toBase64Url(new Uint8Array(31)) }))).toBe('malformed');
     expect(codeOf(() => parseDeviceCertificate({ ...c, deviceId: 'not-a-uuid' }))).toBe('malformed');
+  });
+});
+
+describe('device login', () => {
+  const ch = { nonce: toBase64Url(new Uint8Array(32).fill(9)), origin: 'https://chat.example' };
+
+  it('DEV12: a device signs the login challenge with its own key, bound to nonce, origin, user and device; it holds only with a certificate by the current key', async () => {
+    const proof = await signDeviceLoginProof(phone, ch);
+    const at = { ...ch, userId: 'alice' };
+    expect(await verifyDeviceLoginProof(f.pub.alice, phone.cert, at, proof)).toBe(true);
+    // The same bytes under another purpose than the account's login proof (PUR1).
+    const input = canonical(PURPOSE.deviceLogin, [new Uint8Array(32).fill(9), ch.origin, 'alice', PHONE_ID]);
+    expect(PURPOSE.deviceLogin).toBe('MessageHub-device-login-v1');
+    const pk = await globalThis.crypto.subtle.importKey('raw', fromBase64Url(phone.cert.deviceKey) as BufferSource, { name: 'Ed25519' }, false, ['verify']);
+    expect(await globalThis.crypto.subtle.verify({ name: 'Ed25519' }, pk, fromBase64Url(proof) as BufferSource, input as BufferSource)).toBe(true);
+    // Another device's certificate, another nonce, origin or user, or a rotated account key: false.
+    expect(await verifyDeviceLoginProof(f.pub.alice, laptop.cert, at, proof)).toBe(false);
+    expect(await verifyDeviceLoginProof(f.pub.alice, phone.cert, { ...at, nonce: toBase64Url(new Uint8Array(32).fill(8)) }, proof)).toBe(false);
+    expect(await verifyDeviceLoginProof(f.pub.alice, phone.cert, { ...at, origin: 'https://evil.example' }, proof)).toBe(false);
+    expect(await verifyDeviceLoginProof(f.pub.alice, phone.cert, { ...at, userId: 'bob' }, proof)).toBe(false);
+    expect(await verifyDeviceLoginProof(alice2.public, phone.cert, at, proof)).toBe(false);
+    expect(await verifyDeviceLoginProof(f.pub.alice, { ...phone.cert, deviceKey: laptop.cert.deviceKey }, at, proof)).toBe(false);
+    expect(await verifyDeviceLoginProof(f.pub.alice, 'junk', at, proof)).toBe(false);
+    expect(await verifyDeviceLoginProof(f.pub.alice, phone.cert, at, 'junk')).toBe(false);
   });
 });

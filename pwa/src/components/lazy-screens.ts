@@ -28,6 +28,8 @@ const screens = {
   'mh-keyfile-reminder': () => import('./screens-more.ts'),
   // on-device search results, once something is typed in the list's search box
   'mh-search-results': () => import('./screens-more.ts'),
+  // "I lost a device" (LOST2), from a row of the devices list
+  'mh-lost-device': () => import('./screens-more.ts'),
   // shown only when a new version of the app waits (THREATS W1)
   'mh-update-banner': () => import('./screens-more.ts'),
 } satisfies Record<string, () => Promise<unknown>>;

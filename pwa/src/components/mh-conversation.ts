@@ -396,7 +396,7 @@ export class MhConversation extends LitElement {
   private _renderEvent(ev: EventView) {
     const me = this.messenger.value?.me?.userId ?? '';
     return html`<li class="event" data-testid="membership-event" data-seq=${ev.seq} data-epoch=${ev.epoch} data-by=${ev.by}>
-      ${ev.events.map((x) => html`<p data-kind=${x.code} data-user=${'userId' in x ? x.userId : ''}>${eventText(x, me)}</p>`)}
+      ${ev.events.map((x) => html`<p data-kind=${x.code} data-user=${'userId' in x ? x.userId : ''} data-change=${'change' in x ? x.change ?? '' : ''}>${eventText(x, me)}</p>`)}
     </li>`;
   }
 

@@ -1,6 +1,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { SessionInfo } from '../services/api.ts';
+import type { LostDeviceState } from '../services/lost-device.ts';
+import { lazy } from './lazy-screens.ts';
 import { plainError } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 import './mh-link-existing.ts';
@@ -36,6 +38,8 @@ export class MhDevices extends LitElement {
     _busy: { state: true },
     _done: { state: true },
     _linking: { state: true },
+    _lost: { state: true },
+    _resume: { state: true },
   };
 
   declare _devices: SessionInfo[] | null;
@@ -44,6 +48,10 @@ export class MhDevices extends LitElement {
   declare _busy: boolean;
   declare _done: string;
   declare _linking: boolean;
+  /** The session whose "I lost this device" flow is open. */
+  declare _lost: string | null;
+  /** An interrupted "I lost a device" run (LOST2). */
+  declare _resume: LostDeviceState | null;
 
   private readonly messenger = new MessengerController(this);
 
@@ -55,6 +63,8 @@ export class MhDevices extends LitElement {
     this._busy = false;
     this._done = '';
     this._linking = false;
+    this._lost = null;
+    this._resume = null;
   }
 
   override connectedCallback(): void {
@@ -67,6 +77,7 @@ export class MhDevices extends LitElement {
     const m = this.messenger.value;
     if (!m) return;
     try {
+      this._resume = await m.unfinishedLostDevice();
       this._devices = await m.devices();
       this._error = '';
     } catch (e) {
@@ -93,7 +104,11 @@ export class MhDevices extends LitElement {
     const list = this._devices;
     return html`
       <h3 id="devices-heading">Your devices</h3>
-      <p>Every device signed in to your account. Sign out a device you no longer use or have lost.</p>
+      <p>Every device signed in to your account. Sign out a device you no longer use; if one was lost or stolen, choose
+        “I lost this device”.</p>
+      ${this._resume
+        ? html`${lazy('mh-lost-device')}<mh-lost-device .resume=${this._resume} @mh-lost-close=${this._closeLost}></mh-lost-device>`
+        : nothing}
       ${list === null && !this._error ? html`<p class="muted" role="status">Loading your devices…</p>` : nothing}
       ${list
         ? html`<ul data-testid="device-list" aria-labelledby="devices-heading">
@@ -108,8 +123,20 @@ export class MhDevices extends LitElement {
     `;
   }
 
+  private _closeLost = (): void => {
+    this._lost = null;
+    this._resume = null;
+    void this._load();
+  };
+
   private _renderDevice(d: SessionInfo) {
     const confirming = this._confirming === d.id;
+    if (!d.current && this._lost === d.id) {
+      return html`<li data-testid="device" data-session-id=${d.id} data-current="false">
+        <span class="name" data-testid="device-name">${d.deviceName}</span>
+        ${lazy('mh-lost-device')}<mh-lost-device .target=${d} @mh-lost-close=${this._closeLost}></mh-lost-device>
+      </li>`;
+    }
     return html`<li data-testid="device" data-session-id=${d.id} data-current=${String(d.current)}>
       <span class="name" data-testid="device-name">${d.deviceName}</span>${d.current ? html`<span class="badge">This device</span>` : nothing}
       <p class="meta muted">Linked ${at(d.createdAt)} · last seen ${d.current ? 'now' : at(d.lastSeenAt)}</p>
@@ -119,8 +146,8 @@ export class MhDevices extends LitElement {
           ? html`<div class="confirm notice" role="alert">
               <p>Sign out <strong>${d.deviceName}</strong>? It stops receiving and sending at once. This device signs the
                 request with your account’s key: a stolen session token alone could not do it.</p>
-              <p class="muted">Until each device has its own keys, a device that still holds your account’s keys can sign in
-                again by itself. If it was lost or stolen, also make a new key file and keep an eye on your contacts’ safety numbers.</p>
+              <p class="muted">A device that still holds your account’s keys can sign in again. If it was lost or stolen, choose
+                “I lost this device” instead.</p>
               <div class="row">
                 <button class="danger" data-testid="revoke-confirm" ?disabled=${this._busy} @click=${() => this._revoke(d)}>Yes, sign it out</button>
                 <button class="secondary" data-testid="revoke-cancel" ?disabled=${this._busy} @click=${() => (this._confirming = null)}>Cancel</button>
@@ -129,6 +156,10 @@ export class MhDevices extends LitElement {
           : html`<div class="row">
               <button class="secondary" data-testid="revoke-device" aria-label="Sign out ${d.deviceName}, linked ${at(d.createdAt)}"
                 @click=${() => { this._confirming = d.id; this._done = ''; }}>Sign out</button>
+              ${d.deviceId && !this._resume
+                ? html`<button class="danger" data-testid="lost-device" aria-label="I lost ${d.deviceName}, linked ${at(d.createdAt)}"
+                    @click=${() => { this._lost = d.id; this._confirming = null; this._done = ''; }}>I lost this device</button>`
+                : nothing}
             </div>`}
     </li>`;
   }

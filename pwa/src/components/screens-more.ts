@@ -8,3 +8,4 @@ import './mh-keyfile-reminder.ts';
 import './mh-update-banner.ts';
 import './mh-new-group.ts';
 import './mh-search-results.ts';
+import './mh-lost-device.ts';

@@ -4,7 +4,7 @@
 // The bodies are protocol's HTTP types, the same ones the service and the benchmarks use.
 import type {
   AccountChallengeResponse, AccountChangePurpose, AddEpochResponse, BatchResponse, ChallengeResponse, ConversationsResponse, CreateConversationResponse, EpochRecord, Envelope,
-  DeviceCertificate, DeviceRevocation, KeyEntry, KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, RotateKeysRequest, SealedHandover, SyncPage,
+  DeviceCertificate, DeviceLogin, DeviceRevocation, KeyEntry, KeysResponse, LogPage, LoginResponse, PublicIdentity, RegisterResponse, RotateKeysRequest, SealedHandover, SyncPage,
 } from '../../../protocol/src/index.ts';
 
 export type { LogEntry } from '../../../protocol/src/index.ts';
@@ -13,6 +13,8 @@ export type { LogEntry } from '../../../protocol/src/index.ts';
 export interface SessionInfo {
   id: string;
   deviceName: string;
+  /** The device the session was opened from (DEV12), null when its login named none. */
+  deviceId?: string | null;
   createdAt: string;
   lastSeenAt: string | null;
   expiresAt: string;
@@ -88,8 +90,9 @@ export class Api {
   challenge(userId: string, origin: string) {
     return this.call<ChallengeResponse>('POST', '/auth/challenge', { userId, origin });
   }
-  login(challengeId: string, proof: string, deviceName: string) {
-    return this.call<LoginResponse>('POST', '/auth/login', { challengeId, proof, deviceName });
+  /** `device`: this device's certificate and its key's proof (DEV12); a revoked device is 403 device_revoked (DEV13). */
+  login(challengeId: string, proof: string, deviceName: string, device?: DeviceLogin) {
+    return this.call<LoginResponse>('POST', '/auth/login', { challengeId, proof, deviceName, ...(device ? { device } : {}) });
   }
   logout() {
     return this.call<void>('POST', '/auth/logout');

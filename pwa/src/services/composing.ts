@@ -3,7 +3,7 @@
 // signed epoch with a fresh key). Sealing never needs the network; the
 // outbox is drained later (outbox-flush.ts).
 import {
-  LIMITS, ProtocolError, checkGroupName, createEpoch, envelopeHash, openGroupMeta, sealMessage, type AttachmentRef, type EpochRecord, type MessageKind, type MessagePlaintext, type MessageRef, type PublicIdentity,
+  LIMITS, ProtocolError, checkGroupName, createEpoch, envelopeHash, fingerprint, openGroupMeta, sealMessage, type AttachmentRef, type EpochRecord, type MessageKind, type MessagePlaintext, type MessageRef, type PublicIdentity,
 } from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EpochRow, OutboxRow } from '../stores/db.ts';
 import { getChain, getConversation, getEpochs, listConversations, newConversationRow, updateConversation } from '../stores/conversations.ts';
@@ -135,7 +135,9 @@ export class Composer {
     // member's new key before anything else is sent (a new signed epoch).
     // Receipts are messages too (ADMIT1): sealed under the epoch the key change made, never a stale one.
     // GRP6: nor under the key of a member who left: they made it.
-    const stale = latest.members.some((m) => m.userId !== this.me && contacts.get(m.userId)?.fingerprint !== m.fingerprint)
+    // DEV11: nor under an epoch wrapped to our own previous key (a rotation on this device).
+    const mine = await fingerprint(this.keyring.identity.public);
+    const stale = latest.members.some((m) => (m.userId === this.me ? mine : contacts.get(m.userId)?.fingerprint) !== m.fingerprint)
       || !latest.members.some((m) => m.userId === latest.record.creator);
     // EVT2: a read receipt never re-keys a conversation by itself (after a member left or a key
     // changed, that is for the next real message): it waits, like the read it reports.
@@ -224,6 +226,29 @@ export class Composer {
       const members = await change(latest.members.map((m) => m.userId));
       if (members === null) return conv;
       return this.nextEpoch(conv, this.currentKeys(members, await contactMap(this.db)), latest);
+    });
+    this.sendQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * DEV11, "I lost a device": after this account's key changed on this device, a new
+   * signed epoch with the same members and a fresh key wrapped to everyone's current keys,
+   * so a device that held the old key reads nothing new. False (nothing done) when the
+   * latest epoch already names our current key, or we are not a member: safe to repeat.
+   * Needs the network.
+   */
+  rekeyOwn(conversationId: string): Promise<boolean> {
+    const run = this.sendQueue.then(async () => {
+      const conv = await getConversation(this.db, conversationId);
+      if (!conv || !conv.members.includes(this.me)) return false;
+      const epochs = await getEpochs(this.db, conversationId);
+      const latest = epochs.find((e) => e.epoch === conv.latestEpoch);
+      if (!latest) return false;
+      const mine = await fingerprint(this.keyring.identity.public);
+      if (latest.members.find((m) => m.userId === this.me)?.fingerprint === mine) return false;
+      await this.nextEpoch(conv, this.currentKeys(latest.members.map((m) => m.userId), await contactMap(this.db)), latest);
+      return true;
     });
     this.sendQueue = run.catch(() => undefined);
     return run;

@@ -335,6 +335,20 @@ export class Ingest {
    * or (epoch 0, a join) the one user fetched first; keys fetched for the record are pinned
    * only if the record opens, so nothing named only by a refused record is ever pinned.
    */
+  /**
+   * LOST1: has `userId` rotated to a key signed by the one pinned here? Refreshes the
+   * directory once; true only when the change was a signed rotation (ACCT5), now followed.
+   * Offline, unknown or any other change: false (the pending key still blocks, KEY6).
+   */
+  private async followRotation(userId: string): Promise<boolean> {
+    try {
+      const { outcome, contact } = await this.directory.refresh(userId);
+      return outcome === 'changed' && contact.pending === null && contact.rotatedAt != null;
+    } catch {
+      return false;
+    }
+  }
+
   private async openEpochEntry(cid: string, entry: LogEntry, epochs: Map<number, EpochRow>, conv: ConversationRow): Promise<EpochOutcome> {
     let rec: EpochRecord;
     try {
@@ -356,7 +370,7 @@ export class Ingest {
     const listed = rec.members.some((m) => m.userId === me);
     const outside = epochs.size === 0 || !conv.members.includes(me);
     if (outside && rec.conversationId === cid && !listed) return { notShared: true };
-    const contacts = await contactMap(this.db);
+    let contacts = await contactMap(this.db);
     const records = [...epochs.values()].map((e) => e.record);
     if (!listed && rec.conversationId === cid) {
       // Removed (MEMB1 for the reader): only the very next record, by a pinned member of
@@ -384,11 +398,26 @@ export class Ingest {
     };
     try {
       await fetchAll(plan.beforeSignature);
-      const pinned = await this.keyring.resolverFor(contacts, undefined);
+      let pinned = await this.keyring.resolverFor(contacts, undefined);
       const resolve = (u: string) => pinned(u) ?? fetched.get(u)?.identity;
       const creator = resolve(rec.creator);
       if (creator === undefined) return { problem: 'epoch-unknown-sender' };
-      if (!(await verifyEpochSignature(rec, creator))) return { problem: 'epoch-bad-signature' };
+      if (!(await verifyEpochSignature(rec, creator))) {
+        // LOST1: the creator may have rotated (ACCT2, "I lost a device") before re-keying. Ask
+        // the directory once: only a rotation signed by the pinned key is followed (ACCT5),
+        // and the record must then verify under the new key; anything else stays refused.
+        // Only when the record itself names a new key for its creator (L6: a forgery under the
+        // key we pinned makes no directory look-up).
+        const named = rec.members.find((m) => m.userId === rec.creator)?.fingerprint;
+        const pinnedFp = contacts.get(rec.creator)?.fingerprint;
+        const followed = rec.creator !== me && pinnedFp !== undefined && named !== undefined && named !== pinnedFp
+          ? await this.followRotation(rec.creator) : false;
+        if (!followed) return { problem: 'epoch-bad-signature' };
+        contacts = await contactMap(this.db);
+        pinned = await this.keyring.resolverFor(contacts, undefined);
+        const again = resolve(rec.creator);
+        if (again === undefined || !(await verifyEpochSignature(rec, again))) return { problem: 'epoch-bad-signature' };
+      }
       await fetchAll(plan.afterSignature);
       const opened = await openNextEpoch(rec, { me: this.keyring.identity, resolveIdentity: resolve, conversationId: cid, held: records });
       // GRP7: a member who is not an admin re-keys (or leaves) a group under the same name.

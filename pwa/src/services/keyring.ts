@@ -2,7 +2,7 @@
 // its identity, imported public keys (importing RSA keys is slow, so once per key), and
 // decrypted plaintexts. Nothing here is written to IndexedDB.
 import {
-  importPublicIdentity, type EpochMember, type Identity, type ImportedIdentity, type MessagePlaintext, type PublicIdentity,
+  fingerprint, importPublicIdentity, type EpochMember, type Identity, type ImportedIdentity, type MessagePlaintext, type PublicIdentity,
 } from '../../../protocol/src/index.ts';
 import { allContacts } from '../stores/contacts.ts';
 import type { ContactRow, Db } from '../stores/db.ts';
@@ -15,7 +15,9 @@ export interface Plain {
 export type Resolver = (userId: string) => ImportedIdentity | undefined;
 
 export class Keyring {
-  readonly identity: Identity;
+  private current: Identity;
+  /** This account's earlier public keys, after a rotation made on this device (DEV11): what it signed under them still verifies. */
+  private previous: PublicIdentity[];
   /**
    * Decrypted plaintexts: `${conversationId}/${seq}` for received entries,
    * `${conversationId}/out/${clientMessageId}` for the outbox.
@@ -23,8 +25,36 @@ export class Keyring {
   readonly plain = new Map<string, Plain>();
   private readonly imported = new Map<string, ImportedIdentity>();
 
-  constructor(identity: Identity) {
-    this.identity = identity;
+  constructor(identity: Identity, previous: readonly PublicIdentity[] = []) {
+    this.current = identity;
+    this.previous = [...previous];
+  }
+
+  get identity(): Identity {
+    return this.current;
+  }
+
+  /**
+   * After a rotation made on this device (ACCT2, "I lost a device"): speak with the new
+   * identity from now on; the old public key stays known for what was signed under it.
+   */
+  replaceIdentity(next: Identity, previous: readonly PublicIdentity[]): void {
+    this.current = next;
+    this.previous = [...previous];
+  }
+
+  /** Whether this account's key was rotated on this device ("I lost a device", LOST2). */
+  get rotatedHere(): boolean {
+    return this.previous.length > 0;
+  }
+
+  /** Our own public key that an epoch names (by fingerprint), the current one if none matches. */
+  private async ownKeyFor(members: readonly EpochMember[] | undefined): Promise<PublicIdentity> {
+    const fp = members?.find((m) => m.userId === this.me)?.fingerprint;
+    if (fp && this.previous.length > 0) {
+      for (const p of this.previous) if ((await fingerprint(p)) === fp) return p;
+    }
+    return this.current.public;
   }
 
   get me(): string {
@@ -51,7 +81,7 @@ export class Keyring {
    */
   async resolverFor(contacts: Map<string, ContactRow>, members: readonly EpochMember[] | undefined): Promise<Resolver> {
     const table = new Map<string, ImportedIdentity>();
-    const me = await this.importOnce(this.identity.public);
+    const me = await this.importOnce(await this.ownKeyFor(members));
     if (me) table.set(this.me, me);
     for (const c of contacts.values()) {
       const fp = members?.find((m) => m.userId === c.userId)?.fingerprint;

@@ -146,7 +146,7 @@ export class Messenger extends EventTarget {
   }
 
   private read(identity: Identity): void {
-    this.reading = reading({ db: this.db!, api: this.api, identity });
+    this.reading = reading({ db: this.db!, api: this.api, identity, previousKeys: this.me?.previousKeys });
   }
 
   /** Loads the online code (online.ts) and wires the Device, its socket and its outbox. */
@@ -167,6 +167,8 @@ export class Messenger extends EventTarget {
           },
         },
       });
+      // DEV12: from now on a login names this device (and a revoked one is refused, DEV13).
+      this.session.deviceSigner = () => device.deviceKeys.signer();
       this.runner = new OutboxRunner(
         // Over the open socket when there is one, else HTTP (outbox-flush.ts).
          () => flushOutbox(db, { baseUrl: this.baseUrl, fetch: this.fetchImpl, send: (envelopes) => this.realtime?.sendBatch(envelopes) ?? null }),
@@ -781,6 +783,33 @@ export class Messenger extends EventTarget {
 
   devices(): Promise<SessionInfo[]> {
     return this.session.devices();
+  }
+
+  /**
+   * "I lost a device" (lost-device.ts, LOST2; loaded on demand): revoke, rotate, re-key,
+   * and the new key file to save. Continues an interrupted run for the same device.
+   */
+  async lostDevice(
+    target: { deviceId: string; deviceName: string; sessionId: string | null },
+    passphrase: string | null,
+    onProgress: (p: import('./lost-device.ts').LostProgress) => void,
+  ): Promise<{ keyFile: string; rekeyed: number }> {
+    const device = await this.ready();
+    const { runLostDevice } = await import('./online.ts');
+    try {
+      return await runLostDevice({ db: this.db!, api: this.api, session: this.session, device }, target, passphrase, onProgress);
+    } finally {
+      this.me = (await loadIdentity(this.db!)) ?? this.me;
+      this.changed();
+      void this.refreshSummaries(true);
+    }
+  }
+
+  /** An interrupted "I lost a device" run, if any. */
+  async unfinishedLostDevice(): Promise<import('./lost-device.ts').LostDeviceState | null> {
+    if (!this.db) return null;
+    const { unfinishedLostDevice } = await import('./online.ts');
+    return unfinishedLostDevice(this.db);
   }
 
   /** Signed (ACCT3): the identity key approves revoking that device's session. */

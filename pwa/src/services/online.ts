@@ -10,3 +10,4 @@ export { Attention } from './attention.ts';
 export { subscribePush, unsubscribePush } from './push.ts';
 // The conversation events' fold (protocol §8a), for views.ts.
 export { applyEvents, foldEvents } from './folding.ts';
+export { runLostDevice, unfinishedLostDevice } from './lost-device.ts';

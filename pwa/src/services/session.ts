@@ -2,7 +2,7 @@
 // challenge over OUR origin, never one the server names (THREATS T1); a re-login with the
 // device's keys replaces an expired or missing token, one at a time. Usable in Node:
 // everything it needs (database, API client, origin) is handed in.
-import { fingerprint, signLoginProof, signRevokeSession, type Identity } from '../../../protocol/src/index.ts';
+import { fingerprint, signDeviceLoginProof, signLoginProof, signRevokeSession, type DeviceSigner, type Identity } from '../../../protocol/src/index.ts';
 import { clearSession, loadIdentity, loadSession, saveIdentity, saveSession } from '../stores/account.ts';
 import type { Db, IdentityRow, SessionRow } from '../stores/db.ts';
 import type { Api, SessionInfo } from './api.ts';
@@ -20,6 +20,11 @@ export class Session {
   private readonly origin: string;
   private readonly deviceName: string;
   private relogging: Promise<void> | null = null;
+  /**
+   * This device's signer once its services are wired (DEV12): a login then names the
+   * device, so revoking it ends this session and refuses the next login (DEV13).
+   */
+  deviceSigner: (() => Promise<DeviceSigner | null>) | null = null;
 
   constructor(p: { api: Api; db: () => Db; origin: string; deviceName?: string }) {
     this.api = p.api;
@@ -42,10 +47,16 @@ export class Session {
   }
 
   async login(identity: Identity): Promise<SessionRow> {
+    const signer = await this.deviceSigner?.().catch(() => null) ?? null;
     const ch = await this.api.challenge(identity.userId, this.origin);
     // Sign our own origin, never one the server names (T1).
-    const proof = await signLoginProof(identity, { nonce: ch.nonce, origin: this.origin });
-    const s = await this.api.login(ch.challengeId, proof, this.deviceName);
+    const challenge = { nonce: ch.nonce, origin: this.origin };
+    const proof = await signLoginProof(identity, challenge);
+    // DEV12: the device's own key too, when its certificate is under this identity.
+    const device = signer && signer.cert.userId === identity.userId && signer.cert.accountFingerprint === (await fingerprint(identity.public))
+      ? { certificate: signer.cert, proof: await signDeviceLoginProof(signer, challenge) }
+      : undefined;
+    const s = await this.api.login(ch.challengeId, proof, this.deviceName, device);
     const row = { token: s.token, sessionId: s.sessionId, userId: s.userId, expiresAt: s.expiresAt };
     await saveSession(this.db(), row);
     this.current = { ...row, id: 'current' };

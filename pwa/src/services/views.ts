@@ -291,6 +291,7 @@ export class Views {
   async events(conversationId: string): Promise<EventView[]> {
     const epochs = await getEpochs(this.db, conversationId);
     const records = new Map(epochs.map((e) => [e.epoch, e.record]));
+    const contacts = await contactMap(this.db);
     const out: EventView[] = [];
     for (const e of epochs) {
       let change: MembershipChange;
@@ -301,7 +302,20 @@ export class Views {
       }
       let group: { name: string | null } | undefined;
       if (e.epoch === 0 && e.record.admins !== undefined) group = { name: await openGroupMeta(e.record, e.key).catch(() => null) };
-      out.push({ id: `epoch-${e.epoch}`, seq: e.seq, epoch: e.epoch, by: change.by, events: eventsOf(change, group) });
+      const events = eventsOf(change, group);
+      for (const ev of events) {
+        if (ev.code !== 'key-changed') continue;
+        // Why, as this device accepted the key the epoch names (ACCT5; LOST2 for our own).
+        if (ev.userId === this.me) {
+          if (this.keyring.rotatedHere) ev.change = 'own';
+        } else {
+          const fp = e.members.find((m) => m.userId === ev.userId)?.fingerprint;
+          const accepted = contacts.get(ev.userId)?.history.find((h) => h.fingerprint === fp && h.acceptedAt !== null);
+          // Only a signed rotation has words of its own (a notice); any other change reads as before.
+          if (accepted?.change === 'rotation') ev.change = 'rotation';
+        }
+      }
+      out.push({ id: `epoch-${e.epoch}`, seq: e.seq, epoch: e.epoch, by: change.by, events });
     }
     // The record that removed us opened nothing, but is an event too.
     for (const row of await getLog(this.db, conversationId)) {

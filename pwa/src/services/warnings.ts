@@ -34,7 +34,13 @@ export type WarningCode = Warning['code'];
 export type TimelineEvent =
   | { code: 'started'; by: string; with: string[] }
   | { code: 'joined'; by: string }
-  | { code: 'member-added' | 'member-removed' | 'key-changed'; by: string; userId: string }
+  | { code: 'member-added' | 'member-removed'; by: string; userId: string }
+  /**
+   * An epoch that wraps the key to a member's new key. `change`: why the key changed, as this
+   * device accepted it (ACCT5: 'rotation' is signed by the previous key, a notice; LOST2:
+   * 'own' is this account's own rotation); absent when it is not known.
+   */
+  | { code: 'key-changed'; by: string; userId: string; change?: KeyChangeKind | 'own' }
   /** GRP6: `by` left the group. */
   | { code: 'member-left'; by: string; userId: string }
   | { code: 'rekeyed'; by: string }
@@ -53,7 +59,12 @@ export function eventText(e: TimelineEvent, me: string): string {
     case 'member-added': return `${by} added ${name(e.userId)}.`;
     case 'member-removed': return `${by} removed ${name(e.userId)}.`;
     case 'member-left': return `${by} left the group.`;
-    case 'key-changed': return e.userId === me ? 'Your key changed.' : `${e.userId}'s key changed.`;
+    case 'key-changed':
+      if (e.change === 'own') return 'You changed your keys on this device after reporting a lost device. Your contacts see a notice.';
+      if (e.change === 'rotation') {
+        return `${e.userId} changed their keys on one of their own devices (signed with their previous key), for example after losing a phone. Messages are still end-to-end encrypted; nothing to do.`;
+      }
+      return e.userId === me ? 'Your key changed.' : `${e.userId}'s key changed.`;
     case 'rekeyed': return `${by} replaced the conversation keys.`;
     case 'group-created':
       return `${by} created the group${e.name ? ` “${e.name}”` : ''}${e.with.length ? ` with ${e.with.map(name).join(', ')}` : ''}.`;

@@ -32,6 +32,11 @@ export interface IdentityRow {
    * it to a device linked by code (protocol LINK4). Absent on devices set up before.
    */
   sealedKeyFile?: string | null;
+  /**
+   * This account's earlier public keys, oldest first, after a rotation made on this device
+   * ("I lost a device", DEV11): what was signed under them still verifies here.
+   */
+  previousKeys?: PublicIdentity[];
 }
 
 /**

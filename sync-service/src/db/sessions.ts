@@ -13,6 +13,8 @@ export interface AuthenticatedSession {
 export interface SessionRow {
   id: string;
   deviceName: string;
+  /** The device this session was opened from (DEV12), null when the login named none. */
+  deviceId: string | null;
   createdAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
@@ -21,8 +23,9 @@ export interface SessionRow {
 export class SessionsRepository {
   constructor(private readonly db: IBaseProtocol<unknown>) {}
 
-  create(s: { id: string; userPk: number; tokenHash: Buffer; deviceName: string; ttlSeconds: number }) {
-    return this.db.one<{ id: string; expiresAt: Date }>(sql.sessions.insert, s);
+  /** `deviceId`: the device the login proved it came from (DEV12), or null. */
+  create(s: { id: string; userPk: number; tokenHash: Buffer; deviceName: string; ttlSeconds: number; deviceId?: string | null }) {
+    return this.db.one<{ id: string; expiresAt: Date }>(sql.sessions.insert, { ...s, deviceId: s.deviceId ?? null });
   }
 
   /** The live session of a token hash: not expired, not revoked. */

@@ -10,8 +10,9 @@ import * as S from '../../schemas.ts';
  * PUT /api/v1/devices/{deviceId}/revocation: withdraw a device for good (DEV8). The
  * revocation is signed by the account's CURRENT key, so a token alone cannot revoke the
  * owner's devices (THREATS L1); replaying it changes nothing (final and idempotent). The
- * sessions that device published its certificate from end now, and from then on the
- * service refuses its certificate and its envelopes (`device_revoked`).
+ * sessions that device opened (DEV12) or published its certificate from end now, its
+ * sockets close, and from then on the service refuses its logins, its certificate and its
+ * envelopes (`device_revoked`, DEV13).
  */
 export const revokeDeviceRoute: ServerRoute = {
   method: 'PUT',
@@ -44,6 +45,8 @@ export const revokeDeviceRoute: ServerRoute = {
       return { stored: s, ended: await t.devices.revokeSessions(me.userPk, deviceId) };
     });
     for (const id of ended) request.server.app.sessionCache.evictSession(id);
+    // DEV13: its open realtime sockets close now, not at the next ping.
+    request.server.app.realtime?.closeSessions(ended);
     return { revocation: stored, sessionsEnded: ended.length };
   },
 };

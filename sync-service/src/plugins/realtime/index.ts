@@ -20,7 +20,12 @@ export interface RealtimeOptions {
 
 declare module '@hapi/hapi' {
   interface ServerApplicationState {
-    realtime?: { notifier: Notifier; connections: Set<Connection> };
+    realtime?: {
+      notifier: Notifier;
+      connections: Set<Connection>;
+      /** Close this instance's sockets of these (just revoked) sessions now (DEV13); other instances close theirs at their next ping. */
+      closeSessions: (sessionIds: readonly string[]) => number;
+    };
   }
 }
 
@@ -61,7 +66,18 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
       sender,
       logError,
     );
-    server.app.realtime = { notifier, connections: registry.connections };
+    const closeSessions = (sessionIds: readonly string[]): number => {
+      const ended = new Set(sessionIds);
+      let closed = 0;
+      for (const c of registry.connections) {
+        if (c.closed || !ended.has(c.user.sessionId)) continue;
+        c.send({ type: 'error', code: 'unauthorized' });
+        c.socket.close(4401, 'unauthorized');
+        closed++;
+      }
+      return closed;
+    };
+    server.app.realtime = { notifier, connections: registry.connections, closeSessions };
 
     // Fan-out after commit: this instance's appends reach its sockets without a read;
     // the NOTIFY brings the other instances' (and is the fallback for these).

@@ -15,7 +15,7 @@ export const listSessionsRoute: ServerRoute = {
         responses: {
           200: Joi.object({
             sessions: Joi.array().items(Joi.object({
-              id: S.uuid, deviceName: Joi.string(), createdAt: Joi.date().iso(), lastSeenAt: Joi.date().iso(),
+              id: S.uuid, deviceName: Joi.string(), deviceId: S.uuid.allow(null), createdAt: Joi.date().iso(), lastSeenAt: Joi.date().iso(),
               expiresAt: Joi.date().iso(), current: Joi.boolean(),
             })),
           }),
