@@ -21,9 +21,10 @@ export const TOTAL_GOAL_KB = 60;
  * Raised once, from 93, for the features of session 4, each measured on its branch (gzip,
  * every chunk counted): linking a device by code +5.1 KB, conversation events (receipts,
  * replies, reactions, edit, delete) +4.1, notifications and Web Push +2.6, search +2.9,
- * display names and identicons +2.1, pin and archive +0.5; on main after the merges 111.3.
+ * display names and identicons +2.1, pin and archive +0.5, "I lost this device" +3.4, the
+ * restore changes +0.4; on main after the merges 115.2.
  */
-export const TOTAL_CEILING_KB = 112;
+export const TOTAL_CEILING_KB = 116;
 
 /** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
 export const ARGON2_WASM = ['argon2', 'blake2b'];
