@@ -159,7 +159,7 @@ export class MhOnboarding extends LitElement {
     try {
       await this.messenger.value!.finishAccount(this.pending, saved);
       this.pending = null;
-      this.messenger.value!.enterApp();
+      void this.messenger.value!.enterApp();
     } catch (err) {
       if ((err as { code?: string }).code === 'user_name_taken') {
         // The key file just saved names a user that is not ours: start again with another name.

@@ -236,7 +236,7 @@ export class MhRestore extends LitElement {
               <ul>${s.failed.map((f) => html`<li>${f.count} × ${warningText(f.warning)}</li>`)}</ul>`}
       </div>
       <div class="actions">
-        <button data-testid="restore-continue" @click=${() => this.messenger.value!.enterApp()}>Open my conversations</button>
+        <button data-testid="restore-continue" @click=${() => void this.messenger.value!.enterApp()}>Open my conversations</button>
       </div>
     `;
   }

@@ -319,11 +319,13 @@ export class Messenger extends EventTarget {
     this.changed();
   }
 
-  enterApp(): void {
+  async enterApp(): Promise<void> {
+    // The summaries are read again BEFORE the list is shown: ones read during a restore
+    // (the online code's first refresh can land mid-restore) still count history that the
+    // restore marked read at its end, and the list would show them for a moment.
+    await this.refreshSummaries(false).catch(() => undefined);
     this.phase = 'ready';
     this.changed();
-    // Notify once the summaries are read again: the list must not keep the counts it was
-    // last told about during a restore (restored history is marked read at its end).
     void this.refreshSummaries(true);
     this.goOnline();
   }
