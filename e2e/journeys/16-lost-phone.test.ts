@@ -1,5 +1,5 @@
 // Journey 16 — a lost phone (issue 12; protocol DEV11..DEV13, LOST1, LOST2). Ada has a
-// laptop and a phone (linked with the key file and passphrase), both chat with bea; the
+// laptop and a phone (linked by code from the laptop, SPEC §12b), both chat with bea; the
 // phone is lost; on the laptop ada chooses "I lost this device" on the phone's row: it is
 // revoked, the account key replaced, every conversation re-keyed, and ada saves the new key
 // file. Bea sees a plain notice, not an alarm, and keeps sending; the phone can neither read
@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importKeyFile } from '../../protocol/src/index.ts';
 import {
-  SCREENSHOT_DIR, bodies, message, openConversationWith, screenshotBoth, send, submitRestore, until,
+  SCREENSHOT_DIR, bodies, linkByCode, message, openConversationWith, screenshotBoth, send, submitRestore, until,
 } from '../support/journeys.ts';
 import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
@@ -54,14 +54,15 @@ describe('journey 16: a lost phone', () => {
 
   afterAll(async () => people?.close());
 
-  it('ada links a phone with her key file; laptop and phone both chat with bea', async () => {
+  it('ada links a phone by code from her laptop; laptop and phone both chat with bea', async () => {
     const d = await people.newDevice();
     phone = d.page;
-    await submitRestore(phone, people.ada.keyFile, PASSPHRASES.ada);
+    await linkByCode(laptop, phone, PASSPHRASES.ada);
     await phone.getByTestId('restore-continue').waitFor({ timeout: 60_000 });
     await phone.getByTestId('restore-continue').click();
     await phone.getByTestId('start-username').waitFor({ timeout: 15_000 });
     await openConversationWith(phone, 'bea');
+    await openConversationWith(laptop, 'bea'); // linking left the laptop in Settings
     await send(laptop, 'laptop: before');
     await send(phone, 'phone: before');
     await message(bea, 'phone: before').waitFor({ timeout: 20_000 });

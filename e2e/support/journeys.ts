@@ -115,6 +115,27 @@ export async function startConversation(page: Page, other: string): Promise<void
     && (await page.getByTestId('composer-input').count()) > 0, `the new conversation with ${other} to open`, 20_000);
 }
 
+/**
+ * Links a new device by code (SPEC §12b): `newPage` (a fresh profile at the restore screen,
+ * as `newDevice()` leaves it) shows its code; on `existing`, Settings > Link a new device
+ * takes it; then the passphrase is typed on the new device. Leaves `existing` in Settings.
+ */
+export async function linkByCode(existing: Page, newPage: Page, passphrase: string): Promise<void> {
+  await newPage.getByTestId('go-link').click();
+  const shown = newPage.getByTestId('link-code');
+  await shown.waitFor({ timeout: 20_000 });
+  const code = await shown.getAttribute('data-code');
+  if (!code) throw new Error('the new device shows no link code');
+  await existing.getByTestId('open-settings').click();
+  await existing.getByTestId('link-new-device').click();
+  await existing.getByTestId('link-code-input').fill(code);
+  await existing.getByTestId('link-send').click();
+  await existing.getByTestId('link-sent').waitFor({ timeout: 15_000 });
+  await newPage.getByTestId('restore-passphrase').waitFor({ timeout: 20_000 });
+  await newPage.getByTestId('restore-passphrase').fill(passphrase);
+  await newPage.getByTestId('restore-submit').click();
+}
+
 export function conversationItem(page: Page, title: string): Locator {
   return page.locator(`[data-testid="conversation-item"][data-title="${title}"]`);
 }
