@@ -80,7 +80,12 @@ const alive = (pid: number) => {
 export async function awaitBuild(timeoutMs = 10 * 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const current = existsSync(BUILD_STATE) ? (JSON.parse(readFileSync(BUILD_STATE, 'utf8')) as BuildState) : null;
+    let current: BuildState | null;
+    try {
+      current = existsSync(BUILD_STATE) ? (JSON.parse(readFileSync(BUILD_STATE, 'utf8')) as BuildState) : null;
+    } catch {
+      current = { state: 'building' }; // read while being written: look again
+    }
     if (current?.state === 'ok' && builtAt(DEFAULT_OUT) > 0) return;
     if (current?.state === 'failed') throw new Error('the app build failed (see the output above)');
     if (current?.state === 'building' && current.pid && !alive(current.pid)) throw new Error('the app build stopped before it finished');

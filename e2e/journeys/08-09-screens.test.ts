@@ -12,12 +12,10 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { Stack } from '../support/stack.ts';
 import {
-  createAccount, message, openConversationWith, SCREENSHOT_DIR, send, startConversation,
+  createAccount, message, openConversationWith, SCREENSHOT_DIR, send, startConversation, DESKTOP, PHONE,
 } from '../support/journeys.ts';
 import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 800 };
 const PASS_A = PASSPHRASES.ada;
 
 describe('journeys 8 and 9: accessibility and screenshots of every screen', () => {

@@ -5,39 +5,20 @@
 // key file is made under a new passphrase; and the trust screen names the user id however
 // the directory names the user (THREATS L10).
 import { mkdir, readFile } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importKeyFile, signRegistration, signRotation } from '../../protocol/src/index.ts';
 import { identity as fixtureIdentity } from '../../test/support/identities.ts';
 import type { Stack } from '../support/stack.ts';
 import {
-  NodeClient, SCREENSHOT_DIR, conversationItem, openConversationWith, screenshotBoth, startConversation, submitRestore, until,
+  NodeClient, SCREENSHOT_DIR, conversationItem, openConversationWith, screenshotBoth, startConversation, submitRestore, until, axeViolations, storedToken,
 } from '../support/journeys.ts';
 import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
 const PASS_A = PASSPHRASES.ada;
 const NEW_PASS_A = 'ada new passphrase: copper kites over quiet harbours';
 
-async function axe(page: Page): Promise<string[]> {
-  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
-  return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
-}
-
-/** The bearer token this page's app holds (IndexedDB `session`), read the way the service worker does. */
-function storedToken(page: Page): Promise<string | null> {
-  return page.evaluate(
-    () => new Promise<string | null>((resolve) => {
-      const open = indexedDB.open('messagehub');
-      open.onsuccess = () => {
-        const get = open.result.transaction('session').objectStore('session').get('current');
-        get.onsuccess = () => resolve((get.result as { token?: string } | undefined)?.token ?? null);
-        get.onerror = () => resolve(null);
-      };
-      open.onerror = () => resolve(null);
-    }),
-  );
-}
+const axe = axeViolations;
 
 async function deviceCount(page: Page): Promise<number> {
   return page.getByTestId('device').count();

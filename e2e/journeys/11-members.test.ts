@@ -4,11 +4,10 @@
 // reads what was sent after he was added and nothing before; ada removes bea, and ada and carl
 // see it; bea's client reads nothing sent after that and cannot post; ada and carl go on.
 import { mkdir } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  SCREENSHOT_DIR, acceptRequestFrom, bodies, createAccount, message, openConversationWith, personContext, requestItem, screenshotBoth, send, stateOf, until, watchErrors,
+  SCREENSHOT_DIR, acceptRequestFrom, bodies, createAccount, message, openConversationWith, personContext, requestItem, screenshotBoth, send, stateOf, until, watchErrors, axeViolations,
 } from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
 
@@ -17,8 +16,7 @@ const CARL_PASS = 'carl passphrase: amber gulls above slate roofs';
 /** axe over the whole conversation screen, the Members panel open in it. */
 async function axe(page: Page): Promise<string[]> {
   await page.getByTestId('members-panel').waitFor();
-  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
-  return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
+  return axeViolations(page);
 }
 
 /** The timeline's membership event of `kind` about `user` ('' for none). */

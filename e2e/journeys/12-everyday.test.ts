@@ -6,12 +6,9 @@ import { mkdir } from 'node:fs/promises';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import {
-  conversationItem, dumpIndexedDb, until, message, NodeClient, openConversationWith, SCREENSHOT_DIR, screenshotBoth, send, spellings, startConversation,
+  conversationItem, dumpIndexedDb, until, message, NodeClient, openConversationWith, SCREENSHOT_DIR, screenshotBoth, send, spellings, startConversation, axeClean, PHONE, DESKTOP,
 } from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
-
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 800 };
 
 // Screens change after IndexedDB reads and sealing: each poll gets ten seconds, not vitest's one.
 const poll = <T>(fn: () => T | Promise<T>, opts: { timeout?: number } = {}) => expect.poll(fn, { timeout: 10_000, ...opts });
@@ -34,16 +31,6 @@ describe('journey 12: everyday messaging', () => {
       await conversationItem(pageA, title).click();
       return shown();
     }, `the conversation with ${title} to open`);
-  };
-
-  /** axe on the screen as it is, light and dark: no violations. */
-  const axeClean = async (page: Page, what: string) => {
-    for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
-      const result = await new AxeBuilder({ page }).analyze();
-      expect(result.violations.map((v) => `${what} (${colorScheme}): ${v.id} ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`)).toEqual([]);
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
   };
 
   beforeAll(async () => {

@@ -6,7 +6,6 @@
 // and reads nothing after; the directory serves another key for dan, and ada cannot send to
 // the group until she reviews it.
 import { mkdir } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +13,7 @@ import { toBase64Url } from '../../protocol/src/index.ts';
 import { identity } from '../../test/support/identities.ts';
 import {
   SCREENSHOT_DIR, acceptRequestFrom, bodies, conversationItem, createAccount, message, personContext, requestItem, screenshotBoth, send, stateOf,
-  until, userRowId, watchErrors,
+  until, userRowId, watchErrors, axeViolations,
 } from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
 
@@ -28,10 +27,7 @@ async function members(page: Page): Promise<string[]> {
   return page.locator('[data-testid="members-panel"] [data-testid="member"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-user') ?? ''));
 }
 
-async function axe(page: Page): Promise<string[]> {
-  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
-  return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
-}
+const axe = axeViolations;
 
 async function openMembers(page: Page): Promise<void> {
   if ((await page.getByTestId('members-panel').count()) === 0) await page.getByTestId('open-members').click();

@@ -5,16 +5,12 @@
 // devices send to bea at the same time, one of them offline for a while. Nobody sees a
 // warning: two honest devices of one account never look like tampering (DEV6).
 import { mkdir } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCREENSHOT_DIR, message, openConversationWith, screenshotBoth, send, until } from '../support/journeys.ts';
+import { SCREENSHOT_DIR, message, openConversationWith, screenshotBoth, send, until, axeViolations } from '../support/journeys.ts';
 import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
-async function axe(page: Page): Promise<string[]> {
-  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
-  return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
-}
+const axe = axeViolations;
 
 async function warnings(page: Page): Promise<number> {
   return page.getByTestId('integrity-warning').count();

@@ -6,36 +6,17 @@
 // what comes next nor post, with its token or its keys; the new key file opens the account
 // on a third device.
 import { mkdir, readFile } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importKeyFile } from '../../protocol/src/index.ts';
 import {
-  SCREENSHOT_DIR, bodies, linkByCode, message, openConversationWith, screenshotBoth, send, submitRestore, until,
+  SCREENSHOT_DIR, bodies, linkByCode, message, openConversationWith, screenshotBoth, send, submitRestore, until, axeViolations, storedToken,
 } from '../support/journeys.ts';
 import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
 const NEW_PASS = 'ada after the phone: seven herons guard the lighthouse';
 
-async function axe(page: Page): Promise<string[]> {
-  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
-  return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
-}
-
-/** The bearer token this page's app holds (IndexedDB `session`). */
-function storedToken(page: Page): Promise<string | null> {
-  return page.evaluate(
-    () => new Promise<string | null>((resolve) => {
-      const open = indexedDB.open('messagehub');
-      open.onsuccess = () => {
-        const get = open.result.transaction('session').objectStore('session').get('current');
-        get.onsuccess = () => resolve((get.result as { token?: string } | undefined)?.token ?? null);
-        get.onerror = () => resolve(null);
-      };
-      open.onerror = () => resolve(null);
-    }),
-  );
-}
+const axe = axeViolations;
 
 describe('journey 16: a lost phone', () => {
   let people: TwoPeople;

@@ -5,14 +5,10 @@
 // and it changes nothing (EVT6).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { envelopeHash, sealMessage, type Envelope } from '../../protocol/src/index.ts';
-import { conversationItem, message, NodeClient, openConversationWith, SCREENSHOT_DIR, screenshotBoth, send, until } from '../support/journeys.ts';
+import { conversationItem, message, NodeClient, openConversationWith, SCREENSHOT_DIR, screenshotBoth, send, until, axeClean, PHONE, DESKTOP } from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 
 // Screens change after IndexedDB reads and sealing: each poll gets twenty seconds, not vitest's one.
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000 });
@@ -43,14 +39,6 @@ describe('journey 17: conversation events', () => {
       await conversationItem(page, back).click().catch(() => undefined);
       return false;
     }, `the conversation with ${back} to open`);
-  };
-  const axeClean = async (page: Page, what: string) => {
-    for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
-      const result = await new AxeBuilder({ page }).analyze();
-      expect(result.violations.map((v) => `${what} (${colorScheme}): ${v.id} ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`)).toEqual([]);
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
   };
 
   beforeAll(async () => {

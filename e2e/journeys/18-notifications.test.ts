@@ -11,12 +11,10 @@
 // the app reads; the notifications are real ones, read back with getNotifications().
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
-import { message, SCREENSHOT_DIR, screenshotBoth, send, serviceWorkerCdp, until } from '../support/journeys.ts';
+import { message, SCREENSHOT_DIR, screenshotBoth, send, serviceWorkerCdp, until, axeClean, DESKTOP } from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
 
-const DESKTOP = { width: 1280, height: 800 };
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
 
 interface Shown { title: string; body: string; tag: string; data: unknown }
@@ -51,15 +49,6 @@ describe('journey 18: notifications', () => {
   let pageA: Page;
   let pageB: Page;
   let url: string;
-
-  const axeClean = async (page: Page, what: string) => {
-    for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
-      const result = await new AxeBuilder({ page }).analyze();
-      expect(result.violations.map((v) => `${what} (${colorScheme}): ${v.id} ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`)).toEqual([]);
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
-  };
 
   beforeAll(async () => {
     await mkdir(SCREENSHOT_DIR, { recursive: true });

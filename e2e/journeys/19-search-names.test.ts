@@ -4,14 +4,12 @@
 // it is stored in the clear.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import {
-  acceptRequestFrom, dumpIndexedDb, message, NodeClient, SCREENSHOT_DIR, screenshotBoth, send, spellings,
+  acceptRequestFrom, dumpIndexedDb, message, NodeClient, SCREENSHOT_DIR, screenshotBoth, send, spellings, axeClean, DESKTOP,
 } from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
 
-const DESKTOP = { width: 1280, height: 800 };
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
 
 describe('journey 19: search, display names, identicons, pin and archive', () => {
@@ -20,15 +18,6 @@ describe('journey 19: search, display names, identicons, pin and archive', () =>
   let pageB: Page;
   const texts: string[] = [];
 
-  /** axe on the screen as it is, light and dark: no violations. */
-  const axeClean = async (page: Page, what: string) => {
-    for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
-      const result = await new AxeBuilder({ page }).analyze();
-      expect(result.violations.map((v) => `${what} (${colorScheme}): ${v.id} ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`)).toEqual([]);
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
-  };
   /** Screenshots at both sizes, light and dark. */
   const shots = async (page: Page, name: string) => {
     await screenshotBoth(page, `${name}-light`);

@@ -1,6 +1,8 @@
 // Helpers shared by the user journeys (e2e/journeys/**): the app driven the way a person
 // uses it (test ids from pwa/src/components), plus the attacker's and the seeder's side
 // in Node through protocol/ and the real API.
+import { AxeBuilder } from '@axe-core/playwright';
+import { expect } from 'vitest';
 import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -196,10 +198,44 @@ export async function stateOf(page: Page, text: string): Promise<string | null> 
 }
 
 /** A full-page screenshot at phone (390×844) and desktop (1280×800) size into screenshots/journeys. */
+/** The bearer token this page's app holds (IndexedDB `session`), read the way the service worker does. */
+export function storedToken(page: Page): Promise<string | null> {
+  return page.evaluate(
+    () => new Promise<string | null>((resolve) => {
+      const open = indexedDB.open('messagehub');
+      open.onsuccess = () => {
+        const get = open.result.transaction('session').objectStore('session').get('current');
+        get.onsuccess = () => resolve((get.result as { token?: string } | undefined)?.token ?? null);
+        get.onerror = () => resolve(null);
+      };
+      open.onerror = () => resolve(null);
+    }),
+  );
+}
+
+/** The two screen sizes every journey checks: a phone and a desktop. */
+export const PHONE = { width: 390, height: 844 } as const;
+export const DESKTOP = { width: 1280, height: 800 } as const;
+
+/** axe on the page as it is now: one "rule: targets" line per violation (none: []). */
+export async function axeViolations(page: Page): Promise<string[]> {
+  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
+  return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
+}
+
+/** axe on the screen as it is, light and dark: no violations (the page is left light). */
+export async function axeClean(page: Page, what: string): Promise<void> {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    expect((await axeViolations(page)).map((v) => `${what} (${colorScheme}): ${v}`)).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
 export async function screenshotBoth(page: Page, name: string): Promise<string[]> {
   const files: string[] = [];
   const original = page.viewportSize();
-  for (const [size, viewport] of [['phone', { width: 390, height: 844 }], ['desktop', { width: 1280, height: 800 }]] as const) {
+  for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
     await page.setViewportSize(viewport);
     await page.waitForTimeout(100);
     const file = `${SCREENSHOT_DIR}${name}-${size}.png`;

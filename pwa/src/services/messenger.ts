@@ -326,7 +326,7 @@ export class Messenger extends EventTarget {
     await this.refreshSummaries(false).catch(() => undefined);
     this.phase = 'ready';
     this.changed();
-    void this.refreshSummaries(true);
+    void this.refreshPreviews();
     this.goOnline();
   }
 
