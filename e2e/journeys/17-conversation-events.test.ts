@@ -131,6 +131,24 @@ describe('journey 17: conversation events', () => {
       await screenshotBoth(page, `17-conversation-events-${who}-dark`);
       await page.emulateMedia({ colorScheme: 'light' });
     }
+    // At phone size (bea) the header keeps the name on one row: its actions wait behind "⋯".
+    const more = pageB.getByTestId('conversation-more');
+    expect(await pageB.getByTestId('mute-toggle').isVisible()).toBe(false);
+    expect(await more.getAttribute('aria-expanded')).toBe('false');
+    await more.click();
+    expect(await more.getAttribute('aria-expanded')).toBe('true');
+    await pageB.getByTestId('mute-toggle').waitFor({ state: 'visible' });
+    await axeClean(pageB, 'the conversation options open at phone size');
+    await pageB.screenshot({ path: `${SCREENSHOT_DIR}17-conversation-options-phone.png` });
+    await pageB.getByTestId('toggle-pin').click();
+    await poll(() => pageB.getByTestId('toggle-pin').getAttribute('aria-pressed')).toBe('true');
+    expect(await more.getAttribute('aria-expanded')).toBe('false');
+    await more.click();
+    await pageB.getByTestId('toggle-pin').click();
+    await poll(() => pageB.getByTestId('toggle-pin').getAttribute('aria-pressed')).toBe('false');
+    // At desktop size (ada) every action is in the header and there is no "⋯".
+    expect(await pageA.getByTestId('mute-toggle').isVisible()).toBe(true);
+    expect(await pageA.getByTestId('conversation-more').isVisible()).toBe(false);
     await pageB.getByTestId('open-settings').click();
     await pageB.getByTestId('read-receipts').waitFor();
     await axeClean(pageB, 'settings with the read receipts switch');

@@ -27,7 +27,16 @@ export class MhConversation extends LitElement {
     css`
       :host { display: flex; flex-direction: column; height: calc(100vh - 3.6rem); }
       .head { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; padding: 0.5rem 0.75rem; border-bottom: 1px solid var(--mh-border); }
-      .head h2 { margin: 0; flex: 1; font-size: 1.1rem; display: flex; flex-wrap: wrap; align-items: center; column-gap: 0.35rem; }
+      .head h2 { margin: 0; flex: 1; min-width: 0; font-size: 1.1rem; display: flex; flex-wrap: wrap; align-items: center; column-gap: 0.35rem; overflow-wrap: anywhere; }
+      .actions { display: flex; gap: 0.4rem; flex-wrap: wrap; }
+      .more { display: none; }
+      /* A phone: the name keeps the header's row; the actions open under it from "⋯" (a
+         disclosure) instead of wrapping around the name in two rows. */
+      @media (max-width: 599px) {
+        .more { display: inline-flex; }
+        .actions { flex-basis: 100%; }
+        .actions:not(.open) { display: none; }
+      }
       .uid { font-weight: 400; color: var(--mh-muted); }
       .identicon { border-radius: 0.2rem; }
       .log { flex: 1; overflow-y: auto; padding: 0.75rem; }
@@ -70,6 +79,7 @@ export class MhConversation extends LitElement {
     _count: { state: true },
     _replyTo: { state: true },
     _editing: { state: true },
+    _actionsOpen: { state: true },
   };
 
   declare conversationId: string;
@@ -84,6 +94,8 @@ export class MhConversation extends LitElement {
   /** Protocol §8a: the message the next text replies to, or the one of ours being edited. */
   declare _replyTo: MessageView | null;
   declare _editing: MessageView | null;
+  /** At phone width the header's actions sit behind "⋯"; open or not. */
+  declare _actionsOpen: boolean;
 
   private readonly messenger = new MessengerController(this, () => void this._load());
   private loading = 0;
@@ -105,7 +117,13 @@ export class MhConversation extends LitElement {
     this._count = 0;
     this._replyTo = null;
     this._editing = null;
+    this._actionsOpen = false;
   }
+
+  /** An action chosen from the phone's "⋯" list closes the list (Members opens its panel below). */
+  private _closeActionsAfter = (e: Event): void => {
+    if ((e.target as Element | null)?.closest('button')) this._actionsOpen = false;
+  };
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('conversationId')) {
@@ -123,6 +141,7 @@ export class MhConversation extends LitElement {
       this._events = [];
       this._error = '';
       this._members = false;
+      this._actionsOpen = false;
       this._replyTo = null;
       this._editing = null;
       this.stick = true;
@@ -293,6 +312,9 @@ export class MhConversation extends LitElement {
         <button class="secondary" data-testid="back-to-list" @click=${() => this._nav({ name: 'list' })} aria-label="Back to conversations">←</button>
         <h2 data-testid="conversation-title" dir="auto" data-group=${group ? 'true' : 'false'}>${group || others.length !== 1 ? nothing : identicon(m?.fingerprints.get(others[0]!), 24)}${group || !others.length ? title : others.map((u, i) => html`${i ? ', ' : ''}${who(m?.names, u)}`)}</h2>
         ${summary?.verified ? html`<span class="verified-badge" data-testid="verified-badge">✓ Verified</span>` : nothing}
+        <button class="secondary more" data-testid="conversation-more" aria-expanded=${this._actionsOpen ? 'true' : 'false'} aria-controls="conversation-actions"
+          aria-label="Conversation options" @click=${() => { this._actionsOpen = !this._actionsOpen; }}>⋯</button>
+        <div class="actions ${this._actionsOpen ? 'open' : ''}" id="conversation-actions" @click=${this._closeActionsAfter}>
         ${(group ? [] : others).map(
           (u) => html`<button class="secondary" data-testid="open-safety-number" data-user=${u}
             @click=${() => this._nav({ name: 'contact', userId: u, from: this.conversationId })}>Safety number${others.length > 1 ? ` (${u})` : ''}</button>`,
@@ -304,6 +326,7 @@ export class MhConversation extends LitElement {
         ${summary?.request === 'accepted' ? this._flagButtons() : nothing}
         <button class="secondary" data-testid="open-members" aria-expanded=${this._members ? 'true' : 'false'} aria-controls="members"
           @click=${() => { this._members = !this._members; }}>Members</button>
+        </div>
       </div>
       ${this._members
         ? html`${lazy('mh-members')}<mh-members id="members" role="region" aria-label="Members" data-testid="members-panel" .conversationId=${this.conversationId}
