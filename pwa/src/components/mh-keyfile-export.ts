@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
-import { loadEstimator, NOT_RATED, passphraseStrength, REQUIRED_SCORE, type Strength } from '../services/strength.ts';
-import { plainError } from '../services/warnings.ts';
+import './mh-new-passphrase.ts';
+import { AppError, plainError } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 
 type Step = 'form' | 'working' | 'ready';
@@ -22,7 +22,6 @@ export class MhKeyfileExport extends LitElement {
     shared,
     css`
       :host { display: block; }
-      meter { width: 100%; height: 0.8rem; }
       .actions { margin-top: 1rem; display: flex; gap: 0.75rem; flex-wrap: wrap; }
     `,
   ];
@@ -31,14 +30,12 @@ export class MhKeyfileExport extends LitElement {
     _step: { state: true },
     _error: { state: true },
     _code: { state: true },
-    _strength: { state: true },
     _saved: { state: true },
   };
 
   declare _step: Step;
   declare _error: string;
   declare _code: string;
-  declare _strength: Strength;
   declare _saved: boolean;
 
   private readonly messenger = new MessengerController(this);
@@ -49,7 +46,6 @@ export class MhKeyfileExport extends LitElement {
     this._step = 'form';
     this._error = '';
     this._code = '';
-    this._strength = NOT_RATED;
     this._saved = false;
   }
 
@@ -60,24 +56,6 @@ export class MhKeyfileExport extends LitElement {
 
   private _input(name: string): HTMLInputElement {
     return this.renderRoot.querySelector(`[name="${name}"]`) as HTMLInputElement;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void loadEstimator().catch(() => undefined);
-  }
-
-  private async _rate(): Promise<Strength> {
-    const next = this._input('newPassphrase').value;
-    const rated = await passphraseStrength(next, [this.messenger.value?.me?.userId ?? '']);
-    if (this._input('newPassphrase')?.value === next) this._strength = rated;
-    return rated;
-  }
-
-  private _onNew(): void {
-    void this._rate().catch(() => {
-      this._strength = { score: -1, label: 'not checked (the passphrase check could not be loaded)', warning: '' };
-    });
   }
 
   private _fail(code: string, words: string): void {
@@ -92,17 +70,17 @@ export class MhKeyfileExport extends LitElement {
     const file = this._input('keyFile').files?.[0];
     const kept = m.unsavedKeyFile;
     const pass = this._input('passphrase').value;
-    const next = this._input('newPassphrase').value;
     this._error = '';
     if (!file && !kept) return this._fail('no-file', 'Choose your current key file.');
-    let strength: Strength;
-    try {
-      strength = await this._rate();
-    } catch (err) {
-      return this._fail('strength-unavailable', plainError(err));
+    const checked = await this.renderRoot.querySelector('mh-new-passphrase')!.check();
+    if (!checked.ok) {
+      switch (checked.problem) {
+        case 'unavailable': return this._fail('strength-unavailable', plainError(new AppError('strength-unavailable')));
+        case 'weak': return this._fail('weak', 'Choose a stronger new passphrase: use four or more unrelated words, or a longer sentence.');
+        case 'mismatch': return this._fail('mismatch', 'The two new passphrases are different. Type the same passphrase twice.');
+      }
     }
-    if (strength.score < REQUIRED_SCORE) return this._fail('weak', 'Choose a stronger new passphrase: use four or more unrelated words, or a longer sentence.');
-    if (next !== this._input('confirm').value) return this._fail('mismatch', 'The two new passphrases are different. Type the same passphrase twice.');
+    const next = checked.passphrase;
     this._step = 'working';
     try {
       const text = await m.newKeyFile(file ? await file.text() : null, pass, next);
@@ -152,15 +130,8 @@ export class MhKeyfileExport extends LitElement {
         <label for="export-passphrase">Current passphrase</label>
         <input id="export-passphrase" name="passphrase" type="password" autocomplete="current-password" required
           data-testid="export-passphrase" ?disabled=${busy} />
-        <label for="export-new">New passphrase</label>
-        <input id="export-new" name="newPassphrase" type="password" autocomplete="new-password" required
-          data-testid="export-new-passphrase" ?disabled=${busy} @input=${this._onNew} aria-describedby="export-strength-text" />
-        <meter min="0" max="4" low="2" high="3" optimum="4" .value=${Math.max(0, this._strength.score)} data-score=${this._strength.score} aria-label="New passphrase strength"
-          data-testid="export-strength"></meter>
-        <p id="export-strength-text" class="muted" aria-live="polite">Strength: ${this._strength.label}</p>
-        <label for="export-confirm">Type the new passphrase again</label>
-        <input id="export-confirm" name="confirm" type="password" autocomplete="new-password" required
-          data-testid="export-new-passphrase-confirm" ?disabled=${busy} />
+        <mh-new-passphrase label="New passphrase" confirmLabel="Type the new passphrase again" testid="export-new-passphrase"
+          meterTestid="export-strength" ?disabled=${busy} .related=${() => [userId]}></mh-new-passphrase>
         ${this._error ? html`<p class="error" role="alert" data-testid="export-error" data-code=${this._code}>${this._error}</p>` : nothing}
         ${busy ? html`<p role="status" data-testid="export-progress">Opening your key file and sealing the new one…</p>` : nothing}
         <div class="actions">

@@ -2,8 +2,8 @@ import { LitElement, css, html, nothing } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { SessionInfo } from '../services/api.ts';
 import type { LostDeviceState, LostProgress, LostStep } from '../services/lost-device.ts';
-import { loadEstimator, NOT_RATED, passphraseStrength, REQUIRED_SCORE, type Strength } from '../services/strength.ts';
-import { plainError } from '../services/warnings.ts';
+import { AppError, plainError } from '../services/warnings.ts';
+import './mh-new-passphrase.ts';
 import { shared } from '../styles/shared.ts';
 
 type Phase = 'confirm' | 'working' | 'save' | 'done';
@@ -29,7 +29,6 @@ export class MhLostDevice extends LitElement {
       ol { padding-left: 1.3rem; margin: 0.5rem 0; }
       li[data-state='done'] { color: var(--mh-muted); }
       li[data-state='now'] { font-weight: 700; }
-      meter { width: 100%; height: 0.8rem; }
       .actions { margin-top: 0.75rem; display: flex; gap: 0.75rem; flex-wrap: wrap; }
     `,
   ];
@@ -40,7 +39,6 @@ export class MhLostDevice extends LitElement {
     _phase: { state: true },
     _progress: { state: true },
     _error: { state: true },
-    _strength: { state: true },
     _saved: { state: true },
   };
 
@@ -49,7 +47,6 @@ export class MhLostDevice extends LitElement {
   declare _phase: Phase;
   declare _progress: LostProgress | null;
   declare _error: string;
-  declare _strength: Strength;
   declare _saved: boolean;
 
   private readonly messenger = new MessengerController(this);
@@ -62,13 +59,7 @@ export class MhLostDevice extends LitElement {
     this._phase = 'confirm';
     this._progress = null;
     this._error = '';
-    this._strength = NOT_RATED;
     this._saved = false;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void loadEstimator().catch(() => undefined);
   }
 
   override disconnectedCallback(): void {
@@ -85,23 +76,6 @@ export class MhLostDevice extends LitElement {
     return !this.resume || (this.resume.stage !== 'rotated' && this.resume.pending === null);
   }
 
-  private _input(name: string): HTMLInputElement | null {
-    return this.renderRoot.querySelector(`[name="${name}"]`);
-  }
-
-  private async _rate(): Promise<Strength> {
-    const next = this._input('passphrase')?.value ?? '';
-    const rated = await passphraseStrength(next, [this.messenger.value?.me?.userId ?? '']);
-    if (this._input('passphrase')?.value === next) this._strength = rated;
-    return rated;
-  }
-
-  private _onInput(): void {
-    void this._rate().catch(() => {
-      this._strength = { score: -1, label: 'not checked (the passphrase check could not be loaded)', warning: '' };
-    });
-  }
-
   private _cancel(): void {
     this.dispatchEvent(new CustomEvent('mh-lost-close', { bubbles: true, composed: true }));
   }
@@ -112,22 +86,14 @@ export class MhLostDevice extends LitElement {
     this._error = '';
     let passphrase: string | null = null;
     if (this._needsPassphrase) {
-      passphrase = this._input('passphrase')?.value ?? '';
-      let strength: Strength;
-      try {
-        strength = await this._rate();
-      } catch (err) {
-        this._error = plainError(err);
+      const checked = await this.renderRoot.querySelector('mh-new-passphrase')!.check();
+      if (!checked.ok) {
+        this._error = checked.problem === 'unavailable' ? plainError(new AppError('strength-unavailable'))
+          : checked.problem === 'weak' ? 'Choose a stronger passphrase for the new key file: four or more unrelated words, or a longer sentence.'
+          : 'The two passphrases are different. Type the same passphrase twice.';
         return;
       }
-      if (strength.score < REQUIRED_SCORE) {
-        this._error = 'Choose a stronger passphrase for the new key file: four or more unrelated words, or a longer sentence.';
-        return;
-      }
-      if (passphrase !== this._input('confirm')?.value) {
-        this._error = 'The two passphrases are different. Type the same passphrase twice.';
-        return;
-      }
+      passphrase = checked.passphrase;
     }
     const target = this.target
       ? { deviceId: this.target.deviceId!, deviceName: this.target.deviceName, sessionId: this.target.id }
@@ -175,13 +141,8 @@ export class MhLostDevice extends LitElement {
       <p class="muted">Your contacts see a plain notice that you changed your keys on your own device. Your other devices, and this
         one later, need the new key file: you save it at the end. The old key file stops working for new messages.</p>
       ${this._needsPassphrase
-        ? html`<label for="lost-passphrase">Passphrase for the new key file</label>
-            <input id="lost-passphrase" name="passphrase" type="password" autocomplete="new-password" required
-              data-testid="lost-passphrase" @input=${this._onInput} aria-describedby="lost-strength-text" />
-            <meter min="0" max="4" low="2" high="3" optimum="4" .value=${Math.max(0, this._strength.score)} aria-label="Passphrase strength"></meter>
-            <p id="lost-strength-text" class="muted" aria-live="polite">Strength: ${this._strength.label}</p>
-            <label for="lost-confirm">Type it again</label>
-            <input id="lost-confirm" name="confirm" type="password" autocomplete="new-password" required data-testid="lost-passphrase-confirm" />`
+        ? html`<mh-new-passphrase label="Passphrase for the new key file" confirmLabel="Type it again" testid="lost-passphrase"
+            meterTestid="lost-strength" .related=${() => [this.messenger.value?.me?.userId ?? '']}></mh-new-passphrase>`
         : nothing}
       ${this._error ? html`<p class="error" role="alert" data-testid="lost-error">${this._error}</p>` : nothing}
       <div class="actions">

@@ -4,7 +4,9 @@ import { MessengerController } from '../controllers/messenger-controller.ts';
 import { ApiError } from '../services/api.ts';
 import type { PendingAccount } from '../services/onboarding.ts';
 import { AppError, plainError } from '../services/warnings.ts';
-import { loadEstimator, NOT_RATED, passphraseStrength, REQUIRED_SCORE, type Strength } from '../services/strength.ts';
+import { loadEstimator } from '../services/strength.ts';
+import type { MhNewPassphrase } from './mh-new-passphrase.ts';
+import './mh-new-passphrase.ts';
 import { shared } from '../styles/shared.ts';
 
 type Step = 'form' | 'checking' | 'generating' | 'save' | 'registering';
@@ -15,7 +17,6 @@ export class MhOnboarding extends LitElement {
     shared,
     css`
       :host { display: block; }
-      meter { width: 100%; height: 0.8rem; }
       .save { margin-top: 1rem; }
       .check { display: flex; gap: 0.5rem; align-items: flex-start; font-weight: 400; }
       .check input { width: 1.25rem; height: 1.25rem; margin-top: 0.1rem; flex: none; }
@@ -34,7 +35,6 @@ export class MhOnboarding extends LitElement {
     _error: { state: true },
     _progress: { state: true },
     _stageText: { state: true },
-    _strength: { state: true },
     _saved: { state: true },
     _downloaded: { state: true },
     _skip: { state: true },
@@ -44,7 +44,6 @@ export class MhOnboarding extends LitElement {
   declare _error: string;
   declare _progress: number;
   declare _stageText: string;
-  declare _strength: Strength;
   declare _saved: boolean;
   declare _downloaded: boolean;
   declare _skip: boolean;
@@ -60,7 +59,6 @@ export class MhOnboarding extends LitElement {
     this._error = '';
     this._progress = 0;
     this._stageText = '';
-    this._strength = NOT_RATED;
     this._saved = false;
     this._downloaded = false;
     this._skip = false;
@@ -93,37 +91,25 @@ export class MhOnboarding extends LitElement {
     return this.renderRoot.querySelector(`[name="${name}"]`) as HTMLInputElement;
   }
 
-  private async _rate(): Promise<Strength> {
-    const pass = this._input('passphrase').value;
-    const rated = await passphraseStrength(pass, [this._input('userName').value]);
-    // Typed on meanwhile: a newer rating follows.
-    if (this._input('passphrase')?.value === pass) this._strength = rated;
-    return rated;
-  }
-
-  private _onPassphrase(): void {
-    void this._rate().catch(() => {
-      this._strength = { score: -1, label: 'not checked (the passphrase check could not be loaded)', warning: '' };
-    });
+  private get _newPassphrase(): MhNewPassphrase {
+    return this.renderRoot.querySelector('mh-new-passphrase')!;
   }
 
   private async _onCreate(e: Event): Promise<void> {
     e.preventDefault();
     const m = this.messenger.value!;
     const userName = this._input('userName').value.trim();
-    const pass = this._input('passphrase').value;
-    const confirm = this._input('confirm').value;
+    const pass = this._newPassphrase.passphrase;
     this._error = '';
     try {
       m.checkUserName(userName);
       if (!pass) throw new AppError('passphrase-empty');
-      const strength = await this._rate();
-      if (strength.score < REQUIRED_SCORE) {
-        this._error = `Choose a stronger passphrase: use four or more unrelated words, or a longer sentence.${strength.warning ? ` (${strength.warning})` : ''}`;
-        return;
-      }
-      if (pass !== confirm) {
-        this._error = 'The two passphrases are different. Type the same passphrase twice.';
+      const checked = await this._newPassphrase.check();
+      if (!checked.ok) {
+        if (checked.problem === 'unavailable') throw new AppError('strength-unavailable');
+        this._error = checked.problem === 'weak'
+          ? `Choose a stronger passphrase: use four or more unrelated words, or a longer sentence.${checked.warning ? ` (${checked.warning})` : ''}`
+          : 'The two passphrases are different. Type the same passphrase twice.';
         return;
       }
       // Issue 16, bug 3: a taken name is said now, before any key is made or saved.
@@ -168,7 +154,7 @@ export class MhOnboarding extends LitElement {
         this._downloaded = false;
         this._skip = false;
         this._step = 'form';
-        this._strength = NOT_RATED; // the passphrase fields are empty again: so is the meter
+        this._newPassphrase?.clear(); // the key file's passphrase goes with it: fields and meter empty again
         this._error = 'That user name is taken. Choose another one; the key file you saved for it cannot be used, delete it.';
         return;
       }
@@ -189,15 +175,8 @@ export class MhOnboarding extends LitElement {
         <input id="userName" name="userName" type="text" autocomplete="username" required minlength="3" maxlength="32"
           autocapitalize="none" spellcheck="false" data-testid="onboarding-username" ?disabled=${busy} aria-describedby="userName-help" />
         <p id="userName-help" class="muted">3 to 32 letters, digits, dots, dashes or underscores.</p>
-        <label for="passphrase">Passphrase</label>
-        <input id="passphrase" name="passphrase" type="password" autocomplete="new-password" required
-          data-testid="onboarding-passphrase" ?disabled=${busy} @input=${this._onPassphrase} aria-describedby="strength-text" />
-        <meter min="0" max="4" low="2" high="3" optimum="4" .value=${Math.max(0, this._strength.score)} aria-label="Passphrase strength"
-          data-testid="passphrase-strength" data-score=${this._strength.score}></meter>
-        <p id="strength-text" class="muted" aria-live="polite">Strength: ${this._strength.label}</p>
-        <label for="confirm">Type the passphrase again</label>
-        <input id="confirm" name="confirm" type="password" autocomplete="new-password" required
-          data-testid="onboarding-passphrase-confirm" ?disabled=${busy} />
+        <mh-new-passphrase testid="onboarding-passphrase" meterTestid="passphrase-strength" ?disabled=${busy}
+          .related=${() => [this._input('userName')?.value ?? '']}></mh-new-passphrase>
         ${this._error ? html`<p class="error" role="alert" data-testid="onboarding-error">${this._error}</p>` : nothing}
         ${this._step === 'checking' ? html`<p role="status" data-testid="name-checking">Checking that the user name is free…</p>` : nothing}
         ${this._step === 'generating'
