@@ -4,7 +4,7 @@
 // an explicit, named FrameError. Near-leaf: it imports only the rules module, so the server,
 // the PWA, the tests and the benchmarks can all import it without pulling in the crypto protocol.
 
-import { BASE64URL_RE, ID_RE, TYPING_LIMITS } from './rules.ts';
+import { BASE64URL_RE, ID_RE, TYPING_MAX_SEALED_CHARS } from './rules.ts';
 
 /** The version this code speaks. A frame with a higher `v` is refused with `unsupported_version`. */
 export const FRAME_VERSION = 1;
@@ -219,11 +219,11 @@ const checkRef = (f: Fields): string | null => (typeof f.ref === 'string' && REF
 const checkUntil = (f: Fields): string | null =>
   f.until === undefined || (typeof f.until === 'string' && CONVERSATION_ID_RE.test(f.until)) ? null : '"until" must be a conversation id';
 
-/** TYP3: a sealed signal: base64url text of at most TYPING_LIMITS.maxSealedChars characters. */
+/** TYP3: a sealed signal: base64url text of at most TYPING_MAX_SEALED_CHARS characters. */
 const checkTyping = (f: Fields): string | null => only(f, ['conversationId', 'sealed'])
   ?? (typeof f.conversationId === 'string' && CONVERSATION_ID_RE.test(f.conversationId) ? null : '"conversationId" must be a conversation id')
-  ?? (typeof f.sealed === 'string' && f.sealed.length >= 1 && f.sealed.length <= TYPING_LIMITS.maxSealedChars && BASE64URL_RE.test(f.sealed)
-    ? null : `"sealed" must be 1 to ${TYPING_LIMITS.maxSealedChars} base64url characters`);
+  ?? (typeof f.sealed === 'string' && f.sealed.length >= 1 && f.sealed.length <= TYPING_MAX_SEALED_CHARS && BASE64URL_RE.test(f.sealed)
+    ? null : `"sealed" must be 1 to ${TYPING_MAX_SEALED_CHARS} base64url characters`);
 
 const clientChecks: Record<ClientFrame['type'], Check> = {
   typing: checkTyping,

@@ -105,18 +105,5 @@ export const MIME_RE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$
 /** Preview images are one of these (made on the device with a canvas). */
 export const PREVIEW_TYPES = ['image/jpeg', 'image/webp'] as const;
 
-/** Typing indicators (TYP1..TYP8): ephemeral signals, relayed and never stored. */
-export const TYPING_LIMITS = {
-  /** The padded plaintext of one signal (signal, device certificate, signature). */
-  plainBytes: 1024,
-  /** Characters of the base64url text a `typing` frame carries (the sealed signal is 1,057 bytes: 1,410 characters). */
-  maxSealedChars: 1600,
-  /** TYP6: a signal older, or further in the future, than this (ms, receiver's clock) is refused. */
-  maxSkewMs: 20_000,
-  /** TYP8: a shown indicator expires this long (ms) after the last `start` without a `stop`. */
-  showMs: 6_000,
-  /** TYP8: a sender repeats `start` at most once per this many ms while the user types. */
-  resendMs: 3_000,
-  /** The service relays at most this many `typing` frames per socket per second (the rest are dropped). */
-  maxPerSecond: 5,
-};
+/** TYP3: characters of the base64url text a `typing` frame carries (the sealed signal is 1,057 bytes: 1,410 characters). */
+export const TYPING_MAX_SEALED_CHARS = 1600;

@@ -5,11 +5,26 @@ import { buf, canonical, concatBytes, fromBase64Url, fromUtf8, randomBytes, toBa
 import { verifyDeviceCertificate, type DeviceSigner } from './device.ts';
 import { asImported, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
-import { IV_BYTES, MAX_EPOCH, SIG_BYTES, TAG_BYTES, TYPING_LIMITS } from './rules.ts';
+import { IV_BYTES, MAX_EPOCH, SIG_BYTES, TAG_BYTES, TYPING_MAX_SEALED_CHARS } from './rules.ts';
 import type { DeviceRevocation, EpochMember, PublicIdentity } from './types.ts';
 import { checkId, checkInt, checkUuid, exactKeys, isRecord, parseDeviceCertificate } from './wire.ts';
 
 export type TypingState = 'start' | 'stop';
+
+/** Typing indicators (TYP1..TYP8): ephemeral signals, relayed and never stored. */
+export const TYPING_LIMITS = {
+  /** TYP3: the padded plaintext of one signal (signal, device certificate, signature). */
+  plainBytes: 1024,
+  maxSealedChars: TYPING_MAX_SEALED_CHARS,
+  /** TYP6: a signal older, or further in the future, than this (ms, receiver's clock) is refused. */
+  maxSkewMs: 20_000,
+  /** TYP8: a shown indicator expires this long (ms) after the last `start` without a `stop`. */
+  showMs: 6_000,
+  /** TYP8: a sender repeats `start` at most once per this many ms while the user types. */
+  resendMs: 3_000,
+  /** The service relays at most this many `typing` frames per socket per second (the rest are dropped). */
+  maxPerSecond: 5,
+};
 
 /** TYP1: what a device says, signed by it. */
 export interface TypingSignal {

@@ -399,7 +399,7 @@ export class MhConversation extends LitElement {
       : names.length === 1 ? html`${names[0]} is typing…`
         : names.length === 2 ? html`${names[0]} and ${names[1]} are typing…` : html`${names.length} people are typing…`;
     return html`<p class="typing" role="status" aria-live="polite" data-testid="typing-indicator" data-typers=${typers.join(' ')}
-      data-sent=${t?.sent ?? 0} data-accepted=${t?.accepted ?? 0}>${text}</p>`;
+      data-sent=${t?.sent ?? 0} data-accepted=${t?.accepted ?? 0} data-ignored=${t?.ignored ?? 0}>${text}</p>`;
   }
 
   /** Pin and archive (stores/flags.ts): on this device only. */

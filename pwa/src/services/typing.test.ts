@@ -4,7 +4,7 @@
 // clock is a variable: expiry is checked by moving it, never by waiting.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { TYPING_LIMITS } from '../../../protocol/src/rules.ts';
+import { TYPING_LIMITS } from '../../../protocol/src/typing.ts';
 import { aliceAndBob, deliver, device, type TestDevice } from '../../test/support/fake-service.ts';
 import { Typing, devicePort } from './typing.ts';
 

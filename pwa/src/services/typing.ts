@@ -2,13 +2,11 @@
 // each with its expiry, and this device's own signals while the user types. Ephemeral: held
 // in memory only, never in IndexedDB; a signal that cannot be sent now (offline) is dropped.
 // Loaded with the conversation screen (screens-conversation chunk), not at start.
-import { TYPING_LIMITS } from '../../../protocol/src/rules.ts';
-import { openTyping, sealTyping, typingEpoch, type TypingOpenContext, type TypingState } from '../../../protocol/src/typing.ts';
-import type { DeviceRevocation, DeviceSigner } from '../../../protocol/src/device.ts';
+import { TYPING_LIMITS, openTyping, sealTyping, type TypingOpenContext, type TypingState } from '../../../protocol/src/typing.ts';
+import type { DeviceSigner } from '../../../protocol/src/device.ts';
 import { getConversation, getEpochs } from '../stores/conversations.ts';
 import type { Db } from '../stores/db.ts';
 import type { Device } from './device.ts';
-import { storedRevocations } from './device-revocation.ts';
 import { contactMap } from './keyring.ts';
 
 /** What the typing service needs from the device: keys and the socket, through narrow calls. */
@@ -44,6 +42,8 @@ export class Typing extends EventTarget {
   sent = 0;
   accepted = 0;
   refused = 0;
+  /** Signals that arrived while the setting was off (not opened, not shown). */
+  ignored = 0;
   private enabled: boolean;
   private readonly now: () => number;
   private readonly timer: (fn: () => void, ms: number) => () => void;
@@ -132,7 +132,11 @@ export class Typing extends EventTarget {
 
   /** A `typing` frame from the service. Resolves once it is handled. */
   async receive(conversationId: string, sealed: string): Promise<void> {
-    if (!this.enabled || typingEpoch(sealed) === null) return;
+    if (!this.enabled) {
+      this.ignored++;
+      this.dispatchEvent(new Event('change'));
+      return;
+    }
     const base = await this.port.openContext(conversationId).catch(() => null);
     if (!base) return;
     const r = await openTyping(sealed, { ...base, conversationId, now: this.now(), seen: this.seen });
@@ -198,12 +202,9 @@ export function devicePort(p: { device: Device; db: Db; me: string; send: (conve
       const epoch = await current(conversationId);
       if (!epoch) return null;
       const contacts = await contactMap(db);
-      const others = epoch.members.map((m) => m.userId).filter((u) => u !== p.me);
       // TYP5: the revocations this device verified and stored (DEV8); no request per signal.
-      const revoked = new Map<string, DeviceRevocation>();
-      for (const u of others) for (const r of await storedRevocations(db, u)) revoked.set(`${u}#${r.deviceId}`, r);
+      const revokedDevice = await device.revocations.stored(epoch.members.map((m) => m.userId));
       const resolveIdentity = await device.keyring.resolverFor(contacts, epoch.members);
-      const revokedDevice = (userId: string, deviceId: string) => revoked.get(`${userId}#${deviceId}`);
       return { epoch: { epoch: epoch.epoch, key: epoch.key, members: epoch.members }, resolveIdentity, revokedDevice };
     },
   };

@@ -1,5 +1,5 @@
 import { encodeFrame, type TypingFrame } from '../../../../protocol/src/frames.ts';
-import { TYPING_LIMITS } from '../../../../protocol/src/rules.ts';
+import { TYPING_LIMITS } from '../../../../protocol/src/typing.ts';
 import type { Database } from '../../db/index.ts';
 import type { Connection } from './connection.ts';
 import type { Feeds } from './feeds.ts';
