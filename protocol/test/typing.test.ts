@@ -3,7 +3,7 @@
 // and replayed signals.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  TYPING_LIMITS, TYPING_SEALED_BYTES, certifyDevice, createDeviceKey, createEpoch, fromBase64Url, openTyping, revokeDevice, sealTyping, toBase64Url,
+  PURPOSE, TYPING_LIMITS, TYPING_SEALED_BYTES, canonical, typingSigningInput, type TypingSignal, certifyDevice, createDeviceKey, createEpoch, fromBase64Url, openTyping, revokeDevice, sealTyping, toBase64Url,
   typingEpoch, verifyDeviceRevocation, type DeviceRevocation, type DeviceSigner, type EpochMember, type TypingOpenContext,
 } from '../src/index.ts';
 import { loadFixtures, type Fixtures } from './fixtures.ts';
@@ -40,6 +40,33 @@ function ctx(over: Partial<TypingOpenContext> = {}): TypingOpenContext {
 
 function seal(o: Partial<Parameters<typeof sealTyping>[0]> = {}): Promise<string> {
   return sealTyping({ conversationId: conv, epoch: 0, epochKey: key0, device: alicePhone, state: 'start', sentAt: NOW, counter: 1, ...o });
+}
+
+/**
+ * What a faulty or hostile member's client could seal: any plaintext, signed by alice's phone,
+ * sealed under the right key with the AAD of `conv` (the test picks every field).
+ */
+async function sealRaw(plaintext: unknown, o: { headEpoch?: number } = {}): Promise<string> {
+  const json = new TextEncoder().encode(typeof plaintext === 'string' ? plaintext : JSON.stringify(plaintext));
+  const plain = new Uint8Array(TYPING_LIMITS.plainBytes);
+  new DataView(plain.buffer).setUint32(0, json.length);
+  plain.set(json, 4);
+  const epoch = o.headEpoch ?? 0;
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const aad = canonical(PURPOSE.typingAad, [1, 'typing', conv, epoch]);
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad as Uint8Array<ArrayBuffer>, tagLength: 128 }, key0, plain));
+  const out = new Uint8Array(5 + 12 + sealed.length);
+  out[0] = 1;
+  new DataView(out.buffer).setUint32(1, epoch);
+  out.set(iv, 5);
+  out.set(sealed, 17);
+  return toBase64Url(out);
+}
+
+async function signed(over: Partial<TypingSignal>): Promise<{ signal: TypingSignal; cert: DeviceSigner['cert']; sig: string }> {
+  const signal: TypingSignal = { v: 1, kind: 'typing', conversationId: conv, epoch: 0, sender: 'alice', deviceId: PHONE_ID, state: 'start', sentAt: NOW, counter: 1, ...over };
+  const sig = new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, alicePhone.privateKey, typingSigningInput(signal) as Uint8Array<ArrayBuffer>));
+  return { signal, cert: alicePhone.cert, sig: toBase64Url(sig) };
 }
 
 describe('typing signals (TYP1..TYP7)', () => {
@@ -85,6 +112,19 @@ describe('typing signals (TYP1..TYP7)', () => {
     const sealed = await seal();
     expect(await openTyping(sealed, ctx({ conversationId: 'conv-other' }))).toEqual({ ok: false, error: 'tampered' });
     expect(await openTyping(sealed, ctx({ conversationId: 'conv-other', epoch: { epoch: 0, key: otherKey, members: members0 } }))).toEqual({ ok: false, error: 'tampered' });
+  });
+
+  it('TYP3: a member\'s signal naming another conversation or epoch than the one it is sealed in is wrong-conversation; a bad plaintext is malformed', async () => {
+    // The helper itself makes signals that open.
+    expect((await openTyping(await sealRaw(await signed({})), ctx())).ok).toBe(true);
+    expect(await openTyping(await sealRaw(await signed({ conversationId: 'conv-other' })), ctx())).toEqual({ ok: false, error: 'wrong-conversation' });
+    expect(await openTyping(await sealRaw(await signed({ epoch: 5 })), ctx())).toEqual({ ok: false, error: 'wrong-conversation' });
+    expect(await openTyping(await sealRaw('not json'), ctx())).toEqual({ ok: false, error: 'malformed' });
+    expect(await openTyping(await sealRaw({ ...(await signed({})), extra: 1 }), ctx())).toEqual({ ok: false, error: 'malformed' });
+    expect(await openTyping(await sealRaw({ ...(await signed({})), signal: { ...(await signed({})).signal, state: 'maybe' } }), ctx())).toEqual({ ok: false, error: 'malformed' });
+    // A state changed after signing: the signature no longer holds.
+    const s = await signed({});
+    expect(await openTyping(await sealRaw({ ...s, signal: { ...s.signal, state: 'stop' } }), ctx())).toEqual({ ok: false, error: 'bad-signature' });
   });
 
   it('TYP4: a signal under an old or unknown epoch is refused', async () => {
