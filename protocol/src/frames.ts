@@ -4,7 +4,7 @@
 // an explicit, named FrameError. Near-leaf: it imports only the rules module, so the server,
 // the PWA, the tests and the benchmarks can all import it without pulling in the crypto protocol.
 
-import { ID_RE } from './rules.ts';
+import { BASE64URL_RE, ID_RE, TYPING_MAX_SEALED_CHARS } from './rules.ts';
 
 /** The version this code speaks. A frame with a higher `v` is refused with `unsupported_version`. */
 export const FRAME_VERSION = 1;
@@ -35,7 +35,12 @@ export interface PingFrame { type: 'ping'; v: V }
 export interface SendFrame { type: 'send'; ref: string; envelope: Record<string, unknown>; v: V }
 /** After `ready`: append up to MAX_SEND_BATCH envelopes, as POST /api/v1/messages/batch; answered with `sentBatch` or `retryLater`. */
 export interface SendBatchFrame { type: 'sendBatch'; ref: string; envelopes: Record<string, unknown>[]; v: V }
-export type ClientFrame = AuthFrame | SubscribeFrame | PingFrame | SendFrame | SendBatchFrame;
+/**
+ * After `ready`: a typing signal (SPEC §8c), sealed by the client, for the other members'
+ * sockets on every instance. Relayed, never stored; answered only when refused (`typingFailed`).
+ */
+export interface TypingFrame { type: 'typing'; conversationId: string; sealed: string; v: V }
+export type ClientFrame = AuthFrame | SubscribeFrame | PingFrame | SendFrame | SendBatchFrame | TypingFrame;
 
 // ---- server → client -----------------------------------------------------------------------
 
@@ -85,9 +90,17 @@ export interface SentBatchResult {
  */
 export interface RetryLaterFrame { type: 'retryLater'; ref: string; code: RetryLaterCode; retryAfterMs: number; v: V }
 export type RetryLaterCode = 'overloaded' | 'rate_limited' | 'database_unavailable' | 'internal';
+/** Another member's typing signal (SPEC §8c), as its client sealed it; the receiver opens and checks it (TYP3..TYP7). */
+export interface TypingRelayFrame { type: 'typing'; conversationId: string; sealed: string; v: V }
+/**
+ * A `typing` frame was not relayed: `not_found` (the caller is not a member of that
+ * conversation, or it does not exist). Frames over the rate limit are dropped without an answer.
+ */
+export interface TypingFailedFrame { type: 'typingFailed'; conversationId: string; code: TypingFailedCode; v: V }
+export type TypingFailedCode = 'not_found';
 export type ServerFrame =
   | ReadyFrame | EntryFrame | ConversationFrame | PongFrame | SubscribedFrame | ErrorFrame
-  | SentFrame | SendFailedFrame | SentBatchFrame | RetryLaterFrame;
+  | SentFrame | SendFailedFrame | SentBatchFrame | RetryLaterFrame | TypingRelayFrame | TypingFailedFrame;
 
 export type Frame = ClientFrame | ServerFrame;
 /** A frame as written by a sender: `v` may be left to the encoder. */
@@ -206,7 +219,14 @@ const checkRef = (f: Fields): string | null => (typeof f.ref === 'string' && REF
 const checkUntil = (f: Fields): string | null =>
   f.until === undefined || (typeof f.until === 'string' && CONVERSATION_ID_RE.test(f.until)) ? null : '"until" must be a conversation id';
 
+/** TYP3: a sealed signal: base64url text of at most TYPING_MAX_SEALED_CHARS characters. */
+const checkTyping = (f: Fields): string | null => only(f, ['conversationId', 'sealed'])
+  ?? (typeof f.conversationId === 'string' && CONVERSATION_ID_RE.test(f.conversationId) ? null : '"conversationId" must be a conversation id')
+  ?? (typeof f.sealed === 'string' && f.sealed.length >= 1 && f.sealed.length <= TYPING_MAX_SEALED_CHARS && BASE64URL_RE.test(f.sealed)
+    ? null : `"sealed" must be 1 to ${TYPING_MAX_SEALED_CHARS} base64url characters`);
+
 const clientChecks: Record<ClientFrame['type'], Check> = {
+  typing: checkTyping,
   auth: (f) => only(f, ['token', 'cursors', 'until'])
     ?? (typeof f.token === 'string' && TOKEN_RE.test(f.token) ? null : '"token" must be a session token')
     ?? (f.cursors === undefined ? null : checkCursors(f.cursors))
@@ -227,6 +247,10 @@ const clientChecks: Record<ClientFrame['type'], Check> = {
 };
 
 const serverChecks: Record<ServerFrame['type'], Check> = {
+  typing: checkTyping,
+  typingFailed: (f) => only(f, ['conversationId', 'code'])
+    ?? (typeof f.conversationId === 'string' ? null : '"conversationId" must be a string')
+    ?? (typeof f.code === 'string' ? null : '"code" must be a string'),
   ready: (f) => only(f, []),
   pong: (f) => only(f, []),
   subscribed: (f) => only(f, ['until']) ?? checkUntil(f),

@@ -26,3 +26,4 @@ export * from './link.ts';
 export * from './event-fields.ts';
 export * from './events.ts';
 export * from './display-name.ts';
+export * from './typing.ts';

@@ -30,6 +30,8 @@ export const PURPOSE = {
   keyFileChecksum: 'MessageHub-keyfile-checksum-v1', // the cheap damage check
   keyFilePayload: 'MessageHub-keyfile-payload-v1', // the encrypted private-key payload
   keyFileSelfTest: 'MessageHub-keyfile-selftest-v1', // proves imported private keys match the public ones
+  typing: 'MessageHub-typing-v1', // Ed25519 signature by a device key over a typing signal (TYP2)
+  typingAad: 'MessageHub-typing-aad-v1', // AES-GCM additional data of a sealed typing signal (TYP3)
   attachmentChunk: 'MessageHub-attachment-chunk-v1', // AES-GCM additional data of an attachment chunk (ATT2)
   fingerprint: 'MessageHub-fingerprint-v1',
   safetyNumber: 'MessageHub-safety-v1',

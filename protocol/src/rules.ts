@@ -104,3 +104,6 @@ export const SEALED_CHUNK_BYTES = IV_BYTES + ATTACHMENT_LIMITS.chunkBytes + TAG_
 export const MIME_RE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
 /** Preview images are one of these (made on the device with a canvas). */
 export const PREVIEW_TYPES = ['image/jpeg', 'image/webp'] as const;
+
+/** TYP3: characters of the base64url text a `typing` frame carries (the sealed signal is 1,057 bytes: 1,410 characters). */
+export const TYPING_MAX_SEALED_CHARS = 1600;

@@ -10,6 +10,7 @@ import { lazy } from './lazy-screens.ts';
 import { who } from './mh-conversation-list.ts';
 import { isArchived } from '../stores/flags.ts';
 import { identicon } from '../services/identicon.ts';
+import { typingFor, type Typing } from '../services/typing.ts';
 
 const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dayName = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
@@ -64,6 +65,8 @@ export class MhConversation extends LitElement {
       .deleted { font-style: italic; }
       .replying { display: flex; gap: 0.5rem; align-items: center; margin-bottom: 0.4rem; }
       .replying .quote { flex: 1; margin: 0; max-height: 4.5em; overflow: hidden; }
+      .typing { margin: 0; padding: 0.1rem 0.75rem; min-height: 1.2rem; line-height: 1.2rem; font-size: 0.85rem; color: var(--mh-muted); font-style: italic;
+        white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
       @media (max-width: 799px) { :host { height: calc(100vh - 3.6rem); } }
     `,
   ];
@@ -98,6 +101,28 @@ export class MhConversation extends LitElement {
   declare _actionsOpen: boolean;
 
   private readonly messenger = new MessengerController(this, () => void this._load());
+  /** TYP8: who is typing (services/typing.ts, shared by every conversation through the messenger). */
+  private typingService: Typing | null = null;
+  private readonly onTyping = () => this.requestUpdate();
+
+  private _typing(): Typing | null {
+    const m = this.messenger.value;
+    if (!m || m.phase !== 'ready' || !m.me) return null;
+    const t = typingFor(m);
+    if (t !== this.typingService) {
+      this.typingService?.removeEventListener('change', this.onTyping);
+      this.typingService = t;
+      t.addEventListener('change', this.onTyping);
+    }
+    return t;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    if (this.conversationId) this.typingService?.stop(this.conversationId);
+    this.typingService?.removeEventListener('change', this.onTyping);
+    this.typingService = null;
+  }
   private loading = 0;
   private stick = true;
   /** The draft in the composer when an edit began: an edit is not a draft, and the draft comes back after it. */
@@ -129,6 +154,8 @@ export class MhConversation extends LitElement {
     if (changed.has('conversationId')) {
       // Issue 16, bug 2: the text typed here belongs to the conversation it was typed in.
       const previous = changed.get('conversationId') as string | undefined;
+      // TYP8: leaving a conversation ends this device's typing there.
+      if (previous) this.typingService?.stop(previous);
       const input = this._input();
       if (input) {
         if (previous) this._keepDraft(previous, this._editing ? this.beforeEdit : input.value);
@@ -160,6 +187,9 @@ export class MhConversation extends LitElement {
     this._messages = messages;
     this._events = events;
     this._blocked = blocked;
+    // TYP8: a message from someone ends the typing they announced before it.
+    const typing = this._typing();
+    for (const msg of messages) if (!msg.mine && msg.composedAt) typing?.messageFrom(this.conversationId, msg.sender, msg.composedAt);
   }
 
   /** The seq last scrolled to, so a reload of the messages does not scroll there again. */
@@ -212,7 +242,10 @@ export class MhConversation extends LitElement {
     const input = e.target as HTMLTextAreaElement;
     this._count = input.value.length;
     this._resize(input);
-    if (!this._editing) this._keepDraft(this.conversationId, input.value);
+    if (!this._editing) {
+      this._keepDraft(this.conversationId, input.value);
+      this._typing()?.input(this.conversationId, input.value);
+    }
   }
 
   /** The composer grows with its text (up to 40% of the screen, then scrolls). */
@@ -236,6 +269,7 @@ export class MhConversation extends LitElement {
       return;
     }
     const id = this.conversationId;
+    this._typing()?.stop(id);
     const replyTo = this._replyTo;
     const editing = this._editing;
     this._replyTo = null;
@@ -350,6 +384,7 @@ export class MhConversation extends LitElement {
             'day' in item ? html`<li class="day" data-testid="day-separator">${item.day}</li>` : 'events' in item ? this._renderEvent(item) : this._renderMessage(item, !!group || others.length > 1))}
         </ol>
       </section>
+      ${this._renderTyping()}
       ${summary && summary.request !== 'accepted' ? nothing : html`<form class="composer" @submit=${(e: Event) => { e.preventDefault(); void this._send(); }}>
         <label for="composer" class="sr-only">Message</label>
         ${this._error ? html`<p class="error" role="alert" data-testid="composer-error">${this._error}</p>` : nothing}
@@ -372,6 +407,22 @@ export class MhConversation extends LitElement {
           : nothing}
       </form>`}
     `;
+  }
+
+  /**
+   * TYP8: "alice is typing…" in a polite live region that is always there (one line high,
+   * empty when nobody types), so it is announced and the layout does not jump.
+   */
+  private _renderTyping() {
+    const m = this.messenger.value;
+    const t = this._typing();
+    const typers = m?.typingIndicators && t ? t.typers(this.conversationId) : [];
+    const names = typers.map((u) => who(m?.names, u));
+    const text = names.length === 0 ? nothing
+      : names.length === 1 ? html`${names[0]} is typing…`
+        : names.length === 2 ? html`${names[0]} and ${names[1]} are typing…` : html`${names.length} people are typing…`;
+    return html`<p class="typing" role="status" aria-live="polite" data-testid="typing-indicator" data-typers=${typers.join(' ')}
+      data-sent=${t?.sent ?? 0} data-accepted=${t?.accepted ?? 0} data-ignored=${t?.ignored ?? 0}>${text}</p>`;
   }
 
   /** Pin and archive (stores/flags.ts): on this device only. */

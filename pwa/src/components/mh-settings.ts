@@ -106,6 +106,10 @@ export class MhSettings extends LitElement {
           @change=${(e: Event) => void m?.setReadReceipts((e.target as HTMLInputElement).checked)} />
           Send and show read receipts</label>
         <p class="muted">When this is off, others are not told that you read their messages, and you do not see when they read yours.</p>
+        <label class="check"><input type="checkbox" data-testid="typing-indicators" .checked=${m?.typingIndicators ?? true}
+          @change=${(e: Event) => void m?.setTypingIndicators((e.target as HTMLInputElement).checked)} />
+          Send and show typing indicators</label>
+        <p class="muted">When this is off, others do not see when you are typing, and you do not see when they are.</p>
       </section>
       <section aria-label="Your devices">
         <mh-devices></mh-devices>

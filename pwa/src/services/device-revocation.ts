@@ -71,6 +71,13 @@ export class DeviceRevocations {
     return (userId, deviceId) => table.get(`${userId}#${deviceId}`);
   }
 
+  /** The revocations verified and stored before, with no request (typing signals, TYP5). */
+  async stored(userIds: Iterable<string>): Promise<RevokedDevice> {
+    const table = new Map<string, DeviceRevocation>();
+    for (const u of userIds) for (const r of await storedRevocations(this.db, u)) table.set(`${u}#${r.deviceId}`, r);
+    return (userId, deviceId) => table.get(`${userId}#${deviceId}`);
+  }
+
   /**
    * "I lost a device", first step (DEV8, DEV9): revoke it for good. The cut-off in each
    * conversation is the last message of that device this device accepted; what it sent

@@ -11,7 +11,7 @@ import { acceptPendingKey, allContacts, getContact, setVerified } from '../store
 import { deleteDatabase, openDatabase, type ContactRow, type Db, type IdentityRow } from '../stores/db.ts';
 import { getConversation, updateConversation } from '../stores/conversations.ts';
 import { loadDraft, saveDraft } from '../stores/drafts.ts';
-import { readReceiptsOn, setReadReceipts } from '../stores/preferences.ts';
+import { readReceiptsOn, setReadReceipts, setTypingIndicators, typingIndicatorsOn } from '../stores/preferences.ts';
 import { loadFlags, setFlags, type FlagTable } from '../stores/flags.ts';
 import { Api } from './api.ts';
 import type { Attention, NotifyPrefs } from './attention.ts';
@@ -58,6 +58,10 @@ export class Messenger extends EventTarget {
   keyFileReminderDismissed = false;
   /** EVT2: "Send and show read receipts" (off: none sent, none shown). */
   readReceipts = true;
+  /** TYP8: "Send and show typing indicators" (off: none sent, none shown). */
+  typingIndicators = true;
+  /** Typing indicators (typing.ts, loaded with the conversation screen, which sets it); memory only. */
+  typing: import('./typing.ts').Typing | null = null;
 
   readonly origin: string;
   readonly session: Session;
@@ -123,6 +127,7 @@ export class Messenger extends EventTarget {
       }
       this.me = row;
       this.readReceipts = await readReceiptsOn(this.db);
+      this.typingIndicators = await typingIndicatorsOn(this.db);
       const identity = this.session.identity!;
       this.read(identity);
       this.phase = 'ready';
@@ -195,6 +200,7 @@ export class Messenger extends EventTarget {
           this.changed();
         },
         onUnauthorized: () => void this.session.relogin().then(() => this.realtime?.reconnectNow(), () => undefined),
+        onTyping: (c, sealed) => void this.typing?.receive(c, sealed),
       });
       return device;
     });
@@ -672,6 +678,24 @@ export class Messenger extends EventTarget {
     this.readReceipts = on;
     this.changed();
     if (on && this.viewing) void this.sendReads(this.viewing);
+  }
+
+  /** TYP8: turn typing indicators on or off, both ways. */
+  async setTypingIndicators(on: boolean): Promise<void> {
+    await setTypingIndicators(this.db!, on);
+    this.typingIndicators = on;
+    this.typing?.setEnabled(on);
+    this.changed();
+  }
+
+  /** What typing.ts needs from this device: its Device, the database and the socket (TYP8: only when online). */
+  async typingDevice(): Promise<{ device: Device; db: Db; me: string; send: (conversationId: string, sealed: string) => boolean; online: () => boolean }> {
+    const device = await this.ready();
+    return {
+      device, db: this.db!, me: this.me!.userId,
+      send: (c, sealed) => this.realtime?.sendTyping(c, sealed) ?? false,
+      online: () => this.connection === 'online' && globalThis.navigator?.onLine !== false,
+    };
   }
 
   private sendingReads: Promise<void> = Promise.resolve();

@@ -38,6 +38,8 @@ export interface RealtimeOptions {
   onConversation: (conversationId: string) => void;
   onState: (state: ConnectionState) => void;
   onUnauthorized: () => void;
+  /** SPEC §8c: another member's sealed typing signal (the caller opens and checks it). */
+  onTyping?: (conversationId: string, sealed: string) => void;
 }
 
 const MAX_DELAY = 15_000;
@@ -114,6 +116,14 @@ export class Realtime {
     });
   }
 
+  /** SPEC §8c: a sealed typing signal over the open socket; false (dropped, never queued) when there is none. */
+  sendTyping(conversationId: string, sealed: string): boolean {
+    const ws = this.ws;
+    if (!ws || !this.ready || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(encodeFrame({ type: 'typing', conversationId, sealed }));
+    return true;
+  }
+
   /** The socket is no more: every send still waiting goes over HTTP. */
   private socketGone(): void {
     this.ready = false;
@@ -174,6 +184,8 @@ export class Realtime {
         this.opts.onReady();
       } else if (msg.type === 'entry') {
         this.opts.onEntry({ conversationId: msg.conversationId, seq: msg.seq, kind: msg.kind, body: msg.body, createdAt: msg.createdAt });
+      } else if (msg.type === 'typing') {
+        this.opts.onTyping?.(msg.conversationId, msg.sealed);
       } else if (msg.type === 'conversation') {
         this.opts.onConversation(msg.conversationId);
       } else if (msg.type === 'sentBatch') {

@@ -30,4 +30,12 @@ export class ConversationsRepository {
     const row = await this.db.oneOrNone<{ lastSeq: number }>(sql.conversations.isMember, { id, userPk });
     return row ? row.lastSeq : null;
   }
+
+  /**
+   * SPEC §8c: relay a typing signal to every instance (NOTIFY on CHANNEL_TYPING, payload
+   * "<conversationId> <userId> <sealed>", under Postgres' 8000-byte limit). Writes no row.
+   */
+  async notifyTyping(payload: string): Promise<void> {
+    await this.db.one(sql.conversations.notifyTyping, { payload });
+  }
 }

@@ -10,6 +10,8 @@ import { sharedLimit } from './rate-limit.ts';
  */
 export const CHANNEL_LOG = 'mh_log';
 export const CHANNEL_MEMBER = 'mh_member';
+/** SPEC §8c: typing signals, relayed between instances and never stored: "<conversationId> <userId> <sealed>". */
+export const CHANNEL_TYPING = 'mh_typing';
 
 /** The authenticated user (plugins/auth's Caller fits): services know no HTTP. */
 export interface Caller {

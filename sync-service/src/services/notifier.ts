@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { CHANNEL_LOG, CHANNEL_MEMBER } from './conversations.ts';
+import { CHANNEL_LOG, CHANNEL_MEMBER, CHANNEL_TYPING } from './conversations.ts';
 
 /** The part of pg.Client used here (pg ships no types in this repo). */
 export interface ListenClient {
@@ -14,6 +14,8 @@ type Client = ListenClient;
 export interface NotifierEvents {
   log: [conversationId: string, seq: number];
   member: [conversationId: string, userId: string];
+  /** SPEC §8c: a typing signal from `userId` to relay to the conversation's other members. */
+  typing: [conversationId: string, userId: string, sealed: string];
   /** LISTEN is back after a connection loss: notifications may have been missed. */
   resync: [];
 }
@@ -71,6 +73,7 @@ export class Notifier extends EventEmitter<NotifierEvents> {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL_LOG}`);
       await client.query(`LISTEN ${CHANNEL_MEMBER}`);
+      await client.query(`LISTEN ${CHANNEL_TYPING}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
@@ -107,6 +110,11 @@ export class Notifier extends EventEmitter<NotifierEvents> {
   }
 
   private onNotification(channel: string, payload: string): void {
+    if (channel === CHANNEL_TYPING) {
+      const [conversationId, userId, sealed, more] = payload.split(' ');
+      if (conversationId && userId && sealed && more === undefined) this.emit('typing', conversationId, userId, sealed);
+      return;
+    }
     const space = payload.lastIndexOf(' ');
     if (space <= 0) return;
     const id = payload.slice(0, space);

@@ -13,7 +13,7 @@ const LAYOUT = {
   blobs: ['create', 'find', 'stored-indexes', 'put-chunk', 'get-chunk', 'complete', 'collect'],
   blocks: ['insert', 'delete', 'list', 'blocked-by-any'],
   challenges: ['insert', 'consume', 'state', 'prune'],
-  conversations: ['list', 'is-member', 'exists', 'member-pks'],
+  conversations: ['list', 'is-member', 'exists', 'member-pks', 'notify-typing'],
   'device-links': ['create', 'prune', 'find', 'post-handover', 'state', 'take'],
   devices: ['insert-certificate', 'certificates', 'insert-revocation', 'revocations', 'is-revoked', 'revoke-sessions'],
   health: ['schema-version'],

@@ -7,6 +7,7 @@ import { Pinger } from './pinger.ts';
 import { Registry } from './registry.ts';
 import { Sender } from './sender.ts';
 import { SocketGateway } from './socket-gateway.ts';
+import { TypingRelay } from './typing-relay.ts';
 
 export const WS_PATH = '/api/v1/ws';
 
@@ -35,6 +36,7 @@ declare module '@hapi/hapi' {
  * pushes the entries to its own sockets. The parts, one file each:
  *  - SocketGateway: the upgrade and each socket's frames (auth first, then subscribe, ping, send);
  *  - Sender: `send` / `sendBatch` frames, the HTTP append over the socket;
+ *  - TypingRelay: `typing` frames, relayed to every instance by NOTIFY and never stored;
  *  - Authenticator: an `auth` frame to a Connection with its subscriptions;
  *  - Registry: the authenticated Connections, and what a notification means for them;
  *  - Feeds / Feed: per conversation, one read per new entry for every local subscriber;
@@ -58,12 +60,14 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
       (hash) => sessionCache.get(hash, () => db.sessions.authenticate(hash)),
       logError,
     );
+    const typing = new TypingRelay(db, feeds, logError);
     const gateway = new SocketGateway(
       { path: WS_PATH, origins: config.origins, authTimeoutMs: options.authTimeoutMs ?? 10_000 },
       new Authenticator(db, feeds, registry),
       registry,
       pinger,
       sender,
+      typing,
       logError,
     );
     const closeSessions = (sessionIds: readonly string[]): number => {
@@ -100,6 +104,8 @@ export const realtimePlugin: Plugin<RealtimeOptions> = {
     });
     notifier.on('member', (conversationId, userId) => registry.onMember(conversationId, userId));
     notifier.on('resync', () => registry.onResync());
+    // SPEC §8c: typing signals, relayed through Postgres to every instance, never stored.
+    notifier.on('typing', (conversationId, userId, sealed) => typing.deliver(conversationId, userId, sealed));
 
     server.listener.on('upgrade', gateway.onUpgrade);
     server.ext('onPreStart', async () => {

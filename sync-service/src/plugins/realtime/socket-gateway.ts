@@ -7,6 +7,7 @@ import type { Connection } from './connection.ts';
 import type { Pinger } from './pinger.ts';
 import type { Registry } from './registry.ts';
 import type { Sender } from './sender.ts';
+import type { TypingRelay } from './typing-relay.ts';
 
 export interface GatewayOptions {
   path: string;
@@ -30,8 +31,8 @@ function errorCode(decoded: Decoded<ClientFrame>): ErrorFrameCode {
 
 /**
  * The WebSocket endpoint on Hapi's own listener: the upgrade (path and Origin), then one
- * socket's conversation: an `auth` frame first, then `subscribe` windows, `ping`, and
- * `send` / `sendBatch` (appends, see Sender). Frames are decoded with
+ * socket's conversation: an `auth` frame first, then `subscribe` windows, `ping`,
+ * `send` / `sendBatch` (appends, see Sender) and `typing` (relayed, see TypingRelay). Frames are decoded with
  * protocol/src/frames.ts.
  */
 export class SocketGateway {
@@ -43,6 +44,7 @@ export class SocketGateway {
     private readonly registry: Registry,
     private readonly pinger: Pinger,
     private readonly sender: Sender,
+    private readonly typing: TypingRelay,
     private readonly onError: (error: unknown) => void,
   ) {}
 
@@ -92,6 +94,7 @@ export class SocketGateway {
       if (connection) {
         const c = connection;
         if (decoded.ok && decoded.frame.type === 'ping') c.send({ type: 'pong' });
+        else if (decoded.ok && decoded.frame.type === 'typing') this.typing.handle(c, decoded.frame);
         else if (decoded.ok && (decoded.frame.type === 'send' || decoded.frame.type === 'sendBatch')) this.sender.handle(c, decoded.frame);
         else if (decoded.ok && decoded.frame.type === 'subscribe') {
           const { after, until, cursors } = decoded.frame;

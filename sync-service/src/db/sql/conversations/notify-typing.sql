@@ -1,0 +1,1 @@
+SELECT pg_notify('mh_typing', ${payload}) AS sent
