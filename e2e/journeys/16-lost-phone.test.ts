@@ -4,13 +4,16 @@
 // revoked, the account key replaced, every conversation re-keyed, and ada saves the new key
 // file. Bea sees a plain notice, not an alarm, and keeps sending; the phone can neither read
 // what comes next nor post, with its token or its keys; the new key file opens the account
-// on a third device.
+// on a third device with the WHOLE history (HIST1..HIST5): the laptop archived the old epoch
+// keys, re-wrapped to the new key, so what was said before the loss reads there too, with no
+// warning, and no epoch key lies anywhere in clear.
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importKeyFile } from '../../protocol/src/index.ts';
+import { importKeyFile, rawEpochKey, type EpochRecord } from '../../protocol/src/index.ts';
 import {
-  SCREENSHOT_DIR, bodies, linkByCode, message, openConversationWith, screenshotBoth, send, submitRestore, until, axeViolations, storedToken,
+  SCREENSHOT_DIR, bodies, dumpDatabase, dumpIndexedDb, linkByCode, message, openConversationWith, screenshotBoth, send, spellings, submitRestore, until,
+  axeViolations, storedToken,
 } from '../support/journeys.ts';
 import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
@@ -155,7 +158,12 @@ describe('journey 16: a lost phone', () => {
     expect(await bodies(bea)).not.toContain('phone: stolen');
   });
 
-  it('the new key file opens the account on a third device, which reads what came after the loss', async () => {
+  it('HIST3, HIST4: the new key file opens the account on a third device, which reads the whole history, before the loss and after, with no warning', async () => {
+    // The laptop archived the old epoch keys to the new key (LOST2 step 5): one entry per old epoch of ada's.
+    const archived = await people.stack.database.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM epoch_archive a JOIN users u ON u.id = a.user_id WHERE u.user_id = 'ada'`,
+    );
+    expect(Number(archived.rows[0]!.n)).toBeGreaterThan(0);
     const third = (await people.newDevice()).page;
     await submitRestore(third, newKeyFile, NEW_PASS);
     await third.getByTestId('restore-continue').waitFor({ timeout: 60_000 });
@@ -165,6 +173,34 @@ describe('journey 16: a lost phone', () => {
     await message(third, 'laptop: after').waitFor({ timeout: 20_000 });
     await message(third, 'bea: after').waitFor({ timeout: 20_000 });
     await until(async () => (await bodies(third)).includes('bea: after'), 'the history after the loss on the third device');
+    // Before the loss: what bea, the laptop and the (now lost) phone said, under the old key.
+    for (const text of ['bea: before', 'laptop: before', 'phone: before']) await message(third, text).waitFor({ timeout: 20_000 });
+    expect(await third.getByTestId('integrity-warning').count()).toBe(0);
+    expect(await third.getByTestId('sending-blocked').count()).toBe(0);
+    await screenshotBoth(third, '16-third-device-full-history');
     expect(people.errors).toEqual([]);
+
+    // No epoch key in clear at rest: the old epochs' keys (opened here in Node with the OLD
+    // key file) appear in no IndexedDB of ada's devices and nowhere in the database.
+    const old = await importKeyFile(people.ada.keyFile, PASSPHRASES.ada);
+    const records = await people.stack.database.query<{ body: EpochRecord }>(`SELECT body FROM log_entries WHERE kind = 'epoch' ORDER BY conversation_id, seq`);
+    const secrets: string[] = [];
+    for (const { body } of records.rows) {
+      const raw = await rawEpochKey(body, old).catch(() => null);
+      if (raw) secrets.push(...spellings(raw));
+    }
+    expect(secrets.length).toBeGreaterThan(0);
+    const places: Record<string, string> = {
+      database: (await dumpDatabase(people.stack.database)).text,
+      'laptop IndexedDB': (await dumpIndexedDb(laptop)).text,
+      'third device IndexedDB': (await dumpIndexedDb(third)).text,
+    };
+    expect(places.database).toContain('epoch_archive');
+    for (const [where, text] of Object.entries(places)) {
+      expect(secrets.filter((x) => text.includes(x)), where).toEqual([]);
+      for (const t of ['bea: before', 'laptop: before', 'bea: after']) expect(text.includes(t), `${where}: ${t}`).toBe(false);
+    }
+    // The laptop kept the old private keys only for the flow: its state is gone.
+    expect(places['laptop IndexedDB']).not.toContain('lost-device');
   });
 });

@@ -6,7 +6,7 @@
 import {
   admitMessage, chainOf, chainPosition, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage,
   openNextEpoch, parseEpochRecord, ProtocolError, checkGroupChange, openGroupMeta,
-  verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type OpenResult, type TranscriptState,
+  verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type OpenResult, type OwnKeySource, type TranscriptState,
 } from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EntryCheck, EpochRow, LogRow } from '../stores/db.ts';
 import { getConversation, getEpochs, getTranscript, newConversationRow } from '../stores/conversations.ts';
@@ -88,7 +88,9 @@ export function decideEpoch(conv: ConversationRow, entry: LogEntry, outcome: Epo
     check = { ok: false, problem: 'epoch-removed' };
   } else {
     check = { ok: false, problem: outcome.problem };
-    next.membershipAlert = { seq: entry.seq, reason: outcome.problem, at: now };
+    // HIST4: an epoch of this account's own earlier key with no archived key is history this
+    // device cannot read (said plainly), not an attack on who is in the conversation.
+    if (outcome.problem !== 'epoch-not-archived') next.membershipAlert = { seq: entry.seq, reason: outcome.problem, at: now };
   }
   return { conversation: next, row: rowOf(entry, check) };
 }
@@ -200,6 +202,11 @@ export class Ingest {
   private readonly deviceKeys: DeviceKeys;
   private readonly revocations: DeviceRevocations;
   private epochQueue: Promise<unknown> = Promise.resolve();
+  /**
+   * HIST4: on a device restored from a key file made after a rotation, the account's epoch
+   * key archive (epoch-archive.ts): old epochs wrapped to an earlier key of ours open through it.
+   */
+  ownKey: OwnKeySource | undefined;
 
   constructor(p: { db: Db; directory: Directory; keyring: Keyring; deviceKeys: DeviceKeys; revocations: DeviceRevocations }) {
     this.db = p.db;
@@ -419,7 +426,7 @@ export class Ingest {
         if (again === undefined || !(await verifyEpochSignature(rec, again))) return { problem: 'epoch-bad-signature' };
       }
       await fetchAll(plan.afterSignature);
-      const opened = await openNextEpoch(rec, { me: this.keyring.identity, resolveIdentity: resolve, conversationId: cid, held: records });
+      const opened = await openNextEpoch(rec, { me: this.keyring.identity, resolveIdentity: resolve, conversationId: cid, held: records, ownKey: this.ownKey });
       // GRP7: a member who is not an admin re-keys (or leaves) a group under the same name.
       const prev = epochs.get(rec.epoch - 1);
       if (prev?.record.admins !== undefined && !prev.record.admins.includes(rec.creator)

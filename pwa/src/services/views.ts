@@ -220,7 +220,7 @@ export class Views {
       if (NOT_SHARED.has(row.check.problem ?? '')) continue;
       if (row.kind === 'epoch') {
         const creator = (row.body as Partial<EpochRecord> | null)?.creator;
-        if (!row.check.ok) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender: '', mine: false, body: null, composedAt: null, state: 'received', warnings: [warningFor(row.check.problem ?? 'malformed', { sender: typeof creator === 'string' ? creator : undefined })] });
+        if (!row.check.ok) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender: '', mine: false, body: null, composedAt: null, state: 'received', warnings: [warningFor(row.check.problem ?? 'malformed', { sender: typeof creator === 'string' ? creator : undefined, at: Date.parse(row.createdAt) })] });
         continue;
       }
       const env = row.body as Partial<Envelope>;

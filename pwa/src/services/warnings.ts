@@ -22,6 +22,12 @@ export type Warning =
   | { code: 'not-an-admin'; by: string | null }
   /** The service refused an outgoing message; `error` is its message, if any. */
   | { code: 'rejected'; error: string | null }
+  /**
+   * HIST4: an epoch of this account's earlier key whose archived key the service did not
+   * give: its messages cannot be opened on this device (nothing forged, nothing to review).
+   * `at`: when that epoch began (ms), if known.
+   */
+  | { code: 'not-archived'; at: number | null }
   /** A problem this client has no words for yet. */
   | { code: 'unknown'; problem: string };
 
@@ -95,7 +101,7 @@ export type BlockReason =
 export type BlockCode = BlockReason['code'];
 
 /** The warning for a stored check's `problem` (as ingest records it). */
-export function warningFor(problem: string, ctx: { sender?: string; missing?: number } = {}): Warning {
+export function warningFor(problem: string, ctx: { sender?: string; missing?: number; at?: number } = {}): Warning {
   const sender = ctx.sender && ctx.sender !== '?' ? ctx.sender : null;
   switch (problem) {
     case 'tampered':
@@ -121,6 +127,8 @@ export function warningFor(problem: string, ctx: { sender?: string; missing?: nu
       return { code: 'gap', sender, missing: ctx.missing ?? 1 };
     case 'epoch-not-an-admin':
       return { code: 'not-an-admin', by: sender };
+    case 'epoch-not-archived':
+      return { code: 'not-archived', at: ctx.at !== undefined && Number.isFinite(ctx.at) ? ctx.at : null };
     default:
       return problem.startsWith('epoch-') ? { code: 'membership', problem } : { code: 'unknown', problem };
   }
@@ -161,6 +169,10 @@ export function warningText(w: Warning): string {
     case 'not-an-admin':
       return `${w.by ?? 'Someone'}, who is not an admin of this group, tried to change who is in it. The change is refused. Sending is paused until you review it.`;
     case 'rejected': return `Not sent: ${w.error ?? 'the server refused it'}.`;
+    case 'not-archived': {
+      const since = w.at === null ? '' : ` from ${new Date(w.at).toISOString().slice(0, 10)} on`;
+      return `Messages${since} from before your key change could not be opened on this device: the server did not give this device the keys for them. Your other devices may still show them.`;
+    }
     case 'unknown': return `A message could not be verified (${w.problem}).`;
   }
 }
