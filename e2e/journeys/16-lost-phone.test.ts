@@ -21,6 +21,18 @@ const NEW_PASS = 'ada after the phone: seven herons guard the lighthouse';
 
 const axe = axeViolations;
 
+/** The stored log of a page as [seq, kind, problem, creator or sender, epoch]: metadata only, for a failure's message. */
+function logSummary(page: Page): Promise<string> {
+  return page.evaluate(() => new Promise<string>((resolve) => {
+    const open = indexedDB.open('messagehub');
+    open.onsuccess = () => {
+      const all = open.result.transaction('log').objectStore('log').getAll();
+      all.onsuccess = () => resolve(JSON.stringify((all.result as { seq: number; kind: string; check: { problem: string | null }; body: { creator?: string; epoch?: number; sender?: string } }[])
+        .map((r) => [r.seq, r.kind, r.check.problem, r.body.creator ?? r.body.sender, r.body.epoch])));
+    };
+  }));
+}
+
 describe('journey 16: a lost phone', () => {
   let people: TwoPeople;
   let laptop: Page;
@@ -51,6 +63,14 @@ describe('journey 16: a lost phone', () => {
     await send(phone, 'phone: before');
     await message(bea, 'phone: before').waitFor({ timeout: 20_000 });
     await message(bea, 'laptop: before').waitFor({ timeout: 20_000 });
+    // Bea is told, in one plain line, that ada's messages now also come from another device
+    // her key vouches for: a notice, not a warning, and sending is not paused.
+    const added = bea.locator('[data-testid="membership-event"] [data-kind="device-added"][data-user="ada"]');
+    await added.first().waitFor({ timeout: 20_000 });
+    expect(await added.count()).toBe(1);
+    expect(await added.first().textContent()).toMatch(/ada linked a new device/);
+    expect(await bea.getByTestId('integrity-warning').count()).toBe(0);
+    expect(await bea.getByTestId('sending-blocked').count()).toBe(0);
     await send(bea, 'bea: before');
     await message(phone, 'bea: before').waitFor({ timeout: 20_000 });
     await message(laptop, 'bea: before').waitFor({ timeout: 20_000 });
@@ -125,6 +145,7 @@ describe('journey 16: a lost phone', () => {
     });
     await send(laptop, 'laptop: after');
     await message(bea, 'laptop: after').waitFor({ timeout: 20_000 });
+
     expect(await bea.getByTestId('integrity-warning').count()).toBe(0);
     expect(await laptop.getByTestId('integrity-warning').count()).toBe(0);
   });
@@ -170,11 +191,17 @@ describe('journey 16: a lost phone', () => {
     await third.getByTestId('restore-continue').click();
     await third.getByTestId('start-username').waitFor({ timeout: 15_000 });
     await openConversationWith(third, 'bea');
-    await message(third, 'laptop: after').waitFor({ timeout: 20_000 });
+    await message(third, 'laptop: after').waitFor({ timeout: 20_000 }).catch(async (e: unknown) => {
+      throw new Error(`${String(e)}: ${await logSummary(third)}`);
+    });
     await message(third, 'bea: after').waitFor({ timeout: 20_000 });
     await until(async () => (await bodies(third)).includes('bea: after'), 'the history after the loss on the third device');
     // Before the loss: what bea, the laptop and the (now lost) phone said, under the old key.
-    for (const text of ['bea: before', 'laptop: before', 'phone: before']) await message(third, text).waitFor({ timeout: 20_000 });
+    for (const text of ['bea: before', 'laptop: before', 'phone: before']) {
+      await message(third, text).waitFor({ timeout: 20_000 }).catch(async (e: unknown) => {
+        throw new Error(`${String(e)}: ${await logSummary(third)}`);
+      });
+    }
     expect(await third.getByTestId('integrity-warning').count()).toBe(0);
     expect(await third.getByTestId('sending-blocked').count()).toBe(0);
     await screenshotBoth(third, '16-third-device-full-history');

@@ -391,7 +391,8 @@ export class Ingest {
         return { removed: { by: rec.creator, epoch: rec.epoch, members: rec.members.map((m) => m.userId) } };
       }
     }
-    const plan = epochLookupPlan(rec, { conversationId: cid, me, held: records, isPinned: (u) => contacts.has(u) });
+    // Our own key is always known here (the keyring), never fetched: a restored device reads its own records chained (HIST4).
+    const plan = epochLookupPlan(rec, { conversationId: cid, me, held: records, isPinned: (u) => u === me || contacts.has(u) });
     if (!plan.ok) return { problem: `epoch-${plan.reason}` };
     const fetched = new Map<string, FetchedKey>();
     const fetchAll = async (users: readonly string[]) => {
@@ -406,7 +407,10 @@ export class Ingest {
     try {
       await fetchAll(plan.beforeSignature);
       let pinned = await this.keyring.resolverFor(contacts, undefined);
-      const resolve = (u: string) => pinned(u) ?? fetched.get(u)?.identity;
+      // Our own key as the record names it: an earlier one of ours (a rotation made here,
+      // LOST2, or vouched for by the archive, HIST5), else the current one.
+      const mine = (await this.keyring.resolverFor(new Map(), rec.members))(me);
+      const resolve = (u: string) => (u === me && mine ? mine : pinned(u) ?? fetched.get(u)?.identity);
       const creator = resolve(rec.creator);
       if (creator === undefined) return { problem: 'epoch-unknown-sender' };
       if (!(await verifyEpochSignature(rec, creator))) {

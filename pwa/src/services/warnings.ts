@@ -51,7 +51,13 @@ export type TimelineEvent =
   | { code: 'member-left'; by: string; userId: string }
   | { code: 'rekeyed'; by: string }
   /** GRP1: epoch 0 of a group, with its (decrypted) name; null when it does not open. */
-  | { code: 'group-created'; by: string; name: string | null; with: string[] };
+  | { code: 'group-created'; by: string; name: string | null; with: string[] }
+  /**
+   * A contact's messages first arrive from a device not seen before here, certified by the key
+   * this device pinned for them (DEV3: a notice, nothing to do); or a device of theirs that
+   * their key revoked (DEV8, a verified record).
+   */
+  | { code: 'device-added' | 'device-revoked'; by: string; userId: string };
 
 export type EventCode = TimelineEvent['code'];
 
@@ -72,6 +78,8 @@ export function eventText(e: TimelineEvent, me: string): string {
       }
       return e.userId === me ? 'Your key changed.' : `${e.userId}'s key changed.`;
     case 'rekeyed': return `${by} replaced the conversation keys.`;
+    case 'device-added': return `${e.userId} linked a new device, vouched for by their key. Nothing to do.`;
+    case 'device-revoked': return `${e.userId} removed one of their devices (for example a lost phone). Anything it sends from now on is refused.`;
     case 'group-created':
       return `${by} created the group${e.name ? ` “${e.name}”` : ''}${e.with.length ? ` with ${e.with.map(name).join(', ')}` : ''}.`;
   }
