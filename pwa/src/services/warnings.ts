@@ -72,7 +72,7 @@ export function eventText(e: TimelineEvent, me: string): string {
     case 'member-removed': return `${by} removed ${name(e.userId)}.`;
     case 'member-left': return `${by} left the group.`;
     case 'key-changed':
-      if (e.change === 'own') return 'You changed your keys on this device after reporting a lost device. Your contacts see a notice.';
+      if (e.change === 'own') return 'You changed your keys after reporting a lost device. Your contacts see a notice.';
       if (e.change === 'rotation') {
         return `${e.userId} changed their keys on one of their own devices (signed with their previous key), for example after losing a phone. Messages are still end-to-end encrypted; nothing to do.`;
       }
