@@ -5,7 +5,7 @@
 // the new identity key, so a device restored from the new key file reads the whole history.
 // Only this account's own epochs, never another member's. Pure: WebCrypto only, no I/O.
 import { ProtocolError, buf, canonical, fromBase64Url, toBase64Url } from './encoding.ts';
-import { epochHash, opensEpoch, type OwnKeySource } from './epoch.ts';
+import { epochHash, opensEpoch, wrapLabel, type OwnKeySource } from './epoch.ts';
 import { asImported, fingerprint, type Identity, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
 import { MAX_EPOCH, PROTOCOL_VERSION, RSA_WRAPPED_BYTES, SIG_BYTES } from './rules.ts';
@@ -35,21 +35,46 @@ const ENTRY_KEYS = ['v', 'type', 'userId', 'conversationId', 'epoch', 'epochHash
 
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
 
+/** One message per failure kind: the code says what failed (HIST4: every failure to open is `tampered`). */
+const BAD = 'epoch archive entry refused';
+
+/**
+ * HIST3: the raw key of an epoch whose entry names `me`'s key (the device that rotated,
+ * re-wrapping to the account's next key), checked against the commitment (EPOCH5); the
+ * EPOCH3 label as in openEpoch. The caller wipes the bytes.
+ */
+export async function rawEpochKey(recordIn: EpochRecord, me: Identity): Promise<Uint8Array> {
+  const record = parseEpochRecord(recordIn);
+  const index = record.members.findIndex((m) => m.userId === me.userId);
+  if (index < 0 || record.members[index]!.fingerprint !== (await fingerprint(me.public))) throw new ProtocolError('key-mismatch', BAD);
+  let raw: Uint8Array;
+  try {
+    raw = new Uint8Array(await subtle().decrypt(
+      { name: 'RSA-OAEP', label: buf(wrapLabel(record.conversationId, record.epoch, me.userId)) },
+      me.encryption.privateKey, buf(fromBase64Url(record.wrappedKeys[index]!.wrappedKey)),
+    ));
+  } catch {
+    throw new ProtocolError('tampered', BAD);
+  }
+  if (!(await opensEpoch(record, raw))) {
+    raw.fill(0);
+    throw new ProtocolError('tampered', BAD);
+  }
+  return raw;
+}
+
 /** HIST1: strict shape (WIRE1); the signature is checked by verifyEpochArchiveEntry. */
 export function parseEpochArchiveEntry(json: unknown): EpochArchiveEntry {
-  if (!isRecord(json)) fail('archive entry: not an object');
-  if (json.v !== PROTOCOL_VERSION) {
-    if (!('v' in json)) fail('archive entry: no version');
-    throw new ProtocolError('unsupported-version', `archive entry: version ${String(json.v)} is not supported`);
-  }
-  exactKeys(json, ENTRY_KEYS, 'archive entry');
-  if (json.type !== 'epoch-archive') fail('archive entry: type must be "epoch-archive"');
-  checkB64(json.wrappedKey, RSA_WRAPPED_BYTES, RSA_WRAPPED_BYTES, 'archive.wrappedKey');
-  checkB64(json.sig, SIG_BYTES, SIG_BYTES, 'archive.sig');
+  if (!isRecord(json) || !('v' in json)) fail(BAD);
+  if (json.v !== PROTOCOL_VERSION) throw new ProtocolError('unsupported-version', BAD);
+  exactKeys(json, ENTRY_KEYS, BAD);
+  if (json.type !== 'epoch-archive') fail(BAD);
+  checkB64(json.wrappedKey, RSA_WRAPPED_BYTES, RSA_WRAPPED_BYTES, BAD);
+  checkB64(json.sig, SIG_BYTES, SIG_BYTES, BAD);
   return {
-    v: 1, type: 'epoch-archive', userId: checkId(json.userId, 'archive.userId'), conversationId: checkId(json.conversationId, 'archive.conversationId'),
-    epoch: checkInt(json.epoch, 0, MAX_EPOCH, 'archive.epoch'), epochHash: checkHash(json.epochHash, 'archive.epochHash'),
-    previousKey: checkHash(json.previousKey, 'archive.previousKey'), recipientKey: checkHash(json.recipientKey, 'archive.recipientKey'),
+    v: 1, type: 'epoch-archive', userId: checkId(json.userId, BAD), conversationId: checkId(json.conversationId, BAD),
+    epoch: checkInt(json.epoch, 0, MAX_EPOCH, BAD), epochHash: checkHash(json.epochHash, BAD),
+    previousKey: checkHash(json.previousKey, BAD), recipientKey: checkHash(json.recipientKey, BAD),
     wrappedKey: json.wrappedKey as string, sig: json.sig as string,
   };
 }
@@ -74,10 +99,10 @@ export function epochArchiveLabel(userId: string, conversationId: string, epoch:
 export async function archiveEpochKey(account: Identity, recordIn: EpochRecord, raw: Uint8Array): Promise<EpochArchiveEntry> {
   const record = parseEpochRecord(recordIn);
   const named = record.members.find((m) => m.userId === account.userId)?.fingerprint;
-  if (named === undefined) throw new ProtocolError('not-a-member', 'archive: the epoch does not name this account');
+  if (named === undefined) throw new ProtocolError('not-a-member', BAD);
   const recipientKey = await fingerprint(account.public);
-  if (named === recipientKey) throw new ProtocolError('malformed', 'archive: the epoch is wrapped to the current key already');
-  if (!(await opensEpoch(record, raw))) throw new ProtocolError('tampered', 'archive: the key does not open the epoch');
+  if (named === recipientKey) throw new ProtocolError('malformed', BAD);
+  if (!(await opensEpoch(record, raw))) throw new ProtocolError('tampered', BAD);
   const hash = await epochHash(record);
   const enc = (await asImported(account.public)).encryptionKey;
   const wrapped = new Uint8Array(await subtle().encrypt(
@@ -119,7 +144,7 @@ export async function openArchivedKey(entry: EpochArchiveEntry, record: EpochRec
   const hash = await epochHash(record);
   if (entry.userId !== me.userId || entry.conversationId !== record.conversationId || entry.epoch !== record.epoch || entry.epochHash !== hash
     || entry.previousKey !== named || entry.recipientKey !== (await fingerprint(me.public))) {
-    throw new ProtocolError('tampered', 'archive: the entry is for another epoch or key');
+    throw new ProtocolError('tampered', BAD);
   }
   try {
     return new Uint8Array(await subtle().decrypt(
@@ -127,7 +152,7 @@ export async function openArchivedKey(entry: EpochArchiveEntry, record: EpochRec
       me.encryption.privateKey, buf(fromBase64Url(entry.wrappedKey)),
     ));
   } catch {
-    throw new ProtocolError('tampered', 'archive: the archived key does not open');
+    throw new ProtocolError('tampered', BAD);
   }
 }
 
@@ -148,7 +173,7 @@ export function archiveKeySource(entries: readonly unknown[], me: Identity): Own
   return async (record, named) => {
     const found = byEpoch.get(`${record.conversationId}/${record.epoch}`);
     if (!found?.length) return null;
-    let failure: unknown = new ProtocolError('tampered', 'archive: no entry for this epoch is signed by my key');
+    let failure: unknown = new ProtocolError('tampered', BAD);
     for (const candidate of found) {
       const entry = await verifyEpochArchiveEntry(candidate, me.public);
       if (entry === null || entry.previousKey !== named) continue;

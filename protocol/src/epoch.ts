@@ -230,7 +230,7 @@ async function openRecord(recordIn: EpochRecord, ctx: OpenEpochContext, joining:
     // key, which must still pass the commitment below (a wrong key is 'tampered').
     if (ctx.ownKey === undefined) throw new ProtocolError('key-mismatch', 'epoch: my entry names another key');
     raw = await ctx.ownKey(record, named);
-    if (raw === null) throw new ProtocolError('not-archived', 'epoch: wrapped to an earlier key of mine, and no archived key for it');
+    if (raw === null) throw new ProtocolError('not-archived', 'epoch: not archived');
   }
   // EPOCH12 (G2, G4): unwrap under the label; one uniform error for every failure.
   raw ??= await unwrapOwn(record, index, ctx.me);
@@ -256,25 +256,6 @@ async function unwrapOwn(record: EpochRecord, index: number, me: Identity): Prom
   } catch {
     throw new ProtocolError('tampered', 'epoch: my wrapped key does not open');
   }
-}
-
-/**
- * HIST3: the raw key of an epoch whose entry names `me`'s key (the caller holds the record's
- * key already; this is for re-wrapping it to the account's next key), checked against the
- * commitment. The caller wipes the bytes after use.
- */
-export async function rawEpochKey(recordIn: EpochRecord, me: Identity): Promise<Uint8Array> {
-  const record = parseEpochRecord(recordIn);
-  const index = record.members.findIndex((m) => m.userId === me.userId);
-  if (index < 0 || record.members[index]!.fingerprint !== (await fingerprint(me.public))) {
-    throw new ProtocolError('key-mismatch', 'epoch: not wrapped to this key');
-  }
-  const raw = await unwrapOwn(record, index, me);
-  if (!(await opensEpoch(record, raw))) {
-    raw.fill(0);
-    throw new ProtocolError('tampered', 'epoch: my wrapped key does not open');
-  }
-  return raw;
 }
 
 /**

@@ -172,7 +172,7 @@ export async function runLostDevice(deps: LostDeps, target: LostTarget, passphra
   }
   // 5. HIST3: the old epoch keys, re-wrapped to the new key, for a device restored from the new key file.
   if (st.previous) {
-    const { archiveOwnEpochs } = await import('./epoch-archive.ts');
+    const { archiveOwnEpochs } = await import('./online.ts');
     await archiveOwnEpochs({ db, api, current: device.keyring.identity, previous: st.previous, onProgress: (done, total) => onProgress({ step: 'archive', done, total }) });
   }
   onProgress({ step: 'done', done: conversations.length, total: conversations.length });

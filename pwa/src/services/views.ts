@@ -12,7 +12,6 @@ import { outboxFor } from '../stores/outbox.ts';
 import { readReceiptsOn } from '../stores/preferences.ts';
 import { allRequests, blockedUsers, type RequestState } from '../stores/requests.ts';
 import { blockedFor } from './blocking.ts';
-import { storedRevocations } from './device-revocation.ts';
 import { contactMap, type Keyring, type Plain } from './keyring.ts';
 import { warningFor, type BlockReason, type TimelineEvent, type Warning } from './warnings.ts';
 
@@ -221,7 +220,7 @@ export class Views {
       if (NOT_SHARED.has(row.check.problem ?? '')) continue;
       if (row.kind === 'epoch') {
         const creator = (row.body as Partial<EpochRecord> | null)?.creator;
-        if (!row.check.ok) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender: '', mine: false, body: null, composedAt: null, state: 'received', warnings: [warningFor(row.check.problem ?? 'malformed', { sender: typeof creator === 'string' ? creator : undefined, at: Date.parse(row.createdAt) })] });
+        if (!row.check.ok) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender: '', mine: false, body: null, composedAt: null, state: 'received', warnings: [warningFor(row.check.problem ?? 'malformed', { sender: typeof creator === 'string' ? creator : undefined })] });
         continue;
       }
       const env = row.body as Partial<Envelope>;
@@ -318,7 +317,8 @@ export class Views {
       }
       out.push({ id: `epoch-${e.epoch}`, seq: e.seq, epoch: e.epoch, by: change.by, events });
     }
-    out.push(...(await this.deviceEvents(conversationId)));
+    // Contacts' devices as notices (device-notices.ts, in the online chunk).
+    out.push(...(await (await import('./online.ts')).deviceEvents(this.db, this.me, await getLog(this.db, conversationId))));
     // The record that removed us opened nothing, but is an event too.
     for (const row of await getLog(this.db, conversationId)) {
       if (row.kind !== 'epoch' || row.check.problem !== 'epoch-removed') continue;
@@ -326,39 +326,6 @@ export class Views {
       out.push({ id: `epoch-${rec.epoch}`, seq: row.seq, epoch: rec.epoch, by: rec.creator, events: [{ code: 'member-removed', by: rec.creator, userId: this.me }] });
     }
     return out.sort((a, b) => a.seq - b.seq);
-  }
-
-  /**
-   * Contacts' devices as notices, from this conversation's accepted messages (version 2):
-   * "bea linked a new device" where a message first comes from a device of theirs other than
-   * the first one seen here (its certificate held under the pinned key, DEV7); "bea removed
-   * one of their devices" after the last message of a device whose revocation this device
-   * verified (DEV8). Never for this account's own devices (the device list says those).
-   */
-  private async deviceEvents(conversationId: string): Promise<EventView[]> {
-    const seen = new Map<string, Map<string, { first: number; last: number; epoch: number }>>();
-    const out: EventView[] = [];
-    for (const row of await getLog(this.db, conversationId)) {
-      if (row.kind !== 'message' || !row.check.ok) continue;
-      const env = row.body as Envelope;
-      if (env.v !== 2 || env.sender === this.me) continue;
-      const devices = seen.get(env.sender) ?? new Map<string, { first: number; last: number; epoch: number }>();
-      seen.set(env.sender, devices);
-      const known = devices.get(env.device.deviceId);
-      if (known) {
-        known.last = row.seq;
-        continue;
-      }
-      if (devices.size > 0) out.push({ id: `device-${row.seq}`, seq: row.seq, epoch: env.epoch, by: env.sender, events: [{ code: 'device-added', by: env.sender, userId: env.sender }] });
-      devices.set(env.device.deviceId, { first: row.seq, last: row.seq, epoch: env.epoch });
-    }
-    for (const [userId, devices] of seen) {
-      const revoked = new Set((await storedRevocations(this.db, userId)).map((r) => r.deviceId));
-      for (const [deviceId, d] of devices) {
-        if (revoked.has(deviceId)) out.push({ id: `revoked-${deviceId}`, seq: d.last, epoch: d.epoch, by: userId, events: [{ code: 'device-revoked', by: userId, userId }] });
-      }
-    }
-    return out;
   }
 
   /** A stored message's plaintext: from memory, or opened again (after a reload) and kept. (search.ts uses it too.) */

@@ -25,9 +25,8 @@ export type Warning =
   /**
    * HIST4: an epoch of this account's earlier key whose archived key the service did not
    * give: its messages cannot be opened on this device (nothing forged, nothing to review).
-   * `at`: when that epoch began (ms), if known.
    */
-  | { code: 'not-archived'; at: number | null }
+  | { code: 'not-archived' }
   /** A problem this client has no words for yet. */
   | { code: 'unknown'; problem: string };
 
@@ -78,8 +77,8 @@ export function eventText(e: TimelineEvent, me: string): string {
       }
       return e.userId === me ? 'Your key changed.' : `${e.userId}'s key changed.`;
     case 'rekeyed': return `${by} replaced the conversation keys.`;
-    case 'device-added': return `${e.userId} linked a new device, vouched for by their key. Nothing to do.`;
-    case 'device-revoked': return `${e.userId} removed one of their devices (for example a lost phone). Anything it sends from now on is refused.`;
+    case 'device-added': return `${e.userId} linked a new device.`;
+    case 'device-revoked': return `${e.userId} removed one of their devices.`;
     case 'group-created':
       return `${by} created the group${e.name ? ` “${e.name}”` : ''}${e.with.length ? ` with ${e.with.map(name).join(', ')}` : ''}.`;
   }
@@ -109,7 +108,7 @@ export type BlockReason =
 export type BlockCode = BlockReason['code'];
 
 /** The warning for a stored check's `problem` (as ingest records it). */
-export function warningFor(problem: string, ctx: { sender?: string; missing?: number; at?: number } = {}): Warning {
+export function warningFor(problem: string, ctx: { sender?: string; missing?: number } = {}): Warning {
   const sender = ctx.sender && ctx.sender !== '?' ? ctx.sender : null;
   switch (problem) {
     case 'tampered':
@@ -136,7 +135,7 @@ export function warningFor(problem: string, ctx: { sender?: string; missing?: nu
     case 'epoch-not-an-admin':
       return { code: 'not-an-admin', by: sender };
     case 'epoch-not-archived':
-      return { code: 'not-archived', at: ctx.at !== undefined && Number.isFinite(ctx.at) ? ctx.at : null };
+      return { code: 'not-archived' };
     default:
       return problem.startsWith('epoch-') ? { code: 'membership', problem } : { code: 'unknown', problem };
   }
@@ -177,10 +176,7 @@ export function warningText(w: Warning): string {
     case 'not-an-admin':
       return `${w.by ?? 'Someone'}, who is not an admin of this group, tried to change who is in it. The change is refused. Sending is paused until you review it.`;
     case 'rejected': return `Not sent: ${w.error ?? 'the server refused it'}.`;
-    case 'not-archived': {
-      const since = w.at === null ? '' : ` from ${new Date(w.at).toISOString().slice(0, 10)} on`;
-      return `Messages${since} from before your key change could not be opened on this device: the server did not give this device the keys for them. Your other devices may still show them.`;
-    }
+    case 'not-archived': return 'Earlier messages could not be opened on this device.';
     case 'unknown': return `A message could not be verified (${w.problem}).`;
   }
 }
