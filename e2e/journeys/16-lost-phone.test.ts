@@ -4,19 +4,34 @@
 // revoked, the account key replaced, every conversation re-keyed, and ada saves the new key
 // file. Bea sees a plain notice, not an alarm, and keeps sending; the phone can neither read
 // what comes next nor post, with its token or its keys; the new key file opens the account
-// on a third device.
+// on a third device with the WHOLE history (HIST1..HIST5): the laptop archived the old epoch
+// keys, re-wrapped to the new key, so what was said before the loss reads there too, with no
+// warning, and no epoch key lies anywhere in clear.
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importKeyFile } from '../../protocol/src/index.ts';
+import { importKeyFile, rawEpochKey, type EpochRecord } from '../../protocol/src/index.ts';
 import {
-  SCREENSHOT_DIR, bodies, linkByCode, message, openConversationWith, screenshotBoth, send, submitRestore, until, axeViolations, storedToken,
+  SCREENSHOT_DIR, bodies, dumpDatabase, dumpIndexedDb, linkByCode, message, openConversationWith, screenshotBoth, send, spellings, submitRestore, until,
+  axeViolations, storedToken,
 } from '../support/journeys.ts';
 import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
 const NEW_PASS = 'ada after the phone: seven herons guard the lighthouse';
 
 const axe = axeViolations;
+
+/** The stored log of a page as [seq, kind, problem, creator or sender, epoch]: metadata only, for a failure's message. */
+function logSummary(page: Page): Promise<string> {
+  return page.evaluate(() => new Promise<string>((resolve) => {
+    const open = indexedDB.open('messagehub');
+    open.onsuccess = () => {
+      const all = open.result.transaction('log').objectStore('log').getAll();
+      all.onsuccess = () => resolve(JSON.stringify((all.result as { seq: number; kind: string; check: { problem: string | null }; body: { creator?: string; epoch?: number; sender?: string } }[])
+        .map((r) => [r.seq, r.kind, r.check.problem, r.body.creator ?? r.body.sender, r.body.epoch])));
+    };
+  }));
+}
 
 describe('journey 16: a lost phone', () => {
   let people: TwoPeople;
@@ -48,6 +63,14 @@ describe('journey 16: a lost phone', () => {
     await send(phone, 'phone: before');
     await message(bea, 'phone: before').waitFor({ timeout: 20_000 });
     await message(bea, 'laptop: before').waitFor({ timeout: 20_000 });
+    // Bea is told, in one plain line, that ada's messages now also come from another device
+    // her key vouches for: a notice, not a warning, and sending is not paused.
+    const added = bea.locator('[data-testid="membership-event"] [data-kind="device-added"][data-user="ada"]');
+    await added.first().waitFor({ timeout: 20_000 });
+    expect(await added.count()).toBe(1);
+    expect(await added.first().textContent()).toMatch(/ada linked a new device/);
+    expect(await bea.getByTestId('integrity-warning').count()).toBe(0);
+    expect(await bea.getByTestId('sending-blocked').count()).toBe(0);
     await send(bea, 'bea: before');
     await message(phone, 'bea: before').waitFor({ timeout: 20_000 });
     await message(laptop, 'bea: before').waitFor({ timeout: 20_000 });
@@ -122,6 +145,7 @@ describe('journey 16: a lost phone', () => {
     });
     await send(laptop, 'laptop: after');
     await message(bea, 'laptop: after').waitFor({ timeout: 20_000 });
+
     expect(await bea.getByTestId('integrity-warning').count()).toBe(0);
     expect(await laptop.getByTestId('integrity-warning').count()).toBe(0);
   });
@@ -155,16 +179,55 @@ describe('journey 16: a lost phone', () => {
     expect(await bodies(bea)).not.toContain('phone: stolen');
   });
 
-  it('the new key file opens the account on a third device, which reads what came after the loss', async () => {
+  it('HIST3, HIST4: the new key file opens the account on a third device, which reads the whole history, before the loss and after, with no warning', async () => {
+    // The laptop archived the old epoch keys to the new key (LOST2 step 5): one entry per old epoch of ada's.
+    const archived = await people.stack.database.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM epoch_archive a JOIN users u ON u.id = a.user_id WHERE u.user_id = 'ada'`,
+    );
+    expect(Number(archived.rows[0]!.n)).toBeGreaterThan(0);
     const third = (await people.newDevice()).page;
     await submitRestore(third, newKeyFile, NEW_PASS);
     await third.getByTestId('restore-continue').waitFor({ timeout: 60_000 });
     await third.getByTestId('restore-continue').click();
     await third.getByTestId('start-username').waitFor({ timeout: 15_000 });
     await openConversationWith(third, 'bea');
-    await message(third, 'laptop: after').waitFor({ timeout: 20_000 });
+    await message(third, 'laptop: after').waitFor({ timeout: 20_000 }).catch(async (e: unknown) => {
+      throw new Error(`${String(e)}: ${await logSummary(third)}`);
+    });
     await message(third, 'bea: after').waitFor({ timeout: 20_000 });
     await until(async () => (await bodies(third)).includes('bea: after'), 'the history after the loss on the third device');
+    // Before the loss: what bea, the laptop and the (now lost) phone said, under the old key.
+    for (const text of ['bea: before', 'laptop: before', 'phone: before']) {
+      await message(third, text).waitFor({ timeout: 20_000 }).catch(async (e: unknown) => {
+        throw new Error(`${String(e)}: ${await logSummary(third)}`);
+      });
+    }
+    expect(await third.getByTestId('integrity-warning').count()).toBe(0);
+    expect(await third.getByTestId('sending-blocked').count()).toBe(0);
+    await screenshotBoth(third, '16-third-device-full-history');
     expect(people.errors).toEqual([]);
+
+    // No epoch key in clear at rest: the old epochs' keys (opened here in Node with the OLD
+    // key file) appear in no IndexedDB of ada's devices and nowhere in the database.
+    const old = await importKeyFile(people.ada.keyFile, PASSPHRASES.ada);
+    const records = await people.stack.database.query<{ body: EpochRecord }>(`SELECT body FROM log_entries WHERE kind = 'epoch' ORDER BY conversation_id, seq`);
+    const secrets: string[] = [];
+    for (const { body } of records.rows) {
+      const raw = await rawEpochKey(body, old).catch(() => null);
+      if (raw) secrets.push(...spellings(raw));
+    }
+    expect(secrets.length).toBeGreaterThan(0);
+    const places: Record<string, string> = {
+      database: (await dumpDatabase(people.stack.database)).text,
+      'laptop IndexedDB': (await dumpIndexedDb(laptop)).text,
+      'third device IndexedDB': (await dumpIndexedDb(third)).text,
+    };
+    expect(places.database).toContain('epoch_archive');
+    for (const [where, text] of Object.entries(places)) {
+      expect(secrets.filter((x) => text.includes(x)), where).toEqual([]);
+      for (const t of ['bea: before', 'laptop: before', 'bea: after']) expect(text.includes(t), `${where}: ${t}`).toBe(false);
+    }
+    // The laptop kept the old private keys only for the flow: its state is gone.
+    expect(places['laptop IndexedDB']).not.toContain('lost-device');
   });
 });

@@ -16,7 +16,9 @@ export type ProtocolErrorCode =
   | 'broken-chain'
   | 'key-mismatch'
   | 'too-large'
-  | 'not-an-admin';
+  | 'not-an-admin'
+  /** HIST4: this reader's entry names an earlier key of its own and no archived key opens it. */
+  | 'not-archived';
 
 export class ProtocolError extends Error {
   public code: ProtocolErrorCode;

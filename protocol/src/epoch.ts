@@ -30,6 +30,18 @@ async function keyCommitment(conversationId: string, epoch: number, raw: Uint8Ar
   return sha256(canonical(PURPOSE.epochKeyCommit, [conversationId, epoch, raw]));
 }
 
+/** EPOCH5: whether raw bytes are the key the record commits to (HIST4 checks an archived key with it). */
+export async function opensEpoch(record: Pick<EpochRecord, 'conversationId' | 'epoch' | 'keyCommitment'>, raw: Uint8Array): Promise<boolean> {
+  if (raw.length !== EPOCH_KEY_BYTES) return false;
+  return equalBytes(await keyCommitment(record.conversationId, record.epoch, raw), fromBase64Url(record.keyCommitment));
+}
+
+/**
+ * HIST4: where a reader gets the raw key of an epoch whose entry for it names an EARLIER key
+ * of its own (`named`, a fingerprint): an epoch key archive (epoch-archive.ts). null: none.
+ */
+export type OwnKeySource = (record: EpochRecord, named: string) => Promise<Uint8Array | null>;
+
 type Signed = Omit<EpochRecord, 'sig'>;
 
 /** EPOCH4: purpose, every field, every member with fingerprint and wrapped key. */
@@ -150,6 +162,8 @@ export interface OpenEpochContext {
   previous: EpochRecord | null;
   /** When given, a record for another conversation is refused as 'wrong-conversation'. */
   conversationId?: string;
+  /** HIST4: archived keys of epochs wrapped to an earlier key of this account. */
+  ownKey?: OwnKeySource;
 }
 
 /**
@@ -209,31 +223,38 @@ async function openRecord(recordIn: EpochRecord, ctx: OpenEpochContext, joining:
   }
   const index = record.members.findIndex((m) => m.userId === ctx.me.userId);
   if (index < 0) throw new ProtocolError('not-a-member', 'epoch: I am not a member');
-  if (record.members[index]!.fingerprint !== (await fingerprint(ctx.me.public))) {
-    throw new ProtocolError('key-mismatch', 'epoch: my entry names another key');
+  const named = record.members[index]!.fingerprint;
+  let raw: Uint8Array | null = null;
+  if (named !== (await fingerprint(ctx.me.public))) {
+    // HIST4: an epoch wrapped to an earlier key of this account opens only with an archived
+    // key, which must still pass the commitment below (a wrong key is 'tampered').
+    if (ctx.ownKey === undefined) throw new ProtocolError('key-mismatch', 'epoch: my entry names another key');
+    raw = await ctx.ownKey(record, named);
+    if (raw === null) throw new ProtocolError('not-archived', 'epoch: not archived');
   }
   // EPOCH12 (G2, G4): unwrap under the label; one uniform error for every failure.
-  let raw: Uint8Array;
+  raw ??= await unwrapOwn(record, index, ctx.me);
   try {
-    raw = new Uint8Array(
+    if (!(await opensEpoch(record, raw))) throw new ProtocolError('tampered', 'epoch: my wrapped key does not open');
+    const key = await subtle().importKey('raw', buf(raw), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+    return { key, members: record.members.map((m) => ({ ...m })) };
+  } finally {
+    raw.fill(0);
+  }
+}
+
+/** EPOCH12 (G2, G4): my wrapped key, unwrapped under the EPOCH3 label; one uniform error for every failure. */
+async function unwrapOwn(record: EpochRecord, index: number, me: Identity): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(
       await subtle().decrypt(
-        { name: 'RSA-OAEP', label: buf(wrapLabel(record.conversationId, record.epoch, ctx.me.userId)) },
-        ctx.me.encryption.privateKey,
+        { name: 'RSA-OAEP', label: buf(wrapLabel(record.conversationId, record.epoch, me.userId)) },
+        me.encryption.privateKey,
         buf(fromBase64Url(record.wrappedKeys[index]!.wrappedKey)),
       ),
     );
   } catch {
     throw new ProtocolError('tampered', 'epoch: my wrapped key does not open');
-  }
-  try {
-    const commitment = await keyCommitment(record.conversationId, record.epoch, raw);
-    if (raw.length !== EPOCH_KEY_BYTES || !equalBytes(commitment, fromBase64Url(record.keyCommitment))) {
-      throw new ProtocolError('tampered', 'epoch: my wrapped key does not open');
-    }
-    const key = await subtle().importKey('raw', buf(raw), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
-    return { key, members: record.members.map((m) => ({ ...m })) };
-  } finally {
-    raw.fill(0);
   }
 }
 
@@ -265,6 +286,8 @@ export function chainPosition(record: Pick<EpochRecord, 'conversationId' | 'epoc
 
 export interface OpenNextEpochContext {
   me: Identity;
+  /** HIST4: archived keys of epochs wrapped to an earlier key of this account. */
+  ownKey?: OwnKeySource;
   /** The client's PINNED keys (plus, for LOOKUP5, keys fetched for this record and not yet pinned). */
   resolveIdentity: (userId: string) => Contact | undefined;
   conversationId: string;
@@ -283,7 +306,7 @@ export async function openNextEpoch(recordIn: EpochRecord, ctx: OpenNextEpochCon
   const record = parseEpochRecord(recordIn);
   const pos = chainPosition(record, ctx.held);
   if (pos.kind === 'refused') throw new ProtocolError(pos.code, 'epoch: does not follow the epochs held for this conversation');
-  const base = { me: ctx.me, resolveIdentity: ctx.resolveIdentity, conversationId: ctx.conversationId, previous: pos.previous };
+  const base = { me: ctx.me, resolveIdentity: ctx.resolveIdentity, conversationId: ctx.conversationId, previous: pos.previous, ownKey: ctx.ownKey };
   const opened = await openRecord(record, base, pos.kind === 'join', true);
   return { ...opened, joined: pos.kind === 'join' };
 }

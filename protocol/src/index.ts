@@ -11,6 +11,7 @@ export * from './identity-keyfile.ts';
 export * from './auth.ts';
 export * from './account-proofs.ts';
 export * from './epoch.ts';
+export * from './epoch-archive.ts';
 export * from './padding.ts';
 export * from './envelope.ts';
 export * from './device.ts';

@@ -18,6 +18,8 @@ export const PURPOSE = {
   epochHash: 'MessageHub-epoch-hash-v1', // epochHash, the epoch chain link
   epochWrap: 'MessageHub-epoch-wrap-v1', // RSA-OAEP label of a wrapped epoch key
   epochKeyCommit: 'MessageHub-epoch-key-commit-v1', // commitment to the epoch key
+  epochArchive: 'MessageHub-epoch-archive-v1', // the account key signs an archived epoch key of its own (HIST2)
+  epochArchiveWrap: 'MessageHub-epoch-archive-wrap-v1', // RSA-OAEP label of an archived epoch key (HIST2)
   epochGroup: 'MessageHub-epoch-group-v1', // marks the group fields inside an epoch signature and hash (GRP2)
   groupMeta: 'MessageHub-group-meta-v1', // AES-GCM additional data of a group's encrypted name (GRP3)
   auth: 'MessageHub-auth-v1', // login proof

@@ -125,3 +125,17 @@ export const logEntry = Joi.object({
 export const errorBody = Joi.object({
   error: Joi.object({ code: Joi.string().required(), message: Joi.string().required() }).required(),
 }).label('Error');
+
+/** Shape of protocol's EpochArchiveEntry (HIST1); the signature is checked by the handler. */
+export const epochArchiveEntry = Joi.object({
+  v: version.required(),
+  type: Joi.string().valid('epoch-archive').required(),
+  userId: id.required(),
+  conversationId: id.required(),
+  epoch: epochNumber.required(),
+  epochHash: hash.required(),
+  previousKey: hash.required(),
+  recipientKey: hash.required(),
+  wrappedKey: b64url(RSA_WRAPPED_BYTES).required(),
+  sig: signature.required(),
+}).label('EpochArchiveEntry');

@@ -17,6 +17,7 @@ import { conversationsPlugin } from './plugins/conversations/index.ts';
 import { deviceLinksPlugin } from './plugins/device-links/index.ts';
 import { devicesPlugin } from './plugins/devices/index.ts';
 import { directoryPlugin } from './plugins/directory/index.ts';
+import { epochArchivePlugin } from './plugins/epoch-archive/index.ts';
 import { errorsPlugin, payloadFailAction, validationFailAction } from './plugins/errors/index.ts';
 import { healthPlugin } from './plugins/health/index.ts';
 import { messagesPlugin } from './plugins/messages/index.ts';
@@ -122,6 +123,7 @@ export async function createServer(config: Config, deps: ServerDependencies): Pr
     { plugin: sessionsPlugin },
     { plugin: devicesPlugin },
     { plugin: deviceLinksPlugin },
+    { plugin: epochArchivePlugin },
     { plugin: blocksPlugin },
     { plugin: conversationsPlugin },
     { plugin: messagesPlugin },

@@ -17,7 +17,7 @@ describe('SQL files, loaded at start (sync-service/src/db/sql/<repository>/<name
   }
 
   it('every repository file loads into the typed object', () => {
-    expect(Object.keys(sql).sort()).toEqual(['accountChallenges', 'blobs', 'blocks', 'challenges', 'conversations', 'deviceLinks', 'devices', 'health', 'keyResets', 'keys', 'log', 'pushSubscriptions', 'rateLimits', 'sessions', 'users']);
+    expect(Object.keys(sql).sort()).toEqual(['accountChallenges', 'blobs', 'blocks', 'challenges', 'conversations', 'deviceLinks', 'devices', 'epochArchive', 'health', 'keyResets', 'keys', 'log', 'pushSubscriptions', 'rateLimits', 'sessions', 'users']);
     expect(sql.log.appendMessages.error).toBeUndefined();
     expect(loadSql(copy()).users.findByPk.error).toBeUndefined();
   });

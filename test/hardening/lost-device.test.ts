@@ -76,7 +76,7 @@ describe('a lost phone, from the laptop', () => {
       (p) => { if (steps.at(-1) !== p.step) steps.push(p.step); },
     );
     keyFile = out.keyFile;
-    expect(steps).toEqual(['revoke', 'keys', 'rotate', 'certify', 'rekey', 'done']);
+    expect(steps).toEqual(['revoke', 'keys', 'rotate', 'certify', 'rekey', 'archive', 'done']);
     expect(out.rekeyed).toBe(2);
     expect(await unfinishedLostDevice(laptop.client.db)).toBeNull();
     const row = (await loadIdentity(laptop.client.db))!;
@@ -180,7 +180,7 @@ describe('a lost device flow that is interrupted', () => {
     // Started again (after a reload): no passphrase needed, no second revocation or rotation.
     const steps: string[] = [];
     const out = await runLostDevice(deps, target, null, (p) => { if (steps.at(-1) !== p.step) steps.push(p.step); });
-    expect(steps).toEqual(['rotate', 'certify', 'rekey', 'done']);
+    expect(steps).toEqual(['rotate', 'certify', 'rekey', 'archive', 'done']);
     expect(out.rekeyed).toBe(1);
     expect((await loadIdentity(laptop.client.db))!.fingerprint).toBe(made);
     const keys = await laptop.client.api.keys(laptop.id.userId);

@@ -14,6 +14,7 @@ const STEPS: { step: LostStep; words: string }[] = [
   { step: 'rotate', words: 'Replace your account key (signed with your current key)' },
   { step: 'certify', words: 'Vouch for this device with the new key' },
   { step: 'rekey', words: 'Give every conversation new keys' },
+  { step: 'archive', words: 'Keep your earlier messages readable with the new key file' },
 ];
 
 /**

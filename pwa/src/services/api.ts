@@ -127,6 +127,14 @@ export class Api {
   revokeDevice(deviceId: string, revocation: DeviceRevocation) {
     return this.call<{ revocation: DeviceRevocation; sessionsEnded: number }>('PUT', `/devices/${encodeURIComponent(deviceId)}/revocation`, { revocation });
   }
+  /** HIST3: this account's epoch key archive, entries wrapped to its current key (owner only). */
+  epochArchive(userId: string) {
+    return this.call<{ entries: unknown[] }>('GET', `/users/${encodeURIComponent(userId)}/epoch-archive`);
+  }
+  /** HIST3: store archive entries (at most 256 a request), from a certified device's session; idempotent. */
+  storeEpochArchive(userId: string, entries: unknown[]) {
+    return this.call<{ stored: number }>('PUT', `/users/${encodeURIComponent(userId)}/epoch-archive`, { entries });
+  }
   // Linking a device (protocol LINK1..LINK6; services/link.ts).
   createLink(publicKey: string) {
     return this.call<{ locator: string; token: string; expiresAt: string }>('POST', '/device-links', { publicKey });

@@ -10,6 +10,7 @@ import { getLog } from '../stores/log.ts';
 import { newConversationRow } from '../stores/conversations.ts';
 import type { LogEntry } from './api.ts';
 import { decideEpoch, decideMessages, freshEntries } from './ingest.ts';
+import { warningFor, warningText } from './warnings.ts';
 
 const cid = 'c1';
 const at = (seq: number) => new Date(1_700_000_000_000 + seq).toISOString();
@@ -48,6 +49,17 @@ describe('ingest decisions (pure)', () => {
     // Removed by a valid next record: members move on without us, no alarm.
     const removed = decideEpoch({ ...conv, membershipAlert: null, members: ['a', 'b'], latestEpoch: 0 }, entry(5, 'epoch'), { removed: { by: 'a', epoch: 1, members: ['a'] } }, 7);
     expect([removed.row.check.problem, removed.conversation.members, removed.conversation.latestEpoch, removed.conversation.membershipAlert]).toEqual(['epoch-removed', ['a'], 1, null]);
+  });
+
+  it('HIST4: an old epoch of our own with no archived key is history this device cannot read, said plainly: no alert, sending not paused', () => {
+    const conv = newConversationRow(cid, 0);
+    const missing = decideEpoch(conv, entry(1, 'epoch'), { problem: 'epoch-not-archived' }, 7);
+    expect([missing.row.check, missing.conversation.membershipAlert]).toEqual([{ ok: false, problem: 'epoch-not-archived' }, null]);
+    const w = warningFor('epoch-not-archived');
+    expect(w).toEqual({ code: 'not-archived' });
+    expect(warningText(w)).not.toBe(warningText(warningFor('epoch-tampered')));
+    // A bad archived key is tampering, and raises the alert like any refused record.
+    expect(decideEpoch(conv, entry(1, 'epoch'), { problem: 'epoch-tampered' }, 7).conversation.membershipAlert).toEqual({ seq: 1, reason: 'epoch-tampered', at: 7 });
   });
 
   it('counts unread texts from others, acknowledges them only when live, and flags a replay in seq order', () => {

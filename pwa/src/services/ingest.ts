@@ -6,7 +6,7 @@
 import {
   admitMessage, chainOf, chainPosition, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage,
   openNextEpoch, parseEpochRecord, ProtocolError, checkGroupChange, openGroupMeta,
-  verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type OpenResult, type TranscriptState,
+  verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type OpenResult, type OwnKeySource, type TranscriptState,
 } from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EntryCheck, EpochRow, LogRow } from '../stores/db.ts';
 import { getConversation, getEpochs, getTranscript, newConversationRow } from '../stores/conversations.ts';
@@ -88,7 +88,9 @@ export function decideEpoch(conv: ConversationRow, entry: LogEntry, outcome: Epo
     check = { ok: false, problem: 'epoch-removed' };
   } else {
     check = { ok: false, problem: outcome.problem };
-    next.membershipAlert = { seq: entry.seq, reason: outcome.problem, at: now };
+    // HIST4: an epoch of this account's own earlier key with no archived key is history this
+    // device cannot read (said plainly), not an attack on who is in the conversation.
+    if (outcome.problem !== 'epoch-not-archived') next.membershipAlert = { seq: entry.seq, reason: outcome.problem, at: now };
   }
   return { conversation: next, row: rowOf(entry, check) };
 }
@@ -200,6 +202,11 @@ export class Ingest {
   private readonly deviceKeys: DeviceKeys;
   private readonly revocations: DeviceRevocations;
   private epochQueue: Promise<unknown> = Promise.resolve();
+  /**
+   * HIST4: on a device restored from a key file made after a rotation, the account's epoch
+   * key archive (epoch-archive.ts): old epochs wrapped to an earlier key of ours open through it.
+   */
+  ownKey: OwnKeySource | undefined;
 
   constructor(p: { db: Db; directory: Directory; keyring: Keyring; deviceKeys: DeviceKeys; revocations: DeviceRevocations }) {
     this.db = p.db;
@@ -384,7 +391,8 @@ export class Ingest {
         return { removed: { by: rec.creator, epoch: rec.epoch, members: rec.members.map((m) => m.userId) } };
       }
     }
-    const plan = epochLookupPlan(rec, { conversationId: cid, me, held: records, isPinned: (u) => contacts.has(u) });
+    // Our own key is always known here (the keyring), never fetched: a restored device reads its own records chained (HIST4).
+    const plan = epochLookupPlan(rec, { conversationId: cid, me, held: records, isPinned: (u) => u === me || contacts.has(u) });
     if (!plan.ok) return { problem: `epoch-${plan.reason}` };
     const fetched = new Map<string, FetchedKey>();
     const fetchAll = async (users: readonly string[]) => {
@@ -399,7 +407,10 @@ export class Ingest {
     try {
       await fetchAll(plan.beforeSignature);
       let pinned = await this.keyring.resolverFor(contacts, undefined);
-      const resolve = (u: string) => pinned(u) ?? fetched.get(u)?.identity;
+      // Our own key as the record names it: an earlier one of ours (a rotation made here,
+      // LOST2, or vouched for by the archive, HIST5), else the current one.
+      const mine = (await this.keyring.resolverFor(new Map(), rec.members))(me);
+      const resolve = (u: string) => (u === me && mine ? mine : pinned(u) ?? fetched.get(u)?.identity);
       const creator = resolve(rec.creator);
       if (creator === undefined) return { problem: 'epoch-unknown-sender' };
       if (!(await verifyEpochSignature(rec, creator))) {
@@ -419,7 +430,7 @@ export class Ingest {
         if (again === undefined || !(await verifyEpochSignature(rec, again))) return { problem: 'epoch-bad-signature' };
       }
       await fetchAll(plan.afterSignature);
-      const opened = await openNextEpoch(rec, { me: this.keyring.identity, resolveIdentity: resolve, conversationId: cid, held: records });
+      const opened = await openNextEpoch(rec, { me: this.keyring.identity, resolveIdentity: resolve, conversationId: cid, held: records, ownKey: this.ownKey });
       // GRP7: a member who is not an admin re-keys (or leaves) a group under the same name.
       const prev = epochs.get(rec.epoch - 1);
       if (prev?.record.admins !== undefined && !prev.record.admins.includes(rec.creator)

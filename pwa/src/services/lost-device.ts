@@ -10,7 +10,10 @@
 //     and certify this device again under it (DEV11);
 //  4. re-key every conversation: a new epoch wrapped to everyone's current keys, never to
 //     the old key the lost device holds;
-//  5. hand back the new key file, which stays on this device (sealed) until it is saved.
+//  5. archive the old epoch keys (HIST3): every epoch this device holds that is wrapped to
+//     the previous key is re-wrapped to the new one, signed by it and uploaded, so a device
+//     restored from the new key file reads the whole history;
+//  6. hand back the new key file, which stays on this device (sealed) until it is saved.
 // Interrupted (reload, crash, offline), `runLostDevice` with the same device continues
 // where it stopped: the state says which steps are done, the new keys are made once and
 // sent again as they are, and a conversation already re-keyed is skipped.
@@ -33,9 +36,14 @@ export interface LostDeviceState {
   stage: 'start' | 'revoked' | 'rotated';
   /** The new identity (non-extractable keys) and its sealed key file, made once, before the rotation is sent. */
   pending: { identity: Identity; keyFile: string } | null;
+  /**
+   * HIST3: the identity before the rotation (non-extractable keys, as it was in the identity
+   * row), kept only until its epochs are archived to the new key, then deleted with this state.
+   */
+  previous?: Identity | null;
 }
 
-export type LostStep = 'revoke' | 'keys' | 'rotate' | 'certify' | 'rekey' | 'done';
+export type LostStep = 'revoke' | 'keys' | 'rotate' | 'certify' | 'rekey' | 'archive' | 'done';
 export interface LostProgress {
   step: LostStep;
   done: number;
@@ -124,6 +132,11 @@ export async function runLostDevice(deps: LostDeps, target: LostTarget, passphra
     }
     // 3. This device speaks with the new identity; the old public key stays known.
     const row = (await loadIdentity(db))!;
+    // HIST3: the old private keys stay (in this state only) until step 5 has archived with them.
+    if (row.fingerprint !== nextFp) {
+      st = { ...st, previous: { userId: row.userId, public: row.public, encryption: row.encryption, signing: row.signing } };
+      await save(db, st);
+    }
     const previousKeys = row.fingerprint === nextFp ? row.previousKeys ?? [] : [...(row.previousKeys ?? []), row.public];
     const { id: _id, ...rest } = row;
     const adopted: Omit<IdentityRow, 'id'> = {
@@ -156,6 +169,11 @@ export async function runLostDevice(deps: LostDeps, target: LostTarget, passphra
     // socket before the service's answer, must not be taken in before it is stored (L7).
     const cid = conversations[i]!.conversationId;
     if (await device.sync.enqueue(() => device.composer.rekeyOwn(cid))) rekeyed++;
+  }
+  // 5. HIST3: the old epoch keys, re-wrapped to the new key, for a device restored from the new key file.
+  if (st.previous) {
+    const { archiveOwnEpochs } = await import('./online.ts');
+    await archiveOwnEpochs({ db, api, current: device.keyring.identity, previous: st.previous, onProgress: (done, total) => onProgress({ step: 'archive', done, total }) });
   }
   onProgress({ step: 'done', done: conversations.length, total: conversations.length });
   await db.delete('settings', KEY);

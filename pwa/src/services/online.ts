@@ -3,6 +3,9 @@
 // chunk, loaded by messenger.ts right after the first paint (and precached by the service
 // worker like every chunk): an offline start shows the list without it.
 export { Device } from './device.ts';
+// HIST3..HIST5: with the epoch code it uses, not a chunk of its own (restore and "I lost a device" load it from here).
+export { archiveOwnEpochs, loadArchive } from './epoch-archive.ts';
+export { deviceEvents } from './device-notices.ts';
 export { Realtime } from './realtime.ts';
 export { OutboxRunner } from './outbox-runner.ts';
 export { flushOutbox } from './outbox-flush.ts';

@@ -46,6 +46,10 @@ export async function restoreAccount(ctx: RestoreContext, identity: Identity, on
   const device = await ctx.adopt(identity);
   await markKeyFileConfirmed(db);
   mark('adopted');
+  // HIST4, HIST5: epochs wrapped to this account's earlier keys open through its archive.
+  const { loadArchive } = await import('./online.ts');
+  // Unreachable or refused, the restore goes on: those epochs then say they could not be opened.
+  device.ingest.ownKey = (await loadArchive({ db, api, identity, keyring: device.keyring }).catch(() => null)) ?? undefined;
   // T4: the whole signed log is replayed through the transcript before anything new is shown.
   const acknowledging = device.sync.acknowledge;
   device.sync.acknowledge = false;

@@ -317,6 +317,8 @@ export class Views {
       }
       out.push({ id: `epoch-${e.epoch}`, seq: e.seq, epoch: e.epoch, by: change.by, events });
     }
+    // Contacts' devices as notices (device-notices.ts, in the online chunk).
+    out.push(...(await (await import('./online.ts')).deviceEvents(this.db, this.me, await getLog(this.db, conversationId))));
     // The record that removed us opened nothing, but is an event too.
     for (const row of await getLog(this.db, conversationId)) {
       if (row.kind !== 'epoch' || row.check.problem !== 'epoch-removed') continue;

@@ -22,6 +22,11 @@ export type Warning =
   | { code: 'not-an-admin'; by: string | null }
   /** The service refused an outgoing message; `error` is its message, if any. */
   | { code: 'rejected'; error: string | null }
+  /**
+   * HIST4: an epoch of this account's earlier key whose archived key the service did not
+   * give: its messages cannot be opened on this device (nothing forged, nothing to review).
+   */
+  | { code: 'not-archived' }
   /** A problem this client has no words for yet. */
   | { code: 'unknown'; problem: string };
 
@@ -45,7 +50,13 @@ export type TimelineEvent =
   | { code: 'member-left'; by: string; userId: string }
   | { code: 'rekeyed'; by: string }
   /** GRP1: epoch 0 of a group, with its (decrypted) name; null when it does not open. */
-  | { code: 'group-created'; by: string; name: string | null; with: string[] };
+  | { code: 'group-created'; by: string; name: string | null; with: string[] }
+  /**
+   * A contact's messages first arrive from a device not seen before here, certified by the key
+   * this device pinned for them (DEV3: a notice, nothing to do); or a device of theirs that
+   * their key revoked (DEV8, a verified record).
+   */
+  | { code: 'device-added' | 'device-revoked'; by: string; userId: string };
 
 export type EventCode = TimelineEvent['code'];
 
@@ -60,12 +71,14 @@ export function eventText(e: TimelineEvent, me: string): string {
     case 'member-removed': return `${by} removed ${name(e.userId)}.`;
     case 'member-left': return `${by} left the group.`;
     case 'key-changed':
-      if (e.change === 'own') return 'You changed your keys on this device after reporting a lost device. Your contacts see a notice.';
+      if (e.change === 'own') return 'You changed your keys after reporting a lost device. Your contacts see a notice.';
       if (e.change === 'rotation') {
         return `${e.userId} changed their keys on one of their own devices (signed with their previous key), for example after losing a phone. Messages are still end-to-end encrypted; nothing to do.`;
       }
       return e.userId === me ? 'Your key changed.' : `${e.userId}'s key changed.`;
     case 'rekeyed': return `${by} replaced the conversation keys.`;
+    case 'device-added': return `${e.userId} linked a new device.`;
+    case 'device-revoked': return `${e.userId} removed one of their devices.`;
     case 'group-created':
       return `${by} created the group${e.name ? ` “${e.name}”` : ''}${e.with.length ? ` with ${e.with.map(name).join(', ')}` : ''}.`;
   }
@@ -121,6 +134,8 @@ export function warningFor(problem: string, ctx: { sender?: string; missing?: nu
       return { code: 'gap', sender, missing: ctx.missing ?? 1 };
     case 'epoch-not-an-admin':
       return { code: 'not-an-admin', by: sender };
+    case 'epoch-not-archived':
+      return { code: 'not-archived' };
     default:
       return problem.startsWith('epoch-') ? { code: 'membership', problem } : { code: 'unknown', problem };
   }
@@ -161,6 +176,7 @@ export function warningText(w: Warning): string {
     case 'not-an-admin':
       return `${w.by ?? 'Someone'}, who is not an admin of this group, tried to change who is in it. The change is refused. Sending is paused until you review it.`;
     case 'rejected': return `Not sent: ${w.error ?? 'the server refused it'}.`;
+    case 'not-archived': return 'Earlier messages could not be opened on this device.';
     case 'unknown': return `A message could not be verified (${w.problem}).`;
   }
 }

@@ -6,6 +6,7 @@ import { ChallengesRepository } from './challenges.ts';
 import { ConversationsRepository } from './conversations.ts';
 import { DeviceLinksRepository } from './device-links.ts';
 import { DevicesRepository } from './devices.ts';
+import { EpochArchiveRepository } from './epoch-archive.ts';
 import { HealthRepository } from './health.ts';
 import { KeyResetsRepository } from './key-resets.ts';
 import { KeysRepository } from './keys.ts';
@@ -32,6 +33,7 @@ export interface Repositories {
   deviceLinks: DeviceLinksRepository;
   blobs: BlobsRepository;
   pushSubscriptions: PushSubscriptionsRepository;
+  epochArchive: EpochArchiveRepository;
 }
 
 export function attachRepositories(obj: any, pgp: IMain): void {
@@ -50,4 +52,5 @@ export function attachRepositories(obj: any, pgp: IMain): void {
   obj.deviceLinks = new DeviceLinksRepository(obj);
   obj.blobs = new BlobsRepository(obj);
   obj.pushSubscriptions = new PushSubscriptionsRepository(obj);
+  obj.epochArchive = new EpochArchiveRepository(obj);
 }

@@ -16,6 +16,7 @@ const LAYOUT = {
   conversations: ['list', 'is-member', 'exists', 'member-pks', 'notify-typing'],
   'device-links': ['create', 'prune', 'find', 'post-handover', 'state', 'take'],
   devices: ['insert-certificate', 'certificates', 'insert-revocation', 'revocations', 'is-revoked', 'revoke-sessions'],
+  'epoch-archive': ['upsert', 'list', 'certified-session'],
   health: ['schema-version'],
   'key-resets': ['insert', 'close-stale', 'recent', 'pending', 'cancel', 'complete'],
   keys: ['history', 'append'],
