@@ -1,10 +1,40 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { readFileSync } from 'node:fs';
 
 // A build is always a production build, whatever NODE_ENV the caller has (vitest sets
 // 'test'): Lit and Workbox otherwise ship their development code and logging.
 if (process.env.NODE_ENV !== 'production' && process.argv.includes('build')) process.env.NODE_ENV = 'production';
+
+/**
+ * Vite wraps every dynamic import() in its preload helper (`__vitePreload`, ~0.6 KB gzip in
+ * the start chunk) to add <link> tags for the imported chunk's deps. With `modulePreload:
+ * false` the only deps left are CSS, and the only CSS is the start chunk's stylesheet, which
+ * index.html has already loaded: so the helper only ever calls the import, and is replaced by
+ * exactly that. The build fails if a dynamic import ever needs any other dep (a lazy chunk
+ * with its own CSS), which this helper would drop.
+ */
+const PRELOAD_HELPER = '\0vite/preload-helper.js';
+const noPreloadHelper: Plugin = {
+  name: 'mh-no-preload-helper',
+  enforce: 'pre',
+  resolveId: (id) => (id === PRELOAD_HELPER ? id : null),
+  load: (id) => (id === PRELOAD_HELPER ? 'export const __vitePreload = (load) => load();' : null),
+  generateBundle: {
+    order: 'post',
+    handler(_options, bundle) {
+      const startCss = new Set<string>();
+      for (const c of Object.values(bundle)) if (c.type === 'chunk' && c.isEntry) for (const css of c.viteMetadata?.importedCss ?? []) startCss.add(css);
+      for (const c of Object.values(bundle)) {
+        if (c.type !== 'chunk') continue;
+        for (const m of c.code.matchAll(/__vite__mapDeps=.*?m\.f=(\[[^\]]*\])/g)) {
+          const other = (JSON.parse(m[1]!) as string[]).filter((d) => !startCss.has(d));
+          if (other.length) this.error(`${c.fileName}: dynamic imports need ${other.join(', ')}, which the no-preload-helper plugin (vite.config.ts) would not load`);
+        }
+      }
+    },
+  },
+};
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -45,6 +75,7 @@ export default defineConfig({
     },
   },
   plugins: [
+    noPreloadHelper,
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'src',

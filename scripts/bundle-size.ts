@@ -11,8 +11,10 @@ export const START_BUDGET_KB = 35;
  * What the test enforces for the start chunk today. The goal was met (34.0 KB) before
  * devices, groups, attachments, drafts and the router landed in the same session and
  * brought it to 43.2 KB; this ceiling stops it growing while the goal is won back.
+ * Lowered as cuts land (session 5, each measured A/B on a build): Vite's preload helper
+ * replaced by a plain import() (vite.config.ts) −0.6 (43.9 → 43.3).
  */
-export const START_CEILING_KB = 44;
+export const START_CEILING_KB = 43.5;
 /** Every JavaScript file, the service worker included, apart from the exclusions below. The goal. */
 export const TOTAL_GOAL_KB = 60;
 /**
@@ -23,8 +25,10 @@ export const TOTAL_GOAL_KB = 60;
  * replies, reactions, edit, delete) +4.1, notifications and Web Push +2.6, search +2.9,
  * display names and identicons +2.1, pin and archive +0.5, "I lost this device" +3.4, the
  * restore changes +0.4; on main after the merges 115.2.
+ * Lowered as cuts land (session 5, each measured A/B on a build): Vite's preload helper
+ * replaced by a plain import() −0.6 (115.2 → 114.6).
  */
-export const TOTAL_CEILING_KB = 116;
+export const TOTAL_CEILING_KB = 115;
 
 /** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
 export const ARGON2_WASM = ['argon2', 'blake2b'];
