@@ -12,9 +12,11 @@ export const START_BUDGET_KB = 35;
  * devices, groups, attachments, drafts and the router landed in the same session and
  * brought it to 43.2 KB; this ceiling stops it growing while the goal is won back.
  * Lowered as cuts land (session 5, each measured A/B on a build): Vite's preload helper
- * replaced by a plain import() (vite.config.ts) −0.6 (43.9 → 43.3).
+ * replaced by a plain import() (vite.config.ts) −0.6 (43.9 → 43.3); the words for warnings,
+ * timeline events and key changes, which only lazy screens show, out of warnings.ts into
+ * warning-texts.ts −1.4 (→ 41.9).
  */
-export const START_CEILING_KB = 43.5;
+export const START_CEILING_KB = 42;
 /** Every JavaScript file, the service worker included, apart from the exclusions below. The goal. */
 export const TOTAL_GOAL_KB = 60;
 /**
@@ -26,7 +28,8 @@ export const TOTAL_GOAL_KB = 60;
  * display names and identicons +2.1, pin and archive +0.5, "I lost this device" +3.4, the
  * restore changes +0.4; on main after the merges 115.2.
  * Lowered as cuts land (session 5, each measured A/B on a build): Vite's preload helper
- * replaced by a plain import() −0.6 (115.2 → 114.6).
+ * replaced by a plain import() −0.6 (115.2 → 114.6); warning-texts.ts, a chunk of its own
+ * (shared by three lazy screens), +0.4 (→ 115.0).
  */
 export const TOTAL_CEILING_KB = 115;
 
