@@ -1,5 +1,7 @@
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import minifyHtmlLiterals from '@lit-labs/rollup-plugin-minify-html-literals';
+import { defaultMinifyOptions } from '@lit-labs/rollup-plugin-minify-html-literals/lib/strategy.js';
 import { readFileSync } from 'node:fs';
 
 // A build is always a production build, whatever NODE_ENV the caller has (vitest sets
@@ -34,6 +36,22 @@ const noPreloadHelper: Plugin = {
       }
     },
   },
+};
+
+/**
+ * Lit's html`` and css`` templates minified at build time (Lit's own plugin: html-minifier-next
+ * for markup, lightningcss for styles): the indentation and comments of every template
+ * otherwise ship as they are written. `conservativeCollapse` keeps one space wherever the
+ * source had whitespace, so text next to a binding reads the same; a template it cannot
+ * minify fails the build rather than ship unminified.
+ */
+const minifyTemplates: Plugin = {
+  ...(minifyHtmlLiterals({
+    include: ['**/pwa/src/**/*.ts'],
+    failOnError: true,
+    options: { minifyOptions: { ...defaultMinifyOptions, conservativeCollapse: true } },
+  }) as unknown as Plugin),
+  enforce: 'pre',
 };
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
@@ -75,6 +93,7 @@ export default defineConfig({
     },
   },
   plugins: [
+    minifyTemplates,
     noPreloadHelper,
     VitePWA({
       strategies: 'injectManifest',
