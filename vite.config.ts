@@ -82,7 +82,15 @@ export default defineConfig({
       output: {
         // Password-strength dictionaries, for the passphrase screens only, in chunks of this
         // name: not precached (below) and so not counted by the JS budget (scripts/bundle-size.ts).
-        codeSplitting: { groups: [{ name: 'strength-dictionaries', test: /node_modules[\\/]@zxcvbn-ts[\\/]language-/ }] },
+        // Everything index.html imports statically in one chunk (`$initial`): by default the
+        // protocol's wire code, rules and purposes were chunks of their own, each gzipped apart
+        // and linked by exported names.
+        codeSplitting: {
+          groups: [
+            { name: 'strength-dictionaries', test: /node_modules[\\/]@zxcvbn-ts[\\/]language-/ },
+            { name: 'start', tags: ['$initial'] },
+          ],
+        },
       },
     },
   },
