@@ -84,11 +84,18 @@ export default defineConfig({
         // name: not precached (below) and so not counted by the JS budget (scripts/bundle-size.ts).
         // Everything index.html imports statically in one chunk (`$initial`): by default the
         // protocol's wire code, rules and purposes were chunks of their own, each gzipped apart
-        // and linked by exported names.
+        // and linked by exported names. Two groups of small lazy modules, each a chunk of its
+        // own by default, share one chunk (every chunk is precached, so this only changes how
+        // the bytes are split; gzip of one file is smaller than of several): the key-file
+        // operations with device linking, and display names, search and restore (with the
+        // warning words restore shows). Higher priority first: the start and the
+        // dictionaries keep their modules.
         codeSplitting: {
           groups: [
-            { name: 'strength-dictionaries', test: /node_modules[\\/]@zxcvbn-ts[\\/]language-/ },
-            { name: 'start', tags: ['$initial'] },
+            { name: 'strength-dictionaries', test: /node_modules[\\/]@zxcvbn-ts[\\/]language-/, priority: 20 },
+            { name: 'start', tags: ['$initial'], priority: 10 },
+            { name: 'keyfile-ops', test: /pwa[\\/]src[\\/]services[\\/](keyfile-ops|link)\.ts$/, priority: 1 },
+            { name: 'on-demand', test: /pwa[\\/]src[\\/]services[\\/](names|search|search-text|restore)\.ts$/, priority: 1 },
           ],
         },
       },
