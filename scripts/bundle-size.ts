@@ -17,9 +17,10 @@ export const START_BUDGET_KB = 35;
  * warning-texts.ts −1.4 (→ 41.9); Lit templates and their CSS minified at build time
  * (@lit-labs/rollup-plugin-minify-html-literals) −0.3 (→ 41.6); the start chunk as one
  * chunk (a `$initial` group in vite.config.ts, instead of index + wire + purpose + rules)
- * −1.1 (→ 40.5).
+ * −1.1 (→ 40.5); one conversation's messages and events built in timeline.ts (online
+ * chunk) instead of views.ts −1.2 (→ 39.3).
  */
-export const START_CEILING_KB = 40.5;
+export const START_CEILING_KB = 39.5;
 /** Every JavaScript file, the service worker included, apart from the exclusions below. The goal. */
 export const TOTAL_GOAL_KB = 60;
 /**
@@ -35,7 +36,7 @@ export const TOTAL_GOAL_KB = 60;
  * (shared by three lazy screens), +0.4 (→ 115.0); Lit templates and their CSS minified at
  * build time −1.2 (→ 113.8); the start chunk as one chunk −1.3 (→ 112.5); two groups of
  * small lazy modules in one chunk each (key file + linking; names + search + restore) −0.9
- * (→ 111.6).
+ * (→ 111.6); timeline.ts out of the start chunk +0.1 (→ 111.7).
  */
 export const TOTAL_CEILING_KB = 112;
 
