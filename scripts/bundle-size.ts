@@ -18,9 +18,10 @@ export const START_BUDGET_KB = 35;
  * (@lit-labs/rollup-plugin-minify-html-literals) −0.3 (→ 41.6); the start chunk as one
  * chunk (a `$initial` group in vite.config.ts, instead of index + wire + purpose + rules)
  * −1.1 (→ 40.5); one conversation's messages and events built in timeline.ts (online
- * chunk) instead of views.ts −1.2 (→ 39.3).
+ * chunk) instead of views.ts −1.2 (→ 39.3); the group-change check (GRP4..GRP6) out of
+ * protocol/src/group.ts into group-change.ts, which only the online code uses, −0.3 (→ 39.0).
  */
-export const START_CEILING_KB = 39.5;
+export const START_CEILING_KB = 39;
 /** Every JavaScript file, the service worker included, apart from the exclusions below. The goal. */
 export const TOTAL_GOAL_KB = 60;
 /**

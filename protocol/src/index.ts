@@ -21,6 +21,7 @@ export * from './epoch-policy.ts';
 export * from './epoch-lookup.ts';
 export * from './membership.ts';
 export * from './group.ts';
+export * from './group-change.ts';
 export * from './attachment.ts';
 export * from './link.ts';
 export * from './event-fields.ts';
