@@ -19,6 +19,7 @@ if (process.env.NODE_ENV !== 'production' && process.argv.includes('build')) pro
 const PRELOAD_HELPER = '\0vite/preload-helper.js';
 const noPreloadHelper: Plugin = {
   name: 'mh-no-preload-helper',
+  apply: 'build',
   enforce: 'pre',
   resolveId: (id) => (id === PRELOAD_HELPER ? id : null),
   load: (id) => (id === PRELOAD_HELPER ? 'export const __vitePreload = (load) => load();' : null),
@@ -51,6 +52,7 @@ const minifyTemplates: Plugin = {
     failOnError: true,
     options: { minifyOptions: { ...defaultMinifyOptions, conservativeCollapse: true } },
   }) as unknown as Plugin),
+  apply: 'build',
   enforce: 'pre',
 };
 
