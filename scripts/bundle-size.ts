@@ -11,8 +11,19 @@ export const START_BUDGET_KB = 35;
  * What the test enforces for the start chunk today. The goal was met (34.0 KB) before
  * devices, groups, attachments, drafts and the router landed in the same session and
  * brought it to 43.2 KB; this ceiling stops it growing while the goal is won back.
+ * Lowered as cuts land (session 5, each measured A/B on a build): Vite's preload helper
+ * replaced by a plain import() (vite.config.ts) −0.6 (43.9 → 43.3); the words for warnings,
+ * timeline events and key changes, which only lazy screens show, out of warnings.ts into
+ * warning-texts.ts −1.4 (→ 41.9); Lit templates and their CSS minified at build time
+ * (@lit-labs/rollup-plugin-minify-html-literals) −0.3 (→ 41.6); the start chunk as one
+ * chunk (a `$initial` group in vite.config.ts, instead of index + wire + purpose + rules)
+ * −1.1 (→ 40.5); one conversation's messages and events built in timeline.ts (online
+ * chunk) instead of views.ts −1.2 (→ 39.3); the group-change check (GRP4..GRP6) out of
+ * protocol/src/group.ts into group-change.ts, which only the online code uses, −0.3 (→ 39.0);
+ * making device keys, certificates and revocations out of protocol/src/device.ts into
+ * device-issue.ts −0.3 (→ 38.7).
  */
-export const START_CEILING_KB = 44;
+export const START_CEILING_KB = 39;
 /** Every JavaScript file, the service worker included, apart from the exclusions below. The goal. */
 export const TOTAL_GOAL_KB = 60;
 /**
@@ -23,8 +34,15 @@ export const TOTAL_GOAL_KB = 60;
  * replies, reactions, edit, delete) +4.1, notifications and Web Push +2.6, search +2.9,
  * display names and identicons +2.1, pin and archive +0.5, "I lost this device" +3.4, the
  * restore changes +0.4; on main after the merges 115.2.
+ * Lowered as cuts land (session 5, each measured A/B on a build): Vite's preload helper
+ * replaced by a plain import() −0.6 (115.2 → 114.6); warning-texts.ts, a chunk of its own
+ * (shared by three lazy screens), +0.4 (→ 115.0); Lit templates and their CSS minified at
+ * build time −1.2 (→ 113.8); the start chunk as one chunk −1.3 (→ 112.5); two groups of
+ * small lazy modules in one chunk each (key file + linking; names + search + restore) −0.9
+ * (→ 111.6); timeline.ts out of the start chunk +0.1 (→ 111.7); device-issue.ts out of
+ * the start chunk +0.1 (→ 111.8).
  */
-export const TOTAL_CEILING_KB = 116;
+export const TOTAL_CEILING_KB = 112;
 
 /** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
 export const ARGON2_WASM = ['argon2', 'blake2b'];

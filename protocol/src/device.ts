@@ -1,14 +1,15 @@
 // Devices (DEV1..DEV11): each device of an account signs with an Ed25519 key of its own,
 // certified by the account identity key; the account key withdraws a certificate for good
 // with a signed revocation that says, per conversation, which of the device's messages
-// stay valid. Pure: WebCrypto only, no I/O. The envelope side (version 2) is envelope.ts.
+// stay valid. Pure: WebCrypto only, no I/O. The envelope side (version 2) is envelope.ts;
+// making a device key, a certificate or a revocation is device-issue.ts.
 import { deviceLoginInput, type LoginChallenge } from './auth.ts';
-import { buf, canonical, fromBase64Url, sha256, toBase64Url, toHex } from './encoding.ts';
-import { asImported, fingerprint, type Identity, type ImportedIdentity } from './identity.ts';
+import { buf, canonical, fromBase64Url, sha256, toHex } from './encoding.ts';
+import { asImported, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
-import { MAX_DEVICE_CUTOFFS, SIG_BYTES } from './rules.ts';
-import type { DeviceCertificate, DeviceCutoff, DeviceRevocation, PublicIdentity } from './types.ts';
-import { checkHash, checkId, checkInt, checkUuid, fail, parseDeviceCertificate, parseDeviceRevocation } from './wire.ts';
+import { SIG_BYTES } from './rules.ts';
+import type { DeviceCertificate, DeviceRevocation, PublicIdentity } from './types.ts';
+import { checkHash, checkId, checkInt, checkUuid, parseDeviceCertificate, parseDeviceRevocation } from './wire.ts';
 
 export type { DeviceCertificate, DeviceCutoff, DeviceRevocation } from './types.ts';
 
@@ -20,32 +21,12 @@ export interface DeviceSigner {
 
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
 
-/**
- * DEV1: a fresh device key pair, made on the device. The private key is non-extractable:
- * it never leaves the device, not even in the key file.
- */
-export async function createDeviceKey(): Promise<{ deviceId: string; keyPair: CryptoKeyPair; publicKey: string }> {
-  const keyPair = (await subtle().generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair;
-  const raw = new Uint8Array(await subtle().exportKey('raw', keyPair.publicKey));
-  return { deviceId: globalThis.crypto.randomUUID(), keyPair, publicKey: toBase64Url(raw) };
-}
-
 /** DEV2: (purpose, v, type, userId, deviceId, device key, account fingerprint, createdAt). */
 export function deviceCertificateInput(c: Omit<DeviceCertificate, 'sig'>): Uint8Array {
   return canonical(PURPOSE.deviceCert, [
     c.v, c.type, checkId(c.userId, 'device.userId'), checkUuid(c.deviceId, 'device.deviceId'), fromBase64Url(c.deviceKey),
     checkHash(c.accountFingerprint, 'device.accountFingerprint'), checkInt(c.createdAt, 0, Number.MAX_SAFE_INTEGER, 'device.createdAt'),
   ]);
-}
-
-/** DEV2: the account key certifies one device key. Throws ProtocolError('malformed') on bad input. */
-export async function certifyDevice(account: Identity, p: { deviceId: string; deviceKey: string; createdAt: number }): Promise<DeviceCertificate> {
-  const body: Omit<DeviceCertificate, 'sig'> = {
-    v: 1, type: 'device-cert', userId: account.userId, deviceId: p.deviceId, deviceKey: p.deviceKey,
-    accountFingerprint: await fingerprint(account.public), createdAt: p.createdAt,
-  };
-  const sig = new Uint8Array(await subtle().sign({ name: 'Ed25519' }, account.signing.privateKey, buf(deviceCertificateInput(body))));
-  return parseDeviceCertificate({ ...body, sig: toBase64Url(sig) });
 }
 
 /**
@@ -97,28 +78,6 @@ export function deviceRevocationInput(r: Omit<DeviceRevocation, 'sig'>): Uint8Ar
   ];
   for (const c of r.cutoffs) fields.push(checkHash(c.conversation, 'cutoff.conversation'), checkInt(c.counter, 1, Number.MAX_SAFE_INTEGER, 'cutoff.counter'), checkHash(c.hash, 'cutoff.hash'));
   return canonical(PURPOSE.deviceRevoke, fields);
-}
-
-/**
- * DEV8, DEV9: the account key withdraws a device. `lastSeen` lists, per conversation, the
- * device's last message the revoking device accepted (counter and envelopeHash); every
- * later message of the device, and every one in a conversation not listed, is refused.
- */
-export async function revokeDevice(
-  account: Identity,
-  p: { deviceId: string; createdAt: number; lastSeen: readonly { conversationId: string; counter: number; hash: string }[] },
-): Promise<DeviceRevocation> {
-  if (p.lastSeen.length > MAX_DEVICE_CUTOFFS) fail('revocation: too many conversations');
-  const cutoffs: DeviceCutoff[] = [];
-  for (const s of p.lastSeen) cutoffs.push({ conversation: await conversationTag(s.conversationId), counter: s.counter, hash: s.hash });
-  cutoffs.sort((a, b) => (a.conversation < b.conversation ? -1 : a.conversation > b.conversation ? 1 : 0));
-  for (let i = 1; i < cutoffs.length; i++) if (cutoffs[i - 1]!.conversation === cutoffs[i]!.conversation) fail('revocation: a conversation is listed twice');
-  const body: Omit<DeviceRevocation, 'sig'> = {
-    v: 1, type: 'device-revoke', userId: account.userId, deviceId: p.deviceId, accountFingerprint: await fingerprint(account.public),
-    cutoffs, createdAt: p.createdAt,
-  };
-  const sig = new Uint8Array(await subtle().sign({ name: 'Ed25519' }, account.signing.privateKey, buf(deviceRevocationInput(body))));
-  return parseDeviceRevocation({ ...body, sig: toBase64Url(sig) });
 }
 
 /**

@@ -6,7 +6,7 @@
 // has not been verified.
 import { buf, fromBase64Url } from './encoding.ts';
 import { chainPosition, epochSigningInput, type EpochRecord } from './epoch.ts';
-import { checkGroupChange, isLeave } from './group.ts';
+import { checkGroupChange, isLeave } from './group-change.ts';
 import { asImported, type ImportedIdentity, type PublicIdentity } from './identity.ts';
 import { LIMITS } from './rules.ts';
 import { parseEpochRecord } from './wire.ts';

@@ -3,7 +3,8 @@
 // epoch and recipient, inside a record signed by a member and chained to the
 // previous record by hash. Membership exists only in these signed records (M1).
 import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
-import { checkGroupChange, isLeave, sealGroupMeta } from './group.ts';
+import { checkGroupChange, isLeave } from './group-change.ts';
+import { sealGroupMeta } from './group.ts';
 import { asImported, fingerprint, type Identity, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
 import { EPOCH_KEY_BYTES, LIMITS, MAX_EPOCH } from './rules.ts';

@@ -1,7 +1,8 @@
 // Groups (GRP1..GRP6): who may change a group's membership is part of the signed
 // epoch record (`admins`), and the group's name travels encrypted under the epoch
 // key (`meta`), so the server never sees it. Pure functions: the name codec, its
-// sealing and opening, and the check every client makes on a chained record.
+// sealing and opening; the check every client makes on a chained record (GRP4..GRP6)
+// is in group-change.ts.
 import { ProtocolError, buf, canonical, fromBase64Url, randomBytes, toBase64Url } from './encoding.ts';
 import { PURPOSE } from './purpose.ts';
 import { GROUP_META_PLAIN_BYTES, IV_BYTES, LIMITS } from './rules.ts';
@@ -89,61 +90,4 @@ export async function openGroupMeta(record: Pick<EpochRecord, 'conversationId' |
 /** True for a group's record (GRP1). */
 export function isGroupRecord(r: Pick<EpochRecord, 'admins'>): boolean {
   return r.admins !== undefined;
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/**
- * GRP6: is `record` its creator leaving the group `previous`? A group record after a group
- * record, by a member of `previous` who is not listed any more, listing exactly everyone
- * else, and keeping the other admins (or, when the leaver was the last admin, naming new
- * ones among those who stay).
- */
-export function isLeave(previous: Pick<EpochRecord, 'members' | 'admins'>, record: Pick<EpochRecord, 'creator' | 'members' | 'admins'>): boolean {
-  if (!isGroupRecord(previous) || !isGroupRecord(record)) return false;
-  const c = record.creator;
-  if (!previous.members.some((m) => m.userId === c) || record.members.some((m) => m.userId === c)) return false;
-  const rest = previous.members.map((m) => m.userId).filter((u) => u !== c);
-  if (!sameList(rest, record.members.map((m) => m.userId))) return false;
-  const admins = previous.admins!.filter((a) => a !== c);
-  return admins.length === 0 ? record.admins!.length > 0 : sameList(admins, record.admins!);
-}
-
-/**
- * GRP4, GRP5: may `record`'s creator make this record? Throws ProtocolError
- * 'not-an-admin' when not. Pure and synchronous; needs no key, so it runs before
- * any directory look-up (LOOKUP1) and again when the record is opened.
- * - epoch 0 of a group: its creator is an admin;
- * - after a group record, every record is a group record (a group never turns back
- *   into a conversation without admins);
- * - a creator who is not an admin of the previous epoch may only re-key: the same
- *   members (by user id) and the same admins. Adding, removing, or changing admins
- *   needs an admin of the previous epoch.
- * - GRP6: any member may leave (isLeave): the one record its creator is not in.
- * A record chained to a record without admins (a one-to-one conversation) may make
- * it a group; its creator is then an admin of it.
- * `previous` is null for epoch 0 and for a join (JOIN4: the newcomer has nothing to
- * compare with and trusts the inviter's signature).
- */
-export function checkGroupChange(previous: EpochRecord | null, record: EpochRecord): void {
-  if (previous === null || !isGroupRecord(previous)) {
-    if (isGroupRecord(record) && (previous === null ? record.epoch === 0 : true) && !record.admins!.includes(record.creator)) {
-      throw new ProtocolError('not-an-admin', 'group: the creator of a group must be one of its admins');
-    }
-    return;
-  }
-  if (!isGroupRecord(record)) throw new ProtocolError('not-an-admin', 'group: a group record was followed by one without admins');
-  // GRP6: a record whose creator is not in it is a leave, and nothing else.
-  if (!record.members.some((m) => m.userId === record.creator)) {
-    if (isLeave(previous, record)) return;
-    throw new ProtocolError('not-an-admin', 'group: a member may leave, but not change anything else while leaving');
-  }
-  if (previous.admins!.includes(record.creator)) return;
-  const before = previous.members.map((m) => m.userId);
-  const now = record.members.map((m) => m.userId);
-  if (!sameList(before, now) || !sameList(previous.admins!, record.admins!)) {
-    throw new ProtocolError('not-an-admin', `group: ${record.creator} is not an admin and may not change who is in the group`);
-  }
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '@hapi/hapi';
 import { fingerprint, importKeyFile } from '../../protocol/src/index.ts';
 import { ApiError, NetworkError } from '../../pwa/src/services/api.ts';
-import { eventText } from '../../pwa/src/services/warnings.ts';
+import { eventText } from '../../pwa/src/services/warning-texts.ts';
 import { runLostDevice, unfinishedLostDevice, type LostProgress } from '../../pwa/src/services/lost-device.ts';
 import { getContact } from '../../pwa/src/stores/contacts.ts';
 import { getConversation, getEpochs } from '../../pwa/src/stores/conversations.ts';

@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { ContactRow } from '../stores/db.ts';
-import { keyChangeText, rotationNotice } from '../services/warnings.ts';
+import { keyChangeText, rotationNotice } from '../services/warning-texts.ts';
 import { shared } from '../styles/shared.ts';
 import { identicon } from '../services/identicon.ts';
 import './mh-qr.ts';

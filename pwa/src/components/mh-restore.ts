@@ -3,7 +3,8 @@ import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { LinkHandover } from '../../../protocol/src/link.ts';
 import type { LinkReceiver } from '../services/link.ts';
 import type { RestoreProgress, RestoreSummary } from '../services/restore.ts';
-import { appErrorText, plainError, warningText } from '../services/warnings.ts';
+import { appErrorText, plainError } from '../services/warnings.ts';
+import { warningText } from '../services/warning-texts.ts';
 import { shared } from '../styles/shared.ts';
 import './mh-qr.ts';
 

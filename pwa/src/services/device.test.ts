@@ -8,7 +8,8 @@ import { deliver, device, FakeService, flush, type TestDevice } from '../../test
 import type { Db } from '../stores/db.ts';
 import { updateConversation } from '../stores/conversations.ts';
 import { acceptPendingKey } from '../stores/contacts.ts';
-import { BlockedError, blockText, warningText } from './warnings.ts';
+import { BlockedError, blockText } from './warnings.ts';
+import { warningText } from './warning-texts.ts';
 
 /** Every record of every store, as text, for "no plaintext at rest" checks. */
 async function dump(db: Db): Promise<string> {

@@ -10,7 +10,8 @@ import { getLog } from '../stores/log.ts';
 import { newConversationRow } from '../stores/conversations.ts';
 import type { LogEntry } from './api.ts';
 import { decideEpoch, decideMessages, freshEntries } from './ingest.ts';
-import { warningFor, warningText } from './warnings.ts';
+import { warningFor } from './warnings.ts';
+import { warningText } from './warning-texts.ts';
 
 const cid = 'c1';
 const at = (seq: number) => new Date(1_700_000_000_000 + seq).toISOString();

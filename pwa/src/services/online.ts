@@ -13,4 +13,6 @@ export { Attention } from './attention.ts';
 export { subscribePush, unsubscribePush } from './push.ts';
 // The conversation events' fold (protocol §8a), for views.ts.
 export { applyEvents, foldEvents } from './folding.ts';
+// One conversation's messages and events (views.ts delegates to them).
+export { timelineEvents, timelineMessages } from './timeline.ts';
 export { runLostDevice, unfinishedLostDevice } from './lost-device.ts';

@@ -12,7 +12,8 @@ import type { Session } from './session.ts';
 
 /** The most entries the service sends in one page of POST /sync (API.md): fewer round trips. */
 const PAGE_MAX = 1000;
-import { AppError, warningFor, warningText, type Warning } from './warnings.ts';
+import { AppError, warningFor, type Warning } from './warnings.ts';
+import { warningText } from './warning-texts.ts';
 
 export interface RestoreProgress {
   stage: 'key-file' | 'login' | 'history' | 'done';

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, NetworkError } from './api.ts';
 import { passphraseStrength, REQUIRED_SCORE } from './strength.ts';
-import { AppError, BlockedError, blockText, keyChangeText, plainError, rotationNotice, warningFor, warningText, type BlockReason } from './warnings.ts';
+import { AppError, BlockedError, blockText, plainError, warningFor, type BlockReason } from './warnings.ts';
+import { keyChangeText, rotationNotice, warningText } from './warning-texts.ts';
 
 describe('passphrase strength', () => {
   it('rates common, short and name-based passphrases weak and long unrelated words strong', async () => {

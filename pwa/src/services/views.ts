@@ -1,19 +1,20 @@
 // Views: what the screens show, read from the stores and the in-memory plaintexts:
 // the conversation list (summaries, previews) and one conversation's messages with
-// their states and warnings (as codes; warnings.ts has the words).
+// their states and warnings (as codes; warnings.ts has the words). The messages and
+// events of one conversation are built by timeline.ts, in the online chunk.
 import {
-  chainOf, envelopeHash, membershipChange, openGroupMeta, openMessage,
-  type AttachmentRef, type EpochRecord, type Envelope, type FoldedMessage, type FoldItem, type MembershipChange, type MessageKind, type MessagePlaintext, type Quote, type Reaction,
+  chainOf, envelopeHash, openGroupMeta, openMessage,
+  type AttachmentRef, type Envelope, type FoldedMessage, type FoldItem, type MessageKind, type MessagePlaintext, type Quote, type Reaction,
 } from '../../../protocol/src/index.ts';
 import type { ContactRow, Db, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
-import { getConversation, getEpochs, listConversations, updateConversation } from '../stores/conversations.ts';
-import { getLog, lastEntries, receiptsFor } from '../stores/log.ts';
+import { getEpochs, listConversations, updateConversation } from '../stores/conversations.ts';
+import { lastEntries } from '../stores/log.ts';
 import { outboxFor } from '../stores/outbox.ts';
-import { readReceiptsOn } from '../stores/preferences.ts';
-import { allRequests, blockedUsers, type RequestState } from '../stores/requests.ts';
+import { allRequests, type RequestState } from '../stores/requests.ts';
 import { blockedFor } from './blocking.ts';
 import { contactMap, type Keyring, type Plain } from './keyring.ts';
-import { warningFor, type BlockReason, type TimelineEvent, type Warning } from './warnings.ts';
+import type { TimelineSource } from './timeline.ts';
+import type { BlockReason, TimelineEvent, Warning } from './warnings.ts';
 
 export type MessageState = 'queued' | 'sent' | 'delivered' | 'failed' | 'received';
 
@@ -47,10 +48,10 @@ export interface MessageView {
 }
 
 /** EVT7: plaintext kinds that are events about other messages, never bubbles. */
-const EVENT_KINDS = new Set<MessageKind | undefined>(['read', 'reaction', 'edit', 'delete']);
+export const EVENT_KINDS = new Set<MessageKind | undefined>(['read', 'reaction', 'edit', 'delete']);
 
 /** EVT4: an opened envelope as the fold sees it: who signed it, on which chain, at which counter. */
-function foldItem(env: Envelope, hash: string, plaintext: MessagePlaintext): FoldItem {
+export function foldItem(env: Envelope, hash: string, plaintext: MessagePlaintext): FoldItem {
   return { id: env.clientMessageId, hash, sender: env.sender, chain: chainOf(env), counter: env.counter, plaintext };
 }
 
@@ -62,22 +63,6 @@ export interface EventView {
   by: string;
   events: TimelineEvent[];
 }
-
-/** MEMB1 -> MEMB2: the events one accepted change shows, as codes. `group`: epoch 0 of a group, with its name. */
-export function eventsOf(change: MembershipChange, group?: { name: string | null }): TimelineEvent[] {
-  const by = change.by;
-  if (change.joined) return [{ code: 'joined', by }];
-  if (change.epoch === 0) return group ? [{ code: 'group-created', by, name: group.name, with: change.added }] : [{ code: 'started', by, with: change.added }];
-  const out: TimelineEvent[] = [
-    ...change.added.map((userId) => ({ code: 'member-added' as const, by, userId })),
-    ...change.removed.map((userId) => ({ code: userId === by ? ('member-left' as const) : ('member-removed' as const), by, userId })),
-    ...change.keyChanged.map((userId) => ({ code: 'key-changed' as const, by, userId })),
-  ];
-  return out.length ? out : [{ code: 'rekeyed', by }];
-}
-
-/** Problems of entries from before this device was added (JOIN3): not shown one by one; the join event says it once. */
-const NOT_SHARED = new Set(['epoch-not-shared', 'not-shared', 'epoch-removed']);
 
 export interface ConversationSummary {
   conversationId: string;
@@ -115,6 +100,15 @@ export class Views {
 
   private get me(): string {
     return this.keyring.me;
+  }
+
+  /** What the timeline (timeline.ts, in the online chunk) reads through this view. */
+  private timeline(): TimelineSource {
+    return {
+      db: this.db, keyring: this.keyring, me: this.me,
+      plainOf: (cid, row, contacts, epochs) => this.plainOf(cid, row, contacts, epochs),
+      outboxPlain: (cid, row, epochs, contacts) => this.outboxPlain(cid, row, epochs, contacts),
+    };
   }
 
   /** Group name and admins per conversation and epoch, decrypted in memory only (never stored: no plaintext at rest). */
@@ -203,77 +197,7 @@ export class Views {
    * by default as the user's setting says.
    */
   async messages(conversationId: string, o: { showReads?: boolean } = {}): Promise<MessageView[]> {
-    const conv = await getConversation(this.db, conversationId);
-    if (!conv) return [];
-    const showReads = o.showReads ?? (await readReceiptsOn(this.db));
-    const contacts = await contactMap(this.db);
-    const epochs = new Map((await getEpochs(this.db, conversationId)).map((e) => [e.epoch, e]));
-    const rows = await getLog(this.db, conversationId);
-    const receipts = await receiptsFor(this.db, conversationId);
-    const others = Math.max(1, conv.members.length - 1);
-    const views: MessageView[] = [];
-    const seen = new Set<string>();
-    const fold: FoldItem[] = [];
-    // THREATS L3: nothing a blocked user sent after the block is shown, in any conversation.
-    const blocked = await blockedUsers(this.db);
-    for (const row of rows) {
-      if (NOT_SHARED.has(row.check.problem ?? '')) continue;
-      if (row.kind === 'epoch') {
-        const creator = (row.body as Partial<EpochRecord> | null)?.creator;
-        if (!row.check.ok) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender: '', mine: false, body: null, composedAt: null, state: 'received', warnings: [warningFor(row.check.problem ?? 'malformed', { sender: typeof creator === 'string' ? creator : undefined })] });
-        continue;
-      }
-      const env = row.body as Partial<Envelope>;
-      const sender = typeof env?.sender === 'string' ? env.sender : '?';
-      const blockedAt = blocked.get(sender);
-      if (blockedAt !== undefined && Date.parse(row.createdAt) >= blockedAt) continue;
-      const cmid = typeof env?.clientMessageId === 'string' ? env.clientMessageId : `seq-${row.seq}`;
-      const warnings: Warning[] = [];
-      if (row.check.problem) warnings.push(warningFor(row.check.problem, { sender, missing: row.check.missing }));
-      if (row.check.kind === 'receipt' || row.check.kind === 'profile' || EVENT_KINDS.has(row.check.kind)) {
-        // EVT7: an event is folded into the message it names, never shown itself; a
-        // display name (NAME1) is read by names.ts, not shown as a bubble either.
-        if (row.check.ok && row.check.hash && row.check.kind !== 'receipt' && row.check.kind !== 'profile') {
-          const p = await this.plainOf(conversationId, row, contacts, epochs);
-          if (p) fold.push(foldItem(row.body as Envelope, row.check.hash, p.plaintext));
-        }
-        seen.add(cmid);
-        if (warnings.length) views.push({ id: `seq-${row.seq}`, seq: row.seq, sender, mine: sender === this.me, body: null, composedAt: null, state: 'received', warnings });
-        continue;
-      }
-      const showBody = row.check.ok || row.check.problem === 'fork';
-      const p = showBody ? await this.plainOf(conversationId, row, contacts, epochs) : undefined;
-      const mine = sender === this.me && row.check.ok;
-      const id = seen.has(cmid) ? `seq-${row.seq}` : cmid;
-      seen.add(cmid);
-      let state: MessageState = 'received';
-      const to = receipts.get(cmid)?.by.length ?? 0;
-      if (mine) state = to >= others ? 'delivered' : 'sent';
-      const view: MessageView = { id, seq: row.seq, sender, mine, body: p?.plaintext.body ?? null, composedAt: p?.plaintext.composedAt ?? null, state, warnings, attachment: p?.plaintext.attachment ?? null };
-      if (mine) view.delivery = { to: Math.min(to, others), of: others };
-      // EVT3: only accepted messages can be quoted or named by events.
-      if (p && row.check.ok && row.check.hash) {
-        view.hash = row.check.hash;
-        fold.push(foldItem(row.body as Envelope, row.check.hash, p.plaintext));
-      }
-      views.push(view);
-    }
-    for (const out of await outboxFor(this.db, conversationId)) {
-      if (out.kind === 'receipt' || seen.has(out.clientMessageId)) continue;
-      const p = await this.outboxPlain(conversationId, out, epochs, contacts);
-      const hash = await envelopeHash(out.envelope);
-      // Our own events, sealed and waiting, count at once (they are signed like the rest).
-      if (p && out.status !== 'rejected') fold.push(foldItem(out.envelope, hash, p));
-      if (out.kind !== 'text') continue;
-      const state: MessageState = out.status === 'queued' ? 'queued' : out.status === 'sent' ? 'sent' : 'failed';
-      const warnings: Warning[] = out.status === 'rejected' ? [{ code: 'rejected', error: out.error }] : [];
-      const view: MessageView = { id: out.clientMessageId, seq: null, sender: this.me, mine: true, body: p?.body ?? null, composedAt: out.composedAt, state, warnings, attachment: p?.attachment ?? null };
-      if (out.status !== 'rejected') view.hash = hash;
-      views.push(view);
-    }
-    // EVT2..EVT7: the events folded into the messages they name (folding.ts, in the online chunk).
-    (await import('./online.ts')).applyEvents(views, fold, { me: this.me, others, showReads, deliveredTo: (id) => receipts.get(id)?.by ?? [] });
-    return views;
+    return (await import('./online.ts')).timelineMessages(this.timeline(), conversationId, o);
   }
 
   /** EVT2: the messages of others in a conversation this user has not yet sent a read receipt for (newest last). */
@@ -289,43 +213,7 @@ export class Views {
    * was not shared. The words come from eventText.
    */
   async events(conversationId: string): Promise<EventView[]> {
-    const epochs = await getEpochs(this.db, conversationId);
-    const records = new Map(epochs.map((e) => [e.epoch, e.record]));
-    const contacts = await contactMap(this.db);
-    const out: EventView[] = [];
-    for (const e of epochs) {
-      let change: MembershipChange;
-      try {
-        change = membershipChange(records.get(e.epoch - 1) ?? null, e.record as EpochRecord);
-      } catch {
-        continue; // not consecutive: cannot happen for accepted records
-      }
-      let group: { name: string | null } | undefined;
-      if (e.epoch === 0 && e.record.admins !== undefined) group = { name: await openGroupMeta(e.record, e.key).catch(() => null) };
-      const events = eventsOf(change, group);
-      for (const ev of events) {
-        if (ev.code !== 'key-changed') continue;
-        // Why, as this device accepted the key the epoch names (ACCT5; LOST2 for our own).
-        if (ev.userId === this.me) {
-          if (this.keyring.rotatedHere) ev.change = 'own';
-        } else {
-          const fp = e.members.find((m) => m.userId === ev.userId)?.fingerprint;
-          const accepted = contacts.get(ev.userId)?.history.find((h) => h.fingerprint === fp && h.acceptedAt !== null);
-          // Only a signed rotation has words of its own (a notice); any other change reads as before.
-          if (accepted?.change === 'rotation') ev.change = 'rotation';
-        }
-      }
-      out.push({ id: `epoch-${e.epoch}`, seq: e.seq, epoch: e.epoch, by: change.by, events });
-    }
-    // Contacts' devices as notices (device-notices.ts, in the online chunk).
-    out.push(...(await (await import('./online.ts')).deviceEvents(this.db, this.me, await getLog(this.db, conversationId))));
-    // The record that removed us opened nothing, but is an event too.
-    for (const row of await getLog(this.db, conversationId)) {
-      if (row.kind !== 'epoch' || row.check.problem !== 'epoch-removed') continue;
-      const rec = row.body as EpochRecord;
-      out.push({ id: `epoch-${rec.epoch}`, seq: row.seq, epoch: rec.epoch, by: rec.creator, events: [{ code: 'member-removed', by: rec.creator, userId: this.me }] });
-    }
-    return out.sort((a, b) => a.seq - b.seq);
+    return (await import('./online.ts')).timelineEvents(this.timeline(), conversationId);
   }
 
   /** A stored message's plaintext: from memory, or opened again (after a reload) and kept. (search.ts uses it too.) */
