@@ -41,8 +41,12 @@ export const TOTAL_GOAL_KB = 60;
  * small lazy modules in one chunk each (key file + linking; names + search + restore) −0.9
  * (→ 111.6); timeline.ts out of the start chunk +0.1 (→ 111.7); device-issue.ts out of
  * the start chunk +0.1 (→ 111.8).
+ * Raised again for the session-5 features merged after those cuts, each measured on its
+ * branch: typing indicators +3.3 KB (conversation screen +2.9), the epoch key archive and
+ * contacts' device notices +1.9 (online chunk); on main after the merges, with the shared
+ * new-passphrase element, 117.3.
  */
-export const TOTAL_CEILING_KB = 112;
+export const TOTAL_CEILING_KB = 117.5;
 
 /** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
 export const ARGON2_WASM = ['argon2', 'blake2b'];
