@@ -15,5 +15,9 @@ CREATE TABLE epoch_archive (
   recipient_key    text NOT NULL,
   entry            jsonb NOT NULL,
   created_at       timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (user_id, conversation_id, epoch, epoch_hash, recipient_key)
+  -- Led by the conversation, like every conversation-keyed table, so the log can still be
+  -- sharded by conversation id (db/distributed-schema.test.ts); the one read, a restore's
+  -- list by user, is rare and may touch every shard.
+  PRIMARY KEY (conversation_id, user_id, epoch, epoch_hash, recipient_key)
 );
+CREATE INDEX epoch_archive_by_user ON epoch_archive (user_id, recipient_key);
