@@ -85,6 +85,45 @@ export class Sync {
     return this.enqueue(() => this.pullNow(opts));
   }
 
+  /**
+   * The whole logs of a few conversations past their cursors (a restore's newest first, issue
+   * 18), one conversation at a time through GET /conversations/{id}/log, in the queue; the
+   * first page of each is asked for at once, the next while this one is verified and stored.
+   */
+  pullLogs(ids: readonly string[], opts: PullOptions): Promise<IngestReport> {
+    return this.enqueue(async () => {
+      const total: IngestReport = { processed: 0, toAcknowledge: new Map() };
+      const from = await Promise.all(ids.map(async (id) => (await getConversation(this.db, id))?.lastSeq ?? 0));
+      const firsts = ids.map((id, k) => {
+        const p = this.api.log(id, from[k]!, opts.limit);
+        p.catch(() => undefined); // awaited below, in order
+        return p;
+      });
+      for (let k = 0; k < ids.length; k++) {
+        let next = firsts[k]!;
+        for (let page = 0; page < 100_000; page++) {
+          const res = await next;
+          // This route's entries do not name their conversation: it is the one asked for
+          // (each envelope names its own, and a wrong one fails verification).
+          const entries = res.entries.map((e) => ({ ...e, conversationId: ids[k]! }));
+          const last = entries[entries.length - 1]?.seq;
+          // Each answer moves on: a service that says "more" without entries does not keep us looping.
+          const more = res.hasMore && last !== undefined;
+          if (more) {
+            next = this.api.log(ids[k]!, last, opts.limit);
+            next.catch(() => undefined);
+          }
+          const report = await this.ingest.ingest(entries, { live: opts.live, viewing: this.hooks.viewing() }, opts.onEntries);
+          total.processed += report.processed;
+          for (const [c, v] of report.toAcknowledge) total.toAcknowledge.set(c, [...(total.toAcknowledge.get(c) ?? []), ...v]);
+          if (!more) break;
+        }
+      }
+      await this.afterIngest(total.toAcknowledge);
+      return total;
+    });
+  }
+
   private async pullNow(opts: PullOptions): Promise<IngestReport> {
     const total: IngestReport = { processed: 0, toAcknowledge: new Map() };
     const cursors = await this.cursors();
