@@ -69,6 +69,8 @@ export class Messenger extends EventTarget {
   restoring: { done: number; total: number; summary: RestoreSummary | null } | null = null;
   /** THREATS T4 per conversation: conversations whose whole log is not replayed yet are not listed. */
   private restoreHidden = new Set<string>();
+  /** Starts the rest of a restore once the list is on screen (enterApp). */
+  private listPainted: (() => void) | null = null;
 
   readonly origin: string;
   readonly session: Session;
@@ -343,6 +345,12 @@ export class Messenger extends EventTarget {
     this.phase = 'ready';
     this.changed();
     if (this.restoring) globalThis.performance?.mark?.('restore:usable');
+    const go = this.listPainted;
+    this.listPainted = null;
+    if (go) {
+      if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(go, 0));
+      else go();
+    }
     void this.refreshPreviews();
     this.goOnline();
   }
@@ -371,7 +379,13 @@ export class Messenger extends EventTarget {
     const stream = await restoreAccount({ db, api: this.api, session: this.session, adopt: (id) => this.adopt(id, id.userId, { confirmedAt: Date.now(), sealed: keyFileText }) }, identity, onProgress);
     this.restoreHidden = new Set(stream.pending());
     this.restoring = { done: stream.done, total: stream.total, summary: null };
-    const whole = this.streamRestore(() => stream.rest((p) => { onProgress(p); this.restoreProgress(p); }, (ids) => this.restoreListed(ids)));
+    // The older history starts once the list has painted (its pages' checks, on this thread,
+    // would hold the first frame back), or after a second without the list.
+    const painted = new Promise<void>((go) => {
+      this.listPainted = go;
+      setTimeout(go, 1000);
+    });
+    const whole = painted.then(() => this.streamRestore(() => stream.rest((p) => { onProgress(p); this.restoreProgress(p); }, (ids) => this.restoreListed(ids))));
     return { whole };
   }
 
