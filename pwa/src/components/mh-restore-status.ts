@@ -29,7 +29,7 @@ export class MhRestoreStatus extends LitElement {
     const s = r.summary;
     if (!s) {
       return html`<div class="progress muted" role="status" aria-live="polite" data-testid="restore-streaming">
-        <span>Restoring your history: ${fmt.format(r.done)} of ${fmt.format(r.total)} messages</span>
+        <span>${r.total ? `Restoring your history: ${fmt.format(r.done)} of ${fmt.format(r.total)} messages` : 'Restoring your history…'}</span>
         <progress max=${Math.max(1, r.total)} .value=${r.done} aria-label="History restored"></progress>
       </div>`;
     }

@@ -407,13 +407,15 @@ export class Messenger extends EventTarget {
 
   /** Runs the rest of a restore; resolves with its summary (null: none, or it stopped and continues at the next start). */
   private async streamRestore(rest: () => Promise<RestoreSummary | null>): Promise<RestoreSummary | null> {
-    let summary: RestoreSummary | null = null;
+    let summary: RestoreSummary | null;
     try {
       summary = await rest();
       this.restoring = summary ? { done: this.restoring?.done ?? 0, total: this.restoring?.total ?? 0, summary } : null;
     } catch {
-      // Offline or the service failed: the stored state continues it at the next start.
-      this.restoring = null;
+      // Offline or the service failed: the stored state (restore-state.ts) continues it, in
+      // a few seconds (up to 60 tries) or at the next start; the line on the list stays meanwhile.
+      if (this.online && ++this.restoreTries <= 60) setTimeout(() => void this.continueRestore(this.online!), 5000);
+      return null;
     }
     await this.refreshSummaries(true).catch(() => undefined);
     this.changed();
@@ -429,8 +431,16 @@ export class Messenger extends EventTarget {
   /** Conversations whose whole log is replayed (T4): listed from now on. */
   private restoreListed(ids: string[]): void {
     for (const id of ids) this.restoreHidden.delete(id);
-    if (ids.length) void this.refreshSummaries(true);
+    // At most one refresh of the list per 300 ms while pages come in (each reads every summary).
+    if (ids.length && !this.listing) {
+      this.listing = setTimeout(() => {
+        this.listing = undefined;
+        void this.refreshSummaries(true);
+      }, 300);
+    }
   }
+  private listing: ReturnType<typeof setTimeout> | undefined;
+  private restoreTries = 0;
 
   /** The restore's summary on the list was read. */
   dismissRestore(): void {

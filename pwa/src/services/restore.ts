@@ -107,7 +107,10 @@ export async function restoreAll(ctx: RestoreContext, identity: Identity, onProg
 export async function continueRestore(db: Db, device: Device, onProgress: (p: RestoreProgress) => void, onListed: (ids: string[]) => void): Promise<RestoreSummary | null> {
   const state = await loadRestoreState(db);
   if (!state) return null;
-  return new Run(db, device, state, null, onProgress).rest(onProgress, onListed);
+  const run = new Run(db, device, state, null, onProgress);
+  // What earlier runs stored counts as done.
+  run.done = Math.min(state.total, (await listConversations(db)).reduce((n, c) => n + c.lastSeq, 0));
+  return run.rest(onProgress, onListed);
 }
 
 /** The conversations still to be listed after a reload: none without an interrupted restore. */
@@ -188,13 +191,11 @@ class Run {
     const left = Object.keys(this.state.pending);
     this.state.pending = {};
     if (left.length) onListed(left);
-    // History recovered from the key file is not news: nothing starts out unread (ingest
-    // counts nothing unread for it; this also covers what an older version left unread).
+    // History recovered from the key file is not news: ingest counted nothing unread for it
+    // (not live), so what is unread now came live meanwhile and stays unread.
     const convs = await listConversations(this.db);
-    for (const c of convs) await this.device.views.markRead(c.conversationId);
     await this.saving;
     await clearRestoreState(this.db);
-    mark('marked-read');
     onProgress({ stage: 'done', done: this.done, total: Math.max(this.state.total, this.done) });
     const summary = this.tally ? { conversations: convs.length, ...this.tally.result() } : await restoreSummary(this.db);
     mark('summary');
