@@ -410,6 +410,8 @@ export class Messenger extends EventTarget {
     let summary: RestoreSummary | null;
     try {
       summary = await rest();
+      // The list first, then the summary that counts it (never a summary over a list still missing some).
+      await this.refreshSummaries(false).catch(() => undefined);
       this.restoring = summary ? { done: this.restoring?.done ?? 0, total: this.restoring?.total ?? 0, summary } : null;
     } catch {
       // Offline or the service failed: the stored state (restore-state.ts) continues it, in
@@ -417,8 +419,8 @@ export class Messenger extends EventTarget {
       if (this.online && ++this.restoreTries <= 60) setTimeout(() => void this.continueRestore(this.online!), 5000);
       return null;
     }
-    await this.refreshSummaries(true).catch(() => undefined);
     this.changed();
+    void this.refreshPreviews();
     return summary;
   }
 
