@@ -433,14 +433,24 @@ export class Messenger extends EventTarget {
   /** Conversations whose whole log is replayed (T4): listed from now on. */
   private restoreListed(ids: string[]): void {
     for (const id of ids) this.restoreHidden.delete(id);
-    // At most one refresh of the list per 300 ms while pages come in (each reads every summary).
+    for (const id of ids) this.newlyListed.add(id);
+    // At most one refresh of the list per 300 ms while pages come in (each reads every
+    // summary), and previews opened only for the conversations new on it (each opens its
+    // last messages: all of them per page cost more than the page).
     if (ids.length && !this.listing) {
       this.listing = setTimeout(() => {
         this.listing = undefined;
-        void this.refreshSummaries(true);
+        const fresh = [...this.newlyListed];
+        this.newlyListed.clear();
+        void this.refreshSummaries(false).then(() => {
+          this.changed();
+          return this.refreshPreviews(fresh);
+        });
       }, 300);
     }
   }
+  private readonly newlyListed = new Set<string>();
+  private summaryTurn = 0;
   private listing: ReturnType<typeof setTimeout> | undefined;
   private restoreTries = 0;
 
@@ -480,8 +490,12 @@ export class Messenger extends EventTarget {
 
   async refreshSummaries(notify: boolean): Promise<void> {
     if (!this.reading) return;
+    // Refreshes overlap (a restore's pages, the socket, the outbox): the one started last wins,
+    // an earlier one finishing later never puts back an older list.
+    const turn = ++this.summaryTurn;
     await this.reading.requests.classify();
     const all = await this.reading.views.summaries();
+    if (turn !== this.summaryTurn) return;
     this.summaries = this.restoreHidden.size ? all.filter((c) => !this.restoreHidden.has(c.conversationId)) : all;
     this.flags = await loadFlags(this.db!);
     this.refreshNames();
@@ -492,10 +506,10 @@ export class Messenger extends EventTarget {
     }
   }
 
-  private async refreshPreviews(): Promise<void> {
+  private async refreshPreviews(only?: readonly string[]): Promise<void> {
     if (!this.reading) return;
     let any = false;
-    for (const s of this.summaries) {
+    for (const s of only ? this.summaries.filter((x) => only.includes(x.conversationId)) : this.summaries) {
       const p = await this.reading.views.preview(s.conversationId);
       if (this.previews.get(s.conversationId) !== p) {
         this.previews.set(s.conversationId, p);

@@ -132,7 +132,10 @@ class Run {
     /** On a new device every stored row comes through here: the summary is counted as the pages are stored. */
     private readonly tally: Tally | null,
     private onProgress: (p: RestoreProgress) => void,
-  ) {}
+  ) {
+    // A conversation is decided (request or not) only once its whole log is in.
+    device.requests.undecided = (id) => id in this.state.pending;
+  }
 
   /** After each stored page: count, say which conversations are complete, show progress (at most every 100 ms). */
   private readonly onEntries = (n: number, rows: readonly LogRow[]) => {
