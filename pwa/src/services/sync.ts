@@ -31,6 +31,11 @@ export interface PullOptions {
 export class Sync {
   /** Seal delivery receipts for new texts after each ingest (off while history is restored: it is not news). */
   acknowledge = true;
+  /**
+   * Conversations a restore is still replaying (issue 18): what the socket sends for them is
+   * history, left to the restore's pull, never ingested as news one entry at a time.
+   */
+  history: (conversationId: string) => boolean = () => false;
   private readonly db: Db;
   private readonly api: Api;
   private readonly ingest: Ingest;
@@ -65,6 +70,7 @@ export class Sync {
   /** An entry from the socket. */
   onLiveEntry(e: LogEntry): Promise<void> {
     return this.enqueue(async () => {
+      if (this.history(e.conversationId)) return;
       const conv = await getConversation(this.db, e.conversationId);
       const last = conv?.lastSeq ?? 0;
       if (e.seq <= last) return;
@@ -149,7 +155,10 @@ export class Sync {
         next = request(after);
         next.catch(() => undefined); // awaited on the next turn; not unhandled if ingest throws
       }
-      const report = await this.ingest.ingest(res.entries, { live: opts.live, viewing: this.hooks.viewing() }, opts.onEntries);
+      // A live pull during a restore: the conversations still being replayed are history.
+      const past = opts.live ? res.entries.filter((e) => this.history(e.conversationId)) : [];
+      if (past.length) await this.ingest.ingest(past, { live: false, viewing: this.hooks.viewing() });
+      const report = await this.ingest.ingest(past.length ? res.entries.filter((e) => !this.history(e.conversationId)) : res.entries, { live: opts.live, viewing: this.hooks.viewing() }, opts.onEntries);
       total.processed += report.processed;
       for (const [k, v] of report.toAcknowledge) total.toAcknowledge.set(k, [...(total.toAcknowledge.get(k) ?? []), ...v]);
       if (!more) break;
