@@ -79,7 +79,9 @@ async function restoreInApp(context: BrowserContext, origin: string, s: SeededHi
       // The app's User Timing marks (pwa/src/services/restore.ts), from the submit's 'restore:start'.
       const marks = await page.evaluate(() => performance.getEntriesByType('mark').filter((m) => m.name.startsWith('restore:')).map((m) => [m.name.slice(8), m.startTime] as const));
       const t0 = marks.find(([n]) => n === 'start')?.[1] ?? 0;
-      return { ...result, peakHeapMiB, stages: marks.filter(([n]) => n !== 'start').map(([n, t]) => `${n} ${Math.round(t - t0)} ms`).join(', ') };
+      // The list's first usable frame, on the same clock as the marks (issue 18).
+      const all = [...marks, ['list-usable-frame', result.usableAt] as const].sort((a, b) => a[1] - b[1]);
+      return { ...result, peakHeapMiB, stages: all.filter(([n]) => n !== 'start').map(([n, t]) => `${n} ${Math.round(t - t0)} ms`).join(', ') };
     }
     const { result, profile: p } = await profilePage(page, () => restoreThroughApp(page, s, timeoutMs));
     await saveProfile(RESULTS_DIR, 'recovery-pwa', p);
@@ -143,7 +145,7 @@ export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
     let app: (AppRestore & { hot?: string; stages?: string; peakHeapMiB?: number }) | Error;
     try {
       app = await restoreInApp(appCtx, service.origin, seeded, (ctx.quick ? 60_000 : 150_000) * timeoutScale, false);
-      ctx.log(`recovery: PWA restore ${app.seconds.toFixed(2)} s (summary after ${app.toSummary.toFixed(2)} s)`);
+      ctx.log(`recovery: PWA restore: usable list ${app.seconds.toFixed(2)} s, all listed ${app.allListed.toFixed(2)} s, summary ${app.toSummary.toFixed(2)} s`);
     } catch (error) {
       app = error as Error;
       ctx.log(`recovery: PWA restore failed: ${(error as Error).message}`);
@@ -166,18 +168,23 @@ export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
       rows.push({ group: GROUP, name: 'restore in the PWA (restore screen → usable list)', value: NaN, unit: 's', goal, met: false, note: `could not run: ${app.message}` });
     } else {
       rows.push({
-        group: GROUP, name: `restore in the PWA: ${messages.toLocaleString('en')} msgs, ${conversations} convs → usable list`, value: round(app.seconds), unit: 's',
+        group: GROUP, name: `restore in the PWA: ${messages.toLocaleString('en')} msgs, ${conversations} convs → usable list (newest listed)`, value: round(app.seconds), unit: 's',
         ceiling: round(rawS), ceilingName: 'raw sum', ratio: round(app.seconds / rawS), goal, met: judge(app.seconds),
-        note: `real restore screen on a fresh profile: summary after ${app.toSummary.toFixed(2)} s, ${app.listed} conversations listed, ${app.messages} messages recovered, ${app.failed} failed; peak JS heap ${app.peakHeapMiB?.toFixed(1) ?? 'n/a'} MiB (CDP, sampled every 100 ms); app stages from submit: ${app.stages ?? 'n/a'}`,
+        note: `real restore screen on a fresh profile, from the submit: the most recent conversations listed and readable, older history streaming in (issue 18); every conversation listed after ${app.allListed.toFixed(2)} s; peak JS heap ${app.peakHeapMiB?.toFixed(1) ?? 'n/a'} MiB (CDP, sampled every 100 ms); app stages from submit: ${app.stages ?? 'n/a'}`,
+      });
+      rows.push({
+        group: GROUP, name: `restore in the PWA: ${messages.toLocaleString('en')} msgs → whole history stored (summary on the list)`, value: round(app.toSummary), unit: 's',
+        ceiling: round(rawS), ceilingName: 'raw sum', ratio: round(app.toSummary / rawS),
+        note: `${app.listed} conversations listed, ${app.messages} messages recovered, ${app.failed} failed`,
       });
     }
     if (!(app instanceof Error) && app.stages) {
       // Issue 18: the first conversation readable ≤ 1 s after the key file is unlocked.
       const at = (name: string) => Number(new RegExp(`(?:^|, )${name} (\\d+) ms`).exec(app.stages!)?.[1] ?? NaN);
-      const first = (at('first-page-stored') - at('key-file-opened')) / 1000;
+      const readable = (at('list-usable-frame') - at('key-file-opened')) / 1000;
       rows.push({
-        group: GROUP, name: 'first page of history stored, after the key file is opened', value: round(first), unit: 's',
-        note: 'restore.ts marks key-file-opened → first-page-stored (one sync page: the newest conversations are not fetched first, and the restore screen shows the list only once every page is in)',
+        group: GROUP, name: 'first conversation readable, after the key file is unlocked', value: round(readable), unit: 's', goal: '≤ 1 s', met: readable <= 1,
+        note: `restore.ts mark key-file-opened → the first frame listing a conversation (its whole log replayed, T4); first-conversation-stored ${round((at('first-conversation-stored') - at('key-file-opened')) / 1000)} s, newest-stored ${round((at('newest-stored') - at('key-file-opened')) / 1000)} s, history-stored ${round((at('history-stored') - at('key-file-opened')) / 1000)} s after it`,
       });
     }
     const pipeS = pipe.totalMs / 1000;

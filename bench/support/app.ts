@@ -28,29 +28,44 @@ export async function waitForItems(page: Page, n: number, timeoutMs: number): Pr
 }
 
 export interface AppRestore {
-  /** Restore pressed → list usable, seconds. */
+  /** Restore pressed → usable list (the most recent conversations listed, older history still streaming), seconds. */
   seconds: number;
-  /** Restore pressed → summary shown, seconds. */
+  /** Restore pressed → the whole history stored and summarised (the summary on the list), seconds. */
   toSummary: number;
+  /** Restore pressed → every conversation listed, seconds. */
+  allListed: number;
+  /** performance.now() in the page when the list was first usable (ms since navigation start). */
+  usableAt: number;
   listed: number;
   messages: number;
   failed: number;
 }
 
-/** On the app's first screen: open "restore", give the key file and passphrase, restore, continue to the list. */
+/**
+ * On the app's first screen: open "restore", give the key file and passphrase, restore; the
+ * list is usable once the most recent conversations are in (issue 18), the summary comes on
+ * the list when the whole history is; then it is dismissed.
+ */
 export async function restoreThroughApp(page: Page, s: SeededHistory, timeoutMs: number): Promise<AppRestore> {
   await page.getByTestId('go-restore').click({ timeout: 30_000 });
   await page.getByTestId('restore-keyfile').setInputFiles({ name: 'messagehub.keyfile.json', mimeType: 'application/json', buffer: Buffer.from(s.keyFile) });
   await page.getByTestId('restore-passphrase').fill(s.passphrase);
+  // Polled in the page every frame from before the submit: the frame the first conversation
+  // is listed in, not when a later round trip from here notices it.
+  const firstItem = waitForItems(page, 1, timeoutMs);
+  firstItem.catch(() => undefined);
   const t0 = performance.now();
   await page.getByTestId('restore-submit').click();
-  await page.getByTestId('restore-summary').or(page.getByTestId('restore-error')).first().waitFor({ timeout: timeoutMs });
-  if (await page.getByTestId('restore-error').count()) throw new Error(`the app's restore failed: ${await page.getByTestId('restore-error').innerText()}`);
+  const failed0 = page.getByTestId('restore-error').waitFor({ timeout: timeoutMs }).then(() => 'error' as const, () => 'none' as const);
+  const usableAt = await Promise.race([firstItem, failed0.then((r) => (r === 'error' ? -1 : new Promise<number>(() => undefined)))]);
+  if (usableAt < 0) throw new Error(`the app's restore failed: ${await page.getByTestId('restore-error').innerText()}`);
+  const seconds = (performance.now() - t0) / 1000;
+  const allListedMs = await waitForItems(page, s.epochs, timeoutMs).then(() => performance.now() - t0);
+  await page.getByTestId('restore-summary').waitFor({ timeout: timeoutMs });
   const toSummary = performance.now() - t0;
   const messages = Number((await page.getByTestId('restore-messages').innerText()).replace(/[^0-9]/g, ''));
   const failed = Number(await page.getByTestId('restore-failed').getAttribute('data-count'));
+  const listed = await page.getByTestId('conversation-item').count();
   await page.getByTestId('restore-continue').click();
-  await waitForItems(page, s.epochs, timeoutMs);
-  const seconds = (performance.now() - t0) / 1000;
-  return { seconds, toSummary: toSummary / 1000, listed: await page.getByTestId('conversation-item').count(), messages, failed };
+  return { seconds, toSummary: toSummary / 1000, allListed: allListedMs / 1000, usableAt, listed, messages, failed };
 }

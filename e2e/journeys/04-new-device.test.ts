@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { chainOf, importKeyFile, type Envelope } from '../../protocol/src/index.ts';
 import type { Stack } from '../support/stack.ts';
-import { bodies, countIndexedDbRows, message, NodeClient, openConversationWith, sealInTurns, send, submitRestore } from '../support/journeys.ts';
+import type { Route } from 'playwright-core';
+import { awaitRestored, axeClean, bodies, countIndexedDbRows, message, NodeClient, openConversationWith, screenshotBoth, sealInTurns, send, stateOf, submitRestore } from '../support/journeys.ts';
 import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
 const PASS_A = PASSPHRASES.ada;
@@ -134,5 +135,51 @@ describe('journey 4: new device', () => {
     await page.getByTestId('forget-confirm').click();
     await page.getByTestId('onboarding-username').waitFor({ timeout: 15_000 });
     expect(await countIndexedDbRows(page)).toBe(0);
+  });
+
+  // Issue 18: the most recent conversations first, the list usable while older history
+  // streams in; a reload mid-stream continues it (restore-state in IndexedDB), not news.
+  it('opens the newest conversations at once while older history streams in, survives a reload mid-stream, and nothing restored is unread', async () => {
+    const NEWEST = 5;
+    for (let i = 0; i < NEWEST; i++) {
+      const conv = await adaNode.createConversation(['cyd']);
+      for (const m of await sealInTurns(adaNode, cyd, conv, 1, () => ({ body: `recent chat #${i + 1}`, composedAt: Date.now() }))) await m.by.sendBatch([m.envelope]);
+    }
+    const { page } = await people.newDevice();
+    // Hold the background pull (POST /sync): the newest conversations come one by one
+    // through their logs, the rest waits here as on a slow network.
+    const held: Route[] = [];
+    await page.route('**/api/v1/sync', (route) => void held.push(route));
+    await submitRestore(page, keyFileA, PASS_A);
+    const streaming = page.getByTestId('restore-streaming');
+    await streaming.waitFor({ timeout: 120_000 });
+    await expect.poll(() => page.getByTestId('conversation-item').count(), { timeout: 30_000 }).toBe(NEWEST);
+    expect(await streaming.textContent()).toMatch(/Restoring your history: [\d,]+ of [\d,]+ messages/);
+    expect(await page.getByTestId('restore-summary').count()).toBe(0);
+    await screenshotBoth(page, '04-restore-streaming');
+    await axeClean(page, 'the list while history streams in');
+    // Read and write meanwhile.
+    await page.getByTestId('conversation-item').first().click();
+    await expect.poll(() => bodies(page), { timeout: 30_000 }).toEqual(['recent chat #5']);
+    await send(page, 'writing while it restores');
+    await expect.poll(() => stateOf(page, 'writing while it restores'), { timeout: 15_000 }).toMatch(/^(sent|delivered)$/);
+    expect(held.length).toBeGreaterThan(0);
+
+    // A reload mid-stream: the restore continues from what IndexedDB holds.
+    await page.unroute('**/api/v1/sync');
+    for (const r of held) await r.abort().catch(() => undefined);
+    await page.reload();
+    await awaitRestored(page);
+    expect(await page.getByTestId('restore-conversations').textContent()).toBe(String(NEWEST + 3));
+    expect(await page.getByTestId('restore-failed').getAttribute('data-count')).toBe('0');
+    expect(await page.getByTestId('conversation-item').count()).toBe(NEWEST + 3);
+    expect(await page.getByTestId('unread-count').count()).toBe(0);
+    await screenshotBoth(page, '04-restore-summary');
+    await axeClean(page, 'the restore summary on the list');
+    await page.getByTestId('restore-continue').click();
+    expect(await page.getByTestId('restore-summary').count()).toBe(0);
+    await openConversationWith(page, 'dov');
+    await expect.poll(() => bodies(page), { timeout: 30_000 }).toEqual(seededD);
+    expect(await page.getByTestId('unread-count').count()).toBe(0);
   });
 });

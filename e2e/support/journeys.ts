@@ -105,6 +105,15 @@ export async function submitRestore(page: Page, keyFile: string, passphrase: str
   await page.getByTestId('restore-submit').click();
 }
 
+/**
+ * After a restore was submitted: the most recent conversations open on the list at once and
+ * older history streams in (issue 18); waits for the summary notice on the list, once the
+ * whole history is in (`restore-summary`, `restore-continue` dismisses it).
+ */
+export async function awaitRestored(page: Page, timeout = 120_000): Promise<void> {
+  await page.getByTestId('restore-summary').waitFor({ timeout });
+}
+
 export async function startConversation(page: Page, other: string): Promise<void> {
   await page.getByTestId('start-username').fill(other);
   await page.getByTestId('start-conversation').click();

@@ -222,7 +222,8 @@ export interface CreateConversationResponse { conversationId: string; seq: numbe
 export interface AddEpochRequest { epochRecord: EpochRecord }
 export interface AddEpochResponse { seq: number }
 
-export interface ConversationListItem { conversationId: string; latestSeq: number; latestEpoch: number; members: string[] }
+/** `latestAt`: when the service stored the latest entry (ms since 1970); a restore pulls the most recent first. */
+export interface ConversationListItem { conversationId: string; latestSeq: number; latestEpoch: number; latestAt: number; members: string[] }
 /** One page of GET /conversations; with `hasMore`, ask again with `after: nextAfter`. */
 export interface ConversationsResponse { conversations: ConversationListItem[]; hasMore?: boolean; nextAfter?: string }
 

@@ -28,7 +28,21 @@ describe('conversations, the append-only log and sync', () => {
       expect(again.status).toBe(200);
       expect(again.json).toEqual({ conversationId: conv.id, seq: 1 });
       const list = await call(app.server, 'GET', '/api/v1/conversations', { token: tb });
-      expect(list.json.conversations).toContainEqual({ conversationId: conv.id, latestSeq: 1, latestEpoch: 0, members: ['alice', 'bob'] });
+      expect(list.json.conversations).toContainEqual({ conversationId: conv.id, latestSeq: 1, latestEpoch: 0, latestAt: expect.any(Number), members: ['alice', 'bob'] });
+    });
+
+    it('GET /conversations says when each latest entry was stored (latestAt): the most recent conversation comes out newest', async () => {
+      const older = await createConversation(app.server, ta, alice, [alice, carol]);
+      const newer = await createConversation(app.server, ta, alice, [alice, carol]);
+      await new Promise((r) => setTimeout(r, 5)); // distinct milliseconds, not a timed assertion
+      expect((await send(app.server, ta, older, await older.seal(alice, 'later'))).status).toBe(201);
+      const list = (await call(app.server, 'GET', '/api/v1/conversations', { token: tc })).json.conversations as { conversationId: string; latestSeq: number; latestAt: number }[];
+      const o = list.find((c) => c.conversationId === older.id)!;
+      const n = list.find((c) => c.conversationId === newer.id)!;
+      expect(o.latestSeq).toBe(2);
+      expect(o.latestAt).toBeGreaterThan(n.latestAt);
+      const stored = (await call(app.server, 'GET', `/api/v1/conversations/${older.id}/log?after=1`, { token: tc })).json.entries[0];
+      expect(o.latestAt).toBe(Math.floor(Date.parse(stored.createdAt)));
     });
 
     it('refuses another record under an existing id: 409 conversation_exists', async () => {

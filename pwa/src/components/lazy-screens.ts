@@ -13,6 +13,8 @@ const screens = {
   'mh-conversation': () => import('./screens-conversation.ts'),
   'mh-onboarding': () => import('./screens-welcome.ts'),
   'mh-restore': () => import('./screens-welcome.ts'),
+  // on the list while a restore streams in, then its summary (issue 18)
+  'mh-restore-status': () => import('./screens-welcome.ts'),
   // mh-settings brings mh-devices and mh-keyfile-export, mh-contact brings mh-qr (whose QR
   // library is a further lazy chunk).
   'mh-settings': () => import('./screens-more.ts'),

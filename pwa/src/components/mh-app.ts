@@ -109,6 +109,7 @@ export class MhApp extends LitElement {
         <button class="secondary" data-testid="open-settings" @click=${() => this._navigate({ name: 'settings' })}>Settings</button>
       </header>
       ${m.keyFileReminder ? html`${lazy('mh-keyfile-reminder')}<mh-keyfile-reminder></mh-keyfile-reminder>` : nothing}
+      ${m.restoring ? html`${lazy('mh-restore-status')}<mh-restore-status></mh-restore-status>` : nothing}
       <main class="layout ${detail ? 'detail' : 'list-only'}">
         <nav class="pane-list" aria-label="Conversations">
           <mh-conversation-list .selected=${v.name === 'conversation' ? v.id : null}></mh-conversation-list>

@@ -2,9 +2,8 @@ import { LitElement, css, html, nothing } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
 import type { LinkHandover } from '../../../protocol/src/link.ts';
 import type { LinkReceiver } from '../services/link.ts';
-import type { RestoreProgress, RestoreSummary } from '../services/restore.ts';
+import type { RestoreProgress } from '../services/restore.ts';
 import { appErrorText, plainError } from '../services/warnings.ts';
-import { warningText } from '../services/warning-texts.ts';
 import { shared } from '../styles/shared.ts';
 import './mh-qr.ts';
 
@@ -18,7 +17,8 @@ const KEY_FILE_ERRORS: Record<string, string> = {
 const fmt = new Intl.NumberFormat('en');
 
 /**
- * Restore on a new device: key file + passphrase, then the whole history with progress. Or
+ * Restore on a new device: key file + passphrase, then the most recent conversations with
+ * progress, and the list (older history streams in there: mh-restore-status). Or
  * (`linking`) link from another device (protocol LINK1..LINK6): show a code and its QR code,
  * wait for the key file the other device hands over, then the same passphrase and restore.
  */
@@ -38,7 +38,6 @@ export class MhRestore extends LitElement {
     _error: { state: true },
     _errorCode: { state: true },
     _progress: { state: true },
-    _summary: { state: true },
     linking: { type: Boolean },
     _receiver: { state: true },
     _handover: { state: true },
@@ -48,7 +47,6 @@ export class MhRestore extends LitElement {
   declare _error: string;
   declare _errorCode: string;
   declare _progress: RestoreProgress | null;
-  declare _summary: RestoreSummary | null;
   declare linking: boolean;
   declare _receiver: LinkReceiver | null;
   declare _handover: LinkHandover | null;
@@ -67,7 +65,6 @@ export class MhRestore extends LitElement {
     this._error = '';
     this._errorCode = '';
     this._progress = null;
-    this._summary = null;
     this.linking = false;
     this._receiver = null;
     this._handover = null;
@@ -144,7 +141,9 @@ export class MhRestore extends LitElement {
     this._busy = true;
     try {
       const text = handed ?? (file!.size > 1_000_000 ? '' : await file!.text());
-      this._summary = await this.messenger.value!.restore(text, pass, (p) => (this._progress = { ...p }));
+      // The most recent conversations are in: the list, while older history streams in (issue 18).
+      await this.messenger.value!.restore(text, pass, (p) => (this._progress = { ...p }));
+      await this.messenger.value!.enterApp();
     } catch (err) {
       const code = (err as { name?: string; code?: string }).name === 'KeyFileError' ? (err as { code: string }).code : '';
       this._errorCode = code || 'other';
@@ -182,7 +181,6 @@ export class MhRestore extends LitElement {
   }
 
   override render() {
-    if (this._summary) return this._renderSummary(this._summary);
     const h = this._handover;
     if (this.linking && !h) return this._renderCode(this._receiver);
     const p = this._progress;
@@ -220,25 +218,6 @@ export class MhRestore extends LitElement {
               </button>`}
         </div>
       </form>
-    `;
-  }
-
-  private _renderSummary(s: RestoreSummary) {
-    const failedTotal = s.failed.reduce((n, f) => n + f.count, 0);
-    return html`
-      <h1>Your account is restored</h1>
-      <div data-testid="restore-summary" role="status">
-        <p>Recovered <strong data-testid="restore-conversations">${fmt.format(s.conversations)}</strong>
-          conversation${s.conversations === 1 ? '' : 's'} and
-          <strong data-testid="restore-messages">${fmt.format(s.messages)}</strong> message${s.messages === 1 ? '' : 's'}.</p>
-        ${failedTotal === 0
-          ? html`<p data-testid="restore-failed" data-count="0">Nothing failed.</p>`
-          : html`<p data-testid="restore-failed" data-count=${failedTotal}>${fmt.format(failedTotal)} item${failedTotal === 1 ? '' : 's'} could not be recovered:</p>
-              <ul>${s.failed.map((f) => html`<li>${f.count} × ${warningText(f.warning)}</li>`)}</ul>`}
-      </div>
-      <div class="actions">
-        <button data-testid="restore-continue" @click=${() => void this.messenger.value!.enterApp()}>Open my conversations</button>
-      </div>
     `;
   }
 }

@@ -76,6 +76,10 @@ describe('ingest decisions (pure)', () => {
     const history = decideMessages({ me: 'alice', conversation: conv, transcript: emptyTranscript(), run, results, opts: { live: false, viewing: cid }, now: 10_000, epochs });
     expect(history.acknowledge).toEqual([]);
     expect(history.conversation.unread).toBe(0); // the conversation on screen has nothing unread
+    // Restored history is not news (issue 18): nothing unread even in a conversation not on screen.
+    const elsewhere = decideMessages({ me: 'alice', conversation: conv, transcript: emptyTranscript(), run, results, opts: { live: false, viewing: null }, now: 10_000, epochs });
+    expect(elsewhere.conversation.unread).toBe(0);
+    expect(elsewhere.acknowledge).toEqual([]);
   });
 
   it('L2 ADMIT3, ADMIT6: a message under an older epoch from a sender the newer epoch dropped is refused and never observed', () => {

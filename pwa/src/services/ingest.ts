@@ -169,7 +169,9 @@ export function decideMessages(
         if (pt.type === 'text') {
           next.lastActivity = Math.max(conv.lastActivity, Math.min(pt.composedAt, p.now + 60_000));
           if (env.sender !== p.me) {
-            if (p.opts.viewing !== cid) next.unread = conv.unread + 1;
+            // Restored history (not live) is not news, also in a conversation that finishes
+            // streaming after the list is shown (issue 18): nothing becomes unread.
+            if (p.opts.live && p.opts.viewing !== cid) next.unread = conv.unread + 1;
             if (p.opts.live) out.acknowledge.push(env.clientMessageId);
           }
         }

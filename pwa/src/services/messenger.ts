@@ -62,6 +62,15 @@ export class Messenger extends EventTarget {
   typingIndicators = true;
   /** Typing indicators (typing.ts, loaded with the conversation screen, which sets it); memory only. */
   typing: import('./typing.ts').Typing | null = null;
+  /**
+   * A restore that streams (issue 18): older history still coming in (`summary` null, the list
+   * says how far), then its summary until dismissed; null otherwise.
+   */
+  restoring: { done: number; total: number; summary: RestoreSummary | null } | null = null;
+  /** THREATS T4 per conversation: conversations whose whole log is not replayed yet are not listed. */
+  private restoreHidden = new Set<string>();
+  /** Starts the rest of a restore once the list is on screen (enterApp). */
+  private listPainted: (() => void) | null = null;
 
   readonly origin: string;
   readonly session: Session;
@@ -131,10 +140,13 @@ export class Messenger extends EventTarget {
       const identity = this.session.identity!;
       this.read(identity);
       this.phase = 'ready';
+      // A restore interrupted by a reload or a crash (restore-state.ts): it continues below.
+      const resume = (await this.db.get('settings', 'restore-state')) ? await this.pendingRestore() : null;
       await this.refreshSummaries(false);
       this.changed();
       // The rest (ingest, composing, sync, the socket) once the list is on its way to the screen.
-      void this.connect(identity);
+      const online = this.connect(identity);
+      if (resume) void this.continueRestore(online);
       this.goOnline();
       void this.refreshPreviews();
     } catch (e) {
@@ -332,6 +344,13 @@ export class Messenger extends EventTarget {
     await this.refreshSummaries(false).catch(() => undefined);
     this.phase = 'ready';
     this.changed();
+    if (this.restoring) globalThis.performance?.mark?.('restore:usable');
+    const go = this.listPainted;
+    this.listPainted = null;
+    if (go) {
+      if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(go, 0));
+      else go();
+    }
     void this.refreshPreviews();
     this.goOnline();
   }
@@ -346,14 +365,99 @@ export class Messenger extends EventTarget {
     void import('./restore.ts').catch(() => undefined);
   }
 
-  async restore(keyFileText: string, passphrase: string, onProgress: (p: RestoreProgress) => void): Promise<RestoreSummary> {
+  /**
+   * Restore from a key file: resolves once the most recent conversations are in (the app can
+   * be entered: `enterApp`); older history streams in meanwhile (`restoring`, restore.ts).
+   */
+  async restore(keyFileText: string, passphrase: string, onProgress: (p: RestoreProgress) => void): Promise<{ whole: Promise<RestoreSummary | null> }> {
     const db = await this.ensureDb();
     onProgress({ stage: 'key-file', done: 0, total: 0 });
     globalThis.performance?.mark?.('restore:start'); // stages: restore.ts
     // Both only on the restore screen: kept out of the start chunk.
     const [{ importKeyFile }, { restoreAccount }] = await Promise.all([import('./keyfile-ops.ts'), import('./restore.ts')]);
     const identity = await importKeyFile(keyFileText, passphrase);
-    return restoreAccount({ db, api: this.api, session: this.session, adopt: (id) => this.adopt(id, id.userId, { confirmedAt: Date.now(), sealed: keyFileText }) }, identity, onProgress);
+    const stream = await restoreAccount({ db, api: this.api, session: this.session, adopt: (id) => this.adopt(id, id.userId, { confirmedAt: Date.now(), sealed: keyFileText }) }, identity, onProgress);
+    this.restoreHidden = new Set(stream.pending());
+    this.restoring = { done: stream.done, total: stream.total, summary: null };
+    // The older history starts once the list has painted (its pages' checks, on this thread,
+    // would hold the first frame back), or after a second without the list.
+    const painted = new Promise<void>((go) => {
+      this.listPainted = go;
+      setTimeout(go, 1000);
+    });
+    const whole = painted.then(() => this.streamRestore(() => stream.rest((p) => { onProgress(p); this.restoreProgress(p); }, (ids) => this.restoreListed(ids))));
+    return { whole };
+  }
+
+  /** An interrupted restore (its state is in IndexedDB, restore-state.ts): its hidden conversations. */
+  private async pendingRestore(): Promise<Set<string>> {
+    const { pendingConversations } = await import('./restore.ts');
+    const pending = await pendingConversations(this.db!);
+    this.restoreHidden = pending;
+    this.restoring = { done: 0, total: 0, summary: null };
+    return pending;
+  }
+
+  /** Continues an interrupted restore from the stored cursors once the online code is there. */
+  private async continueRestore(online: Promise<Device>): Promise<void> {
+    const device = await online;
+    const { continueRestore } = await import('./restore.ts');
+    await this.streamRestore(() => continueRestore(this.db!, this.api, device, (p) => this.restoreProgress(p), (ids) => this.restoreListed(ids)));
+  }
+
+  /** Runs the rest of a restore; resolves with its summary (null: none, or it stopped and continues at the next start). */
+  private async streamRestore(rest: () => Promise<RestoreSummary | null>): Promise<RestoreSummary | null> {
+    let summary: RestoreSummary | null;
+    try {
+      summary = await rest();
+      // The list first, then the summary that counts it (never a summary over a list still missing some).
+      await this.refreshSummaries(false).catch(() => undefined);
+      this.restoring = summary ? { done: this.restoring?.done ?? 0, total: this.restoring?.total ?? 0, summary } : null;
+    } catch {
+      // Offline or the service failed: the stored state (restore-state.ts) continues it, in
+      // a few seconds (up to 60 tries) or at the next start; the line on the list stays meanwhile.
+      if (this.online && ++this.restoreTries <= 60) setTimeout(() => void this.continueRestore(this.online!), 5000);
+      return null;
+    }
+    this.changed();
+    void this.refreshPreviews();
+    return summary;
+  }
+
+  private restoreProgress(p: RestoreProgress): void {
+    if (!this.restoring || this.restoring.summary) return;
+    this.restoring = { done: p.done, total: Math.max(p.total, p.done), summary: null };
+    this.changed();
+  }
+
+  /** Conversations whose whole log is replayed (T4): listed from now on. */
+  private restoreListed(ids: string[]): void {
+    for (const id of ids) this.restoreHidden.delete(id);
+    for (const id of ids) this.newlyListed.add(id);
+    // At most one refresh of the list per 300 ms while pages come in (each reads every
+    // summary), and previews opened only for the conversations new on it (each opens its
+    // last messages: all of them per page cost more than the page).
+    if (ids.length && !this.listing) {
+      this.listing = setTimeout(() => {
+        this.listing = undefined;
+        const fresh = [...this.newlyListed];
+        this.newlyListed.clear();
+        void this.refreshSummaries(false).then(() => {
+          this.changed();
+          return this.refreshPreviews(fresh);
+        });
+      }, 300);
+    }
+  }
+  private readonly newlyListed = new Set<string>();
+  private summaryTurn = 0;
+  private listing: ReturnType<typeof setTimeout> | undefined;
+  private restoreTries = 0;
+
+  /** The restore's summary on the list was read. */
+  dismissRestore(): void {
+    this.restoring = null;
+    this.changed();
   }
 
   // Linking a device by code (link.ts, protocol LINK1..LINK6). The new device then restores
@@ -386,8 +490,13 @@ export class Messenger extends EventTarget {
 
   async refreshSummaries(notify: boolean): Promise<void> {
     if (!this.reading) return;
+    // Refreshes overlap (a restore's pages, the socket, the outbox): the one started last wins,
+    // an earlier one finishing later never puts back an older list.
+    const turn = ++this.summaryTurn;
     await this.reading.requests.classify();
-    this.summaries = await this.reading.views.summaries();
+    const all = await this.reading.views.summaries();
+    if (turn !== this.summaryTurn) return;
+    this.summaries = this.restoreHidden.size ? all.filter((c) => !this.restoreHidden.has(c.conversationId)) : all;
     this.flags = await loadFlags(this.db!);
     this.refreshNames();
     void this.attention?.update(this.summaries, (id) => this.describe(id));
@@ -397,10 +506,10 @@ export class Messenger extends EventTarget {
     }
   }
 
-  private async refreshPreviews(): Promise<void> {
+  private async refreshPreviews(only?: readonly string[]): Promise<void> {
     if (!this.reading) return;
     let any = false;
-    for (const s of this.summaries) {
+    for (const s of only ? this.summaries.filter((x) => only.includes(x.conversationId)) : this.summaries) {
       const p = await this.reading.views.preview(s.conversationId);
       if (this.previews.get(s.conversationId) !== p) {
         this.previews.set(s.conversationId, p);

@@ -15,6 +15,11 @@ export class Requests {
   private readonly api: Api;
   private readonly keyring: Keyring;
   private classifying: Promise<Map<string, RequestRow>> | null = null;
+  /**
+   * Conversations not to decide yet: a restore still replaying their logs (issue 18). Deciding
+   * on a half-stored log would miss that the user wrote in it and keep it a request for good.
+   */
+  undecided: (conversationId: string) => boolean = () => false;
 
   constructor(p: { db: Db; api: Api; keyring: Keyring }) {
     this.db = p.db;
@@ -38,7 +43,7 @@ export class Requests {
 
   private async classifyNow(): Promise<Map<string, RequestRow>> {
     const states = await allRequests(this.db);
-    const convs = (await listConversations(this.db)).filter((c) => !states.has(c.conversationId));
+    const convs = (await listConversations(this.db)).filter((c) => !states.has(c.conversationId) && !this.undecided(c.conversationId));
     if (convs.length === 0) return states;
     const contacts = new Set<string>();
     const all = await listConversations(this.db);

@@ -11,7 +11,9 @@ import { getLog } from '../stores/log.ts';
 import type { EnvelopeV2 } from '../../../protocol/src/index.ts';
 import type { Api } from './api.ts';
 import { Device } from './device.ts';
-import { restoreAccount, restoreSummary, type RestoreProgress } from './restore.ts';
+import { getConversation, listConversations } from '../stores/conversations.ts';
+import { completedBy, loadRestoreState } from '../stores/restore-state.ts';
+import { continueRestore, NEWEST_CONVERSATIONS, restoreAccount, restoreAll, restoreSummary, type RestoreProgress } from './restore.ts';
 import type { Session } from './session.ts';
 
 let n = 0;
@@ -32,7 +34,7 @@ describe('restore', () => {
     const session = { login: async (i: { userId: string }) => void logins.push(i.userId) } as unknown as Session;
     let wired: Device | null = null;
     const progress: RestoreProgress[] = [];
-    const summary = await restoreAccount(
+    const summary = await restoreAll(
       {
         db, api, session,
         adopt: async (identity) => {
@@ -88,7 +90,7 @@ describe('restore', () => {
 
     const db = await openDatabase(`restore-${++n}`);
     const session = { login: async () => undefined } as unknown as Session;
-    const summary = await restoreAccount(
+    const summary = await restoreAll(
       {
         db, api: service.api(), session,
         adopt: async (identity) => {
@@ -98,7 +100,7 @@ describe('restore', () => {
       },
       bobId, () => undefined,
     );
-    expect(service.syncRequests.length).toBeGreaterThanOrEqual(4);
+    expect(service.syncRequests.length + service.logRequests.length).toBeGreaterThanOrEqual(4);
     const checks = (await getLog(db, withBob)).filter((r) => r.kind === 'message').map((r) => [(r.body as EnvelopeV2).counter, r.check.problem, r.check.missing ?? 0]);
     expect(checks).toEqual([
       [1, null, 0], [2, null, 0],
@@ -111,6 +113,68 @@ describe('restore', () => {
     expect((await getLog(db, withCarol)).filter((r) => r.kind === 'message').map((r) => r.check.problem)).toEqual([null, null, null, null]);
     expect(summary.messages).toBe(8 + 4);
     expect(summary.failed.map((f) => [f.warning.code, f.count])).toEqual([['bad-signature', 1]]);
+  });
+
+  // Issue 18: the most recent conversations first, the rest streamed; THREATS T4 per
+  // conversation: one is listed only once its whole signed log has been replayed.
+  it('T4 (issue 18): the newest conversations are replayed first; an older one is listed only once its whole log is in, and a restore cut off mid-stream continues from IndexedDB, not news', async () => {
+    const { service, aliceId, bobId } = await aliceAndBob();
+    const alice = await device(service, aliceId);
+    const ids: string[] = [];
+    for (let i = 0; i < NEWEST_CONVERSATIONS + 2; i++) {
+      const id = await alice.device.composer.createGroup(`group ${i}`, ['bob']);
+      // the last ones longer than one page of the background pull
+      for (let k = 0; k < (i < 2 ? 7 : 1); k++) await alice.device.composer.send(id, `text ${i}.${k}`);
+      ids.push(id);
+    }
+    await flush(service, alice);
+    // Recency as the service says it: group 6 is the most recent, group 0 the oldest.
+    ids.forEach((id, i) => service.latestAt.set(id, 1_700_000_000_000 + i * 1000));
+    const newest = [...ids].reverse().slice(0, NEWEST_CONVERSATIONS);
+    const older = ids.slice(0, 2);
+    service.pageSize = 3; // the older logs span several sync pages
+
+    const db = await openDatabase(`restore-${++n}`);
+    const session = { login: async () => undefined } as unknown as Session;
+    const adopt = async (identity: typeof bobId) => {
+      await saveIdentity(db, { userId: identity.userId, displayName: 'Bob', public: identity.public, encryption: identity.encryption, signing: identity.signing, fingerprint: 'f', createdAt: 1, keyFileConfirmedAt: null });
+      return new Device({ db, api: service.api(), identity });
+    };
+    let first: Device | undefined;
+    const stream = await restoreAccount({ db, api: service.api(), session, adopt: async (i) => (first = await adopt(i)) }, bobId, () => undefined);
+    // Only the newest window was asked for, most recent first, one conversation at a time.
+    expect([...new Set(service.logRequests.map(([c]) => c))]).toEqual(newest);
+    expect(service.syncRequests).toEqual([]);
+    for (const id of newest) expect((await getConversation(db, id))?.lastSeq).toBe(service.logs.get(id)!.length);
+    expect([...stream.pending()].sort()).toEqual([...older].sort());
+    expect(Object.keys((await loadRestoreState(db))!.pending).sort()).toEqual([...older].sort());
+    // What the socket sends meanwhile for a conversation still being replayed is history, left
+    // to the restore's pull: never ingested as news (unread, receipts) one entry at a time.
+    await first!.sync.onLiveEntry(service.logs.get(older[0]!)![0]!);
+    expect(await getConversation(db, older[0]!)).toBeUndefined();
+
+    // The page is reloaded before the rest: a new Device on the same database continues it.
+    const listed: Promise<[string, number | undefined]>[] = [];
+    const again = await adopt(bobId);
+    const summary = await continueRestore(db, service.api(), again, () => undefined, (done) => {
+      // Read at once: the state of the database when the conversation is said to be complete.
+      for (const id of done) listed.push(getConversation(db, id).then((c) => [id, c?.lastSeq]));
+    });
+    expect(service.syncRequests.length).toBeGreaterThan(2);
+    expect((await Promise.all(listed)).sort()).toEqual(older.map((id) => [id, service.logs.get(id)!.length]).sort());
+    expect(await loadRestoreState(db)).toBeNull();
+    expect(summary).toEqual(await restoreSummary(db));
+    expect(summary?.conversations).toBe(NEWEST_CONVERSATIONS + 2);
+    expect((await listConversations(db)).map((c) => c.unread)).toEqual(new Array(NEWEST_CONVERSATIONS + 2).fill(0));
+    expect(await queued(db)).toEqual([]); // no receipts for history
+    expect(await continueRestore(db, service.api(), again, () => undefined, () => undefined)).toBeNull(); // nothing left to continue
+  });
+
+  it('T4 (issue 18): a conversation is complete only when a stored row reaches the seq its log must reach', () => {
+    const pending = { a: 5, b: 2 };
+    expect(completedBy(pending, [{ conversationId: 'a', seq: 3 }, { conversationId: 'a', seq: 4 }, { conversationId: 'b', seq: 1 }])).toEqual([]);
+    expect(completedBy(pending, [{ conversationId: 'b', seq: 2 }, { conversationId: 'a', seq: 5 }])).toEqual(['b', 'a']);
+    expect(pending).toEqual({});
   });
 
   it('refuses to restore over another account', async () => {

@@ -1,9 +1,11 @@
-// Restore on a new device: log in with the keys from the key file, then replay the whole
-// signed log through the transcript before anything new is shown (THREATS T4), and say
-// what could not be recovered.
+// Restore on a new device: log in with the keys from the key file, then replay each
+// conversation's whole signed log through the transcript before it is listed (THREATS T4,
+// per conversation), the most recent conversations first: the app is usable once they are
+// in, while older history streams in (issue 18). Say what could not be recovered.
 import type { Identity } from '../../../protocol/src/index.ts';
 import { loadIdentity, markKeyFileConfirmed } from '../stores/account.ts';
-import { listConversations } from '../stores/conversations.ts';
+import { getConversation, listConversations } from '../stores/conversations.ts';
+import { clearRestoreState, completedBy, loadRestoreState, saveRestoreState, type RestoreState } from '../stores/restore-state.ts';
 import type { Db, LogRow } from '../stores/db.ts';
 import { getLog } from '../stores/log.ts';
 import type { Api } from './api.ts';
@@ -35,8 +37,27 @@ export interface RestoreContext {
   adopt: (identity: Identity) => Promise<Device>;
 }
 
-/** Everything after the key file is opened: login, adopt, replay the history. */
-export async function restoreAccount(ctx: RestoreContext, identity: Identity, onProgress: (p: RestoreProgress) => void): Promise<RestoreSummary> {
+/** The conversations pulled first: the most recent, at most this many… */
+export const NEWEST_CONVERSATIONS = 5;
+
+/** A restore whose newest conversations are in: the rest streams in with `rest`. */
+export interface RestoreStream {
+  /** Conversations not yet listed (THREATS T4: their logs are not fully replayed yet). */
+  pending: () => ReadonlySet<string>;
+  done: number;
+  total: number;
+  /**
+   * The older history, in the background: `onListed` names conversations as their whole log is
+   * replayed (they may be listed from then on); resolves with the summary when all is in.
+   */
+  rest: (onProgress: (p: RestoreProgress) => void, onListed: (ids: string[]) => void) => Promise<RestoreSummary>;
+}
+
+/**
+ * Everything after the key file is opened: login, adopt, then the most recent conversations'
+ * whole logs (issue 18: the app is usable as soon as they are in); the rest is `rest`.
+ */
+export async function restoreAccount(ctx: RestoreContext, identity: Identity, onProgress: (p: RestoreProgress) => void): Promise<RestoreStream> {
   const { db, api } = ctx;
   mark('key-file-opened');
   onProgress({ stage: 'login', done: 0, total: 0 });
@@ -47,49 +68,157 @@ export async function restoreAccount(ctx: RestoreContext, identity: Identity, on
   const device = await ctx.adopt(identity);
   await markKeyFileConfirmed(db);
   mark('adopted');
-  // HIST4, HIST5: epochs wrapped to this account's earlier keys open through its archive.
-  const { loadArchive } = await import('./online.ts');
-  // Unreachable or refused, the restore goes on: those epochs then say they could not be opened.
-  device.ingest.ownKey = (await loadArchive({ db, api, identity, keyring: device.keyring }).catch(() => null)) ?? undefined;
-  // T4: the whole signed log is replayed through the transcript before anything new is shown.
-  const acknowledging = device.sync.acknowledge;
-  device.sync.acknowledge = false;
-  let summary: RestoreSummary | undefined;
-  try {
-    const { conversations } = await api.conversations();
-    mark('conversations-listed');
-    const total = conversations.reduce((n, c) => n + c.latestSeq, 0);
-    let done = 0;
-    onProgress({ stage: 'history', done, total });
-    // Progress is shown at most every 100 ms (each page is stored at once; re-rendering
-    // per entry cost more than the entry).
-    let shownAt = 0;
-    // On a new device every stored row comes through here: the summary is counted as the
-    // pages are stored rather than read back (10,000 rows with their bodies took ~0.3 s).
-    const tally = previous ? null : new Tally();
-    const onEntries = (n: number, rows: readonly LogRow[]) => {
-      if (done === 0) mark('first-page-stored');
-      tally?.add(rows);
-      done += n;
-      const now = Date.now();
-      if (now - shownAt < 100) return;
-      shownAt = now;
-      onProgress({ stage: 'history', done, total: Math.max(total, done) });
-    };
-    await device.sync.pull({ live: false, onEntries, limit: PAGE_MAX });
-    mark('history-stored');
-    // History recovered from the key file is not news: nothing starts out unread.
-    const convs = await listConversations(db);
-    for (const c of convs) await device.views.markRead(c.conversationId);
-    mark('marked-read');
-    onProgress({ stage: 'done', done, total: Math.max(total, done) });
-    if (tally) summary = { conversations: convs.length, ...tally.result() };
-  } finally {
-    device.sync.acknowledge = acknowledging;
+  await useArchive(db, api, device);
+  const { conversations } = await api.conversations();
+  mark('conversations-listed');
+  // Most recent activity first: the service says when each latest entry was stored.
+  const newestFirst = [...conversations].sort((a, b) => (b.latestAt ?? 0) - (a.latestAt ?? 0) || b.latestSeq - a.latestSeq);
+  const state: RestoreState = {
+    v: 1, total: conversations.reduce((n, c) => n + c.latestSeq, 0), startedAt: Date.now(),
+    pending: Object.fromEntries(newestFirst.filter((c) => c.latestSeq > 0).map((c) => [c.conversationId, c.latestSeq])),
+  };
+  // Stored before anything is pulled: a reload from here on continues the restore (restore-state.ts).
+  await saveRestoreState(db, state);
+  // The newest window: the most recent conversations, as many as fit one page (at least one).
+  const first: string[] = [];
+  let size = 0;
+  for (const c of newestFirst) {
+    if (first.length >= NEWEST_CONVERSATIONS || (first.length > 0 && size + c.latestSeq > PAGE_MAX)) break;
+    first.push(c.conversationId);
+    size += c.latestSeq;
   }
-  summary ??= await restoreSummary(db);
-  mark('summary');
-  return summary;
+  const run = new Run(db, device, state, previous ? null : new Tally(), onProgress);
+  await run.newest(first);
+  return {
+    pending: () => new Set(Object.keys(state.pending)),
+    get done() { return run.done; },
+    total: state.total,
+    rest: (p, onListed) => run.rest(p, onListed),
+  };
+}
+
+/** The whole restore at once: the newest conversations, then the rest; resolves with the summary. */
+export async function restoreAll(ctx: RestoreContext, identity: Identity, onProgress: (p: RestoreProgress) => void): Promise<RestoreSummary> {
+  return (await restoreAccount(ctx, identity, onProgress)).rest(onProgress, () => undefined);
+}
+
+/**
+ * A restore interrupted by a reload or a crash (its state is in IndexedDB): the rest of the
+ * history from the stored cursors, not news either. Null when there is none to continue.
+ */
+export async function continueRestore(db: Db, api: Api, device: Device, onProgress: (p: RestoreProgress) => void, onListed: (ids: string[]) => void): Promise<RestoreSummary | null> {
+  const state = await loadRestoreState(db);
+  if (!state) return null;
+  await useArchive(db, api, device);
+  const run = new Run(db, device, state, null, onProgress);
+  // What earlier runs stored counts as done.
+  run.done = Math.min(state.total, (await listConversations(db)).reduce((n, c) => n + c.lastSeq, 0));
+  return run.rest(onProgress, onListed);
+}
+
+/**
+ * HIST4, HIST5: epochs wrapped to this account's earlier keys open through its archive.
+ * Unreachable or refused, the restore goes on: those epochs then say they could not be opened.
+ */
+async function useArchive(db: Db, api: Api, device: Device): Promise<void> {
+  const { loadArchive } = await import('./online.ts');
+  const identity = device.keyring.identity;
+  device.ingest.ownKey = (await loadArchive({ db, api, identity, keyring: device.keyring }).catch(() => null)) ?? undefined;
+}
+
+/** The conversations still to be listed after a reload: none without an interrupted restore. */
+export async function pendingConversations(db: Db): Promise<Set<string>> {
+  return new Set(Object.keys((await loadRestoreState(db))?.pending ?? {}));
+}
+
+/** One restore's pulls: history is not news (no unread, no receipts), T4 per conversation. */
+class Run {
+  done = 0;
+  private shownAt = 0;
+  private saving: Promise<void> = Promise.resolve();
+  private onListed: (ids: string[]) => void = () => undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly device: Device,
+    private readonly state: RestoreState,
+    /** On a new device every stored row comes through here: the summary is counted as the pages are stored. */
+    private readonly tally: Tally | null,
+    private onProgress: (p: RestoreProgress) => void,
+  ) {
+    // A conversation is decided (request or not) only once its whole log is in.
+    device.requests.undecided = (id) => id in this.state.pending;
+    // What the socket sends for them meanwhile is history too: the pull below takes it.
+    device.sync.history = (id) => id in this.state.pending;
+  }
+
+  /** After each stored page: count, say which conversations are complete, show progress (at most every 100 ms). */
+  private readonly onEntries = (n: number, rows: readonly LogRow[]) => {
+    if (this.done === 0) mark('first-page-stored');
+    this.tally?.add(rows);
+    this.done += n;
+    const listed = completedBy(this.state.pending, rows);
+    if (listed.length) {
+      const snapshot = { ...this.state, pending: { ...this.state.pending } };
+      this.saving = this.saving.then(() => saveRestoreState(this.db, snapshot)).catch(() => undefined);
+      this.onListed(listed);
+    }
+    const now = Date.now();
+    if (now - this.shownAt < 100) return;
+    this.shownAt = now;
+    this.onProgress({ stage: 'history', done: this.done, total: Math.max(this.state.total, this.done) });
+  };
+
+  /** Conversations already complete on this device (a restore continued after a reload). */
+  private async prune(): Promise<void> {
+    for (const id of Object.keys(this.state.pending)) {
+      const c = await getConversation(this.db, id);
+      if (c && c.lastSeq >= this.state.pending[id]!) delete this.state.pending[id];
+    }
+  }
+
+  private async quietly<T>(fn: () => Promise<T>): Promise<T> {
+    const sync = this.device.sync;
+    const acknowledging = sync.acknowledge;
+    sync.acknowledge = false; // restored history is not news: no delivery receipts
+    try {
+      return await fn();
+    } finally {
+      sync.acknowledge = acknowledging;
+    }
+  }
+
+  async newest(ids: string[]): Promise<void> {
+    this.onProgress({ stage: 'history', done: 0, total: this.state.total });
+    this.onListed = (listed) => {
+      if (listed.includes(ids[0]!)) mark('first-conversation-stored');
+    };
+    await this.quietly(() => this.device.sync.pullLogs(ids, { live: false, onEntries: this.onEntries, limit: PAGE_MAX }));
+    await this.saving;
+    mark('newest-stored');
+  }
+
+  async rest(onProgress: (p: RestoreProgress) => void, onListed: (ids: string[]) => void): Promise<RestoreSummary> {
+    this.onProgress = onProgress;
+    this.onListed = onListed;
+    await this.prune();
+    onListed([]);
+    await this.quietly(() => this.device.sync.pull({ live: false, onEntries: this.onEntries, limit: PAGE_MAX }));
+    mark('history-stored');
+    // The whole pull is in: every conversation it walked is complete, listed or not before.
+    const left = Object.keys(this.state.pending);
+    this.state.pending = {};
+    if (left.length) onListed(left);
+    // History recovered from the key file is not news: ingest counted nothing unread for it
+    // (not live), so what is unread now came live meanwhile and stays unread.
+    const convs = await listConversations(this.db);
+    await this.saving;
+    await clearRestoreState(this.db);
+    onProgress({ stage: 'done', done: this.done, total: Math.max(this.state.total, this.done) });
+    const summary = this.tally ? { conversations: convs.length, ...this.tally.result() } : await restoreSummary(this.db);
+    mark('summary');
+    return summary;
+  }
 }
 
 /**

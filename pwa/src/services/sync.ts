@@ -31,6 +31,11 @@ export interface PullOptions {
 export class Sync {
   /** Seal delivery receipts for new texts after each ingest (off while history is restored: it is not news). */
   acknowledge = true;
+  /**
+   * Conversations a restore is still replaying (issue 18): what the socket sends for them is
+   * history, left to the restore's pull, never ingested as news one entry at a time.
+   */
+  history: (conversationId: string) => boolean = () => false;
   private readonly db: Db;
   private readonly api: Api;
   private readonly ingest: Ingest;
@@ -65,6 +70,7 @@ export class Sync {
   /** An entry from the socket. */
   onLiveEntry(e: LogEntry): Promise<void> {
     return this.enqueue(async () => {
+      if (this.history(e.conversationId)) return;
       const conv = await getConversation(this.db, e.conversationId);
       const last = conv?.lastSeq ?? 0;
       if (e.seq <= last) return;
@@ -83,6 +89,45 @@ export class Sync {
    */
   pull(opts: PullOptions): Promise<IngestReport> {
     return this.enqueue(() => this.pullNow(opts));
+  }
+
+  /**
+   * The whole logs of a few conversations past their cursors (a restore's newest first, issue
+   * 18), one conversation at a time through GET /conversations/{id}/log, in the queue; the
+   * first page of each is asked for at once, the next while this one is verified and stored.
+   */
+  pullLogs(ids: readonly string[], opts: PullOptions): Promise<IngestReport> {
+    return this.enqueue(async () => {
+      const total: IngestReport = { processed: 0, toAcknowledge: new Map() };
+      const from = await Promise.all(ids.map(async (id) => (await getConversation(this.db, id))?.lastSeq ?? 0));
+      const firsts = ids.map((id, k) => {
+        const p = this.api.log(id, from[k]!, opts.limit);
+        p.catch(() => undefined); // awaited below, in order
+        return p;
+      });
+      for (let k = 0; k < ids.length; k++) {
+        let next = firsts[k]!;
+        for (let page = 0; page < 100_000; page++) {
+          const res = await next;
+          // This route's entries do not name their conversation: it is the one asked for
+          // (each envelope names its own, and a wrong one fails verification).
+          const entries = res.entries.map((e) => ({ ...e, conversationId: ids[k]! }));
+          const last = entries[entries.length - 1]?.seq;
+          // Each answer moves on: a service that says "more" without entries does not keep us looping.
+          const more = res.hasMore && last !== undefined;
+          if (more) {
+            next = this.api.log(ids[k]!, last, opts.limit);
+            next.catch(() => undefined);
+          }
+          const report = await this.ingest.ingest(entries, { live: opts.live, viewing: this.hooks.viewing() }, opts.onEntries);
+          total.processed += report.processed;
+          for (const [c, v] of report.toAcknowledge) total.toAcknowledge.set(c, [...(total.toAcknowledge.get(c) ?? []), ...v]);
+          if (!more) break;
+        }
+      }
+      await this.afterIngest(total.toAcknowledge);
+      return total;
+    });
   }
 
   private async pullNow(opts: PullOptions): Promise<IngestReport> {
@@ -110,7 +155,10 @@ export class Sync {
         next = request(after);
         next.catch(() => undefined); // awaited on the next turn; not unhandled if ingest throws
       }
-      const report = await this.ingest.ingest(res.entries, { live: opts.live, viewing: this.hooks.viewing() }, opts.onEntries);
+      // A live pull during a restore: the conversations still being replayed are history.
+      const past = opts.live ? res.entries.filter((e) => this.history(e.conversationId)) : [];
+      if (past.length) await this.ingest.ingest(past, { live: false, viewing: this.hooks.viewing() });
+      const report = await this.ingest.ingest(past.length ? res.entries.filter((e) => !this.history(e.conversationId)) : res.entries, { live: opts.live, viewing: this.hooks.viewing() }, opts.onEntries);
       total.processed += report.processed;
       for (const [k, v] of report.toAcknowledge) total.toAcknowledge.set(k, [...(total.toAcknowledge.get(k) ?? []), ...v]);
       if (!more) break;

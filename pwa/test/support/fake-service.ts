@@ -21,6 +21,12 @@ export class FakeService {
   pageSize = 500;
   /** Every POST /sync request's cursors, in order. */
   syncRequests: Record<string, number>[] = [];
+  /** Every GET /conversations/{id}/log request: the conversation and the seq it continues after. */
+  logRequests: [string, number][] = [];
+  /** When each conversation's latest entry was stored, as GET /conversations says it (default: from its log). */
+  latestAt = new Map<string, number>();
+  /** Requests to hold: POST /sync waits while this is a pending promise (a restore interrupted mid-stream). */
+  syncGate: Promise<void> | null = null;
 
   append(conversationId: string, kind: 'epoch' | 'message', body: unknown): number {
     const log = this.logs.get(conversationId) ?? [];
@@ -47,10 +53,17 @@ export class FakeService {
       createConversation: async (record: EpochRecord) => ({ conversationId: record.conversationId, seq: this.append(record.conversationId, 'epoch', record) }),
       addEpoch: async (id: string, record: EpochRecord) => ({ seq: this.append(id, 'epoch', record) }),
       conversations: async () => ({
-        conversations: [...this.logs].map(([conversationId, log]) => ({ conversationId, latestSeq: log.length, latestEpoch: 0, members: [] })),
+        conversations: [...this.logs].map(([conversationId, log]) => ({ conversationId, latestSeq: log.length, latestEpoch: 0, latestAt: this.latestAt.get(conversationId) ?? (Date.parse(log.at(-1)?.createdAt ?? '') || 0), members: [] })),
       }),
+      log: async (cid: string, after: number, limit = 500) => {
+        this.logRequests.push([cid, after]);
+        const rest = (this.logs.get(cid) ?? []).filter((e) => e.seq > after);
+        const n = Math.min(limit, this.pageSize);
+        return { entries: structuredClone(rest.slice(0, n)), nextAfter: rest[n - 1]?.seq ?? after, hasMore: rest.length > n };
+      },
       sync: async (cursors: Record<string, number>) => {
         this.syncRequests.push({ ...cursors });
+        if (this.syncGate) await this.syncGate;
         const all = [...this.logs].flatMap(([cid, log]) => log.filter((e) => e.seq > (cursors[cid] ?? 0)));
         return { entries: structuredClone(all.slice(0, this.pageSize)), cursors: {}, hasMore: all.length > this.pageSize };
       },

@@ -5,6 +5,8 @@ export interface ConversationSummary {
   conversationId: string;
   latestSeq: number;
   latestEpoch: number;
+  /** When the latest entry was stored (ms since 1970): recency, which the service knows anyway. */
+  latestAt: number;
   members: string[];
 }
 

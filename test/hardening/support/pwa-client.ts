@@ -1,6 +1,6 @@
 // A PWA device driven in Node: a thin driver over the PRODUCT's own classes on
 // fake-indexeddb. Login is the product's Session (pwa/src/services/session.ts), pull is
-// the product's Sync (sync.ts), restore is the product's restoreAccount (restore.ts), and
+// the product's Sync (sync.ts), restore is the product's restoreAll (restore.ts), and
 // the device's services are the product's Device (device.ts: Composer, Ingest, Views,
 // Directory), the same wiring Messenger uses. Only the page glue is left out: the
 // realtime socket, the outbox runner's timers, the DOM and the service worker.
@@ -11,7 +11,7 @@ import { Device } from '../../../pwa/src/services/device.ts';
 import type { IngestReport } from '../../../pwa/src/services/ingest.ts';
 import { registerAccount } from '../../../pwa/src/services/onboarding.ts';
 import { flushOutbox, type FlushOutcome } from '../../../pwa/src/services/outbox-flush.ts';
-import { restoreAccount, type RestoreProgress, type RestoreSummary } from '../../../pwa/src/services/restore.ts';
+import { restoreAll, type RestoreProgress, type RestoreSummary } from '../../../pwa/src/services/restore.ts';
 import { Session } from '../../../pwa/src/services/session.ts';
 import { openDatabase, type Db } from '../../../pwa/src/stores/db.ts';
 
@@ -81,7 +81,7 @@ export class PwaClient {
 
   /** The product's restore after the key file is opened: login, adopt, replay the whole log (T4). */
   restore(onProgress: (p: RestoreProgress) => void = () => undefined): Promise<RestoreSummary> {
-    return restoreAccount(
+    return restoreAll(
       {
         db: this.db, api: this.api, session: this.session,
         adopt: async (identity) => {

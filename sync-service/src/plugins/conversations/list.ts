@@ -9,7 +9,8 @@ export const CONVERSATIONS_PAGE = 1000;
 
 /**
  * GET /api/v1/conversations?after=ID&limit=N: one page of the caller's conversations, in byte
- * order of their ids, with their latest seq and epoch; `hasMore` with `nextAfter` says where
+ * order of their ids, with their latest seq and epoch and when the latest entry was stored
+ * (`latestAt`, ms: a restore pulls the most recent conversations first); `hasMore` with `nextAfter` says where
  * the next page starts.
  */
 export const listConversationsRoute: ServerRoute = {
@@ -30,6 +31,7 @@ export const listConversationsRoute: ServerRoute = {
           200: Joi.object({
             conversations: Joi.array().items(Joi.object({
               conversationId: S.conversationId, latestSeq: Joi.number().integer(), latestEpoch: Joi.number().integer(),
+              latestAt: Joi.number().integer().description('when the latest entry was stored, ms since 1970'),
               members: Joi.array().items(S.userId),
             })),
             hasMore: Joi.boolean(),
