@@ -22,8 +22,12 @@ export const START_BUDGET_KB = 35;
  * protocol/src/group.ts into group-change.ts, which only the online code uses, −0.3 (→ 39.0);
  * making device keys, certificates and revocations out of protocol/src/device.ts into
  * device-issue.ts −0.3 (→ 38.7).
+ * Then raised to 40: on main 39.0 after merging typing indicators, the epoch key archive and
+ * the new-passphrase element, and 39.7 after the restore that streams (its controller in
+ * Messenger: hidden conversations, progress, continuing after a reload; +0.7 on its
+ * branch). Next cut: that controller into the lazy restore code.
  */
-export const START_CEILING_KB = 39;
+export const START_CEILING_KB = 40;
 /** Every JavaScript file, the service worker included, apart from the exclusions below. The goal. */
 export const TOTAL_GOAL_KB = 60;
 /**
@@ -44,9 +48,10 @@ export const TOTAL_GOAL_KB = 60;
  * Raised again for the session-5 features merged after those cuts, each measured on its
  * branch: typing indicators +3.3 KB (conversation screen +2.9), the epoch key archive and
  * contacts' device notices +1.9 (online chunk); on main after the merges, with the shared
- * new-passphrase element, 117.3.
+ * new-passphrase element, 117.3; the restore that streams +1.9 (measured on its branch):
+ * 119.1.
  */
-export const TOTAL_CEILING_KB = 117.5;
+export const TOTAL_CEILING_KB = 119.5;
 
 /** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
 export const ARGON2_WASM = ['argon2', 'blake2b'];
