@@ -97,7 +97,7 @@ export default defineConfig({
             { name: 'strength-dictionaries', test: /node_modules[\\/]@zxcvbn-ts[\\/]language-/, priority: 20 },
             { name: 'start', tags: ['$initial'], priority: 10 },
             { name: 'keyfile-ops', test: /pwa[\\/]src[\\/]services[\\/](keyfile-ops|link)\.ts$/, priority: 1 },
-            { name: 'on-demand', test: /pwa[\\/]src[\\/]services[\\/](names|search|search-text|restore)\.ts$/, priority: 1 },
+            { name: 'on-demand', test: /pwa[\\/]src[\\/]services[\\/](names|search|search-text|restore|restore-flow)\.ts$/, priority: 1 },
           ],
         },
       },

@@ -25,9 +25,10 @@ export const START_BUDGET_KB = 35;
  * Then raised to 40: on main 39.0 after merging typing indicators, the epoch key archive and
  * the new-passphrase element, and 39.7 after the restore that streams (its controller in
  * Messenger: hidden conversations, progress, continuing after a reload; +0.7 on its
- * branch). Next cut: that controller into the lazy restore code.
+ * branch). That controller then moved into restore-flow.ts, loaded with the restore code:
+ * −0.3 (→ 39.4; the total +0.2).
  */
-export const START_CEILING_KB = 40;
+export const START_CEILING_KB = 39.5;
 /** Every JavaScript file, the service worker included, apart from the exclusions below. The goal. */
 export const TOTAL_GOAL_KB = 60;
 /**
@@ -49,7 +50,7 @@ export const TOTAL_GOAL_KB = 60;
  * branch: typing indicators +3.3 KB (conversation screen +2.9), the epoch key archive and
  * contacts' device notices +1.9 (online chunk); on main after the merges, with the shared
  * new-passphrase element, 117.3; the restore that streams +1.9 (measured on its branch):
- * 119.1.
+ * 119.1; the restore flow out of the start chunk +0.2 (→ 119.3).
  */
 export const TOTAL_CEILING_KB = 119.5;
 

@@ -25,6 +25,7 @@ import { reading, type Reading } from './reading.ts';
 import type { ConnectionState, Realtime } from './realtime.ts';
 import type { LinkReceiver } from './link.ts';
 import type { RestoreProgress, RestoreSummary } from './restore.ts';
+import type { RestoreFlow, Restoring } from './restore-flow.ts';
 import { Session } from './session.ts';
 import { requestPersistence, storageInfo, wipeCachesAndWorker, type StorageInfo } from './storage.ts';
 import type { ConversationSummary, EventView, MessageView } from './views.ts';
@@ -66,9 +67,11 @@ export class Messenger extends EventTarget {
    * A restore that streams (issue 18): older history still coming in (`summary` null, the list
    * says how far), then its summary until dismissed; null otherwise.
    */
-  restoring: { done: number; total: number; summary: RestoreSummary | null } | null = null;
+  restoring: Restoring | null = null;
   /** THREATS T4 per conversation: conversations whose whole log is not replayed yet are not listed. */
-  private restoreHidden = new Set<string>();
+  private readonly restoreHidden = new Set<string>();
+  /** The restore's flow on screen (restore-flow.ts, loaded with the restore code). */
+  private restoreFlow: Promise<RestoreFlow> | null = null;
   /** Starts the rest of a restore once the list is on screen (enterApp). */
   private listPainted: (() => void) | null = null;
 
@@ -141,12 +144,12 @@ export class Messenger extends EventTarget {
       this.read(identity);
       this.phase = 'ready';
       // A restore interrupted by a reload or a crash (restore-state.ts): it continues below.
-      const resume = (await this.db.get('settings', 'restore-state')) ? await this.pendingRestore() : null;
+      const resume = (await this.db.get('settings', 'restore-state')) ? await (await this.flow()).resume() : false;
       await this.refreshSummaries(false);
       this.changed();
       // The rest (ingest, composing, sync, the socket) once the list is on its way to the screen.
       const online = this.connect(identity);
-      if (resume) void this.continueRestore(online);
+      if (resume) void this.flow().then((f) => f.continue(online));
       this.goOnline();
       void this.refreshPreviews();
     } catch (e) {
@@ -377,82 +380,30 @@ export class Messenger extends EventTarget {
     const [{ importKeyFile }, { restoreAccount }] = await Promise.all([import('./keyfile-ops.ts'), import('./restore.ts')]);
     const identity = await importKeyFile(keyFileText, passphrase);
     const stream = await restoreAccount({ db, api: this.api, session: this.session, adopt: (id) => this.adopt(id, id.userId, { confirmedAt: Date.now(), sealed: keyFileText }) }, identity, onProgress);
-    this.restoreHidden = new Set(stream.pending());
-    this.restoring = { done: stream.done, total: stream.total, summary: null };
     // The older history starts once the list has painted (its pages' checks, on this thread,
     // would hold the first frame back), or after a second without the list.
     const painted = new Promise<void>((go) => {
       this.listPainted = go;
       setTimeout(go, 1000);
     });
-    const whole = painted.then(() => this.streamRestore(() => stream.rest((p) => { onProgress(p); this.restoreProgress(p); }, (ids) => this.restoreListed(ids))));
-    return { whole };
+    return { whole: (await this.flow()).start(stream, painted, onProgress) };
   }
 
-  /** An interrupted restore (its state is in IndexedDB, restore-state.ts): its hidden conversations. */
-  private async pendingRestore(): Promise<Set<string>> {
-    const { pendingConversations } = await import('./restore.ts');
-    const pending = await pendingConversations(this.db!);
-    this.restoreHidden = pending;
-    this.restoring = { done: 0, total: 0, summary: null };
-    return pending;
+  private flow(): Promise<RestoreFlow> {
+    this.restoreFlow ??= import('./restore-flow.ts').then(({ RestoreFlow }) => new RestoreFlow({
+      db: () => this.db!,
+      api: this.api,
+      online: () => this.online,
+      restoring: () => this.restoring,
+      setRestoring: (r) => (this.restoring = r),
+      hidden: this.restoreHidden,
+      refreshSummaries: () => this.refreshSummaries(false),
+      refreshPreviews: (only) => this.refreshPreviews(only),
+      changed: () => this.changed(),
+    }));
+    return this.restoreFlow;
   }
-
-  /** Continues an interrupted restore from the stored cursors once the online code is there. */
-  private async continueRestore(online: Promise<Device>): Promise<void> {
-    const device = await online;
-    const { continueRestore } = await import('./restore.ts');
-    await this.streamRestore(() => continueRestore(this.db!, this.api, device, (p) => this.restoreProgress(p), (ids) => this.restoreListed(ids)));
-  }
-
-  /** Runs the rest of a restore; resolves with its summary (null: none, or it stopped and continues at the next start). */
-  private async streamRestore(rest: () => Promise<RestoreSummary | null>): Promise<RestoreSummary | null> {
-    let summary: RestoreSummary | null;
-    try {
-      summary = await rest();
-      // The list first, then the summary that counts it (never a summary over a list still missing some).
-      await this.refreshSummaries(false).catch(() => undefined);
-      this.restoring = summary ? { done: this.restoring?.done ?? 0, total: this.restoring?.total ?? 0, summary } : null;
-    } catch {
-      // Offline or the service failed: the stored state (restore-state.ts) continues it, in
-      // a few seconds (up to 60 tries) or at the next start; the line on the list stays meanwhile.
-      if (this.online && ++this.restoreTries <= 60) setTimeout(() => void this.continueRestore(this.online!), 5000);
-      return null;
-    }
-    this.changed();
-    void this.refreshPreviews();
-    return summary;
-  }
-
-  private restoreProgress(p: RestoreProgress): void {
-    if (!this.restoring || this.restoring.summary) return;
-    this.restoring = { done: p.done, total: Math.max(p.total, p.done), summary: null };
-    this.changed();
-  }
-
-  /** Conversations whose whole log is replayed (T4): listed from now on. */
-  private restoreListed(ids: string[]): void {
-    for (const id of ids) this.restoreHidden.delete(id);
-    for (const id of ids) this.newlyListed.add(id);
-    // At most one refresh of the list per 300 ms while pages come in (each reads every
-    // summary), and previews opened only for the conversations new on it (each opens its
-    // last messages: all of them per page cost more than the page).
-    if (ids.length && !this.listing) {
-      this.listing = setTimeout(() => {
-        this.listing = undefined;
-        const fresh = [...this.newlyListed];
-        this.newlyListed.clear();
-        void this.refreshSummaries(false).then(() => {
-          this.changed();
-          return this.refreshPreviews(fresh);
-        });
-      }, 300);
-    }
-  }
-  private readonly newlyListed = new Set<string>();
   private summaryTurn = 0;
-  private listing: ReturnType<typeof setTimeout> | undefined;
-  private restoreTries = 0;
 
   /** The restore's summary on the list was read. */
   dismissRestore(): void {
