@@ -3,7 +3,7 @@
 // the conversation, epoch, sender and the sender's place in its own chain.
 import { ProtocolError, buf, canonical, concatBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
 import { revocationVerdict, verifyDeviceCertificate, type DeviceSigner } from './device.ts';
-import { asImported, type Identity, type ImportedIdentity } from './identity.ts';
+import { pinnedIdentity, type Identity, type ImportedIdentity } from './identity.ts';
 import { padPlaintext, unpadPlaintext } from './padding.ts';
 import { PURPOSE } from './purpose.ts';
 import { IV_BYTES, MAX_EPOCH, TAG_BYTES } from './rules.ts';
@@ -190,15 +190,8 @@ export async function openMessage(envIn: Envelope, ctx: OpenContext): Promise<Op
   // OPEN2 (T3): a message reflected or copied from another conversation.
   if (env.conversationId !== ctx.conversationId) return { ok: false, error: 'wrong-conversation' };
   // OPEN3 (M2): only the client's pinned key for the named sender counts.
-  const pinned = ctx.resolveIdentity(env.sender);
-  if (pinned === undefined) return { ok: false, error: 'unknown-sender' };
-  let sender: ImportedIdentity;
-  try {
-    sender = await asImported(pinned);
-  } catch {
-    return { ok: false, error: 'unknown-sender' };
-  }
-  if (sender.pub.userId !== env.sender) return { ok: false, error: 'unknown-sender' };
+  const sender = await pinnedIdentity(ctx.resolveIdentity, env.sender);
+  if (sender === null) return { ok: false, error: 'unknown-sender' };
   // DEV3, DEV7: a version 2 envelope is signed by a device key that the sender's PINNED
   // account key certified; the certificate names that key's fingerprint.
   let signingKey = sender.signingKey;

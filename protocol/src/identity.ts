@@ -168,6 +168,25 @@ export async function verifyRegistration(pub: PublicIdentity, proof: string): Pr
   }
 }
 
+/**
+ * The key this client pinned for `userId` (M2: only the pinned key counts), imported; null
+ * when none is pinned, it does not import, or it names someone else.
+ */
+export async function pinnedIdentity(
+  resolve: (userId: string) => PublicIdentity | ImportedIdentity | undefined,
+  userId: string,
+): Promise<ImportedIdentity | null> {
+  const pinned = resolve(userId);
+  if (pinned === undefined) return null;
+  let imported: ImportedIdentity;
+  try {
+    imported = await asImported(pinned);
+  } catch {
+    return null;
+  }
+  return imported.pub.userId === userId ? imported : null;
+}
+
 /** Accepts either form a client may keep for a pinned contact. */
 export async function asImported(x: PublicIdentity | ImportedIdentity): Promise<ImportedIdentity> {
   if ('pub' in x && 'signingKey' in x && typeof x.signingKey !== 'string') return x;

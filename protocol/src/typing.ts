@@ -3,7 +3,7 @@
 // by anyone. Pure: WebCrypto only, no I/O, no clock (the caller passes `now`).
 import { buf, canonical, concatBytes, fromBase64Url, fromUtf8, randomBytes, toBase64Url, utf8 } from './encoding.ts';
 import { verifyDeviceCertificate, type DeviceSigner } from './device.ts';
-import { asImported, type ImportedIdentity } from './identity.ts';
+import { pinnedIdentity, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
 import { IV_BYTES, MAX_EPOCH, SIG_BYTES, TAG_BYTES, TYPING_MAX_SEALED_CHARS } from './rules.ts';
 import type { DeviceRevocation, EpochMember, PublicIdentity } from './types.ts';
@@ -199,15 +199,8 @@ export async function openTyping(sealed: string, ctx: TypingOpenContext): Promis
   // TYP3: the signed conversation and epoch are the ones it was relayed and sealed in.
   if (signal.conversationId !== ctx.conversationId || signal.epoch !== epoch) return { ok: false, error: 'wrong-conversation' };
   // TYP5: the sender's PINNED account key certifies the device key that signed (DEV3).
-  const pinned = ctx.resolveIdentity(signal.sender);
-  if (pinned === undefined) return { ok: false, error: 'unknown-sender' };
-  let sender: ImportedIdentity;
-  try {
-    sender = await asImported(pinned);
-  } catch {
-    return { ok: false, error: 'unknown-sender' };
-  }
-  if (sender.pub.userId !== signal.sender) return { ok: false, error: 'unknown-sender' };
+  const sender = await pinnedIdentity(ctx.resolveIdentity, signal.sender);
+  if (sender === null) return { ok: false, error: 'unknown-sender' };
   const deviceKey = await verifyDeviceCertificate(cert, sender);
   if (deviceKey === null || (cert as { deviceId: string }).deviceId !== signal.deviceId) return { ok: false, error: 'bad-certificate' };
   const verified = await globalThis.crypto.subtle.verify({ name: 'Ed25519' }, deviceKey, buf(sig), buf(typingSigningInput(signal)));
