@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { envelopeHash, sealMessage, type Envelope } from '../../protocol/src/index.ts';
-import { conversationItem, message, NodeClient, openConversationWith, SCREENSHOT_DIR, screenshotBoth, send, until, axeClean, PHONE, DESKTOP } from '../support/journeys.ts';
+import { message, NodeClient, openConversationWith, SCREENSHOT_DIR, screenshotBoth, send, until, axeClean, PHONE, DESKTOP, setSettingsSwitch } from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
 
 // Screens change after IndexedDB reads and sealing: each poll gets twenty seconds, not vitest's one.
@@ -28,18 +28,7 @@ describe('journey 17: conversation events', () => {
     await bubble.getByTestId('message-actions').click();
     return bubble;
   };
-  const setReadReceipts = async (page: Page, on: boolean, back: string) => {
-    await page.getByTestId('open-settings').click();
-    const box = page.getByTestId('read-receipts');
-    await box.waitFor();
-    await box.setChecked(on);
-    await page.getByTestId('settings-back').click();
-    await until(async () => {
-      if ((await page.getByTestId('conversation-title').count()) && (await page.getByTestId('conversation-title').textContent()) === back) return true;
-      await conversationItem(page, back).click().catch(() => undefined);
-      return false;
-    }, `the conversation with ${back} to open`);
-  };
+  const setReadReceipts = (page: Page, on: boolean, back: string) => setSettingsSwitch(page, 'read-receipts', on, back);
 
   beforeAll(async () => {
     await mkdir(SCREENSHOT_DIR, { recursive: true });

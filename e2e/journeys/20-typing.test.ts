@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
-import { axeClean, conversationItem, DESKTOP, message, PHONE, SCREENSHOT_DIR, screenshotBoth, send, until } from '../support/journeys.ts';
+import { axeClean, DESKTOP, message, PHONE, SCREENSHOT_DIR, screenshotBoth, send, setSettingsSwitch } from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
 
 // Screens change after sealing and a round trip through the service: each poll gets twenty seconds.
@@ -22,18 +22,7 @@ describe('journey 20: typing indicators', () => {
   const counter = async (page: Page, name: 'sent' | 'accepted' | 'ignored') => Number(await indicator(page).getAttribute(`data-${name}`));
   const composer = (page: Page) => page.getByTestId('composer-input');
 
-  const setTyping = async (page: Page, on: boolean, back: string) => {
-    await page.getByTestId('open-settings').click();
-    const box = page.getByTestId('typing-indicators');
-    await box.waitFor();
-    await box.setChecked(on);
-    await page.getByTestId('settings-back').click();
-    await until(async () => {
-      if ((await page.getByTestId('conversation-title').count()) && (await page.getByTestId('conversation-title').textContent()) === back) return true;
-      await conversationItem(page, back).click().catch(() => undefined);
-      return false;
-    }, `the conversation with ${back} to open`);
-  };
+  const setTyping = (page: Page, on: boolean, back: string) => setSettingsSwitch(page, 'typing-indicators', on, back);
 
   beforeAll(async () => {
     await mkdir(SCREENSHOT_DIR, { recursive: true });

@@ -176,6 +176,23 @@ export async function openConversationWith(page: Page, title: string): Promise<v
   await until(async () => (await page.getByTestId('conversation-title').textContent()) === title, `the conversation with ${title} to open`);
 }
 
+/**
+ * Turns a Settings checkbox (by test id) on or off, then goes back to the conversation with
+ * `back` (the app may return to the list: the conversation is opened again until it shows).
+ */
+export async function setSettingsSwitch(page: Page, testId: string, on: boolean, back: string): Promise<void> {
+  await page.getByTestId('open-settings').click();
+  const box = page.getByTestId(testId);
+  await box.waitFor();
+  await box.setChecked(on);
+  await page.getByTestId('settings-back').click();
+  await until(async () => {
+    if ((await page.getByTestId('conversation-title').count()) && (await page.getByTestId('conversation-title').textContent()) === back) return true;
+    await conversationItem(page, back).click().catch(() => undefined);
+    return false;
+  }, `the conversation with ${back} to open`);
+}
+
 /** Polls until `check` is true (usable in hooks, unlike expect.poll). */
 export async function until(check: () => Promise<boolean> | boolean, what: string, timeout = 10_000): Promise<void> {
   const end = Date.now() + timeout;

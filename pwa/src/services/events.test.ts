@@ -4,20 +4,14 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { emptyTranscript, type OpenResult } from '../../../protocol/src/index.ts';
-import { aliceAndBob, deliver, device, flush } from '../../test/support/fake-service.ts';
+import { aliceAndBobTalking, deliver, flush } from '../../test/support/fake-service.ts';
 import { newConversationRow } from '../stores/conversations.ts';
 import { setReadReceipts } from '../stores/preferences.ts';
 import type { LogEntry } from './api.ts';
 import { decideMessages } from './ingest.ts';
 
 async function talking() {
-  const { service, aliceId, bobId } = await aliceAndBob();
-  const alice = await device(service, aliceId);
-  const bob = await device(service, bobId);
-  const id = await alice.device.composer.startConversation('bob');
-  await bob.device.requests.classify();
-  await deliver(service, bob, id);
-  await bob.device.requests.accept(id);
+  const { service, alice, bob, id } = await aliceAndBobTalking();
   const sync = async () => {
     await flush(service, alice);
     await flush(service, bob);

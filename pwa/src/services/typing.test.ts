@@ -5,17 +5,11 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { TYPING_LIMITS } from '../../../protocol/src/typing.ts';
-import { aliceAndBob, deliver, device, type TestDevice } from '../../test/support/fake-service.ts';
+import { aliceAndBobTalking, type TestDevice } from '../../test/support/fake-service.ts';
 import { Typing, devicePort } from './typing.ts';
 
 async function talking() {
-  const { service, aliceId, bobId } = await aliceAndBob();
-  const alice = await device(service, aliceId);
-  const bob = await device(service, bobId);
-  const id = await alice.device.composer.startConversation('bob');
-  await bob.device.requests.classify();
-  await deliver(service, bob, id);
-  await bob.device.requests.accept(id);
+  const { alice, bob, id } = await aliceAndBobTalking();
   let now = 1_800_000_000_000;
   /** Frames on the wire, per receiver: [conversationId, sealed]. */
   const wire = { alice: [] as [string, string][], bob: [] as [string, string][] };

@@ -118,3 +118,15 @@ export function deliver(service: FakeService, d: TestDevice, conversationId: str
   const log = service.logs.get(conversationId) ?? [];
   return d.device.ingest.ingest(log, { live });
 }
+
+/** alice and bob, each on a device, in a conversation alice started and bob accepted. */
+export async function aliceAndBobTalking(): Promise<{ service: FakeService; alice: TestDevice; bob: TestDevice; id: string }> {
+  const { service, aliceId, bobId } = await aliceAndBob();
+  const alice = await device(service, aliceId);
+  const bob = await device(service, bobId);
+  const id = await alice.device.composer.startConversation('bob');
+  await bob.device.requests.classify();
+  await deliver(service, bob, id);
+  await bob.device.requests.accept(id);
+  return { service, alice, bob, id };
+}
