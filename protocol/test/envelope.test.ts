@@ -107,6 +107,11 @@ describe('opening refuses, with a named reason', () => {
     expect(await openMessage(env, ctx({ resolveIdentity: () => undefined }))).toEqual({ ok: false, error: 'unknown-sender' });
   });
 
+  it('OPEN3, M2: a pinned key that names someone else (a resolver handing back another user\'s key) is unknown-sender', async () => {
+    const env = await seal('hi');
+    expect(await openMessage(env, ctx({ resolveIdentity: () => f.pub.bob }))).toEqual({ ok: false, error: 'unknown-sender' });
+  });
+
   it('OPEN4, G3, T3: a member forging in another member\'s name is bad-signature', async () => {
     const env = await seal('I am bob', 1, null, f.ids.alice);
     expect(await openMessage({ ...env, sender: 'bob' }, ctx())).toEqual({ ok: false, error: 'bad-signature' });
