@@ -8,12 +8,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { Stack } from '../support/stack.ts';
 import {
   createAccount, message, openConversationWith, SCREENSHOT_DIR, send, startConversation, DESKTOP, PHONE,
 } from '../support/journeys.ts';
+import { runAxe } from '../support/axe.ts';
 import { PASSPHRASES, twoPeople, type TwoPeople } from '../support/people.ts';
 
 const PASS_A = PASSPHRASES.ada;
@@ -51,7 +51,7 @@ describe('journeys 8 and 9: accessibility and screenshots of every screen', () =
     for (const [viewport, colorScheme] of variants) {
       await page.setViewportSize(viewport);
       await page.emulateMedia({ colorScheme });
-      const result = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
+      const result = await runAxe(page, { resultTypes: ['violations'] });
       const label = everyVariant ? `${name} (${viewport === PHONE ? 'phone' : 'desktop'}, ${colorScheme})` : name;
       audited.push(label);
       if (result.violations.length) {

@@ -3,12 +3,12 @@
 // with no account walks the onboarding and restore screens. One browser, few page loads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import {
   conversationItem, dumpIndexedDb, until, message, NodeClient, openConversationWith, SCREENSHOT_DIR, screenshotBoth, send, spellings, startConversation, axeClean, PHONE, DESKTOP,
 } from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
+import { runAxe } from '../support/axe.ts';
 
 // Screens change after IndexedDB reads and sealing: each poll gets ten seconds, not vitest's one.
 const poll = <T>(fn: () => T | Promise<T>, opts: { timeout?: number } = {}) => expect.poll(fn, { timeout: 10_000, ...opts });
@@ -114,7 +114,7 @@ describe('journey 12: everyday messaging', () => {
     await poll(() => conversationItem(pageA, 'bea').getByTestId('conversation-preview').textContent()).toContain('שלום בֵּאָה');
     const item = pageA.getByRole('button', { name: /bea.*שלום בֵּאָה/ });
     expect(await item.count()).toBe(1);
-    const result = await new AxeBuilder({ page: pageA }).withRules(['label-content-name-mismatch']).analyze();
+    const result = await runAxe(pageA, { runOnly: { type: 'rule', values: ['label-content-name-mismatch'] } });
     expect(result.violations.map((v) => v.id)).toEqual([]);
   });
 

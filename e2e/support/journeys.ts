@@ -1,7 +1,6 @@
 // Helpers shared by the user journeys (e2e/journeys/**): the app driven the way a person
 // uses it (test ids from pwa/src/components), plus the attacker's and the seeder's side
 // in Node through protocol/ and the real API.
-import { AxeBuilder } from '@axe-core/playwright';
 import { expect } from 'vitest';
 import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -13,6 +12,7 @@ import { Api } from '../../pwa/src/services/api.ts';
 import type { TestDatabase } from '../../test/support/database.ts';
 import { identity as fixtureIdentity, type Name } from '../../test/support/identities.ts';
 import { Chain } from '../../test/support/service.ts';
+import { runAxe } from './axe.ts';
 import { DIST_DIR, startStack, type Stack } from './stack.ts';
 
 export const SCREENSHOT_DIR = new URL('../../screenshots/journeys/', import.meta.url).pathname;
@@ -223,7 +223,6 @@ export async function stateOf(page: Page, text: string): Promise<string | null> 
   return message(page, text).first().getAttribute('data-state');
 }
 
-/** A full-page screenshot at phone (390×844) and desktop (1280×800) size into screenshots/journeys. */
 /** The bearer token this page's app holds (IndexedDB `session`), read the way the service worker does. */
 export function storedToken(page: Page): Promise<string | null> {
   return page.evaluate(
@@ -245,7 +244,7 @@ export const DESKTOP = { width: 1280, height: 800 } as const;
 
 /** axe on the page as it is now: one "rule: targets" line per violation (none: []). */
 export async function axeViolations(page: Page): Promise<string[]> {
-  const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
+  const r = await runAxe(page, { resultTypes: ['violations'] });
   return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
 }
 
@@ -258,6 +257,7 @@ export async function axeClean(page: Page, what: string): Promise<void> {
   await page.emulateMedia({ colorScheme: 'light' });
 }
 
+/** A full-page screenshot at phone (390×844) and desktop (1280×800) size into screenshots/journeys. */
 export async function screenshotBoth(page: Page, name: string): Promise<string[]> {
   const files: string[] = [];
   const original = page.viewportSize();
