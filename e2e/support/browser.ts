@@ -33,6 +33,23 @@ export async function launchBrowser(extra: LaunchOptions = {}): Promise<Browser>
   return chromium.launch(launchOptions(extra));
 }
 
+let shared: Promise<Browser> | undefined;
+
+/**
+ * One Chromium for every journey a test worker runs (files share their worker, see
+ * vitest.config.ts): each person gets a browser context of their own, which is a separate
+ * profile (storage, service workers, permissions), so nothing carries over between
+ * journeys. A launch cost ~0.37 s of CPU on this 2-core machine (issue 11). Launched again
+ * if it went away; Playwright kills it when the worker exits. Never close it: close contexts.
+ */
+export function sharedBrowser(): Promise<Browser> {
+  shared ??= launchBrowser().then((b) => {
+    b.on('disconnected', () => { shared = undefined; });
+    return b;
+  });
+  return shared.then((b) => (b.isConnected() ? b : ((shared = undefined), sharedBrowser())));
+}
+
 /** A persistent profile: needed for installability checks and "new device" journeys. */
 export async function launchPersistent(userDataDir: string, extra: Parameters<typeof chromium.launchPersistentContext>[1] = {}): Promise<BrowserContext> {
   assertChromium();

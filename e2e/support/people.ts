@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { launchBrowser, launchPersistent } from './browser.ts';
+import { launchPersistent, sharedBrowser } from './browser.ts';
 import type { Stack } from './stack.ts';
 import {
   createAccount, openConversationWith, personContext, startConversation, startJourneyStack, watchErrors, withoutBackgroundSync,
@@ -59,7 +59,7 @@ export async function twoPeople(opts: {
   conversation?: boolean;
 } = {}): Promise<TwoPeople> {
   // The stack and Chromium start side by side.
-  const [stack, browser] = await Promise.all([startJourneyStack(), launchBrowser()]);
+  const [stack, browser] = await Promise.all([startJourneyStack(), sharedBrowser()]);
   const errors: string[] = [];
   const person = async (name: PersonName, o: PersonOptions = {}): Promise<Person> => {
     const { backgroundSync = true, ...rest } = o;
@@ -99,7 +99,7 @@ export async function twoPeople(opts: {
       }
       await people.ada.ctx.close().catch(() => undefined);
       await people.bea.ctx.close().catch(() => undefined);
-      await browser.close();
+      for (const ctx of browser.contexts()) await ctx.close().catch(() => undefined); // any a journey made itself
       await stack.stop();
     },
   };
