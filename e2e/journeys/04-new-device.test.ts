@@ -70,7 +70,7 @@ describe('journey 4: new device', () => {
   afterAll(async () => people?.close());
 
   it('restores the whole history on a fresh profile from the key file, refuses a damaged file and a wrong passphrase, and chats on', async () => {
-    const { page } = await people.newDevice();
+    const { page, requested } = await people.newDevice();
 
     // A damaged file: one character of the ciphertext changed.
     const json = JSON.parse(keyFileA) as { ciphertext: string };
@@ -104,6 +104,9 @@ describe('journey 4: new device', () => {
     await openConversationWith(page, 'bea');
     await expect.poll(() => bodies(page), { timeout: 30_000 }).toEqual(chat);
     expect(await page.getByTestId('integrity-warning').count()).toBe(0);
+    // A restore asks for no new passphrase: the strength dictionaries (0.8 MB gzip) are not
+    // fetched, not even when "I have a key file" takes focus on the sign-up form.
+    expect(requested.filter((u) => /strength-dictionaries/.test(u))).toEqual([]);
 
     // A keeps chatting: B gets it live, with no warning (the chain continued)…
     await send(page, 'new laptop, same me');

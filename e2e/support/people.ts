@@ -44,9 +44,10 @@ export interface TwoPeople {
   newPage(person: Person): Promise<Page>;
   /**
    * A new device: a fresh persistent profile (Background Sync granted), its page watched
-   * for errors and open at the restore screen. Closed and removed by close().
+   * for errors and open at the restore screen, with the URL of every request it made
+   * (`requested`, growing). Closed and removed by close().
    */
-  newDevice(): Promise<{ ctx: BrowserContext; page: Page }>;
+  newDevice(): Promise<{ ctx: BrowserContext; page: Page; requested: string[] }>;
   close(): Promise<void>;
 }
 
@@ -88,9 +89,11 @@ export async function twoPeople(opts: {
       await ctx.grantPermissions(['background-sync'], { origin: stack.url });
       const page = ctx.pages()[0] ?? (await ctx.newPage());
       watchErrors(page, errors);
+      const requested: string[] = [];
+      ctx.on('request', (r) => requested.push(r.url()));
       await page.goto(stack.url);
       await page.getByTestId('go-restore').click();
-      return { ctx, page };
+      return { ctx, page, requested };
     },
     async close() {
       for (const d of devices) {

@@ -78,8 +78,10 @@ export class MhOnboarding extends LitElement {
     this.messenger.value?.prepareKeyFile();
   }
 
-  private _warmStrength(): void {
-    void loadEstimator().catch(() => undefined);
+  private _warmStrength(e: FocusEvent): void {
+    // Only a field: "I have a key file" is a button in this form, and focusing it on the
+    // way to the restore loaded the dictionaries beside the restore (issue 18's profile).
+    if (e.target instanceof HTMLInputElement) void loadEstimator().catch(() => undefined);
   }
 
   override disconnectedCallback(): void {
