@@ -91,7 +91,8 @@ export default defineConfig({
         // the bytes are split; gzip of one file is smaller than of several): the key-file
         // operations with device linking, and display names, search and restore (with the
         // warning words restore shows). The online chunk (online.ts and what it imports, the
-        // attachment code included, which was a chunk of its own) also takes the protocol
+        // attachment code included: a chunk of its own before, but one the online chunk
+        // imported statically, for the outbox's uploads, so always loaded with it) also takes the protocol
         // modules it shares with lazy screens (attachment references, device certificates):
         // out of the start chunk since opening messages moved there, they were otherwise two
         // small chunks of their own. Higher priority first: the start and the
