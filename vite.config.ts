@@ -90,12 +90,12 @@ export default defineConfig({
         // own by default, share one chunk (every chunk is precached, so this only changes how
         // the bytes are split; gzip of one file is smaller than of several): the key-file
         // operations with device linking, and display names, search and restore (with the
-        // warning words restore shows). The online chunk (online.ts and what it imports, the
-        // attachment code included: a chunk of its own before, but one the online chunk
-        // imported statically, for the outbox's uploads, so always loaded with it) also takes the protocol
-        // modules it shares with lazy screens (attachment references, device certificates):
-        // out of the start chunk since opening messages moved there, they were otherwise two
-        // small chunks of their own. Higher priority first: the start and the
+        // warning words restore shows). The online chunk is online.ts and what it imports (the
+        // attachment code too: a chunk of its own before, which the online chunk imported
+        // statically for the outbox's uploads, so always loaded with it), and also the
+        // protocol modules it shares with lazy screens (attachment references, device
+        // certificates): out of the start chunk since opening messages moved there, they were
+        // otherwise two small chunks of their own. Higher priority first: the start and the
         // dictionaries keep their modules.
         codeSplitting: {
           groups: [
