@@ -90,12 +90,18 @@ export default defineConfig({
         // own by default, share one chunk (every chunk is precached, so this only changes how
         // the bytes are split; gzip of one file is smaller than of several): the key-file
         // operations with device linking, and display names, search and restore (with the
-        // warning words restore shows). Higher priority first: the start and the
+        // warning words restore shows). The online chunk is online.ts and what it imports (the
+        // attachment code too: a chunk of its own before, which the online chunk imported
+        // statically for the outbox's uploads, so always loaded with it), and also the
+        // protocol modules it shares with lazy screens (attachment references, device
+        // certificates): out of the start chunk since opening messages moved there, they were
+        // otherwise two small chunks of their own. Higher priority first: the start and the
         // dictionaries keep their modules.
         codeSplitting: {
           groups: [
             { name: 'strength-dictionaries', test: /node_modules[\\/]@zxcvbn-ts[\\/]language-/, priority: 20 },
             { name: 'start', tags: ['$initial'], priority: 10 },
+            { name: 'online', test: /(pwa[\\/]src[\\/]services[\\/]online|protocol[\\/]src[\\/](attachment-ref|device))\.ts$/, priority: 1 },
             { name: 'keyfile-ops', test: /pwa[\\/]src[\\/]services[\\/](keyfile-ops|link)\.ts$/, priority: 1 },
             { name: 'on-demand', test: /pwa[\\/]src[\\/]services[\\/](names|search|search-text|restore|restore-flow)\.ts$/, priority: 1 },
           ],

@@ -27,8 +27,13 @@ export const START_BUDGET_KB = 35;
  * Messenger: hidden conversations, progress, continuing after a reload; +0.7 on its
  * branch). That controller then moved into restore-flow.ts, loaded with the restore code:
  * −0.3 (→ 39.4; the total +0.2).
+ * Session 6, each measured A/B on a build: opening stored messages (plaintexts, the list's
+ * previews) out of views.ts into message-opening.ts, in the online chunk, −3.3 (→ 36.1);
+ * the signed records' decoders out of protocol/src/wire.ts into wire-records.ts −1.5
+ * (→ 34.6): the goal (35) is met again; MAX_READ_REFS in rules.ts, not event-fields.ts
+ * −0.4 (→ 34.2); importIdentityKeys into identity-keyfile.ts −0.2 (→ 34.0).
  */
-export const START_CEILING_KB = 39.5;
+export const START_CEILING_KB = 34;
 /** Every JavaScript file, the service worker included, apart from the exclusions below. The goal. */
 export const TOTAL_GOAL_KB = 60;
 /**
@@ -51,8 +56,11 @@ export const TOTAL_GOAL_KB = 60;
  * contacts' device notices +1.9 (online chunk); on main after the merges, with the shared
  * new-passphrase element, 117.3; the restore that streams +1.9 (measured on its branch):
  * 119.1; the restore flow out of the start chunk +0.2 (→ 119.3).
+ * Session 6: message-opening.ts in the online chunk, which also takes the attachment code
+ * and the protocol modules it shares with lazy screens (vite.config.ts), −0.4 (→ 118.9);
+ * wire-records.ts −0.3 (→ 118.6); MAX_READ_REFS in rules.ts −0.1 (→ 118.5).
  */
-export const TOTAL_CEILING_KB = 119.5;
+export const TOTAL_CEILING_KB = 118.5;
 
 /** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
 export const ARGON2_WASM = ['argon2', 'blake2b'];

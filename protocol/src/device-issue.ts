@@ -7,7 +7,8 @@ import { buf, toBase64Url } from './encoding.ts';
 import { fingerprint, type Identity } from './identity.ts';
 import { MAX_DEVICE_CUTOFFS } from './rules.ts';
 import type { DeviceCertificate, DeviceCutoff, DeviceRevocation } from './types.ts';
-import { fail, parseDeviceCertificate, parseDeviceRevocation } from './wire.ts';
+import { fail } from './wire.ts';
+import { parseDeviceCertificate, parseDeviceRevocation } from './wire-records.ts';
 
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
 

@@ -9,7 +9,8 @@ import { asImported, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
 import { SIG_BYTES } from './rules.ts';
 import type { DeviceCertificate, DeviceRevocation, PublicIdentity } from './types.ts';
-import { checkHash, checkId, checkInt, checkUuid, parseDeviceCertificate, parseDeviceRevocation } from './wire.ts';
+import { checkHash, checkId, checkInt, checkUuid } from './wire.ts';
+import { parseDeviceCertificate, parseDeviceRevocation } from './wire-records.ts';
 
 export type { DeviceCertificate, DeviceCutoff, DeviceRevocation } from './types.ts';
 

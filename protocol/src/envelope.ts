@@ -9,7 +9,8 @@ import { PURPOSE } from './purpose.ts';
 import { IV_BYTES, MAX_EPOCH, TAG_BYTES } from './rules.ts';
 import { sha256Parts } from './sha256.ts';
 import type { DeviceRevocation, Envelope, EpochMember, MessagePlaintext, PublicIdentity } from './types.ts';
-import { checkHash, checkId, checkInt, checkUuid, decodeEnvelope, fail, type EnvelopeBytes } from './wire.ts';
+import { checkHash, checkId, checkInt, checkUuid, fail } from './wire.ts';
+import { decodeEnvelope, type EnvelopeBytes } from './wire-records.ts';
 
 export type { Envelope, EnvelopeV1, EnvelopeV2, MessagePlaintext } from './types.ts';
 

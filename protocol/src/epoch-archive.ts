@@ -10,7 +10,8 @@ import { asImported, fingerprint, type Identity, type ImportedIdentity } from '.
 import { PURPOSE } from './purpose.ts';
 import { MAX_EPOCH, PROTOCOL_VERSION, RSA_WRAPPED_BYTES, SIG_BYTES } from './rules.ts';
 import type { EpochRecord, PublicIdentity } from './types.ts';
-import { checkB64, checkHash, checkId, checkInt, exactKeys, fail, isRecord, parseEpochRecord } from './wire.ts';
+import { checkB64, checkHash, checkId, checkInt, exactKeys, fail, isRecord } from './wire.ts';
+import { parseEpochRecord } from './wire-records.ts';
 
 /** HIST1: one archived epoch key of one account. */
 export interface EpochArchiveEntry {

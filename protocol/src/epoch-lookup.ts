@@ -9,7 +9,7 @@ import { chainPosition, epochSigningInput, type EpochRecord } from './epoch.ts';
 import { checkGroupChange, isLeave } from './group-change.ts';
 import { asImported, type ImportedIdentity, type PublicIdentity } from './identity.ts';
 import { LIMITS } from './rules.ts';
-import { parseEpochRecord } from './wire.ts';
+import { parseEpochRecord } from './wire-records.ts';
 
 export const LOOKUP_LIMITS = {
   /**

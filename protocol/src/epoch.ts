@@ -9,7 +9,8 @@ import { asImported, fingerprint, type Identity, type ImportedIdentity } from '.
 import { PURPOSE } from './purpose.ts';
 import { EPOCH_KEY_BYTES, LIMITS, MAX_EPOCH } from './rules.ts';
 import type { EpochMember, EpochRecord, PublicIdentity } from './types.ts';
-import { checkId, checkInt, parseEpochRecord } from './wire.ts';
+import { checkId, checkInt } from './wire.ts';
+import { parseEpochRecord } from './wire-records.ts';
 
 export type { EpochMember, EpochRecord } from './types.ts';
 

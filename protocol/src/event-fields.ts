@@ -1,7 +1,6 @@
 // Conversation events (SPEC §8a, EVT1): the strict checks of the plaintext fields of read
 // receipts, replies, reactions, edits and deletes, called by padding.ts at seal and open
 // time. What the events mean for the messages they name is events.ts (the fold).
-import { LIMITS } from './rules.ts';
 import type { MessageKind, MessagePlaintext, MessageRef } from './types.ts';
 import { checkHash, checkUuid, fail, isRecord } from './wire.ts';
 
@@ -45,6 +44,3 @@ export function checkEventFields(out: MessagePlaintext, p: Record<string, unknow
   if ((out.type === 'delete' || out.type === 'read') && out.body !== '') fail(`plaintext: a ${out.type} has no body`);
   if (out.type === 'edit' && out.body.trim() === '') fail('plaintext: an edit must have text');
 }
-
-/** EVT1: the largest number of message ids one read receipt names (LIMITS.maxRefs, as a delivery receipt). */
-export const MAX_READ_REFS = LIMITS.maxRefs;

@@ -1,10 +1,12 @@
-// Identities made or opened with a key file (KEY1, KEY2, KF1..KF8): the half of identity.ts
-// that needs the key-file format and Argon2id. A module of its own so that an app that only
-// reads and sends messages does not ship the key-file code in its start bundle.
-import { toBase64Url } from './encoding.ts';
-import { importIdentityKeys, type Identity } from './identity.ts';
+// Identities made or opened with a key file (KEY1..KEY3, KF1..KF8): the half of identity.ts
+// that needs the key-file format and Argon2id, and the private keys' import (KEY3). A module
+// of its own so that an app that only reads and sends messages does not ship the key-file
+// code in its start bundle.
+import { ProtocolError, buf, canonical, equalBytes, randomBytes, toBase64Url } from './encoding.ts';
+import { importPublicIdentity, type Identity } from './identity.ts';
 import type { KdfParams } from './kdf.ts';
 import { KeyFileError, readKeyFile, writeKeyFile } from './keyfile.ts';
+import { PURPOSE } from './purpose.ts';
 import { RSA_BITS } from './rules.ts';
 import type { PublicIdentity } from './types.ts';
 import { checkId } from './wire.ts';
@@ -12,6 +14,42 @@ import { checkId } from './wire.ts';
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
 const RSA_GEN: RsaHashedKeyGenParams = { name: 'RSA-OAEP', modulusLength: RSA_BITS, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
 const ED25519 = { name: 'Ed25519' } as const;
+const RSA_IMPORT: RsaHashedImportParams = { name: 'RSA-OAEP', hash: 'SHA-256' };
+
+/**
+ * KEY3: builds an Identity from PKCS#8 private keys, non-extractable, and proves
+ * they match the public identity (a sign/verify and an encrypt/decrypt round),
+ * so a key file can never pair someone's public keys with other private keys.
+ */
+export async function importIdentityKeys(pubIn: PublicIdentity, encryptionPkcs8: Uint8Array, signingPkcs8: Uint8Array): Promise<Identity> {
+  const { pub, encryptionKey, signingKey } = await importPublicIdentity(pubIn);
+  let encPriv: CryptoKey;
+  let sigPriv: CryptoKey;
+  try {
+    encPriv = await subtle().importKey('pkcs8', buf(encryptionPkcs8), RSA_IMPORT, false, ['decrypt']);
+    sigPriv = await subtle().importKey('pkcs8', buf(signingPkcs8), ED25519, false, ['sign']);
+  } catch {
+    throw new ProtocolError('malformed', 'private keys do not import');
+  }
+  const probe = canonical(PURPOSE.keyFileSelfTest, [randomBytes(32)]);
+  const secret = randomBytes(32);
+  let matches: boolean;
+  try {
+    const s = await subtle().sign(ED25519, sigPriv, buf(probe));
+    const wrapped = await subtle().encrypt({ name: 'RSA-OAEP', label: buf(probe) }, encryptionKey, buf(secret));
+    const back = new Uint8Array(await subtle().decrypt({ name: 'RSA-OAEP', label: buf(probe) }, encPriv, wrapped));
+    matches = (await subtle().verify(ED25519, signingKey, s, buf(probe))) && equalBytes(back, secret);
+  } catch {
+    matches = false; // an RSA decryption under the wrong private key fails rather than returning garbage
+  }
+  if (!matches) throw new ProtocolError('key-mismatch', 'private keys do not belong to this public identity');
+  return {
+    userId: pub.userId,
+    public: pub,
+    encryption: { publicKey: encryptionKey, privateKey: encPriv },
+    signing: { publicKey: signingKey, privateKey: sigPriv },
+  };
+}
 
 export type CreateProgress = (stage: 'keys' | 'kdf' | 'sealing', fraction: number) => void;
 

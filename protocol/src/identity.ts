@@ -2,7 +2,7 @@
 // keys and an Ed25519 pair for signing, made on the client. Private halves are
 // non-extractable everywhere except inside createIdentity, while being sealed
 // into the key file.
-import { ProtocolError, buf, canonical, equalBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex } from './encoding.ts';
+import { ProtocolError, buf, canonical, fromBase64Url, sha256, toBase64Url, toHex } from './encoding.ts';
 import { PURPOSE } from './purpose.ts';
 import { ED25519_KEY_BYTES, RSA_BITS } from './rules.ts';
 import type { PublicIdentity } from './types.ts';
@@ -28,41 +28,6 @@ export interface ImportedIdentity {
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
 const RSA_IMPORT: RsaHashedImportParams = { name: 'RSA-OAEP', hash: 'SHA-256' };
 const ED25519 = { name: 'Ed25519' } as const;
-
-/**
- * KEY3: builds an Identity from PKCS#8 private keys, non-extractable, and proves
- * they match the public identity (a sign/verify and an encrypt/decrypt round),
- * so a key file can never pair someone's public keys with other private keys.
- */
-export async function importIdentityKeys(pubIn: PublicIdentity, encryptionPkcs8: Uint8Array, signingPkcs8: Uint8Array): Promise<Identity> {
-  const { pub, encryptionKey, signingKey } = await importPublicIdentity(pubIn);
-  let encPriv: CryptoKey;
-  let sigPriv: CryptoKey;
-  try {
-    encPriv = await subtle().importKey('pkcs8', buf(encryptionPkcs8), RSA_IMPORT, false, ['decrypt']);
-    sigPriv = await subtle().importKey('pkcs8', buf(signingPkcs8), ED25519, false, ['sign']);
-  } catch {
-    throw new ProtocolError('malformed', 'private keys do not import');
-  }
-  const probe = canonical(PURPOSE.keyFileSelfTest, [randomBytes(32)]);
-  const secret = randomBytes(32);
-  let matches: boolean;
-  try {
-    const s = await subtle().sign(ED25519, sigPriv, buf(probe));
-    const wrapped = await subtle().encrypt({ name: 'RSA-OAEP', label: buf(probe) }, encryptionKey, buf(secret));
-    const back = new Uint8Array(await subtle().decrypt({ name: 'RSA-OAEP', label: buf(probe) }, encPriv, wrapped));
-    matches = (await subtle().verify(ED25519, signingKey, s, buf(probe))) && equalBytes(back, secret);
-  } catch {
-    matches = false; // an RSA decryption under the wrong private key fails rather than returning garbage
-  }
-  if (!matches) throw new ProtocolError('key-mismatch', 'private keys do not belong to this public identity');
-  return {
-    userId: pub.userId,
-    public: pub,
-    encryption: { publicKey: encryptionKey, privateKey: encPriv },
-    signing: { publicKey: signingKey, privateKey: sigPriv },
-  };
-}
 
 /**
  * KEY4: validates shape, sizes, RSA modulus (3072) and exponent (65537), and

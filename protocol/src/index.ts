@@ -18,6 +18,7 @@ export * from './device.ts';
 export * from './device-issue.ts';
 export * from './transcript.ts';
 export * from './wire.ts';
+export * from './wire-records.ts';
 export * from './sha256.ts';
 export * from './epoch-policy.ts';
 export * from './epoch-lookup.ts';

@@ -29,6 +29,13 @@ export const LIMITS = {
   maxMissing: 1024,
 };
 
+/**
+ * EVT1: the largest number of message ids one read receipt names (LIMITS.maxRefs, as a
+ * delivery receipt). Here, not in event-fields.ts: the app's start needs the number only,
+ * not the checks (issue 18: the start chunk).
+ */
+export const MAX_READ_REFS = LIMITS.maxRefs;
+
 export const IV_BYTES = 12;
 export const TAG_BYTES = 16;
 export const SIG_BYTES = 64;

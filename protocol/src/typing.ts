@@ -7,7 +7,8 @@ import { pinnedIdentity, type ImportedIdentity } from './identity.ts';
 import { PURPOSE } from './purpose.ts';
 import { IV_BYTES, MAX_EPOCH, SIG_BYTES, TAG_BYTES, TYPING_MAX_SEALED_CHARS } from './rules.ts';
 import type { DeviceRevocation, EpochMember, PublicIdentity } from './types.ts';
-import { checkId, checkInt, checkUuid, exactKeys, isRecord, parseDeviceCertificate } from './wire.ts';
+import { checkId, checkInt, checkUuid, exactKeys, isRecord } from './wire.ts';
+import { parseDeviceCertificate } from './wire-records.ts';
 
 export type TypingState = 'start' | 'stop';
 

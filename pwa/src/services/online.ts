@@ -11,8 +11,8 @@ export { OutboxRunner } from './outbox-runner.ts';
 export { flushOutbox } from './outbox-flush.ts';
 export { Attention } from './attention.ts';
 export { subscribePush, unsubscribePush } from './push.ts';
-// The conversation events' fold (protocol §8a), for views.ts.
-export { applyEvents, foldEvents } from './folding.ts';
+// Stored messages opened in memory and the list's previews (views.ts delegates to them).
+export { plainOf, previewOf } from './message-opening.ts';
 // One conversation's messages and events (views.ts delegates to them).
 export { timelineEvents, timelineMessages } from './timeline.ts';
 export { runLostDevice, unfinishedLostDevice } from './lost-device.ts';

@@ -4,9 +4,8 @@
 // conversation list needs (issue 18); the conversation screen loads after the list anyway.
 import {
   envelopeHash, membershipChange, openGroupMeta,
-  type EpochRecord, type Envelope, type FoldItem, type MembershipChange, type MessagePlaintext,
+  type EpochRecord, type Envelope, type FoldItem, type MembershipChange,
 } from '../../../protocol/src/index.ts';
-import type { ContactRow, Db, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
 import { getConversation, getEpochs } from '../stores/conversations.ts';
 import { getLog, receiptsFor } from '../stores/log.ts';
 import { outboxFor } from '../stores/outbox.ts';
@@ -14,18 +13,13 @@ import { readReceiptsOn } from '../stores/preferences.ts';
 import { blockedUsers } from '../stores/requests.ts';
 import { deviceEvents } from './device-notices.ts';
 import { applyEvents } from './folding.ts';
-import { contactMap, type Keyring, type Plain } from './keyring.ts';
-import { EVENT_KINDS, foldItem, type EventView, type MessageState, type MessageView } from './views.ts';
+import { contactMap } from './keyring.ts';
+import { EVENT_KINDS, foldItem, outboxPlain, plainOf, type OpeningSource } from './message-opening.ts';
+import type { EventView, MessageState, MessageView } from './views.ts';
 import { warningFor, type TimelineEvent, type Warning } from './warnings.ts';
 
 /** What Views lends the timeline: its stores, keys and plaintext cache. */
-export interface TimelineSource {
-  db: Db;
-  keyring: Keyring;
-  me: string;
-  plainOf(cid: string, row: LogRow, contacts: Map<string, ContactRow>, epochs: Map<number, EpochRow>): Promise<Plain | undefined>;
-  outboxPlain(cid: string, row: OutboxRow, epochs: Map<number, EpochRow>, contacts: Map<string, ContactRow>): Promise<MessagePlaintext | undefined>;
-}
+export type TimelineSource = OpeningSource;
 
 /** MEMB1 -> MEMB2: the events one accepted change shows, as codes. `group`: epoch 0 of a group, with its name. */
 export function eventsOf(change: MembershipChange, group?: { name: string | null }): TimelineEvent[] {
@@ -79,7 +73,7 @@ export async function timelineMessages(src: TimelineSource, conversationId: stri
       // EVT7: an event is folded into the message it names, never shown itself; a
       // display name (NAME1) is read by names.ts, not shown as a bubble either.
       if (row.check.ok && row.check.hash && row.check.kind !== 'receipt' && row.check.kind !== 'profile') {
-        const p = await src.plainOf(conversationId, row, contacts, epochs);
+        const p = await plainOf(src, conversationId, row, contacts, epochs);
         if (p) fold.push(foldItem(row.body as Envelope, row.check.hash, p.plaintext));
       }
       seen.add(cmid);
@@ -87,7 +81,7 @@ export async function timelineMessages(src: TimelineSource, conversationId: stri
       continue;
     }
     const showBody = row.check.ok || row.check.problem === 'fork';
-    const p = showBody ? await src.plainOf(conversationId, row, contacts, epochs) : undefined;
+    const p = showBody ? await plainOf(src, conversationId, row, contacts, epochs) : undefined;
     const mine = sender === src.me && row.check.ok;
     const id = seen.has(cmid) ? `seq-${row.seq}` : cmid;
     seen.add(cmid);
@@ -105,7 +99,7 @@ export async function timelineMessages(src: TimelineSource, conversationId: stri
   }
   for (const out of await outboxFor(src.db, conversationId)) {
     if (out.kind === 'receipt' || seen.has(out.clientMessageId)) continue;
-    const p = await src.outboxPlain(conversationId, out, epochs, contacts);
+    const p = await outboxPlain(src, conversationId, out, epochs, contacts);
     const hash = await envelopeHash(out.envelope);
     // Our own events, sealed and waiting, count at once (they are signed like the rest).
     if (p && out.status !== 'rejected') fold.push(foldItem(out.envelope, hash, p));

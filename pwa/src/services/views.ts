@@ -1,19 +1,15 @@
 // Views: what the screens show, read from the stores and the in-memory plaintexts:
 // the conversation list (summaries, previews) and one conversation's messages with
-// their states and warnings (as codes; warnings.ts has the words). The messages and
-// events of one conversation are built by timeline.ts, in the online chunk.
-import {
-  chainOf, envelopeHash, openGroupMeta, openMessage,
-  type AttachmentRef, type Envelope, type FoldedMessage, type FoldItem, type MessageKind, type MessagePlaintext, type Quote, type Reaction,
-} from '../../../protocol/src/index.ts';
-import type { ContactRow, Db, EpochRow, LogRow, OutboxRow } from '../stores/db.ts';
+// their states and warnings (as codes; warnings.ts has the words). Opening messages
+// (message-opening.ts: previews, plaintexts) and one conversation's messages and events
+// (timeline.ts) are in the online chunk: the list paints without them.
+import { openGroupMeta, type AttachmentRef, type Quote, type Reaction } from '../../../protocol/src/index.ts';
+import type { ContactRow, Db, EpochRow, LogRow } from '../stores/db.ts';
 import { getEpochs, listConversations, updateConversation } from '../stores/conversations.ts';
-import { lastEntries } from '../stores/log.ts';
-import { outboxFor } from '../stores/outbox.ts';
 import { allRequests, type RequestState } from '../stores/requests.ts';
 import { blockedFor } from './blocking.ts';
 import { contactMap, type Keyring, type Plain } from './keyring.ts';
-import type { TimelineSource } from './timeline.ts';
+import type { OpeningSource } from './message-opening.ts';
 import type { BlockReason, TimelineEvent, Warning } from './warnings.ts';
 
 export type MessageState = 'queued' | 'sent' | 'delivered' | 'failed' | 'received';
@@ -45,14 +41,6 @@ export interface MessageView {
   read?: { by: number; of: number };
   /** EVT2: for others' messages, whether this user sent a read receipt for it. */
   readByMe?: boolean;
-}
-
-/** EVT7: plaintext kinds that are events about other messages, never bubbles. */
-export const EVENT_KINDS = new Set<MessageKind | undefined>(['read', 'reaction', 'edit', 'delete']);
-
-/** EVT4: an opened envelope as the fold sees it: who signed it, on which chain, at which counter. */
-export function foldItem(env: Envelope, hash: string, plaintext: MessagePlaintext): FoldItem {
-  return { id: env.clientMessageId, hash, sender: env.sender, chain: chainOf(env), counter: env.counter, plaintext };
 }
 
 /** An accepted epoch record in the timeline (MEMB2): who signed it and what it changed. */
@@ -102,13 +90,9 @@ export class Views {
     return this.keyring.me;
   }
 
-  /** What the timeline (timeline.ts, in the online chunk) reads through this view. */
-  private timeline(): TimelineSource {
-    return {
-      db: this.db, keyring: this.keyring, me: this.me,
-      plainOf: (cid, row, contacts, epochs) => this.plainOf(cid, row, contacts, epochs),
-      outboxPlain: (cid, row, epochs, contacts) => this.outboxPlain(cid, row, epochs, contacts),
-    };
+  /** What opening messages and the timeline (in the online chunk) read through this view. */
+  private source(): OpeningSource {
+    return { db: this.db, keyring: this.keyring, me: this.me };
   }
 
   /** Group name and admins per conversation and epoch, decrypted in memory only (never stored: no plaintext at rest). */
@@ -156,39 +140,9 @@ export class Views {
     await updateConversation(this.db, conversationId, (c) => (c.unread === 0 ? c : { ...c, unread: 0 }));
   }
 
-  /** The last text of a conversation, decrypted in memory, as edited or deleted since (EVT6). */
+  /** The last text of a conversation, decrypted in memory, as edited or deleted since (EVT6): message-opening.ts. */
   async preview(conversationId: string): Promise<string | null> {
-    const contacts = await contactMap(this.db);
-    const epochs = new Map((await getEpochs(this.db, conversationId)).map((e) => [e.epoch, e]));
-    const outbox = (await outboxFor(this.db, conversationId)).filter((r) => r.kind !== 'receipt' && r.status !== 'rejected');
-    const lastOut = [...outbox].reverse().find((r) => r.kind === 'text');
-    const rows = await lastEntries(this.db, conversationId, 20);
-    // EVT6: the events after the last text are among these rows or in the outbox.
-    const fold: FoldItem[] = [];
-    let last: { row: LogRow; p: Plain } | undefined;
-    for (const row of rows) {
-      if (row.kind !== 'message' || !row.check.ok || !row.check.hash || (row.check.kind !== 'text' && !EVENT_KINDS.has(row.check.kind))) continue;
-      if (row.check.kind === 'read') continue;
-      const p = await this.plainOf(conversationId, row, contacts, epochs);
-      if (!p) continue;
-      fold.push(foldItem(row.body as Envelope, row.check.hash, p.plaintext));
-      if (!last && row.check.kind === 'text' && !(lastOut && lastOut.composedAt > (row.check.composedAt ?? 0))) last = { row, p };
-    }
-    for (const out of outbox) {
-      const p = await this.outboxPlain(conversationId, out, epochs, contacts);
-      if (p) fold.push(foldItem(out.envelope, await envelopeHash(out.envelope), p));
-    }
-    const folded = fold.length ? (await import('./online.ts')).foldEvents(fold, { showReads: false }) : new Map<string, FoldedMessage>();
-    const shown = (hash: string, body: string) => {
-      const f = folded.get(hash);
-      return f?.deleted ? 'This message was deleted' : (f?.body ?? body);
-    };
-    if (last) return `${last.p.sender === this.me ? 'You: ' : ''}${shown(last.row.check.hash!, last.p.plaintext.body)}`;
-    if (lastOut) {
-      const p = await this.outboxPlain(conversationId, lastOut, epochs, contacts);
-      if (p) return `You: ${shown(await envelopeHash(lastOut.envelope), p.body)}`;
-    }
-    return null;
+    return (await import('./online.ts')).previewOf(this.source(), conversationId);
   }
 
   /**
@@ -197,7 +151,7 @@ export class Views {
    * by default as the user's setting says.
    */
   async messages(conversationId: string, o: { showReads?: boolean } = {}): Promise<MessageView[]> {
-    return (await import('./online.ts')).timelineMessages(this.timeline(), conversationId, o);
+    return (await import('./online.ts')).timelineMessages(this.source(), conversationId, o);
   }
 
   /** EVT2: the messages of others in a conversation this user has not yet sent a read receipt for (newest last). */
@@ -213,31 +167,11 @@ export class Views {
    * was not shared. The words come from eventText.
    */
   async events(conversationId: string): Promise<EventView[]> {
-    return (await import('./online.ts')).timelineEvents(this.timeline(), conversationId);
+    return (await import('./online.ts')).timelineEvents(this.source(), conversationId);
   }
 
-  /** A stored message's plaintext: from memory, or opened again (after a reload) and kept. (search.ts uses it too.) */
+  /** A stored message's plaintext: from memory, or opened again (after a reload) and kept (message-opening.ts; names.ts and search.ts use it). */
   async plainOf(cid: string, row: LogRow, contacts: Map<string, ContactRow>, epochs: Map<number, EpochRow>): Promise<Plain | undefined> {
-    const key = `${cid}/${row.seq}`;
-    const cached = this.keyring.plain.get(key);
-    if (cached || row.kind !== 'message' || !row.check.hash) return cached;
-    const env = row.body as Envelope;
-    const resolve = await this.keyring.resolverFor(contacts, epochs.get(env.epoch)?.members);
-    const opened = await openMessage(env, { conversationId: cid, epochs, resolveIdentity: resolve });
-    if (!opened.ok) return undefined;
-    const p = { plaintext: opened.plaintext, sender: env.sender };
-    this.keyring.plain.set(key, p);
-    return p;
-  }
-
-  private async outboxPlain(cid: string, row: OutboxRow, epochs: Map<number, EpochRow>, contacts: Map<string, ContactRow>): Promise<MessagePlaintext | undefined> {
-    const key = `${cid}/out/${row.clientMessageId}`;
-    const cached = this.keyring.plain.get(key);
-    if (cached) return cached.plaintext;
-    const resolve = await this.keyring.resolverFor(contacts, epochs.get(row.envelope.epoch)?.members);
-    const opened = await openMessage(row.envelope, { conversationId: cid, epochs, resolveIdentity: resolve });
-    if (!opened.ok) return undefined;
-    this.keyring.plain.set(key, { plaintext: opened.plaintext, sender: this.me });
-    return opened.plaintext;
+    return (await import('./online.ts')).plainOf(this.source(), cid, row, contacts, epochs);
   }
 }

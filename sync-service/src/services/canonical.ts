@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ProtocolError } from '../../../protocol/src/encoding.ts';
-import { parseEnvelope, parseEpochRecord } from '../../../protocol/src/wire.ts';
+import { parseEnvelope, parseEpochRecord } from '../../../protocol/src/wire-records.ts';
 import type { Envelope } from '../../../protocol/src/envelope.ts';
 import type { EpochRecord } from '../../../protocol/src/epoch.ts';
 import { InvalidError, TooLargeError } from './errors.ts';

@@ -2,7 +2,7 @@ import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 import { verifyDeviceCertificate } from '../../../../protocol/src/device.ts';
 import { ProtocolError } from '../../../../protocol/src/encoding.ts';
-import { parseDeviceCertificate } from '../../../../protocol/src/wire.ts';
+import { parseDeviceCertificate } from '../../../../protocol/src/wire-records.ts';
 import type { DeviceCertificate } from '../../../../protocol/src/types.ts';
 import { ApiError } from '../errors/index.ts';
 import { caller } from '../auth/scheme.ts';
