@@ -202,7 +202,7 @@ export class Messenger extends EventTarget {
       this.realtime = new Realtime({
         url: `${this.origin.replace(/^http/, 'ws')}/api/v1/ws`,
         token: () => this.session.token,
-        cursors: () => device.sync.cursors(),
+        cursors: () => device.sync.liveCursors(),
         onEntry: (e) => void device.sync.onLiveEntry(e),
         onReady: () => {
           this.runner?.kick();

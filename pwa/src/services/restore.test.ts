@@ -152,6 +152,11 @@ describe('restore', () => {
     // to the restore's pull: never ingested as news (unread, receipts) one entry at a time.
     await first!.sync.onLiveEntry(service.logs.get(older[0]!)![0]!);
     expect(await getConversation(db, older[0]!)).toBeUndefined();
+    // And the socket is not asked to replay those logs at all: its cursors start where the
+    // restore's pull ends (from 0, the service would send every entry of them twice).
+    const live = await first!.sync.liveCursors();
+    for (const id of older) expect(live[id]).toBe(service.logs.get(id)!.length);
+    for (const id of newest) expect(live[id]).toBe(service.logs.get(id)!.length);
 
     // The page is reloaded before the rest: a new Device on the same database continues it.
     const listed: Promise<[string, number | undefined]>[] = [];
@@ -168,6 +173,7 @@ describe('restore', () => {
     expect((await listConversations(db)).map((c) => c.unread)).toEqual(new Array(NEWEST_CONVERSATIONS + 2).fill(0));
     expect(await queued(db)).toEqual([]); // no receipts for history
     expect(await continueRestore(db, service.api(), again, () => undefined, () => undefined)).toBeNull(); // nothing left to continue
+    expect(await again.sync.liveCursors()).toEqual(await again.sync.cursors()); // restored: the stored cursors
   });
 
   it('T4 (issue 18): a conversation is complete only when a stored row reaches the seq its log must reach', () => {

@@ -149,7 +149,7 @@ class Run {
     // A conversation is decided (request or not) only once its whole log is in.
     device.requests.undecided = (id) => id in this.state.pending;
     // What the socket sends for them meanwhile is history too: the pull below takes it.
-    device.sync.history = (id) => id in this.state.pending;
+    device.sync.restoring = () => this.state.pending;
   }
 
   /** After each stored page: count, say which conversations are complete, show progress (at most every 100 ms). */

@@ -32,10 +32,11 @@ export class Sync {
   /** Seal delivery receipts for new texts after each ingest (off while history is restored: it is not news). */
   acknowledge = true;
   /**
-   * Conversations a restore is still replaying (issue 18): what the socket sends for them is
-   * history, left to the restore's pull, never ingested as news one entry at a time.
+   * Conversations a restore is still replaying (issue 18), each with the seq its pull goes to
+   * at least: what the socket sends for them is history, left to the restore's pull, never
+   * ingested as news one entry at a time.
    */
-  history: (conversationId: string) => boolean = () => false;
+  restoring: () => Readonly<Record<string, number>> = () => ({});
   private readonly db: Db;
   private readonly api: Api;
   private readonly ingest: Ingest;
@@ -64,6 +65,23 @@ export class Sync {
   async cursors(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const c of await listConversations(this.db)) out[c.conversationId] = c.lastSeq;
+    return out;
+  }
+
+  private history(conversationId: string): boolean {
+    return conversationId in this.restoring();
+  }
+
+  /**
+   * What the socket asks to continue from: the stored cursors, and for a conversation a
+   * restore is replaying, the end of what its pull fetches. From the stored cursor (0 for one
+   * not yet on this device) the service would replay that whole log over the socket too, a
+   * second download of the history, every entry held in the queue until the pull was done
+   * (100,000 messages: a 255 MiB heap peak, issue 18).
+   */
+  async liveCursors(): Promise<Record<string, number>> {
+    const out = await this.cursors();
+    for (const [id, end] of Object.entries(this.restoring())) out[id] = Math.max(out[id] ?? 0, end);
     return out;
   }
 
