@@ -138,6 +138,9 @@ export async function linkByCode(existing: Page, newPage: Page, passphrase: stri
   const code = await shown.getAttribute('data-code');
   if (!code) throw new Error('the new device shows no link code');
   await existing.getByTestId('open-settings').click();
+  // The device list loads after Settings opens and pushes "Link a new device" down: a click
+  // aimed before it lands can hit whatever moved under the pointer (journey 16 failed once so).
+  await existing.getByTestId('device-list').waitFor({ timeout: 15_000 });
   await existing.getByTestId('link-new-device').click();
   await existing.getByTestId('link-code-input').fill(code);
   await existing.getByTestId('link-send').click();
