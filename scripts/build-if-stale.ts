@@ -76,6 +76,16 @@ const alive = (pid: number) => {
   }
 };
 
+/** True while a build started by startBuildIfStale (this run's, in the background) is still going. */
+export function buildInProgress(): boolean {
+  try {
+    const current = JSON.parse(readFileSync(BUILD_STATE, 'utf8')) as BuildState;
+    return current.state === 'building' && current.pid !== undefined && alive(current.pid);
+  } catch {
+    return false;
+  }
+}
+
 /** Resolves when the build started by startBuildIfStale is done; throws if it failed or died. */
 export async function awaitBuild(timeoutMs = 10 * 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -15,6 +15,7 @@ import type { Browser } from 'playwright-core';
 import { freePort } from '../../db/embedded.ts';
 import { startService, type RunningService } from '../../sync-service/src/start.ts';
 import { launchBrowser } from '../../e2e/support/browser.ts';
+import { awaitBuild, buildInProgress } from '../../scripts/build-if-stale.ts';
 import { fileURLToPath } from 'node:url';
 import type { Server } from '@hapi/hapi';
 import {
@@ -616,15 +617,23 @@ describe('W1 in Chromium: what the browser enforces', () => {
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
     await expect.poll(state, { timeout: 20_000 }).toEqual({ waiting: 'installed', active: 'activated', controlled: true });
     // The update prompt's answer (main.ts: wb.messageSkipWaiting()) activates it.
-    const changed = page.evaluate(() => new Promise<boolean>((resolve) => navigator.serviceWorker.addEventListener('controllerchange', () => resolve(true))));
+    // Polled (a flag the page sets), not an awaited event: a run once hung here until the
+    // test's 180 s timeout, saying nothing about which step it was.
+    await page.evaluate(() => {
+      (window as unknown as { __controllerChanged: boolean }).__controllerChanged = false;
+      navigator.serviceWorker.addEventListener('controllerchange', () => { (window as unknown as { __controllerChanged: boolean }).__controllerChanged = true; });
+    });
     await page.evaluate(async () => { (await navigator.serviceWorker.getRegistration())!.waiting!.postMessage({ type: 'SKIP_WAITING' }); });
-    expect(await changed).toBe(true);
+    await expect.poll(() => page.evaluate(() => (window as unknown as { __controllerChanged: boolean }).__controllerChanged), { timeout: 30_000 }).toBe(true);
     await context.close();
   }, 180_000);
 });
 
 /** Copy the built app (dist/pwa) if it is current, else build one into `dir`. */
 async function builtApp(dir: string): Promise<void> {
+  // In `npm test` on a fresh clone the app is being built in the background for the browser
+  // tests (e2e/support/global-build.ts): wait for it rather than run a second build beside it.
+  if (buildInProgress()) await awaitBuild();
   const dist = path.join(ROOT, 'dist/pwa');
   const fresh = (() => {
     try {
