@@ -23,6 +23,8 @@ import type { PipelineResult, RawInput, RawResult } from './support/recovery-pag
 const GROUP = 'recovery';
 const GOAL_RATIO = 1.5;
 const GOAL_SECONDS = 3;
+/** Issue 18: the protocol bundle alone, with no storage and no UI, within 1.2× the raw crypto it needs. */
+const PROTOCOL_GOAL_RATIO = 1.2;
 
 function rawInput(s: SeededHistory): RawInput {
   const e = s.sample;
@@ -190,7 +192,7 @@ export async function runRecoveryBench(ctx: BenchContext): Promise<BenchRow[]> {
     const pipeS = pipe.totalMs / 1000;
     rows.push({
       group: GROUP, name: 'restore with the protocol bundle alone (no storage, no UI)', value: round(pipeS), unit: 's',
-      ceiling: round(rawS), ceilingName: 'raw sum', ratio: round(pipeS / rawS), goal, met: judge(pipeS),
+      ceiling: round(rawS), ceilingName: 'raw sum', ratio: round(pipeS / rawS), goal: `≤ ${PROTOCOL_GOAL_RATIO}× raw`, met: pipeS / rawS <= PROTOCOL_GOAL_RATIO,
       note: `same API, same checks (signatures, epochs, AEAD, transcript), pages opened while the next is fetched; peak JS heap ${pipePeakHeap.toFixed(1)} MiB; marks ${Object.entries(pipe.marks).map(([k, v]) => `${k} ${v} ms`).join(', ')}`,
     });
 
