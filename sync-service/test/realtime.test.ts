@@ -3,14 +3,13 @@ import { decodeServerFrame, encodeFrame } from '../../protocol/src/frames.ts';
 import type { Identity } from '../../protocol/src/index.ts';
 import { ORIGIN, call, createConversation, login, register, send, startApp, type TestApp } from '../../test/support/service.ts';
 import { identity } from '../../test/support/identities.ts';
-import { openWs, subscribe } from '../../test/support/ws.ts';
+import { openWs, subscribe, wsUrl } from '../../test/support/ws.ts';
 
 describe('realtime over WebSocket, two instances on one database', () => {
   let a: TestApp;
   let b: TestApp;
   let alice: Identity, bob: Identity, carol: Identity;
   let ta: string, tb: string, tc: string;
-  const wsUrl = (app: TestApp) => `ws://127.0.0.1:${app.server.info.port}/api/v1/ws`;
 
   beforeAll(async () => {
     a = await startApp({ listen: true, deps: { realtime: { pingIntervalMs: 300 } } });

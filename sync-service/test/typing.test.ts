@@ -6,14 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TYPING_LIMITS, randomBytes, toBase64Url, type Identity } from '../../protocol/src/index.ts';
 import { ORIGIN, createConversation, login, register, startApp, type TestApp } from '../../test/support/service.ts';
 import { identity } from '../../test/support/identities.ts';
-import { subscribe, type WsClient } from '../../test/support/ws.ts';
+import { subscribe, type WsClient, wsUrl } from '../../test/support/ws.ts';
 
 describe('typing signals over WebSocket, two instances on one database', () => {
   let a: TestApp;
   let b: TestApp;
   let alice: Identity, bob: Identity, carol: Identity;
   let ta: string, tb: string, tc: string;
-  const wsUrl = (app: TestApp) => `ws://127.0.0.1:${app.server.info.port}/api/v1/ws`;
   /** A sealed signal's size (the service cannot open it; any base64url of that length will do). */
   const sealed = () => toBase64Url(randomBytes(1057));
 

@@ -6,9 +6,8 @@ import { encodeFrame } from '../../protocol/src/frames.ts';
 import type { Envelope, Identity } from '../../protocol/src/index.ts';
 import { ORIGIN, call, createConversation, login, register, send, startApp, type Conv, type TestApp } from '../../test/support/service.ts';
 import { identity } from '../../test/support/identities.ts';
-import { subscribe, type WsClient } from '../../test/support/ws.ts';
+import { subscribe, type WsClient, wsUrl } from '../../test/support/ws.ts';
 
-const wsUrl = (app: TestApp) => `ws://127.0.0.1:${app.server.info.port}/api/v1/ws`;
 
 let nextRef = 0;
 /** Send one frame and wait for the answer that echoes its ref. */

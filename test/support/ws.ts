@@ -9,6 +9,11 @@ export interface WsClient {
   closed: Promise<{ code: number; reason: string }>;
 }
 
+/** The realtime endpoint of a test service listening on a port (startApp({ listen: true })). */
+export function wsUrl(app: { server: { info: { port: number | string } } }): string {
+  return `ws://127.0.0.1:${app.server.info.port}/api/v1/ws`;
+}
+
 export function openWs(url: string, origin: string | undefined): Promise<WsClient> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, origin ? { origin } : {});
