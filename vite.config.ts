@@ -109,6 +109,8 @@ export default defineConfig({
       },
     },
   },
+  // The crypto workers (pwa/src/workers/crypto-worker.ts) are module workers: one small file each.
+  worker: { format: 'es' },
   server: {
     proxy: {
       '/api': { target: 'http://127.0.0.1:8080', ws: true },

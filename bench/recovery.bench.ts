@@ -297,6 +297,7 @@ async function abRounds(
   const pipeCpu = { A: [] as number[], B: [] as number[] };
   const appMain = { A: [] as number[], B: [] as number[] };
   const appHeap = { A: [] as number[], B: [] as number[] };
+  const appWhole = { A: [] as number[], B: [] as number[] };
   const pipeMain = { A: [] as number[], B: [] as number[] };
   const load: number[] = [];
   try {
@@ -312,6 +313,7 @@ async function abRounds(
           appCpu[side].push(used.all);
           appMain[side].push(used.main);
           app[side].push(res.seconds);
+          appWhole[side].push(res.toSummary);
           appHeap[side].push(res.peakHeapMiB ?? NaN);
         } finally {
           await c1.close();
@@ -328,7 +330,7 @@ async function abRounds(
         } finally {
           await c2.close();
         }
-        ctx.log(`recovery A/B round ${r + 1} ${side}: app ${app[side].at(-1)!.toFixed(2)} s (peak JS heap ${appHeap[side].at(-1)!.toFixed(1)} MiB, Chromium CPU ${appCpu[side].at(-1)!.toFixed(2)} s, renderer main thread ${appMain[side].at(-1)!.toFixed(2)} s), protocol alone ${pipe[side].at(-1)!.toFixed(2)} s (CPU ${pipeCpu[side].at(-1)!.toFixed(2)} s, main thread ${pipeMain[side].at(-1)!.toFixed(2)} s)`);
+        ctx.log(`recovery A/B round ${r + 1} ${side}: app ${app[side].at(-1)!.toFixed(2)} s, whole history ${appWhole[side].at(-1)!.toFixed(2)} s (peak JS heap ${appHeap[side].at(-1)!.toFixed(1)} MiB, Chromium CPU ${appCpu[side].at(-1)!.toFixed(2)} s, renderer main thread ${appMain[side].at(-1)!.toFixed(2)} s), protocol alone ${pipe[side].at(-1)!.toFixed(2)} s (CPU ${pipeCpu[side].at(-1)!.toFixed(2)} s, main thread ${pipeMain[side].at(-1)!.toFixed(2)} s)`);
       }
     }
   } finally {
@@ -337,7 +339,7 @@ async function abRounds(
   const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' / ');
   const note = (xs: number[], cpu: number[], main: number[]) => `runs ${list(xs)} s; Chromium CPU (all its processes) median ${median(cpu).toFixed(2)} s (${list(cpu)}); renderer main thread CPU median ${median(main).toFixed(2)} s (${list(main)}); 1-min load ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`;
   const rows: BenchRow[] = [];
-  for (const [what, xs, cpu, main, heap] of [['restore in the PWA', app, appCpu, appMain, appHeap], ['restore with the protocol bundle alone', pipe, pipeCpu, pipeMain, null]] as const) {
+  for (const [what, xs, cpu, main, heap] of [['restore in the PWA', app, appCpu, appMain, appHeap], ['restore in the PWA, whole history stored', appWhole, appCpu, appMain, null], ['restore with the protocol bundle alone', pipe, pipeCpu, pipeMain, null]] as const) {
     for (const side of ['A', 'B'] as const) {
       const m = median(xs[side]);
       rows.push({

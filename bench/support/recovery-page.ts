@@ -5,8 +5,8 @@
 // API (no IndexedDB, no UI framework): a lower bound for what the app could reach.
 import { argon2id } from 'hash-wasm';
 import {
-  emptyTranscript, fromBase64Url, importKeyFile, importPublicIdentity, observe, openEpoch, openMessage, signLoginProof, wrapLabel,
-  type EpochRecord, type Envelope, type ImportedIdentity, type KeyFileJson, type PublicIdentity,
+  CryptoPool, emptyTranscript, fromBase64Url, importKeyFile, importPublicIdentity, observe, openEpoch, openMessage, signLoginProof, wrapLabel,
+  type EpochRecord, type Envelope, type ImportedIdentity, type KeyFileJson, type PublicIdentity, type WorkerLike,
 } from '../../protocol/src/index.ts';
 
 const subtle = crypto.subtle;
@@ -128,6 +128,11 @@ export interface PipelineResult {
 
 /** Key file → login → pull every page → open epochs → verify and open every message → transcript → list in the DOM. */
 export async function pipelineRestore(p: { keyFile: string; passphrase: string }): Promise<PipelineResult> {
+  // The app's crypto workers (pwa/src/services/crypto-workers.ts): same pool, same worker file.
+  const crypto = new CryptoPool({
+    size: Math.min(4, navigator.hardwareConcurrency || 2),
+    spawn: () => new Worker('/__bench/crypto-worker.js', { type: 'module' }) as unknown as WorkerLike,
+  });
   const t0 = performance.now();
   const marks: Record<string, number> = {};
   const mark = (name: string) => (marks[name] = Math.round(performance.now() - t0));
@@ -158,14 +163,22 @@ export async function pipelineRestore(p: { keyFile: string; passphrase: string }
   let failures = 0;
   let messages = 0;
 
-  const ingest = async (entries: Entry[]) => {
+  // A page is opened (epochs, then signatures and AEAD, in the crypto workers) as soon as
+  // it arrives, while the pages before it may still be in the workers; each conversation's
+  // transcript then observes the messages in log order, page after page. Epoch records
+  // open one page after another (a later page's messages may need an earlier page's epoch).
+  let epochsOpened: Promise<void> = Promise.resolve();
+  let observed: Promise<void> = Promise.resolve();
+  const ingest = (entries: Entry[]): Promise<void> => {
     const byConv = new Map<string, Entry[]>();
     for (const e of entries) (byConv.get(e.conversationId) ?? byConv.set(e.conversationId, []).get(e.conversationId)!).push(e);
-    await Promise.all([...byConv].map(async ([cid, list]) => {
+    const lists = [...byConv].map(([cid, list]) => {
       let conv = convs.get(cid);
       if (!conv) convs.set(cid, (conv = { epochs: new Map(), transcript: emptyTranscript(), last: null, count: 0 }));
-      list.sort((a, b2) => a.seq - b2.seq);
-      // Epoch records first (in order), then every message of the page opened concurrently.
+      return { cid, conv, list: list.sort((a, b2) => a.seq - b2.seq) };
+    });
+    const before = epochsOpened;
+    const epochsHere = before.then(() => Promise.all(lists.map(async ({ cid, conv, list }) => {
       for (const e of list) {
         if (e.kind !== 'epoch') continue;
         const rec = e.body as EpochRecord;
@@ -177,40 +190,50 @@ export async function pipelineRestore(p: { keyFile: string; passphrase: string }
           failures++;
         }
       }
+    })));
+    epochsOpened = epochsHere.then(() => undefined);
+    const opening = epochsHere.then(() => Promise.all(lists.map(({ cid, conv, list }) => {
       const msgs = list.filter((e) => e.kind === 'message');
-      const opened = await Promise.all(msgs.map((e) => openMessage(e.body as Envelope, { conversationId: cid, epochs: conv!.epochs, resolveIdentity: (u) => pinned.get(u) })));
-      for (let i = 0; i < msgs.length; i++) {
-        const r = opened[i]!;
-        const env = msgs[i]!.body as Envelope;
-        if (!r.ok) {
-          failures++;
-          continue;
+      return Promise.all(msgs.map((e) => openMessage(e.body as Envelope, { conversationId: cid, epochs: conv.epochs, resolveIdentity: (u) => pinned.get(u), crypto })))
+        .then((opened) => ({ conv, msgs, opened }));
+    })));
+    const previous = observed;
+    observed = Promise.all([previous, opening]).then(([, results]) => {
+      for (const { conv, msgs, opened } of results) {
+        for (let i = 0; i < msgs.length; i++) {
+          const r = opened[i]!;
+          const env = msgs[i]!.body as Envelope;
+          if (!r.ok) {
+            failures++;
+            continue;
+          }
+          const obs = observe(conv.transcript, env, r.hash);
+          conv.transcript = obs.state;
+          if (obs.verdict !== 'ok') failures++;
+          messages++;
+          conv.count++;
+          conv.last = { body: r.plaintext.body, at: r.plaintext.composedAt, sender: env.sender };
         }
-        const obs = observe(conv.transcript, env, r.hash);
-        conv.transcript = obs.state;
-        if (obs.verdict !== 'ok') failures++;
-        messages++;
-        conv.count++;
-        conv.last = { body: r.plaintext.body, at: r.plaintext.composedAt, sender: env.sender };
       }
-    }));
+    });
+    return observed;
   };
 
-  // Pull page after page; the next page is fetched while the current one is opened, and
-  // no further (like the app): at most two pages are held, so memory stays flat however
-  // long the history (it used to fetch every page ahead of the verification).
+  // Pull page after page; the next page is fetched as soon as one arrives, and at most
+  // two pages are being opened meanwhile: three pages held at most, so memory stays flat
+  // however long the history.
   let cursors: Record<string, number> = {};
   type Page = { entries: Entry[]; cursors: Record<string, number>; hasMore: boolean };
   let pending: Promise<Page> | null = api<Page>('POST', '/sync', { cursors }, token);
-  let work: Promise<void> = Promise.resolve();
+  const working: Promise<void>[] = [];
   for (let page = 0; pending && page < 10_000; page++) {
     const res: Page = await pending;
     cursors = { ...cursors, ...res.cursors };
-    await work;
     pending = res.hasMore && res.entries.length > 0 ? api<Page>('POST', '/sync', { cursors }, token) : null;
-    work = ingest(res.entries);
+    working.push(ingest(res.entries));
+    if (working.length >= 2) await working.shift();
   }
-  await work;
+  await observed;
   mark('history verified and opened');
 
   const list = document.createElement('ul');
@@ -225,6 +248,8 @@ export async function pipelineRestore(p: { keyFile: string; passphrase: string }
   document.body.append(list);
   await new Promise((r) => requestAnimationFrame(() => r(undefined)));
   mark('list rendered');
+  if (crypto.fellBack) throw new Error('the crypto workers failed: the restore ran on the main thread');
+  crypto.close();
   return { totalMs: performance.now() - t0, marks, conversations: convs.size, messages, failures };
 }
 

@@ -71,6 +71,8 @@ describe('journey 4: new device', () => {
 
   it('restores the whole history on a fresh profile from the key file, refuses a damaged file and a wrong passphrase, and chats on', async () => {
     const { page, requested } = await people.newDevice();
+    const cryptoWorkers: string[] = [];
+    page.on('worker', (w) => void (/crypto-worker/.test(w.url()) && cryptoWorkers.push(w.url())));
 
     // A damaged file: one character of the ciphertext changed.
     const json = JSON.parse(keyFileA) as { ciphertext: string };
@@ -107,6 +109,8 @@ describe('journey 4: new device', () => {
     // A restore asks for no new passphrase: the strength dictionaries (0.8 MB gzip) are not
     // fetched, not even when "I have a key file" takes focus on the sign-up form.
     expect(requested.filter((u) => /strength-dictionaries/.test(u))).toEqual([]);
+    // The history was verified and opened in the crypto workers (pwa/src/services/crypto-workers.ts).
+    expect(cryptoWorkers.length).toBeGreaterThan(0);
 
     // A keeps chatting: B gets it live, with no warning (the chain continued)…
     await send(page, 'new laptop, same me');

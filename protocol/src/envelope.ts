@@ -4,6 +4,7 @@
 import { ProtocolError, buf, canonical, concatBytes, fromBase64Url, randomBytes, sha256, toBase64Url, toHex, type Field } from './encoding.ts';
 import { revocationVerdict, verifyDeviceCertificate, type DeviceSigner } from './device.ts';
 import { pinnedIdentity, type Identity, type ImportedIdentity } from './identity.ts';
+import { subtleMessageCrypto, type MessageCrypto } from './message-crypto.ts';
 import { padPlaintext, unpadPlaintext } from './padding.ts';
 import { PURPOSE } from './purpose.ts';
 import { IV_BYTES, MAX_EPOCH, TAG_BYTES } from './rules.ts';
@@ -40,6 +41,8 @@ export interface OpenContext {
    * caller under the user's pinned key (verifyDeviceRevocation). Absent: no device is revoked.
    */
   revokedDevice?: (userId: string, deviceId: string) => DeviceRevocation | undefined;
+  /** Where the signature check and the decryption run: this thread's WebCrypto by default, or a pool of workers (message-crypto.ts). */
+  crypto?: MessageCrypto;
 }
 
 /** Read-only placeholder bytes (never written): views of it cost no allocation. */
@@ -205,8 +208,9 @@ export async function openMessage(envIn: Envelope, ctx: OpenContext): Promise<Op
   const header = headerOf(env);
   const p = purposes(env.v);
   const signed = canonical(p.sign, bodyFields(header, bytes));
-  const verifying = globalThis.crypto.subtle.verify({ name: 'Ed25519' }, signingKey, buf(bytes.sig), buf(signed));
-  // While the signature check runs off-thread, prepare what comes after it. Nothing
+  const crypto = ctx.crypto ?? subtleMessageCrypto;
+  const verifying = crypto.verify(signingKey, bytes.sig, signed);
+  // While the signature check runs (in a worker, with a pool), prepare what comes after it. Nothing
   // here acts on unverified data: it only hashes and lays out bytes. ENV8: the chain
   // link is canonical(hash purpose, the same fields): CANON1 puts the purpose first (u32
   // length, its ASCII bytes), so it is the hash purpose's prefix then the signing input's
@@ -231,13 +235,7 @@ export async function openMessage(envIn: Envelope, ctx: OpenContext): Promise<Op
   // OPEN6 (M7): AES-GCM over the header as AAD; any bit flipped anywhere fails here.
   let padded: Uint8Array;
   try {
-    padded = new Uint8Array(
-      await globalThis.crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: buf(bytes.iv), additionalData: buf(aad), tagLength: 128 },
-        epoch.key,
-        buf(sealed),
-      ),
-    );
+    padded = new Uint8Array(await crypto.decrypt(epoch.key, bytes.iv, aad, sealed));
   } catch {
     return { ok: false, error: 'tampered' };
   }

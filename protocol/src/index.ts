@@ -14,6 +14,7 @@ export * from './epoch.ts';
 export * from './epoch-archive.ts';
 export * from './padding.ts';
 export * from './envelope.ts';
+export * from './message-crypto.ts';
 export * from './device.ts';
 export * from './device-issue.ts';
 export * from './transcript.ts';

@@ -5,9 +5,9 @@ import keyfileJson from '../vectors/keyfile.json';
 import envelopesJson from '../vectors/envelopes.json';
 import epochsJson from '../vectors/epochs.json';
 import {
-  KeyFileError, ProtocolError, createEpoch, createIdentity, envelopeHash, fromBase64Url, importIdentityKeys, importKeyFile, openEpoch,
+  CryptoPool, envelopeSigningInput, KeyFileError, ProtocolError, createEpoch, createIdentity, envelopeHash, fromBase64Url, importIdentityKeys, importKeyFile, openEpoch,
   openMessage, safetyNumber, sealMessage, sha256Sync, toBase64Url, toHex, signLoginProof, verifyLoginProof,
-  type Envelope, type EpochMember, type EpochRecord, type Identity, type PublicIdentity,
+  type Envelope, type EpochMember, type EpochRecord, type Identity, type PublicIdentity, type WorkerLike,
 } from '../src/index.ts';
 
 export interface CheckResult { name: string; ok: boolean; detail: string }
@@ -74,6 +74,36 @@ async function run(): Promise<CheckResult[]> {
       if (r.ok) return `${k} opened`;
     }
     return true;
+  });
+  await check('OPEN4 (G3), OPEN6 (M7) in the crypto workers: a message opens; a flipped sig byte is a bad signature, a flipped sealed byte (signed again) is tampered', async () => {
+    // The app's worker file (pwa/src/workers/crypto-worker.ts), served by browser.test.ts.
+    const pool = new CryptoPool({ size: 2, spawn: () => new Worker('/crypto-worker.js', { type: 'module' }) as unknown as WorkerLike });
+    const inPool = () => ({ ...ctx(), crypto: pool });
+    try {
+      const good = await openMessage(env!, inPool());
+      if (!good.ok || good.plaintext.body !== 'hello from Chromium ✓' || good.hash !== (await envelopeHash(env!))) return `good: ${JSON.stringify(good)}`;
+      if (pool.running !== 2) return `${pool.running} workers running`;
+      for (const field of ['iv', 'encryptedContent', 'tag', 'sig'] as const) {
+        const bytes = fromBase64Url(env![field]);
+        // A flipped sig must fail OPEN4; flipped sealed bytes, signed again by the sender
+        // (an insider, or OPEN4 gone), must fail OPEN6's AES-GCM tag.
+        const flipped = Array.from(bytes, async (_, i) => {
+          const b = bytes.slice();
+          b[i] = b[i]! ^ 1;
+          let bad: Envelope = { ...env!, [field]: toBase64Url(b) };
+          if (field !== 'sig') {
+            const sig = await crypto.subtle.sign('Ed25519', alice.signing.privateKey, envelopeSigningInput(bad) as Uint8Array<ArrayBuffer>);
+            bad = { ...bad, sig: toBase64Url(new Uint8Array(sig)) };
+          }
+          return openMessage(bad, inPool());
+        });
+        const want = field === 'sig' ? 'bad-signature' : 'tampered';
+        for (const [i, r] of (await Promise.all(flipped)).entries()) if (r.ok || r.error !== want) return `${field}[${i}]: ${JSON.stringify(r)}`;
+      }
+      return !pool.fellBack || 'the workers failed: it ran on the main thread';
+    } finally {
+      pool.close();
+    }
   });
   await check('EPOCH4: flipping bytes of an epoch record never opens', async () => {
     const w = fromBase64Url(rec0!.wrappedKeys[1]!.wrappedKey);

@@ -28,9 +28,20 @@ beforeAll(async () => {
     logLevel: 'silent',
   });
   const js = out.outputFiles[0]!.text;
+  const worker = await build({
+    entryPoints: [fileURLToPath(new URL('../../pwa/src/workers/crypto-worker.ts', import.meta.url))],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  const workerJs = worker.outputFiles[0]!.text;
   const html = '<!doctype html><meta charset="utf-8"><title>protocol</title><script type="module" src="/bundle.js"></script>';
   server = createServer((req, res) => {
     if (req.url === '/bundle.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+    else if (req.url === '/crypto-worker.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(workerJs);
     else if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(html);
     else res.writeHead(404).end();
   });
@@ -48,7 +59,7 @@ afterAll(async () => {
 });
 
 describe('Chromium', () => {
-  it('CANON2, ENV1, ENV7, EPOCH1, EPOCH4, KF1, KF7, SN2, AUTH1: round trips and tamper checks pass in real Chromium', async () => {
+  it('CANON2, ENV1, ENV7, OPEN4, OPEN6, EPOCH1, EPOCH4, KF1, KF7, SN2, AUTH1: round trips and tamper checks pass in real Chromium', async () => {
     const page = await browser!.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -57,7 +68,7 @@ describe('Chromium', () => {
     const results = await page.evaluate(() => (globalThis as unknown as { runProtocolChecks: () => Promise<CheckResult[]> }).runProtocolChecks());
     await page.close();
     expect(errors).toEqual([]);
-    expect(results.length).toBe(11);
+    expect(results.length).toBe(12);
     for (const r of results) expect(r, r.name).toEqual({ name: r.name, ok: true, detail: '' });
   }, 180_000);
 });

@@ -6,12 +6,13 @@
 import {
   admitMessage, chainOf, chainPosition, emptyTranscript, epochHash, epochLookupPlan, observe, openMessage,
   openNextEpoch, parseEpochRecord, ProtocolError, checkGroupChange, openGroupMeta,
-  verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type OpenResult, type OwnKeySource, type TranscriptState,
+  verifyEpochSignature, type AdmissionEpoch, type EpochRecord, type Envelope, type MessageCrypto, type OpenResult, type OwnKeySource, type TranscriptState,
 } from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EntryCheck, EpochRow, LogRow } from '../stores/db.ts';
 import { getConversation, getEpochs, getTranscript, newConversationRow } from '../stores/conversations.ts';
 import { commitReceivedBatch, type ReceivedBatch } from '../stores/log.ts';
 import type { LogEntry } from './api.ts';
+import { messageCrypto } from './crypto-workers.ts';
 import type { DeviceKeys } from './device-key.ts';
 import type { DeviceRevocations, RevokedDevice } from './device-revocation.ts';
 import type { Directory, FetchedKey } from './directory.ts';
@@ -204,6 +205,8 @@ export class Ingest {
   private readonly deviceKeys: DeviceKeys;
   private readonly revocations: DeviceRevocations;
   private epochQueue: Promise<unknown> = Promise.resolve();
+  /** Where signatures are checked and messages decrypted: the crypto workers in a browser. */
+  private readonly crypto: MessageCrypto = messageCrypto();
   /**
    * HIST4: on a device restored from a key file made after a rotation, the account's epoch
    * key archive (epoch-archive.ts): old epochs wrapped to an earlier key of ours open through it.
@@ -320,7 +323,7 @@ export class Ingest {
         const n = epochOf(entry);
         if (!resolvers.has(n)) resolvers.set(n, await this.keyring.resolverFor(contacts, epochs.get(n)?.members));
       }
-      const results = await Promise.all(run.map((entry) => openMessage(entry.body as Envelope, { conversationId: cid, epochs, resolveIdentity: resolvers.get(epochOf(entry))!, revokedDevice })));
+      const results = await Promise.all(run.map((entry) => openMessage(entry.body as Envelope, { conversationId: cid, epochs, resolveIdentity: resolvers.get(epochOf(entry))!, revokedDevice, crypto: this.crypto })));
       const admission = [...epochs.values()].map((e) => ({ epoch: e.epoch, seq: e.seq, members: e.members }));
       const d = decideMessages({ me: this.keyring.me, conversation: conv, transcript, run, results, opts, now: Date.now(), epochs: admission, myDeviceId: await page.myDeviceId() });
       // Restored history is not held in memory (a view opens what it shows again): memory

@@ -1,0 +1,249 @@
+// The two WebCrypto calls that opening a message makes (OPEN4's Ed25519 verify, OPEN6's
+// AES-GCM open), behind an interface so that a client with thousands of messages to open
+// (a restore) can run them on several threads. Chromium runs WebCrypto on the calling
+// thread: 10,000 verifies take ~560 ms on the main thread and ~300 ms split over two
+// workers on this 2-core machine (BENCHMARKS.md, session 7). Everything else about opening
+// (which key, which epoch, every check) stays with openMessage: a pool only computes.
+
+/** WebCrypto's parameter type (imports nothing: the worker's file stays this module alone). */
+const buf = (u: Uint8Array): Uint8Array<ArrayBuffer> => u as Uint8Array<ArrayBuffer>;
+
+export interface MessageCrypto {
+  /** Ed25519: true when `signature` is `key`'s over `data`. */
+  verify(key: CryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean>;
+  /** AES-GCM, 128-bit tag: the plaintext; rejects when the tag does not hold. */
+  decrypt(key: CryptoKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<ArrayBuffer>;
+}
+
+/** The calling thread's own WebCrypto: the default. */
+export const subtleMessageCrypto: MessageCrypto = {
+  verify: (key, signature, data) => globalThis.crypto.subtle.verify({ name: 'Ed25519' }, key, buf(signature), buf(data)),
+  decrypt: (key, iv, aad, sealed) => globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: buf(iv), additionalData: buf(aad), tagLength: 128 }, key, buf(sealed)),
+};
+
+// ---- a pool of workers -------------------------------------------------------------
+
+/** One operation sent to a worker; keys travel once per worker, then by number. */
+export type CryptoOp =
+  | { op: 'verify'; key: number; signature: Uint8Array; data: Uint8Array }
+  | { op: 'decrypt'; key: number; iv: Uint8Array; aad: Uint8Array; sealed: Uint8Array };
+
+export interface CryptoBatch { batch: number; keys: [number, CryptoKey][]; ops: CryptoOp[] }
+
+/** Per op: verify's boolean, decrypt's plaintext or null (the tag failed), or the error's name. */
+export type CryptoOutcome = boolean | ArrayBuffer | null | { error: string };
+
+export interface CryptoBatchReply { batch: number; outcomes: CryptoOutcome[] }
+
+/** What the pool needs of a Worker (a DOM Worker has all of it; tests pass an in-process one). */
+export interface WorkerLike {
+  postMessage(message: CryptoBatch): void;
+  onmessage: ((event: { data: CryptoBatchReply }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  terminate(): void;
+}
+
+/**
+ * The worker's side (pwa/src/workers/crypto-worker.ts wires it to `onmessage`): runs a
+ * batch with the worker's own WebCrypto, and lists the plaintexts to transfer back.
+ */
+export function cryptoBatchRunner(crypto: MessageCrypto = subtleMessageCrypto): (b: CryptoBatch) => Promise<{ reply: CryptoBatchReply; transfer: ArrayBuffer[] }> {
+  const keys = new Map<number, CryptoKey>();
+  return async ({ batch, keys: sent, ops }) => {
+    for (const [id, key] of sent) keys.set(id, key);
+    const transfer: ArrayBuffer[] = [];
+    const outcomes = await Promise.all(ops.map(async (o): Promise<CryptoOutcome> => {
+      const key = keys.get(o.key);
+      if (key === undefined) return { error: 'UnknownKey' };
+      try {
+        if (o.op === 'verify') return await crypto.verify(key, o.signature, o.data);
+        const plain = await crypto.decrypt(key, o.iv, o.aad, o.sealed);
+        transfer.push(plain);
+        return plain;
+      } catch (e) {
+        // A tag that does not hold is an OperationError: the answer "tampered", not a fault.
+        if (o.op === 'decrypt' && (e as Error)?.name === 'OperationError') return null;
+        return { error: (e as Error)?.name ?? 'Error' };
+      }
+    }));
+    return { reply: { batch, outcomes }, transfer };
+  };
+}
+
+interface Pending { op: CryptoOp; key: CryptoKey; resolve: (v: CryptoOutcome) => void }
+
+interface Slot { worker: WorkerLike; sentKeys: Set<number>; inFlight: Map<number, Pending[]> }
+
+/** A copy when `u` is a view into a larger buffer: a message clones a view's whole buffer. */
+const own = (u: Uint8Array): Uint8Array => (u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u : u.slice());
+
+/**
+ * MessageCrypto on `size` workers. Calls made in the same turn of the event loop go out as
+ * one batch, split in contiguous runs between the workers. Workers stop after `idleMs`
+ * with nothing to do and start again on the next call. If a worker cannot start or fails,
+ * its operations and every later one run on this thread (subtleMessageCrypto): slower,
+ * never a different answer.
+ */
+export class CryptoPool implements MessageCrypto {
+  private readonly spawn: () => WorkerLike;
+  private readonly size: number;
+  private readonly idleMs: number;
+  private readonly fallback: MessageCrypto;
+  private slots: Slot[] = [];
+  private queue: Pending[] = [];
+  private flushing = false;
+  private broken = false;
+  private nextBatch = 1;
+  private keyIds = new WeakMap<CryptoKey, number>();
+  private nextKey = 1;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(p: { spawn: () => WorkerLike; size: number; idleMs?: number; fallback?: MessageCrypto }) {
+    this.spawn = p.spawn;
+    this.size = Math.max(1, Math.floor(p.size));
+    this.idleMs = p.idleMs ?? 10_000;
+    this.fallback = p.fallback ?? subtleMessageCrypto;
+  }
+
+  /** Workers running now (0 when idle or fallen back). */
+  get running(): number {
+    return this.slots.length;
+  }
+
+  /** True once a worker failed: everything runs on this thread from then on. */
+  get fellBack(): boolean {
+    return this.broken;
+  }
+
+  async verify(key: CryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
+    if (this.broken) return this.fallback.verify(key, signature, data);
+    const out = await this.enqueue({ op: 'verify', key: 0, signature: own(signature), data: own(data) }, key);
+    if (typeof out === 'boolean') return out;
+    throw new Error(`verify failed in a crypto worker: ${(out as { error: string } | null)?.error ?? 'no answer'}`);
+  }
+
+  async decrypt(key: CryptoKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<ArrayBuffer> {
+    if (this.broken) return this.fallback.decrypt(key, iv, aad, sealed);
+    const out = await this.enqueue({ op: 'decrypt', key: 0, iv: own(iv), aad: own(aad), sealed: own(sealed) }, key);
+    if (out instanceof ArrayBuffer) return out;
+    if (out === null) throw new DOMException('The tag does not match', 'OperationError');
+    throw new Error(`decrypt failed in a crypto worker: ${(out as { error: string } | boolean)?.toString()}`);
+  }
+
+  /** Starts the workers ahead of the first call (a restore does, while it logs in): they take tens of ms to start. */
+  warm(): void {
+    if (!this.broken && this.ensureSlots()) this.armIdle();
+  }
+
+  /** Stops every worker now (a later call starts them again). */
+  close(): void {
+    clearTimeout(this.idleTimer);
+    for (const s of this.slots) this.failSlot(s, false);
+    this.slots = [];
+  }
+
+  private enqueue(op: CryptoOp, key: CryptoKey): Promise<CryptoOutcome> {
+    clearTimeout(this.idleTimer);
+    let id = this.keyIds.get(key);
+    if (id === undefined) this.keyIds.set(key, (id = this.nextKey++));
+    op.key = id;
+    return new Promise((resolve) => {
+      this.queue.push({ op, key, resolve });
+      if (!this.flushing) {
+        this.flushing = true;
+        // After the microtasks already queued: the other opens of the same batch of
+        // messages reach their WebCrypto call in them, and join this batch.
+        queueMicrotask(() => queueMicrotask(() => this.flush()));
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    const queue = this.queue;
+    this.queue = [];
+    if (queue.length === 0) return;
+    if (this.broken || !this.ensureSlots()) {
+      for (const p of queue) this.runHere(p);
+      return;
+    }
+    const per = Math.ceil(queue.length / this.slots.length);
+    for (let i = 0; i < this.slots.length && i * per < queue.length; i++) {
+      const slot = this.slots[i]!;
+      const part = queue.slice(i * per, (i + 1) * per);
+      const keys: [number, CryptoKey][] = [];
+      for (const p of part) {
+        if (!slot.sentKeys.has(p.op.key)) {
+          slot.sentKeys.add(p.op.key);
+          keys.push([p.op.key, p.key]);
+        }
+      }
+      const batch = this.nextBatch++;
+      slot.inFlight.set(batch, part);
+      try {
+        slot.worker.postMessage({ batch, keys, ops: part.map((p) => p.op) });
+      } catch {
+        this.failSlot(slot, true);
+      }
+    }
+  }
+
+  private ensureSlots(): boolean {
+    if (this.slots.length > 0) return true;
+    try {
+      for (let i = 0; i < this.size; i++) {
+        const slot: Slot = { worker: this.spawn(), sentKeys: new Set(), inFlight: new Map() };
+        slot.worker.onmessage = ({ data }) => this.settle(slot, data);
+        slot.worker.onerror = () => this.failSlot(slot, true);
+        this.slots.push(slot);
+      }
+      return true;
+    } catch {
+      this.broken = true;
+      this.close();
+      return false;
+    }
+  }
+
+  private settle(slot: Slot, reply: CryptoBatchReply): void {
+    const part = slot.inFlight.get(reply.batch);
+    if (!part) return;
+    slot.inFlight.delete(reply.batch);
+    if (reply.outcomes.length !== part.length) {
+      for (const p of part) this.runHere(p);
+    } else {
+      for (let i = 0; i < part.length; i++) part[i]!.resolve(reply.outcomes[i]!);
+    }
+    this.armIdle();
+  }
+
+  /** With nothing queued nor in flight: stop the workers after `idleMs` unless a call comes first. */
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    if (this.queue.length > 0 || this.slots.some((s) => s.inFlight.size > 0)) return;
+    this.idleTimer = setTimeout(() => this.close(), this.idleMs);
+    (this.idleTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** A worker that failed: its operations run here; with `fallBack`, every later one too. */
+  private failSlot(slot: Slot, fallBack: boolean): void {
+    if (fallBack) this.broken = true;
+    try {
+      slot.worker.terminate();
+    } catch {
+      /* already gone */
+    }
+    this.slots = this.slots.filter((s) => s !== slot);
+    for (const part of slot.inFlight.values()) for (const p of part) this.runHere(p);
+    slot.inFlight.clear();
+  }
+
+  private runHere(p: Pending): void {
+    const o = p.op;
+    const run = o.op === 'verify' ? this.fallback.verify(p.key, o.signature, o.data) : this.fallback.decrypt(p.key, o.iv, o.aad, o.sealed);
+    run.then(
+      (v) => p.resolve(v),
+      (e: Error) => p.resolve(o.op === 'decrypt' && e?.name === 'OperationError' ? null : { error: e?.name ?? 'Error' }),
+    );
+  }
+}

@@ -1,0 +1,132 @@
+// The crypto pool's bookkeeping, with in-process "workers" that run the real worker side
+// (cryptoBatchRunner) on Node's WebCrypto. Real workers in Chromium: browser.test.ts.
+import { afterEach, describe, expect, it } from 'vitest';
+import { CryptoPool, cryptoBatchRunner, type CryptoBatch, type CryptoBatchReply, type WorkerLike } from '../src/index.ts';
+
+interface FakeWorker extends WorkerLike { batches: CryptoBatch[]; terminated: boolean }
+
+/** A worker that answers asynchronously with the real runner; `failOn`: the batch it dies on. */
+function fakeWorker(opts: { failOn?: number } = {}): FakeWorker {
+  const run = cryptoBatchRunner();
+  const w: FakeWorker = {
+    batches: [],
+    terminated: false,
+    onmessage: null,
+    onerror: null,
+    postMessage(b: CryptoBatch) {
+      // What postMessage does: a structured clone, so the pool cannot rely on shared objects.
+      const copy = structuredClone(b);
+      w.batches.push(copy);
+      setTimeout(() => {
+        if (w.terminated) return;
+        if (opts.failOn === w.batches.length) return w.onerror?.(new Error('worker died'));
+        void run(copy).then(({ reply }) => w.onmessage?.({ data: reply as CryptoBatchReply }));
+      }, 1);
+    },
+    terminate() {
+      w.terminated = true;
+    },
+  };
+  return w;
+}
+
+const pools: CryptoPool[] = [];
+afterEach(() => {
+  for (const p of pools.splice(0)) p.close();
+});
+
+async function fixtures() {
+  const ed = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+  const aes = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  const data = crypto.getRandomValues(new Uint8Array(300));
+  const sig = new Uint8Array(await crypto.subtle.sign('Ed25519', ed.privateKey, data));
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const aad = crypto.getRandomValues(new Uint8Array(40));
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad }, aes, data));
+  return { ed, aes, data, sig, iv, aad, sealed };
+}
+
+describe('CryptoPool', () => {
+  it('OPEN4, OPEN6: answers what WebCrypto answers: good and bad signatures, plaintext and a failed tag', async () => {
+    const f = await fixtures();
+    const workers: FakeWorker[] = [];
+    const pool = new CryptoPool({ size: 2, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
+    pools.push(pool);
+    const badSig = f.sig.slice();
+    badSig[5]! ^= 1;
+    const badSealed = f.sealed.slice();
+    badSealed[0]! ^= 1;
+    const [good, bad, plain, tampered] = await Promise.all([
+      pool.verify(f.ed.publicKey, f.sig, f.data),
+      pool.verify(f.ed.publicKey, badSig, f.data),
+      pool.decrypt(f.aes, f.iv, f.aad, f.sealed),
+      pool.decrypt(f.aes, f.iv, f.aad, badSealed).then(() => 'opened', (e: Error) => e.name),
+    ]);
+    expect([good, bad, tampered]).toEqual([true, false, 'OperationError']);
+    expect(new Uint8Array(plain)).toEqual(f.data);
+    expect(workers.length).toBe(2);
+    expect(workers.every((w) => w.batches.length === 1)).toBe(true);
+  });
+
+  it('calls of one turn go out as one batch per worker, and each key travels once per worker', async () => {
+    const f = await fixtures();
+    const workers: FakeWorker[] = [];
+    const pool = new CryptoPool({ size: 2, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
+    pools.push(pool);
+    const first = await Promise.all(Array.from({ length: 100 }, () => pool.verify(f.ed.publicKey, f.sig, f.data)));
+    const second = await Promise.all(Array.from({ length: 10 }, () => pool.verify(f.ed.publicKey, f.sig, f.data)));
+    expect([...first, ...second].every((x) => x === true)).toBe(true);
+    expect(workers.map((w) => w.batches.map((b) => b.ops.length))).toEqual([[50, 5], [50, 5]]);
+    expect(workers.map((w) => w.batches.map((b) => b.keys.length))).toEqual([[1, 0], [1, 0]]);
+  });
+
+  it('a view into a larger buffer is sent as its own bytes, not the whole buffer', async () => {
+    const f = await fixtures();
+    const workers: FakeWorker[] = [];
+    const pool = new CryptoPool({ size: 1, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
+    pools.push(pool);
+    const big = new Uint8Array(1 << 20);
+    big.set(f.data, 1000);
+    expect(await pool.verify(f.ed.publicKey, f.sig, big.subarray(1000, 1000 + f.data.length))).toBe(true);
+    const op = workers[0]!.batches[0]!.ops[0]!;
+    expect(op.op === 'verify' && op.data.buffer.byteLength).toBe(f.data.length);
+  });
+
+  it('a worker that dies: its operations and every later one run on this thread, with the same answers', async () => {
+    const f = await fixtures();
+    const workers: FakeWorker[] = [];
+    const pool = new CryptoPool({ size: 2, spawn: () => (workers.push(fakeWorker({ failOn: 1 })), workers.at(-1)!) });
+    pools.push(pool);
+    const badSig = f.sig.slice();
+    badSig[0]! ^= 1;
+    const answers = await Promise.all([pool.verify(f.ed.publicKey, f.sig, f.data), pool.verify(f.ed.publicKey, badSig, f.data)]);
+    expect(answers).toEqual([true, false]);
+    expect(pool.fellBack).toBe(true);
+    expect(await pool.verify(f.ed.publicKey, badSig, f.data)).toBe(false);
+    expect(workers.reduce((n, w) => n + w.batches.length, 0)).toBe(2);
+  });
+
+  it('no Worker at all (spawn throws): everything runs on this thread', async () => {
+    const f = await fixtures();
+    const pool = new CryptoPool({ size: 2, spawn: () => { throw new Error('blocked by CSP'); } });
+    pools.push(pool);
+    expect(await pool.verify(f.ed.publicKey, f.sig, f.data)).toBe(true);
+    expect(pool.fellBack).toBe(true);
+    expect(pool.running).toBe(0);
+  });
+
+  it('idle workers stop, and start again on the next call (keys sent again)', async () => {
+    const f = await fixtures();
+    const workers: FakeWorker[] = [];
+    const pool = new CryptoPool({ size: 1, idleMs: 20, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
+    pools.push(pool);
+    expect(await pool.verify(f.ed.publicKey, f.sig, f.data)).toBe(true);
+    expect(pool.running).toBe(1);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(pool.running).toBe(0);
+    expect(workers[0]!.terminated).toBe(true);
+    expect(await pool.verify(f.ed.publicKey, f.sig, f.data)).toBe(true);
+    expect(workers.length).toBe(2);
+    expect(workers[1]!.batches[0]!.keys.length).toBe(1);
+  });
+});
