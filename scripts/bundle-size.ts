@@ -62,9 +62,10 @@ export const TOTAL_GOAL_KB = 60;
  * Session 7, raised: the crypto workers (protocol/src/message-crypto.ts's pool in the online
  * chunk +1.3, the worker's own file +0.5) → 120.3. They take a 10,000-message restore's
  * signature checks and decryptions off the main thread: its CPU there 2.84 → 1.93 s, the
- * whole history 3.54 → 3.24 s (BENCHMARKS.md, session 7).
+ * whole history 3.54 → 3.24 s (BENCHMARKS.md, session 7). "Link a new device" shown only
+ * once the device list is in (it used to be pushed down under a tap) +0.1 (→ 120.4).
  */
-export const TOTAL_CEILING_KB = 120.3;
+export const TOTAL_CEILING_KB = 120.4;
 
 /** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
 export const ARGON2_WASM = ['argon2', 'blake2b'];

@@ -47,7 +47,8 @@ describe('journey 15: link a device by code, then two devices send at once', () 
     // On the first device: Settings > Link a new device.
     const laptop = ada.page;
     await laptop.getByTestId('open-settings').click();
-    await laptop.getByTestId('device-list').waitFor({ timeout: 15_000 }); // the button moves when the list loads
+    await laptop.getByTestId('link-new-device').waitFor({ timeout: 15_000 });
+    expect(await laptop.getByTestId('device-list').count()).toBe(1); // no button for the loading list to push down
     await laptop.getByTestId('link-new-device').click();
     const input = laptop.getByTestId('link-code-input');
     await input.waitFor({ timeout: 15_000 });

@@ -138,9 +138,10 @@ export async function linkByCode(existing: Page, newPage: Page, passphrase: stri
   const code = await shown.getAttribute('data-code');
   if (!code) throw new Error('the new device shows no link code');
   await existing.getByTestId('open-settings').click();
-  // The device list loads after Settings opens and pushes "Link a new device" down: a click
-  // aimed before it lands can hit whatever moved under the pointer (journey 16 failed once so).
-  await existing.getByTestId('device-list').waitFor({ timeout: 15_000 });
+  // "Link a new device" appears with the device list, never above a list still loading that
+  // would push it down under the pointer (journey 16 once clicked what moved there).
+  await existing.getByTestId('link-new-device').waitFor({ timeout: 15_000 });
+  expect(await existing.getByTestId('device-list').count()).toBe(1);
   await existing.getByTestId('link-new-device').click();
   await existing.getByTestId('link-code-input').fill(code);
   await existing.getByTestId('link-send').click();

@@ -118,7 +118,9 @@ export class MhDevices extends LitElement {
       <p role="status" data-testid="device-status">${this._done}</p>
       ${this._linking
         ? html`<h4>Link a new device</h4><mh-link-existing></mh-link-existing>`
-        : html`<button class="secondary" data-testid="link-new-device" @click=${() => (this._linking = true)}>Link a new device</button>`}
+        : list === null && !this._error
+          ? nothing // not under the list while it loads: the list would push it down under a tap
+          : html`<button class="secondary" data-testid="link-new-device" @click=${() => (this._linking = true)}>Link a new device</button>`}
       ${this._error ? html`<p class="error" role="alert" data-testid="device-error">${this._error}</p>` : nothing}
     `;
   }
