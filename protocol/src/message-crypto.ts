@@ -79,7 +79,8 @@ const own = (u: Uint8Array): Uint8Array => (u.byteOffset === 0 && u.byteLength =
 
 /**
  * MessageCrypto on `size` workers. Calls made in the same turn of the event loop go out as
- * one batch, split in contiguous runs between the workers. Workers stop after `idleMs`
+ * one batch, split in contiguous runs between the workers; a batch under `minBatch` starts
+ * no worker (it runs here, unless workers are already up). Workers stop after `idleMs`
  * with nothing to do and start again on the next call. If a worker cannot start or fails,
  * its operations and every later one run on this thread (subtleMessageCrypto): slower,
  * never a different answer.
@@ -98,8 +99,12 @@ export class CryptoPool implements MessageCrypto {
   private nextKey = 1;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(p: { spawn: () => WorkerLike; size: number; idleMs?: number; fallback?: MessageCrypto }) {
+  /** Fewer operations than this, with no worker running: they run here (a live message needs no worker started for it). */
+  private readonly minBatch: number;
+
+  constructor(p: { spawn: () => WorkerLike; size: number; idleMs?: number; minBatch?: number; fallback?: MessageCrypto }) {
     this.spawn = p.spawn;
+    this.minBatch = p.minBatch ?? 16;
     this.size = Math.max(1, Math.floor(p.size));
     this.idleMs = p.idleMs ?? 10_000;
     this.fallback = p.fallback ?? subtleMessageCrypto;
@@ -163,7 +168,7 @@ export class CryptoPool implements MessageCrypto {
     const queue = this.queue;
     this.queue = [];
     if (queue.length === 0) return;
-    if (this.broken || !this.ensureSlots()) {
+    if (this.broken || (this.slots.length === 0 && queue.length < this.minBatch) || !this.ensureSlots()) {
       for (const p of queue) this.runHere(p);
       return;
     }

@@ -77,7 +77,7 @@ async function run(): Promise<CheckResult[]> {
   });
   await check('OPEN4 (G3), OPEN6 (M7) in the crypto workers: a message opens; a flipped sig byte is a bad signature, a flipped sealed byte (signed again) is tampered', async () => {
     // The app's worker file (pwa/src/workers/crypto-worker.ts), served by browser.test.ts.
-    const pool = new CryptoPool({ size: 2, spawn: () => new Worker('/crypto-worker.js', { type: 'module' }) as unknown as WorkerLike });
+    const pool = new CryptoPool({ size: 2, minBatch: 1, spawn: () => new Worker('/crypto-worker.js', { type: 'module' }) as unknown as WorkerLike });
     const inPool = () => ({ ...ctx(), crypto: pool });
     try {
       const good = await openMessage(env!, inPool());

@@ -50,7 +50,7 @@ describe('CryptoPool', () => {
   it('OPEN4, OPEN6: answers what WebCrypto answers: good and bad signatures, plaintext and a failed tag', async () => {
     const f = await fixtures();
     const workers: FakeWorker[] = [];
-    const pool = new CryptoPool({ size: 2, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
+    const pool = new CryptoPool({ size: 2, minBatch: 1, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
     pools.push(pool);
     const badSig = f.sig.slice();
     badSig[5]! ^= 1;
@@ -68,10 +68,23 @@ describe('CryptoPool', () => {
     expect(workers.every((w) => w.batches.length === 1)).toBe(true);
   });
 
-  it('calls of one turn go out as one batch per worker, and each key travels once per worker', async () => {
+  it('a small batch starts no worker (a live message); a large one does, and then small ones use the running workers', async () => {
     const f = await fixtures();
     const workers: FakeWorker[] = [];
     const pool = new CryptoPool({ size: 2, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
+    pools.push(pool);
+    expect(await Promise.all(Array.from({ length: 15 }, () => pool.verify(f.ed.publicKey, f.sig, f.data)))).toEqual(Array(15).fill(true));
+    expect(workers.length).toBe(0);
+    expect(await Promise.all(Array.from({ length: 16 }, () => pool.verify(f.ed.publicKey, f.sig, f.data)))).toEqual(Array(16).fill(true));
+    expect(workers.map((w) => w.batches.length)).toEqual([1, 1]);
+    expect(await pool.verify(f.ed.publicKey, f.sig, f.data)).toBe(true);
+    expect(workers[0]!.batches.length).toBe(2);
+  });
+
+  it('calls of one turn go out as one batch per worker, and each key travels once per worker', async () => {
+    const f = await fixtures();
+    const workers: FakeWorker[] = [];
+    const pool = new CryptoPool({ size: 2, minBatch: 1, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
     pools.push(pool);
     const first = await Promise.all(Array.from({ length: 100 }, () => pool.verify(f.ed.publicKey, f.sig, f.data)));
     const second = await Promise.all(Array.from({ length: 10 }, () => pool.verify(f.ed.publicKey, f.sig, f.data)));
@@ -83,7 +96,7 @@ describe('CryptoPool', () => {
   it('a view into a larger buffer is sent as its own bytes, not the whole buffer', async () => {
     const f = await fixtures();
     const workers: FakeWorker[] = [];
-    const pool = new CryptoPool({ size: 1, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
+    const pool = new CryptoPool({ size: 1, minBatch: 1, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
     pools.push(pool);
     const big = new Uint8Array(1 << 20);
     big.set(f.data, 1000);
@@ -95,7 +108,7 @@ describe('CryptoPool', () => {
   it('a worker that dies: its operations and every later one run on this thread, with the same answers', async () => {
     const f = await fixtures();
     const workers: FakeWorker[] = [];
-    const pool = new CryptoPool({ size: 2, spawn: () => (workers.push(fakeWorker({ failOn: 1 })), workers.at(-1)!) });
+    const pool = new CryptoPool({ size: 2, minBatch: 1, spawn: () => (workers.push(fakeWorker({ failOn: 1 })), workers.at(-1)!) });
     pools.push(pool);
     const badSig = f.sig.slice();
     badSig[0]! ^= 1;
@@ -108,7 +121,7 @@ describe('CryptoPool', () => {
 
   it('no Worker at all (spawn throws): everything runs on this thread', async () => {
     const f = await fixtures();
-    const pool = new CryptoPool({ size: 2, spawn: () => { throw new Error('blocked by CSP'); } });
+    const pool = new CryptoPool({ size: 2, minBatch: 1, spawn: () => { throw new Error('blocked by CSP'); } });
     pools.push(pool);
     expect(await pool.verify(f.ed.publicKey, f.sig, f.data)).toBe(true);
     expect(pool.fellBack).toBe(true);
@@ -118,7 +131,7 @@ describe('CryptoPool', () => {
   it('idle workers stop, and start again on the next call (keys sent again)', async () => {
     const f = await fixtures();
     const workers: FakeWorker[] = [];
-    const pool = new CryptoPool({ size: 1, idleMs: 20, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
+    const pool = new CryptoPool({ size: 1, minBatch: 1, idleMs: 20, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
     pools.push(pool);
     expect(await pool.verify(f.ed.publicKey, f.sig, f.data)).toBe(true);
     expect(pool.running).toBe(1);
