@@ -32,8 +32,9 @@ describe('JavaScript budget of the built app', () => {
   it('the lazy screens, the online code and the attachment code are not in the start chunk', () => {
     const start = report.files.filter((f) => f.initial).map((f) => f.file);
     // The attachment code is in the online chunk, which imports it for the outbox's uploads (vite.config.ts).
-    const lazy = report.files.filter((f) => /(^|\/)(screens-welcome|screens-more|screens-attachments|online|keyfile-ops)-[^/]*\.js$/.test(f.file));
-    expect(lazy.length, `lazy chunks:${detail}`).toBe(5);
+    // The lazy screens are two chunks: `welcome` (a first visit) and `screens` (the rest).
+    const lazy = report.files.filter((f) => /(^|\/)(welcome|screens|online)-[^/]*\.js$/.test(f.file));
+    expect(lazy.length, `lazy chunks:${detail}`).toBe(3);
     for (const f of lazy) expect(start).not.toContain(f.file);
   });
 });

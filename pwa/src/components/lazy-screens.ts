@@ -1,5 +1,7 @@
-// Screens the first paint does not need, in a few lazy chunks (screens-*.ts), loaded the
-// first time one of them is shown (the service worker precaches every chunk, so this works offline too). The
+// Screens the first paint does not need, imported through screens-*.ts, loaded the first
+// time one of them is shown (the service worker precaches every chunk, so this works
+// offline too). The build puts them in two chunks (vite.config.ts: `welcome` for a first
+// visit, `screens` for the rest). The
 // start chunk keeps the shell and the conversation list; the conversation itself is loaded
 // as soon as the list is on screen (mh-app): see the JS budget in e2e/budget/js-budget.test.ts.
 //

@@ -1,5 +1,5 @@
-// The epoch key archive on the client (protocol HIST1..HIST5, issue 12). Loaded on demand:
-// by "I lost a device" (screens-more chunk) and by a restore (restore chunk), never at start.
+// The epoch key archive on the client (protocol HIST1..HIST5, issue 12). In the online chunk,
+// never at start: used by "I lost a device" and by a restore.
 //  - `archiveOwnEpochs`: after a rotation made on this device, every epoch this device holds
 //    whose record names the account's PREVIOUS key is opened once more with that key (still
 //    here, non-extractable: WebCrypto decrypts the wrapped key to bytes in memory only),

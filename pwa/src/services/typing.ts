@@ -1,7 +1,7 @@
 // Typing indicators (protocol SPEC §8c, TYP1..TYP8): who is typing in which conversation,
 // each with its expiry, and this device's own signals while the user types. Ephemeral: held
 // in memory only, never in IndexedDB; a signal that cannot be sent now (offline) is dropped.
-// Loaded with the conversation screen (screens-conversation chunk), not at start.
+// Loaded with the conversation screen (the screens chunk), not at start.
 import { TYPING_LIMITS, openTyping, sealTyping, type TypingOpenContext, type TypingState } from '../../../protocol/src/typing.ts';
 import type { DeviceSigner } from '../../../protocol/src/device.ts';
 import { getConversation, getEpochs } from '../stores/conversations.ts';
