@@ -83,6 +83,9 @@ const LAZY_SCREENS = new RegExp(
   ].join('|'),
 );
 
+/** protocol/ is pure (no top-level effects): a module of it that nothing uses is dropped whole. */
+const protocolIsPure = (id: string): boolean => !/[\\/]protocol[\\/]src[\\/]/.test(id);
+
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 // The PWA lives in pwa/ and builds to dist/pwa, which the sync service serves on its own port.
@@ -107,7 +110,7 @@ export default defineConfig({
     rolldownOptions: {
       // protocol/ is pure (no top-level effects): an `export *` in its index.ts then does
       // not drag a module only a lazy chunk uses (the key-file code) into the start chunk.
-      treeshake: { moduleSideEffects: (id: string) => !/[\\/]protocol[\\/]src[\\/]/.test(id) },
+      treeshake: { moduleSideEffects: protocolIsPure },
       output: {
         // Password-strength dictionaries, for the passphrase screens only, in chunks of this
         // name: not precached (below) and so not counted by the JS budget (scripts/bundle-size.ts).
@@ -171,6 +174,9 @@ export default defineConfig({
         globPatterns: ['**/*.{js,css,html,png,svg,wasm}'],
         // The passphrase strength dictionaries (strength-dictionaries.ts) load only on the screens that ask for a new passphrase.
         globIgnores: ['**/strength-dictionaries-*.js'],
+        // The service worker's own build: the same rule, or it ships protocol modules it never
+        // calls (typing signals, wire decoders) that come in through the protocol's index.
+        rollupOptions: { treeshake: { moduleSideEffects: protocolIsPure } },
       },
     }),
   ],
