@@ -14,30 +14,26 @@ let server: Server | undefined;
 let browser: Browser | undefined;
 let base = '';
 
+async function bundle(entry: URL): Promise<string> {
+  const out = await build({
+    entryPoints: [fileURLToPath(entry)],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return out.outputFiles[0]!.text;
+}
+
 beforeAll(async () => {
   if (!existsSync(executablePath)) {
     throw new Error(`Chromium not found at ${executablePath}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
   }
-  const out = await build({
-    entryPoints: [fileURLToPath(new URL('./browser-entry.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  const js = out.outputFiles[0]!.text;
-  const worker = await build({
-    entryPoints: [fileURLToPath(new URL('../../pwa/src/workers/crypto-worker.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  const workerJs = worker.outputFiles[0]!.text;
+  // The checks, and the app's crypto worker (pwa/src/workers/crypto-worker.ts) they start.
+  const js = await bundle(new URL('./browser-entry.ts', import.meta.url));
+  const workerJs = await bundle(new URL('../../pwa/src/workers/crypto-worker.ts', import.meta.url));
   const html = '<!doctype html><meta charset="utf-8"><title>protocol</title><script type="module" src="/bundle.js"></script>';
   server = createServer((req, res) => {
     if (req.url === '/bundle.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeServerFrame, encodeFrame } from '../../protocol/src/frames.ts';
 import type { Identity } from '../../protocol/src/index.ts';
-import { ORIGIN, call, createConversation, login, register, send, startApp, type TestApp } from '../../test/support/service.ts';
-import { identity } from '../../test/support/identities.ts';
+import { ORIGIN, call, createConversation, login, send, startApp, type TestApp } from '../../test/support/service.ts';
+import { twoInstances, type TwoInstances } from '../../test/support/two-instances.ts';
 import { openWs, subscribe, wsUrl } from '../../test/support/ws.ts';
 
 describe('realtime over WebSocket, two instances on one database', () => {
@@ -11,19 +11,15 @@ describe('realtime over WebSocket, two instances on one database', () => {
   let alice: Identity, bob: Identity, carol: Identity;
   let ta: string, tb: string, tc: string;
 
+  let two: TwoInstances | undefined;
+
   beforeAll(async () => {
-    a = await startApp({ listen: true, deps: { realtime: { pingIntervalMs: 300 } } });
-    b = await startApp({ listen: true, testDb: a.testDb, deps: { realtime: { pingIntervalMs: 300 } } });
-    [alice, bob, carol] = await Promise.all([identity('alice'), identity('bob'), identity('carol')]);
-    for (const id of [alice, bob, carol]) await register(a.server, id);
-    ta = (await login(a.server, alice)).token;
-    tb = (await login(b.server, bob)).token;
-    tc = (await login(b.server, carol)).token;
+    two = await twoInstances(['alice', 'bob', 'carol'], { realtime: { pingIntervalMs: 300 } });
+    ({ a, b } = two);
+    [alice, bob, carol] = two.users as [Identity, Identity, Identity];
+    [ta, tb, tc] = two.tokens as [string, string, string];
   });
-  afterAll(async () => {
-    await b?.stop();
-    await a?.close();
-  });
+  afterAll(async () => two?.close());
 
   it('pushes catch-up then live entries sent on the other instance, in order', async () => {
     const conv = await createConversation(a.server, ta, alice, [alice, bob]);

@@ -4,14 +4,14 @@
 // writes nothing to any table.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TYPING_LIMITS, randomBytes, toBase64Url, type Identity } from '../../protocol/src/index.ts';
-import { ORIGIN, createConversation, login, register, startApp, type TestApp } from '../../test/support/service.ts';
-import { identity } from '../../test/support/identities.ts';
+import { ORIGIN, createConversation, type TestApp } from '../../test/support/service.ts';
+import { twoInstances, type TwoInstances } from '../../test/support/two-instances.ts';
 import { subscribe, type WsClient, wsUrl } from '../../test/support/ws.ts';
 
 describe('typing signals over WebSocket, two instances on one database', () => {
   let a: TestApp;
   let b: TestApp;
-  let alice: Identity, bob: Identity, carol: Identity;
+  let alice: Identity, bob: Identity;
   let ta: string, tb: string, tc: string;
   /** A sealed signal's size (the service cannot open it; any base64url of that length will do). */
   const sealed = () => toBase64Url(randomBytes(1057));
@@ -31,19 +31,15 @@ describe('typing signals over WebSocket, two instances on one database', () => {
     await c.next((m) => m.type === 'pong');
   }
 
+  let two: TwoInstances | undefined;
+
   beforeAll(async () => {
-    a = await startApp({ listen: true });
-    b = await startApp({ listen: true, testDb: a.testDb });
-    [alice, bob, carol] = await Promise.all([identity('alice'), identity('bob'), identity('carol')]);
-    for (const id of [alice, bob, carol]) await register(a.server, id);
-    ta = (await login(a.server, alice)).token;
-    tb = (await login(b.server, bob)).token;
-    tc = (await login(b.server, carol)).token;
+    two = await twoInstances(['alice', 'bob', 'carol']);
+    ({ a, b } = two);
+    [alice, bob] = two.users as [Identity, Identity, Identity];
+    [ta, tb, tc] = two.tokens as [string, string, string];
   });
-  afterAll(async () => {
-    await b?.stop();
-    await a?.close();
-  });
+  afterAll(async () => two?.close());
 
   it('relays a member\'s signal to the other member\'s socket on the other instance, not back to the sender, and stores nothing', async () => {
     const conv = await createConversation(a.server, ta, alice, [alice, bob]);

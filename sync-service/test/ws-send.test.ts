@@ -6,6 +6,7 @@ import { encodeFrame } from '../../protocol/src/frames.ts';
 import type { Envelope, Identity } from '../../protocol/src/index.ts';
 import { ORIGIN, call, createConversation, login, register, send, startApp, type Conv, type TestApp } from '../../test/support/service.ts';
 import { identity } from '../../test/support/identities.ts';
+import { twoInstances, type TwoInstances } from '../../test/support/two-instances.ts';
 import { subscribe, type WsClient, wsUrl } from '../../test/support/ws.ts';
 
 
@@ -24,19 +25,16 @@ describe('send over the WebSocket, two instances on one database', () => {
   let ta: string, tb: string;
   let conv: Conv;
 
+  let two: TwoInstances | undefined;
+
   beforeAll(async () => {
-    a = await startApp({ listen: true });
-    b = await startApp({ listen: true, testDb: a.testDb });
-    [alice, bob] = await Promise.all([identity('alice'), identity('bob')]);
-    for (const id of [alice, bob]) await register(a.server, id);
-    ta = (await login(a.server, alice)).token;
-    tb = (await login(b.server, bob)).token;
+    two = await twoInstances(['alice', 'bob']);
+    ({ a, b } = two);
+    [alice, bob] = two.users as [Identity, Identity];
+    [ta, tb] = two.tokens as [string, string];
     conv = await createConversation(a.server, ta, alice, [alice, bob]);
   });
-  afterAll(async () => {
-    await b?.stop();
-    await a?.close();
-  });
+  afterAll(async () => two?.close());
 
   it('acknowledges a send with its seq; the receiver on the other instance gets the entry pushed', async () => {
     const sender = await subscribe(wsUrl(a), ORIGIN, ta, { [conv.id]: conv.seq });
