@@ -72,7 +72,7 @@ export function cryptoBatchRunner(crypto: MessageCrypto = subtleMessageCrypto): 
 
 interface Pending { op: CryptoOp; key: CryptoKey; resolve: (v: CryptoOutcome) => void }
 
-interface Slot { worker: WorkerLike; sentKeys: Set<number>; inFlight: Map<number, Pending[]> }
+interface Slot { worker: WorkerLike; sentKeys: Set<number>; inFlight: Map<number, Pending[]>; watchdog?: ReturnType<typeof setTimeout> }
 
 /** A copy when `u` is a view into a larger buffer: a message clones a view's whole buffer. */
 const own = (u: Uint8Array): Uint8Array => (u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u : u.slice());
@@ -102,8 +102,12 @@ export class CryptoPool implements MessageCrypto {
   /** Fewer operations than this, with no worker running: they run here (a live message needs no worker started for it). */
   private readonly minBatch: number;
 
-  constructor(p: { spawn: () => WorkerLike; size: number; idleMs?: number; minBatch?: number; fallback?: MessageCrypto }) {
+  /** A worker that answers no batch for this long is given up (its work runs here): a restore never hangs on one. */
+  private readonly stallMs: number;
+
+  constructor(p: { spawn: () => WorkerLike; size: number; idleMs?: number; minBatch?: number; stallMs?: number; fallback?: MessageCrypto }) {
     this.spawn = p.spawn;
+    this.stallMs = p.stallMs ?? 20_000;
     this.minBatch = p.minBatch ?? 16;
     this.size = Math.max(1, Math.floor(p.size));
     this.idleMs = p.idleMs ?? 10_000;
@@ -185,6 +189,7 @@ export class CryptoPool implements MessageCrypto {
       }
       const batch = this.nextBatch++;
       slot.inFlight.set(batch, part);
+      this.watch(slot);
       try {
         slot.worker.postMessage({ batch, keys, ops: part.map((p) => p.op) });
       } catch {
@@ -214,12 +219,22 @@ export class CryptoPool implements MessageCrypto {
     const part = slot.inFlight.get(reply.batch);
     if (!part) return;
     slot.inFlight.delete(reply.batch);
+    this.watch(slot);
     if (reply.outcomes.length !== part.length) {
       for (const p of part) this.runHere(p);
     } else {
       for (let i = 0; i < part.length; i++) part[i]!.resolve(reply.outcomes[i]!);
     }
     this.armIdle();
+  }
+
+  /** Restarts the slot's stall timer while it has work out, or stops it. */
+  private watch(slot: Slot): void {
+    clearTimeout(slot.watchdog);
+    slot.watchdog = undefined;
+    if (slot.inFlight.size === 0) return;
+    slot.watchdog = setTimeout(() => this.failSlot(slot, true), this.stallMs);
+    (slot.watchdog as { unref?: () => void }).unref?.();
   }
 
   /** With nothing queued nor in flight: stop the workers after `idleMs` unless a call comes first. */
@@ -233,6 +248,7 @@ export class CryptoPool implements MessageCrypto {
   /** A worker that failed: its operations run here; with `fallBack`, every later one too. */
   private failSlot(slot: Slot, fallBack: boolean): void {
     if (fallBack) this.broken = true;
+    clearTimeout(slot.watchdog);
     try {
       slot.worker.terminate();
     } catch {

@@ -5,8 +5,8 @@ import { CryptoPool, cryptoBatchRunner, type CryptoBatch, type CryptoBatchReply,
 
 interface FakeWorker extends WorkerLike { batches: CryptoBatch[]; terminated: boolean }
 
-/** A worker that answers asynchronously with the real runner; `failOn`: the batch it dies on. */
-function fakeWorker(opts: { failOn?: number } = {}): FakeWorker {
+/** A worker that answers asynchronously with the real runner; `failOn`: the batch it dies on; `silent`: never answers. */
+function fakeWorker(opts: { failOn?: number; silent?: boolean } = {}): FakeWorker {
   const run = cryptoBatchRunner();
   const w: FakeWorker = {
     batches: [],
@@ -20,6 +20,7 @@ function fakeWorker(opts: { failOn?: number } = {}): FakeWorker {
       setTimeout(() => {
         if (w.terminated) return;
         if (opts.failOn === w.batches.length) return w.onerror?.(new Error('worker died'));
+        if (opts.silent) return;
         void run(copy).then(({ reply }) => w.onmessage?.({ data: reply as CryptoBatchReply }));
       }, 1);
     },
@@ -117,6 +118,18 @@ describe('CryptoPool', () => {
     expect(pool.fellBack).toBe(true);
     expect(await pool.verify(f.ed.publicKey, badSig, f.data)).toBe(false);
     expect(workers.reduce((n, w) => n + w.batches.length, 0)).toBe(2);
+  });
+
+  it('a worker that never answers is given up after stallMs: its work runs on this thread', async () => {
+    const f = await fixtures();
+    const workers: FakeWorker[] = [];
+    const pool = new CryptoPool({ size: 1, minBatch: 1, stallMs: 50, spawn: () => (workers.push(fakeWorker({ silent: true })), workers.at(-1)!) });
+    pools.push(pool);
+    const badSig = f.sig.slice();
+    badSig[1]! ^= 1;
+    expect(await Promise.all([pool.verify(f.ed.publicKey, f.sig, f.data), pool.verify(f.ed.publicKey, badSig, f.data)])).toEqual([true, false]);
+    expect(pool.fellBack).toBe(true);
+    expect(workers[0]!.terminated).toBe(true);
   });
 
   it('no Worker at all (spawn throws): everything runs on this thread', async () => {
