@@ -50,9 +50,9 @@ export function pageBundle(entry = path.join(HERE, 'recovery-page.ts')): Promise
   return bundle;
 }
 
-/** The app's crypto worker (pwa/src/workers/crypto-worker.ts), for the protocol-alone restore's pool. */
-function workerBundle(): Promise<string> {
-  return pageBundle(path.join(HERE, '../../pwa/src/workers/crypto-worker.ts'));
+/** The app's crypto worker (pwa/src/workers/crypto-worker.ts) of the same tree as `entry`, for the protocol-alone restore's pool. */
+function workerBundle(entry = path.join(HERE, 'recovery-page.ts')): Promise<string> {
+  return pageBundle(path.join(path.dirname(entry), '../../pwa/src/workers/crypto-worker.ts'));
 }
 
 /** A page at `${origin}/__bench/` with window.__bench loaded (never touches the app or its worker). */
@@ -62,7 +62,7 @@ export async function benchPage(context: BrowserContext, origin: string, entry?:
   await page.route(`${origin}/__bench/**`, (route) => {
     const url = new URL(route.request().url());
     if (url.pathname === '/__bench/bundle.js') return route.fulfill({ status: 200, contentType: 'text/javascript', body: js });
-    if (url.pathname === '/__bench/crypto-worker.js') return workerBundle().then((body) => route.fulfill({ status: 200, contentType: 'text/javascript', body }));
+    if (url.pathname === '/__bench/crypto-worker.js') return workerBundle(entry).then((body) => route.fulfill({ status: 200, contentType: 'text/javascript', body }));
     return route.fulfill({
       status: 200,
       contentType: 'text/html',

@@ -23,12 +23,16 @@ export const subtleMessageCrypto: MessageCrypto = {
 
 // ---- a pool of workers -------------------------------------------------------------
 
-/** One operation sent to a worker; keys travel once per worker, then by number. */
-export type CryptoOp =
-  | { op: 'verify'; key: number; signature: Uint8Array; data: Uint8Array }
-  | { op: 'decrypt'; key: number; iv: Uint8Array; aad: Uint8Array; sealed: Uint8Array };
+/**
+ * A batch as sent to a worker: every operation's bytes copied into ONE buffer that is
+ * transferred (cloning thousands of small arrays cost more than the copy), and per
+ * operation LAYOUT_INTS numbers: kind (0 verify, 1 decrypt), key number, then offset and
+ * length of each input (verify: signature, data; decrypt: iv, aad, sealed). Keys travel
+ * once per worker, then by number.
+ */
+export interface CryptoBatch { batch: number; keys: [number, CryptoKey][]; layout: Int32Array; bytes: ArrayBuffer }
 
-export interface CryptoBatch { batch: number; keys: [number, CryptoKey][]; ops: CryptoOp[] }
+export const LAYOUT_INTS = 8;
 
 /** Per op: verify's boolean, decrypt's plaintext or null (the tag failed), or the error's name. */
 export type CryptoOutcome = boolean | ArrayBuffer | null | { error: string };
@@ -37,7 +41,7 @@ export interface CryptoBatchReply { batch: number; outcomes: CryptoOutcome[] }
 
 /** What the pool needs of a Worker (a DOM Worker has all of it; tests pass an in-process one). */
 export interface WorkerLike {
-  postMessage(message: CryptoBatch): void;
+  postMessage(message: CryptoBatch, transfer: Transferable[]): void;
   onmessage: ((event: { data: CryptoBatchReply }) => void) | null;
   onerror: ((event: unknown) => void) | null;
   terminate(): void;
@@ -49,20 +53,23 @@ export interface WorkerLike {
  */
 export function cryptoBatchRunner(crypto: MessageCrypto = subtleMessageCrypto): (b: CryptoBatch) => Promise<{ reply: CryptoBatchReply; transfer: ArrayBuffer[] }> {
   const keys = new Map<number, CryptoKey>();
-  return async ({ batch, keys: sent, ops }) => {
+  return async ({ batch, keys: sent, layout, bytes }) => {
     for (const [id, key] of sent) keys.set(id, key);
     const transfer: ArrayBuffer[] = [];
-    const outcomes = await Promise.all(ops.map(async (o): Promise<CryptoOutcome> => {
-      const key = keys.get(o.key);
+    const part = (at: number, k: number) => new Uint8Array(bytes, layout[at + 2 + 2 * k]!, layout[at + 3 + 2 * k]!);
+    const ops = Array.from({ length: layout.length / LAYOUT_INTS }, (_, i) => i * LAYOUT_INTS);
+    const outcomes = await Promise.all(ops.map(async (at): Promise<CryptoOutcome> => {
+      const decrypting = layout[at] === 1;
+      const key = keys.get(layout[at + 1]!);
       if (key === undefined) return { error: 'UnknownKey' };
       try {
-        if (o.op === 'verify') return await crypto.verify(key, o.signature, o.data);
-        const plain = await crypto.decrypt(key, o.iv, o.aad, o.sealed);
+        if (!decrypting) return await crypto.verify(key, part(at, 0), part(at, 1));
+        const plain = await crypto.decrypt(key, part(at, 0), part(at, 1), part(at, 2));
         transfer.push(plain);
         return plain;
       } catch (e) {
         // A tag that does not hold is an OperationError: the answer "tampered", not a fault.
-        if (o.op === 'decrypt' && (e as Error)?.name === 'OperationError') return null;
+        if (decrypting && (e as Error)?.name === 'OperationError') return null;
         return { error: (e as Error)?.name ?? 'Error' };
       }
     }));
@@ -70,12 +77,9 @@ export function cryptoBatchRunner(crypto: MessageCrypto = subtleMessageCrypto): 
   };
 }
 
-interface Pending { op: CryptoOp; key: CryptoKey; resolve: (v: CryptoOutcome) => void }
+interface Pending { decrypt: boolean; key: CryptoKey; keyId: number; parts: Uint8Array[]; resolve: (v: CryptoOutcome) => void }
 
 interface Slot { worker: WorkerLike; sentKeys: Set<number>; inFlight: Map<number, Pending[]>; watchdog?: ReturnType<typeof setTimeout> }
-
-/** A copy when `u` is a view into a larger buffer: a message clones a view's whole buffer. */
-const own = (u: Uint8Array): Uint8Array => (u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u : u.slice());
 
 /**
  * MessageCrypto on `size` workers. Calls made in the same turn of the event loop go out as
@@ -126,14 +130,14 @@ export class CryptoPool implements MessageCrypto {
 
   async verify(key: CryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
     if (this.broken) return this.fallback.verify(key, signature, data);
-    const out = await this.enqueue({ op: 'verify', key: 0, signature: own(signature), data: own(data) }, key);
+    const out = await this.enqueue(false, key, [signature, data]);
     if (typeof out === 'boolean') return out;
     throw new Error(`verify failed in a crypto worker: ${(out as { error: string } | null)?.error ?? 'no answer'}`);
   }
 
   async decrypt(key: CryptoKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<ArrayBuffer> {
     if (this.broken) return this.fallback.decrypt(key, iv, aad, sealed);
-    const out = await this.enqueue({ op: 'decrypt', key: 0, iv: own(iv), aad: own(aad), sealed: own(sealed) }, key);
+    const out = await this.enqueue(true, key, [iv, aad, sealed]);
     if (out instanceof ArrayBuffer) return out;
     if (out === null) throw new DOMException('The tag does not match', 'OperationError');
     throw new Error(`decrypt failed in a crypto worker: ${(out as { error: string } | boolean)?.toString()}`);
@@ -151,13 +155,13 @@ export class CryptoPool implements MessageCrypto {
     this.slots = [];
   }
 
-  private enqueue(op: CryptoOp, key: CryptoKey): Promise<CryptoOutcome> {
+  /** The bytes are read when the batch goes out (two microtasks later): callers do not change them meanwhile. */
+  private enqueue(decrypt: boolean, key: CryptoKey, parts: Uint8Array[]): Promise<CryptoOutcome> {
     clearTimeout(this.idleTimer);
-    let id = this.keyIds.get(key);
-    if (id === undefined) this.keyIds.set(key, (id = this.nextKey++));
-    op.key = id;
+    let keyId = this.keyIds.get(key);
+    if (keyId === undefined) this.keyIds.set(key, (keyId = this.nextKey++));
     return new Promise((resolve) => {
-      this.queue.push({ op, key, resolve });
+      this.queue.push({ decrypt, key, keyId, parts, resolve });
       if (!this.flushing) {
         this.flushing = true;
         // After the microtasks already queued: the other opens of the same batch of
@@ -181,17 +185,33 @@ export class CryptoPool implements MessageCrypto {
       const slot = this.slots[i]!;
       const part = queue.slice(i * per, (i + 1) * per);
       const keys: [number, CryptoKey][] = [];
+      let size = 0;
       for (const p of part) {
-        if (!slot.sentKeys.has(p.op.key)) {
-          slot.sentKeys.add(p.op.key);
-          keys.push([p.op.key, p.key]);
+        if (!slot.sentKeys.has(p.keyId)) {
+          slot.sentKeys.add(p.keyId);
+          keys.push([p.keyId, p.key]);
         }
+        for (const x of p.parts) size += x.byteLength;
       }
+      const bytes = new Uint8Array(size);
+      const layout = new Int32Array(part.length * LAYOUT_INTS);
+      let offset = 0;
+      part.forEach((p, i) => {
+        const at = i * LAYOUT_INTS;
+        layout[at] = p.decrypt ? 1 : 0;
+        layout[at + 1] = p.keyId;
+        p.parts.forEach((x, k) => {
+          bytes.set(x, offset);
+          layout[at + 2 + 2 * k] = offset;
+          layout[at + 3 + 2 * k] = x.byteLength;
+          offset += x.byteLength;
+        });
+      });
       const batch = this.nextBatch++;
       slot.inFlight.set(batch, part);
       this.watch(slot);
       try {
-        slot.worker.postMessage({ batch, keys, ops: part.map((p) => p.op) });
+        slot.worker.postMessage({ batch, keys, layout, bytes: bytes.buffer }, [bytes.buffer, layout.buffer]);
       } catch {
         this.failSlot(slot, true);
       }
@@ -260,11 +280,11 @@ export class CryptoPool implements MessageCrypto {
   }
 
   private runHere(p: Pending): void {
-    const o = p.op;
-    const run = o.op === 'verify' ? this.fallback.verify(p.key, o.signature, o.data) : this.fallback.decrypt(p.key, o.iv, o.aad, o.sealed);
+    const [a, b, c] = p.parts as [Uint8Array, Uint8Array, Uint8Array];
+    const run = p.decrypt ? this.fallback.decrypt(p.key, a, b, c) : this.fallback.verify(p.key, a, b);
     run.then(
       (v) => p.resolve(v),
-      (e: Error) => p.resolve(o.op === 'decrypt' && e?.name === 'OperationError' ? null : { error: e?.name ?? 'Error' }),
+      (e: Error) => p.resolve(p.decrypt && e?.name === 'OperationError' ? null : { error: e?.name ?? 'Error' }),
     );
   }
 }

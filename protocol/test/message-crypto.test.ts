@@ -1,7 +1,7 @@
 // The crypto pool's bookkeeping, with in-process "workers" that run the real worker side
 // (cryptoBatchRunner) on Node's WebCrypto. Real workers in Chromium: browser.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CryptoPool, cryptoBatchRunner, type CryptoBatch, type CryptoBatchReply, type WorkerLike } from '../src/index.ts';
+import { CryptoPool, LAYOUT_INTS, cryptoBatchRunner, type CryptoBatch, type CryptoBatchReply, type WorkerLike } from '../src/index.ts';
 
 interface FakeWorker extends WorkerLike { batches: CryptoBatch[]; terminated: boolean }
 
@@ -14,8 +14,8 @@ function fakeWorker(opts: { failOn?: number; silent?: boolean } = {}): FakeWorke
     onmessage: null,
     onerror: null,
     postMessage(b: CryptoBatch) {
-      // What postMessage does: a structured clone, so the pool cannot rely on shared objects.
-      const copy = structuredClone(b);
+      // What postMessage with a transfer list does: the pool's copies are detached here.
+      const copy = structuredClone(b, { transfer: [b.bytes, b.layout.buffer] });
       w.batches.push(copy);
       setTimeout(() => {
         if (w.terminated) return;
@@ -90,20 +90,24 @@ describe('CryptoPool', () => {
     const first = await Promise.all(Array.from({ length: 100 }, () => pool.verify(f.ed.publicKey, f.sig, f.data)));
     const second = await Promise.all(Array.from({ length: 10 }, () => pool.verify(f.ed.publicKey, f.sig, f.data)));
     expect([...first, ...second].every((x) => x === true)).toBe(true);
-    expect(workers.map((w) => w.batches.map((b) => b.ops.length))).toEqual([[50, 5], [50, 5]]);
+    expect(workers.map((w) => w.batches.map((b) => b.layout.length / LAYOUT_INTS))).toEqual([[50, 5], [50, 5]]);
     expect(workers.map((w) => w.batches.map((b) => b.keys.length))).toEqual([[1, 0], [1, 0]]);
   });
 
-  it('a view into a larger buffer is sent as its own bytes, not the whole buffer', async () => {
+  it('a batch travels as one buffer of exactly its inputs (a view into a larger buffer sends only its bytes), the caller\'s arrays untouched', async () => {
     const f = await fixtures();
     const workers: FakeWorker[] = [];
     const pool = new CryptoPool({ size: 1, minBatch: 1, spawn: () => (workers.push(fakeWorker()), workers.at(-1)!) });
     pools.push(pool);
     const big = new Uint8Array(1 << 20);
     big.set(f.data, 1000);
-    expect(await pool.verify(f.ed.publicKey, f.sig, big.subarray(1000, 1000 + f.data.length))).toBe(true);
-    const op = workers[0]!.batches[0]!.ops[0]!;
-    expect(op.op === 'verify' && op.data.buffer.byteLength).toBe(f.data.length);
+    const view = big.subarray(1000, 1000 + f.data.length);
+    expect(await Promise.all([pool.verify(f.ed.publicKey, f.sig, view), pool.decrypt(f.aes, f.iv, f.aad, f.sealed)])).toHaveLength(2);
+    const sent = workers[0]!.batches[0]!;
+    expect(sent.bytes.byteLength).toBe(f.sig.length + f.data.length + f.iv.length + f.aad.length + f.sealed.length);
+    expect(Array.from(sent.layout)).toEqual([0, 1, 0, 64, 64, 300, 0, 0, 1, 2, 364, 12, 376, 40, 416, 316]);
+    expect(big.byteLength).toBe(1 << 20);
+    expect(view).toEqual(f.data);
   });
 
   it('a worker that dies: its operations and every later one run on this thread, with the same answers', async () => {
