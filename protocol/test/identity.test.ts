@@ -29,6 +29,20 @@ describe('encoding', () => {
     expect(fromBase64Url('AA')).toEqual(new Uint8Array([0]));
   });
 
+  it('WIRE2: property: a string decodes exactly when it is canonical base64url, to what Node decodes', () => {
+    // Alphabet characters, padding, standard base64's + and /, a space, and characters
+    // past ASCII whose low bits are an alphabet character's ('Ł' is 0x141, 'A' 0x41).
+    const chars = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_AQgw'.split(''), '=', '+', '/', ' ', 'Ł', 'é', '\u0000');
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 40 }).map((a) => a.join('')), (text) => {
+        const canonicalText = /^[A-Za-z0-9_-]*$/.test(text) && text.length % 4 !== 1 && Buffer.from(text, 'base64url').toString('base64url') === text;
+        if (canonicalText) expect(fromBase64Url(text)).toEqual(new Uint8Array(Buffer.from(text, 'base64url')));
+        else expect(() => fromBase64Url(text)).toThrow(ProtocolError);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('CANON1: known answers from vectors/canonical.json', () => {
     for (const c of canonJson.cases) {
       const fields = c.fields.map((x) => ('text' in x ? x.text! : 'bytes' in x ? fromBase64Url(x.bytes!) : 'uint' in x ? x.uint! : null));
