@@ -101,6 +101,20 @@ export interface JsFile {
   precached: boolean;
 }
 
+/** These files and every file they import statically (`import"./x.js"`, `from"./x.js"`; not import("./x.js")): what loading them waits for. */
+export function staticClosure(dist: string, files: string[]): Set<string> {
+  const seen = new Set<string>();
+  const queue = [...files];
+  while (queue.length) {
+    const f = queue.shift()!;
+    if (seen.has(f) || !existsSync(path.join(dist, f))) continue;
+    seen.add(f);
+    const text = readFileSync(path.join(dist, f), 'utf8');
+    for (const m of text.matchAll(/(?:\bimport|\bfrom)\s*["'`](\.\/[^"'`]+\.js)["'`]/g)) queue.push(path.posix.join(path.posix.dirname(f), m[1]!));
+  }
+  return seen;
+}
+
 /** Every .js under dist/pwa, measured. */
 export function measureBundle(dist: string): JsFile[] {
   const files: string[] = [];
@@ -114,16 +128,7 @@ export function measureBundle(dist: string): JsFile[] {
   walk(dist);
   const html = readFileSync(path.join(dist, 'index.html'), 'utf8');
   const sw = existsSync(path.join(dist, 'sw.js')) ? readFileSync(path.join(dist, 'sw.js'), 'utf8') : '';
-  const initial = new Set<string>();
-  const queue = [...html.matchAll(/<(?:script[^>]*src|link[^>]*rel="modulepreload"[^>]*href)="\/?([^"]+\.js)"/g)].map((m) => m[1]!);
-  while (queue.length) {
-    const f = queue.shift()!;
-    if (initial.has(f) || !existsSync(path.join(dist, f))) continue;
-    initial.add(f);
-    const text = readFileSync(path.join(dist, f), 'utf8');
-    // Static imports only (`import"./x.js"`, `from"./x.js"`), not import("./x.js").
-    for (const m of text.matchAll(/(?:\bimport|\bfrom)\s*["'`](\.\/[^"'`]+\.js)["'`]/g)) queue.push(path.posix.join(path.posix.dirname(f), m[1]!));
-  }
+  const initial = staticClosure(dist, [...html.matchAll(/<(?:script[^>]*src|link[^>]*rel="modulepreload"[^>]*href)="\/?([^"]+\.js)"/g)].map((m) => m[1]!));
   return files.sort().map((file) => {
     const text = readFileSync(path.join(dist, file), 'utf8');
     const wasm = [...text.matchAll(WASM_DATA)].map((m) => ({ name: m[1]!, base64: m[2]!.length, gzip: gz(m[2]!) }));

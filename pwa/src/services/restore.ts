@@ -16,7 +16,6 @@ import type { Session } from './session.ts';
 const PAGE_MAX = 1000;
 import { AppError, warningFor, type Warning } from './warnings.ts';
 import { warningText } from './warning-texts.ts';
-import { warmMessageCrypto } from './crypto-workers.ts';
 
 export interface RestoreProgress {
   stage: 'key-file' | 'login' | 'history' | 'done';
@@ -61,7 +60,9 @@ export interface RestoreStream {
 export async function restoreAccount(ctx: RestoreContext, identity: Identity, onProgress: (p: RestoreProgress) => void): Promise<RestoreStream> {
   const { db, api } = ctx;
   mark('key-file-opened');
-  warmMessageCrypto();
+  // The crypto workers start while this logs in (their module is in the online chunk, which
+  // the restore needs next anyway; imported here, it would make the first screens wait for it).
+  void import('./crypto-workers.ts').then((m) => m.warmMessageCrypto(), () => undefined);
   onProgress({ stage: 'login', done: 0, total: 0 });
   const previous = await loadIdentity(db);
   if (previous && previous.userId !== identity.userId) throw new AppError('device-holds-other-account');
