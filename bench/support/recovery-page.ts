@@ -5,7 +5,7 @@
 // API (no IndexedDB, no UI framework): a lower bound for what the app could reach.
 import { argon2id } from 'hash-wasm';
 import {
-  CryptoPool, emptyTranscript, fromBase64Url, importKeyFile, importPublicIdentity, observe, openEpoch, openMessage, signLoginProof, wrapLabel,
+  CryptoPool, cryptoPoolSize, emptyTranscript, fromBase64Url, importKeyFile, importPublicIdentity, observe, openEpoch, openMessage, signLoginProof, wrapLabel,
   type EpochRecord, type Envelope, type ImportedIdentity, type KeyFileJson, type PublicIdentity, type WorkerLike,
 } from '../../protocol/src/index.ts';
 
@@ -130,7 +130,7 @@ export interface PipelineResult {
 export async function pipelineRestore(p: { keyFile: string; passphrase: string }): Promise<PipelineResult> {
   // The app's crypto workers (pwa/src/services/crypto-workers.ts): same pool, same worker file.
   const crypto = new CryptoPool({
-    size: Math.min(4, navigator.hardwareConcurrency || 2),
+    size: cryptoPoolSize(navigator.hardwareConcurrency),
     spawn: () => new Worker('/__bench/crypto-worker.js', { type: 'module' }) as unknown as WorkerLike,
   });
   const t0 = performance.now();

@@ -77,6 +77,14 @@ export function cryptoBatchRunner(crypto: MessageCrypto = subtleMessageCrypto): 
   };
 }
 
+/** What a worker said instead of an answer of the expected kind. */
+const failure = (out: CryptoOutcome): string => (out !== null && typeof out === 'object' && 'error' in out ? out.error : `unexpected ${typeof out}`);
+
+/** Workers for a pool: one per core, at most 4 (beyond that the main thread, which parses and stores, is the limit). */
+export function cryptoPoolSize(cores: number | undefined): number {
+  return Math.min(4, Math.max(1, cores || 2));
+}
+
 interface Pending { decrypt: boolean; key: CryptoKey; keyId: number; parts: Uint8Array[]; resolve: (v: CryptoOutcome) => void }
 
 interface Slot { worker: WorkerLike; sentKeys: Set<number>; inFlight: Map<number, Pending[]>; watchdog?: ReturnType<typeof setTimeout> }
@@ -132,7 +140,7 @@ export class CryptoPool implements MessageCrypto {
     if (this.broken) return this.fallback.verify(key, signature, data);
     const out = await this.enqueue(false, key, [signature, data]);
     if (typeof out === 'boolean') return out;
-    throw new Error(`verify failed in a crypto worker: ${(out as { error: string } | null)?.error ?? 'no answer'}`);
+    throw new Error(`verify failed in a crypto worker: ${failure(out)}`);
   }
 
   async decrypt(key: CryptoKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<ArrayBuffer> {
@@ -140,7 +148,7 @@ export class CryptoPool implements MessageCrypto {
     const out = await this.enqueue(true, key, [iv, aad, sealed]);
     if (out instanceof ArrayBuffer) return out;
     if (out === null) throw new DOMException('The tag does not match', 'OperationError');
-    throw new Error(`decrypt failed in a crypto worker: ${(out as { error: string } | boolean)?.toString()}`);
+    throw new Error(`decrypt failed in a crypto worker: ${failure(out)}`);
   }
 
   /** Starts the workers ahead of the first call (a restore does, while it logs in): they take tens of ms to start. */

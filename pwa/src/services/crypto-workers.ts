@@ -3,19 +3,15 @@
 // verifies and AES-GCM opens run on every core, not on the one thread that also parses,
 // stores and draws. Where Worker does not exist (Node, the unit tests), this thread's own
 // WebCrypto does the same work.
-import { CryptoPool, subtleMessageCrypto, type MessageCrypto, type WorkerLike } from '../../../protocol/src/message-crypto.ts';
-
-/** At most this many workers, however many cores: beyond it the main thread is the limit. */
-const MAX_WORKERS = 4;
+import { CryptoPool, cryptoPoolSize, subtleMessageCrypto, type MessageCrypto, type WorkerLike } from '../../../protocol/src/message-crypto.ts';
 
 let shared: MessageCrypto | undefined;
 
 export function messageCrypto(): MessageCrypto {
   if (shared) return shared;
   if (typeof Worker === 'undefined') return (shared = subtleMessageCrypto);
-  const size = Math.min(MAX_WORKERS, Math.max(1, navigator.hardwareConcurrency || 2));
   return (shared = new CryptoPool({
-    size,
+    size: cryptoPoolSize(navigator.hardwareConcurrency),
     spawn: () => new Worker(new URL('../workers/crypto-worker.ts', import.meta.url), { type: 'module', name: 'crypto' }) as unknown as WorkerLike,
   }));
 }
