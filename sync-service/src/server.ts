@@ -88,6 +88,10 @@ export async function createServer(config: Config, deps: ServerDependencies): Pr
       validate: { failAction: validationFailAction },
     },
     router: { stripTrailingSlash: true },
+    // What this service sends as application/octet-stream is ciphertext (attachment chunks):
+    // gzip cannot shrink it and cost both sides CPU on every chunk (mime-db marks the type
+    // compressible; BENCHMARKS.md, attachments, session 8).
+    mime: { override: { 'application/octet-stream': { compressible: false } } },
   });
   server.app.config = config;
   server.app.database = deps.database;

@@ -1,6 +1,8 @@
-import type { IBaseProtocol } from 'pg-promise';
+import pgPromise, { type IBaseProtocol } from 'pg-promise';
 import type { BlobChunkStore, BlobKey } from '../services/blob-store.ts';
 import { sql } from './sql/index.ts';
+
+const { ParameterizedQuery } = pgPromise;
 
 /** A blob's row: where it belongs, who uploads it, how many chunks, and how far it got. */
 export interface BlobRow extends BlobKey {
@@ -37,10 +39,21 @@ export class BlobsRepository implements BlobChunkStore {
     return (await this.db.any<{ idx: number }>(sql.blobs.storedIndexes, key)).map((r) => r.idx);
   }
 
+  /**
+   * The chunk travels as a binary parameter of a parameterized query: formatted into the
+   * SQL text (pg-promise's named parameters) it was 128 KiB of hex per 64 KiB chunk, built
+   * here and parsed again by Postgres (BENCHMARKS.md, attachments, session 8).
+   */
   async put(key: BlobKey, index: number, bytes: Uint8Array): Promise<boolean> {
-    return (await this.db.oneOrNone(sql.blobs.putChunk, { ...key, index, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) })) !== null;
+    const values = [key.conversationId, key.blobId, index, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
+    return (await this.db.oneOrNone(new ParameterizedQuery({ text: sql.blobs.putChunk, values }))) !== null;
   }
 
+  /**
+   * Read in text result format, as hex that pg decodes. Not the binary result format: pg
+   * (8.x) decodes a binary row's fields as UTF-8 strings unless the whole client is in
+   * binary mode, which corrupts the bytes (tried, session 8).
+   */
   async get(key: BlobKey, index: number): Promise<Uint8Array | null> {
     const row = await this.db.oneOrNone<{ bytes: Buffer }>(sql.blobs.getChunk, { ...key, index });
     return row ? row.bytes : null;
