@@ -71,8 +71,11 @@ export const TOTAL_GOAL_KB = 60;
  * ships the protocol's unused limits and base64 tables, −0.6 (sw.js 10.6 → 10.0; → 116.9).
  * The crypto pool's stall watchdog and its batches packed in one transferred buffer +0.2
  * (→ 117.1; the packing: protocol-alone restore 1.71 → 1.65 s, medians of 4).
+ * Session 8, raised: a file sent without text previewed as "Photo: name" / "File: name" in
+ * the list and notifications (it read "You:" and nothing), and user names refused on the
+ * device in plain words (the service's 400 read "could not accept that"): +0.2 (→ 117.3).
  */
-export const TOTAL_CEILING_KB = 117.1;
+export const TOTAL_CEILING_KB = 117.3;
 
 /** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
 export const ARGON2_WASM = ['argon2', 'blake2b'];

@@ -55,6 +55,16 @@ export async function outboxPlain(src: OpeningSource, cid: string, row: OutboxRo
   return opened.plaintext;
 }
 
+/**
+ * What the list and a notification say for a message: its text, or for a file sent without
+ * one, what it is and its name (an empty preview read as "You:" and nothing, session 8).
+ */
+export function previewText(plaintext: MessagePlaintext, body: string): string {
+  const file = plaintext.attachment;
+  if (body !== '' || !file) return body;
+  return `${file.type.startsWith('image/') ? 'Photo' : 'File'}: ${file.name}`;
+}
+
 /** The last text of a conversation, decrypted in memory, as edited or deleted since (EVT6). */
 export async function previewOf(src: OpeningSource, conversationId: string): Promise<string | null> {
   const contacts = await contactMap(src.db);
@@ -78,14 +88,14 @@ export async function previewOf(src: OpeningSource, conversationId: string): Pro
     if (p) fold.push(foldItem(out.envelope, await envelopeHash(out.envelope), p));
   }
   const folded = fold.length ? foldEvents(fold, { showReads: false }) : new Map<string, FoldedMessage>();
-  const shown = (hash: string, body: string) => {
+  const shown = (hash: string, plaintext: MessagePlaintext) => {
     const f = folded.get(hash);
-    return f?.deleted ? 'This message was deleted' : (f?.body ?? body);
+    return f?.deleted ? 'This message was deleted' : previewText(plaintext, f?.body ?? plaintext.body);
   };
-  if (last) return `${last.p.sender === src.me ? 'You: ' : ''}${shown(last.row.check.hash!, last.p.plaintext.body)}`;
+  if (last) return `${last.p.sender === src.me ? 'You: ' : ''}${shown(last.row.check.hash!, last.p.plaintext)}`;
   if (lastOut) {
     const p = await outboxPlain(src, conversationId, lastOut, epochs, contacts);
-    if (p) return `You: ${shown(await envelopeHash(lastOut.envelope), p.body)}`;
+    if (p) return `You: ${shown(await envelopeHash(lastOut.envelope), p)}`;
   }
   return null;
 }

@@ -9,6 +9,8 @@ import { updateConversation } from '../stores/conversations.ts';
 import { markResults, queued } from '../stores/outbox.ts';
 import { Views } from './views.ts';
 import { Keyring } from './keyring.ts';
+import type { OutgoingAttachment } from './composing.ts';
+import { paddedChunkCount, toBase64Url } from '../../../protocol/src/index.ts';
 
 describe('views', () => {
   it('summarises conversations with unread counts, block reasons as codes and previews', async () => {
@@ -32,6 +34,25 @@ describe('views', () => {
     // Issue 16, bug 9: verified once every other member is a verified contact.
     await setVerified(bob.db, 'alice', true);
     expect((await bob.device.views.summaries())[0]).toMatchObject({ verified: true });
+  });
+
+  it('previews a file sent without text by what it is and its name, on both sides', async () => {
+    const { service, aliceId, bobId } = await aliceAndBob();
+    const alice = await device(service, aliceId);
+    const bob = await device(service, bobId);
+    const id = await alice.device.composer.startConversation('bob');
+    await alice.device.composer.send(id, 'hello');
+    const file = (name: string, type: string): OutgoingAttachment => ({
+      clientMessageId: crypto.randomUUID(),
+      ref: { blobId: crypto.randomUUID(), key: toBase64Url(new Uint8Array(32)), size: 10, chunks: paddedChunkCount(10), type, name, sha256: '0'.repeat(64), preview: null },
+    });
+    await alice.device.composer.send(id, '', 'text', undefined, file('report.pdf', 'application/pdf'));
+    expect(await alice.device.views.preview(id)).toBe('You: File: report.pdf');
+    await alice.device.composer.send(id, '', 'text', undefined, file('sunset.png', 'image/png'));
+    expect(await alice.device.views.preview(id)).toBe('You: Photo: sunset.png');
+    await flush(service, alice);
+    await deliver(service, bob, id);
+    expect(await bob.device.views.preview(id)).toBe('Photo: sunset.png');
   });
 
   it('shows states (queued, sent, failed with a rejected warning) and reopens plaintexts after a reload', async () => {
