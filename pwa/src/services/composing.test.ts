@@ -28,6 +28,13 @@ describe('composing', () => {
     expect(service.logs.size).toBe(1);
     expect(await getConversation(alice.db, id)).toMatchObject({ members: ['alice', 'bob'], latestEpoch: 0, lastSeq: 1 });
     expect(await refusal(alice.device.composer.startConversation('ALICE'))).toEqual({ code: 'own-user-name' });
+    // Refused on the device in plain words, before any request (the service's 400 said only
+    // "could not accept that"): nothing typed, spaces, too long, letters a user name cannot have.
+    expect(await refusal(alice.device.composer.startConversation('   '))).toEqual({ code: 'user-name-empty' });
+    for (const typed of ['b', 'x'.repeat(33), 'שלום', 'bob!', '-bob']) {
+      expect(await refusal(alice.device.composer.startConversation(typed))).toEqual({ code: 'user-name-format' });
+    }
+    expect(await refusal(alice.device.composer.createGroup('Team', ['bob', 'no such name']))).toEqual({ code: 'user-name-format' });
     expect(await alice.device.composer.blockedReason(id)).toBeNull();
     expect(await alice.device.composer.blockedReason('nope')).toEqual({ code: 'unknown-conversation' });
   });

@@ -3,7 +3,7 @@
 // signed epoch with a fresh key). Sealing never needs the network; the
 // outbox is drained later (outbox-flush.ts).
 import {
-  LIMITS, ProtocolError, checkGroupName, createEpoch, envelopeHash, fingerprint, openGroupMeta, sealMessage, type AttachmentRef, type EpochRecord, type MessageKind, type MessagePlaintext, type MessageRef, type PublicIdentity,
+  LIMITS, ProtocolError, USER_ID_RE, checkGroupName, createEpoch, envelopeHash, fingerprint, openGroupMeta, sealMessage, type AttachmentRef, type EpochRecord, type MessageKind, type MessagePlaintext, type MessageRef, type PublicIdentity,
 } from '../../../protocol/src/index.ts';
 import type { ContactRow, ConversationRow, Db, EpochRow, OutboxRow } from '../stores/db.ts';
 import { getChain, getConversation, getEpochs, listConversations, newConversationRow, updateConversation } from '../stores/conversations.ts';
@@ -21,6 +21,17 @@ export interface OutgoingAttachment { ref: AttachmentRef; clientMessageId: strin
 
 /** EVT1: what a text replies to, or what an event (reaction, edit, delete) is about. */
 export interface MessageLinks { replyTo?: MessageRef; target?: MessageRef }
+
+/**
+ * A user name as typed, as its user id. An empty or malformed one is refused here in plain
+ * words; the directory's 400 for it read "The server could not accept that" (session 8).
+ */
+function typedUserId(typed: string): string {
+  const userId = typed.trim().toLowerCase();
+  if (userId === '') throw new BlockedError({ code: 'user-name-empty' });
+  if (!USER_ID_RE.test(userId)) throw new BlockedError({ code: 'user-name-format' });
+  return userId;
+}
 
 export class Composer {
   private readonly db: Db;
@@ -44,7 +55,7 @@ export class Composer {
 
   /** Start (or reopen) a one-to-one conversation with a user name. Needs the network. */
   async startConversation(userName: string): Promise<string> {
-    const userId = userName.trim().toLowerCase();
+    const userId = typedUserId(userName);
     if (userId === this.me) throw new BlockedError({ code: 'own-user-name' });
     // An existing one-to-one conversation opens without the network (issue 16, bug 10); its
     // contact's key is checked again when it is opened (Messenger.open) and before sending.
@@ -70,7 +81,7 @@ export class Composer {
   async createGroup(nameIn: string, userNames: string[]): Promise<string> {
     const name = checkGroupName(nameIn);
     if (!name.ok) throw new BlockedError({ code: 'group-name', problem: name.problem });
-    const ids = [...new Set(userNames.map((u) => u.trim().toLowerCase()).filter((u) => u !== ''))];
+    const ids = [...new Set(userNames.filter((u) => u.trim() !== '').map(typedUserId))];
     if (ids.includes(this.me)) throw new BlockedError({ code: 'own-user-name' });
     if (ids.length === 0) throw new BlockedError({ code: 'group-empty' });
     if (ids.length > LIMITS.maxMembers - 1) throw new BlockedError({ code: 'group-too-large', max: LIMITS.maxMembers });
@@ -175,7 +186,7 @@ export class Composer {
   /** Add a member: a new signed epoch listing them, its key wrapped for everyone in it (L9). Needs the network. */
   addMember(conversationId: string, userId: string): Promise<ConversationRow> {
     return this.changeMembers(conversationId, async (members) => {
-      const id = userId.trim().toLowerCase();
+      const id = typedUserId(userId);
       if (members.includes(id)) return null;
       const contact = await this.directory.lookup(id);
       if (contact.pending) throw new BlockedError({ code: 'key-changed', userId: id, name: contact.displayName || id, when: 'send' });

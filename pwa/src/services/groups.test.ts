@@ -42,7 +42,7 @@ describe('groups (client)', () => {
     expect(await refusal(c.createGroup('a\u202Eb', ['bob']))).toEqual({ code: 'group-name', problem: 'control-characters' });
     expect(await refusal(c.createGroup('Team', []))).toEqual({ code: 'group-empty' });
     expect(await refusal(c.createGroup('Team', ['bob', 'Alice']))).toEqual({ code: 'own-user-name' });
-    expect(await refusal(c.createGroup('Team', Array.from({ length: 256 }, (_, i) => `u${i}`)))).toEqual({ code: 'group-too-large', max: 256 });
+    expect(await refusal(c.createGroup('Team', Array.from({ length: 256 }, (_, i) => `user${i}`)))).toEqual({ code: 'group-too-large', max: 256 });
     await expect(c.createGroup('Team', ['bob', 'nobody'])).rejects.toThrow(); // an unknown user name refuses the whole group
     expect(service.logs.size).toBe(0);
   });

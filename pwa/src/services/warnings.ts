@@ -72,6 +72,9 @@ export type BlockReason =
   /** `when`: paused in an existing conversation ('send') or refused when starting one ('start'). */
   | { code: 'key-changed'; userId: string; name: string; when: 'send' | 'start' }
   | { code: 'own-user-name' }
+  /** A user name was asked for and none was typed, or not one a user could have. */
+  | { code: 'user-name-empty' }
+  | { code: 'user-name-format' }
   | { code: 'rekey-refused' }
   | { code: 'rekey-offline' }
   /** GRP5: only an admin of a group adds or removes members. */
@@ -131,6 +134,8 @@ export function blockText(r: BlockReason): string {
         ? `${r.userId}'s key has changed. Review it on their safety number screen first.`
         : `${r.userId}'s key has changed. Review it before sending.`;
     case 'own-user-name': return 'That is your own user name.';
+    case 'user-name-empty': return 'Type the user name of the person.';
+    case 'user-name-format': return `That is not a user name. ${appErrorText('user-name-format')}`;
     case 'rekey-refused':
       return 'The server refuses new keys for this conversation because it claims a newer membership or key change that this device did not accept. Someone may be interfering with this conversation; compare safety numbers with your contacts.';
     case 'rekey-offline':
