@@ -34,7 +34,6 @@ export class MhConversationList extends LitElement {
     css`
       :host { display: block; padding: 0.75rem; }
       form { margin-bottom: 0.75rem; }
-      form .row input { flex: 1; min-width: 8rem; }
       ul { list-style: none; margin: 0; padding: 0; }
       li { margin: 0 0 0.35rem; }
       .item {

@@ -126,7 +126,7 @@ export class MhLinkExisting extends LitElement {
         <p class="notice">Only type a code shown on a device in front of you. Whoever holds the device showing the code
           receives your key file (still locked by your passphrase).</p>
         <label for="link-code">Code from the new device</label>
-        <input id="link-code" data-testid="link-code-input" autocomplete="off" autocapitalize="characters" spellcheck="false"
+        <input id="link-code" type="text" data-testid="link-code-input" autocomplete="off" autocapitalize="characters" spellcheck="false"
           placeholder="ABCD-EFGH-JKMN" ?disabled=${this._busy} />
         ${this._needFile
           ? html`<label for="link-keyfile">Your key file</label>

@@ -17,7 +17,6 @@ export class MhMembers extends LitElement {
       li { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; }
       li .who { flex: 1; min-width: 6rem; overflow-wrap: anywhere; }
       .confirm { flex-basis: 100%; margin: 0; }
-      form .row input { flex: 1; min-width: 8rem; }
     `,
   ];
 

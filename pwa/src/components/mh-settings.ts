@@ -19,6 +19,7 @@ export class MhSettings extends LitElement {
       ul { padding-left: 1.2rem; }
       label.check { display: flex; gap: 0.5rem; align-items: center; font-weight: 600; }
       label.check input { width: 1.4rem; height: 1.4rem; }
+      .back { margin-bottom: 0.75rem; }
     `,
   ];
 
@@ -77,7 +78,7 @@ export class MhSettings extends LitElement {
     const m = this.messenger.value;
     const i = this._info;
     return html`
-      <button class="secondary" data-testid="settings-back"
+      <button class="secondary back" data-testid="settings-back"
         @click=${() => this.dispatchEvent(new CustomEvent('mh-navigate', { detail: { name: 'list' }, bubbles: true, composed: true }))}>← Back</button>
       <h2>Settings</h2>
       <section>
@@ -94,7 +95,7 @@ export class MhSettings extends LitElement {
         <form @submit=${this._saveName}>
           <label for="display-name">The name your contacts see (sent encrypted, never to the server; your user id is always shown beside it)</label>
           <div class="row">
-            <input id="display-name" dir="auto" maxlength="200" autocomplete="name" data-testid="display-name-input" .value=${m?.myName ?? ''} />
+            <input id="display-name" type="text" dir="auto" maxlength="200" autocomplete="name" data-testid="display-name-input" .value=${m?.myName ?? ''} />
             <button type="submit" data-testid="display-name-save">Save</button>
           </div>
           <p role="status" data-testid="display-name-status" data-saves=${this.saves}>${this._nameStatus}</p>

@@ -28,6 +28,8 @@ export const shared = css`
   .muted { color: var(--mh-muted); }
   .notice { border: 1px solid var(--mh-warn-border); background: var(--mh-warn-bg); border-radius: 0.5rem; padding: 0.75rem; margin: 0.5rem 0; }
   .row { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; }
+  /* A field and its button on one line (start a conversation, add a member, your name). */
+  form .row input { flex: 1; min-width: 8rem; }
   .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
   progress { width: 100%; height: 1rem; }
 `;
