@@ -4,7 +4,7 @@
 // it is stored in the clear.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import {
   acceptRequestFrom, dumpIndexedDb, message, NodeClient, SCREENSHOT_DIR, screenshotBoth, send, spellings, axeClean, DESKTOP,
 } from '../support/journeys.ts';
@@ -137,6 +137,16 @@ describe('journey 19: search, display names, identicons, pin and archive', () =>
     expect([...cleaned]).toHaveLength(64);
     expect(cleaned).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
     await poll(() => itemFor(pageB, 'ada').getByTestId('display-name').textContent()).toBe(cleaned);
+    // L10: a long name is cut, never the user id beside it: "@ada" shows whole in the list
+    // item and in the conversation's header (both on screen at desktop width).
+    const idShownWhole = (scope: Locator) => scope.evaluate((el) => {
+      const id = el.querySelector('[data-testid="name-user-id"]')!.getBoundingClientRect();
+      const box = el.getBoundingClientRect();
+      return id.width > 0 && id.left >= box.left - 0.5 && id.right <= box.right + 0.5;
+    });
+    expect(await idShownWhole(itemFor(pageB, 'ada').locator('.title'))).toBe(true);
+    await poll(() => pageB.getByTestId('conversation-title').getByTestId('display-name').textContent()).toBe(cleaned);
+    expect(await idShownWhole(pageB.getByTestId('conversation-title'))).toBe(true);
     // A name that reads as another user id (bea calls herself "@ADA"): ada sees bea's id only.
     await setName(pageB, '@ADA');
     await setName(pageB, ' Á D A ');

@@ -42,6 +42,9 @@ export class MhConversationList extends LitElement {
       }
       .item[aria-current='true'] { border-color: var(--mh-accent); border-width: 2px; }
       .title { font-weight: 700; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      /* One person: a long display name is cut, never the user id beside it (THREATS L10). */
+      .title.one { display: flex; align-items: center; gap: 0.3rem; min-width: 0; }
+      .title.one bdi { min-width: 0; overflow: hidden; text-overflow: ellipsis; }
       .preview { grid-column: 1 / 2; color: var(--mh-muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
       .when { color: var(--mh-muted); font-size: 0.85rem; }
       .badge { background: var(--mh-accent); color: var(--mh-on-accent); border-radius: 1rem; padding: 0 0.5rem; font-size: 0.85rem; justify-self: end; }
@@ -148,7 +151,7 @@ export class MhConversationList extends LitElement {
     return html`<li>
       <button class="item" data-testid=${testId} data-conversation-id=${s.conversationId} data-title=${title} data-group=${s.group ? 'true' : 'false'} data-request=${s.request}
         aria-current=${s.conversationId === this.selected ? 'true' : 'false'} @click=${() => this._open(s.conversationId)}>
-        <span class="title" dir="auto">${s.group || s.others.length !== 1 ? nothing : identicon(m.fingerprints.get(s.others[0]!), 20)}${s.group ? title : s.others.length ? s.others.map((u, i) => html`${i ? ', ' : ''}${who(this.messenger.value?.names, u)}`) : title}${s.verified ? html` <span class="verified" data-testid="verified-badge">✓<span class="sr-only"> verified</span></span>` : nothing}</span>
+        <span class="title ${!s.group && s.others.length === 1 ? 'one' : ''}" dir="auto">${s.group || s.others.length !== 1 ? nothing : identicon(m.fingerprints.get(s.others[0]!), 20)}${s.group ? title : s.others.length ? s.others.map((u, i) => html`${i ? ', ' : ''}${who(this.messenger.value?.names, u)}`) : title}${s.verified ? html` <span class="verified" data-testid="verified-badge">✓<span class="sr-only"> verified</span></span>` : nothing}</span>
         <span class="when">${m.flags[s.conversationId]?.pinned ? html`<span data-testid="pinned">Pinned · </span>` : nothing}${shortTime(s.lastActivity)}</span>
         <span class="preview" data-testid="conversation-preview" dir="auto">${preview ?? ''}</span>
         ${s.unread ? html`<span class="badge" data-testid="unread-count">${s.unread}<span class="sr-only"> unread</span></span>` : nothing}

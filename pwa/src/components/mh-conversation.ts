@@ -30,6 +30,11 @@ export class MhConversation extends LitElement {
       :host { display: flex; flex-direction: column; height: calc(100vh - 3.6rem); }
       .head { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; padding: 0.5rem 0.75rem; border-bottom: 1px solid var(--mh-border); }
       .head h2 { margin: 0; flex: 1; min-width: 0; font-size: 1.1rem; display: flex; flex-wrap: wrap; align-items: center; column-gap: 0.35rem; overflow-wrap: anywhere; }
+      /* One person or a group: one line, a long name cut with "…" (the user id always shows
+         whole, THREATS L10; the full name is on the contact's screen). A 64-character display
+         name took four lines of a phone. */
+      .head h2.one { flex-wrap: nowrap; }
+      .head h2.one bdi, .head h2 .clip { min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
       .actions { display: flex; gap: 0.4rem; flex-wrap: wrap; }
       .more { display: none; }
       /* A phone: the name keeps the header's row; the actions open under it from "⋯" (a
@@ -345,7 +350,7 @@ export class MhConversation extends LitElement {
     return html`
       <div class="head">
         <button class="secondary" data-testid="back-to-list" @click=${() => this._nav({ name: 'list' })} aria-label="Back to conversations">←</button>
-        <h2 data-testid="conversation-title" dir="auto" data-group=${group ? 'true' : 'false'}>${group || others.length !== 1 ? nothing : identicon(m?.fingerprints.get(others[0]!), 24)}${group || !others.length ? title : others.map((u, i) => html`${i ? ', ' : ''}${who(m?.names, u)}`)}</h2>
+        <h2 data-testid="conversation-title" dir="auto" class=${group || others.length === 1 ? 'one' : ''} data-group=${group ? 'true' : 'false'}>${group || others.length !== 1 ? nothing : identicon(m?.fingerprints.get(others[0]!), 24)}${group || !others.length ? html`<span class="clip">${title}</span>` : others.map((u, i) => html`${i ? ', ' : ''}${who(m?.names, u)}`)}</h2>
         ${summary?.verified ? html`<span class="verified-badge" data-testid="verified-badge">✓ Verified</span>` : nothing}
         <button class="secondary more" data-testid="conversation-more" aria-expanded=${this._actionsOpen ? 'true' : 'false'} aria-controls="conversation-actions"
           aria-label="Conversation options" @click=${() => { this._actionsOpen = !this._actionsOpen; }}>⋯</button>
