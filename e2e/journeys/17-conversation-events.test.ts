@@ -94,6 +94,10 @@ describe('journey 17: conversation events', () => {
     const bubble = await openActions(pageA, 'Lunch at noon?');
     await bubble.getByTestId('edit').click();
     await poll(() => pageA.getByTestId('composer-input').inputValue()).toBe('Lunch at noon?');
+    // Emptied, the edit is not sent and says how to remove a message instead.
+    await pageA.getByTestId('composer-input').fill('  ');
+    await pageA.getByTestId('composer-send').click();
+    await poll(() => pageA.getByTestId('composer-error').textContent()).toContain('Delete for everyone');
     await pageA.getByTestId('composer-input').fill('Lunch at one?');
     await pageA.getByTestId('composer-send').click();
     for (const page of [pageA, pageB]) {

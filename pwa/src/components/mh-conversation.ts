@@ -5,7 +5,7 @@ import type { EventView, MessageView } from '../services/views.ts';
 import type { RequestState } from '../stores/requests.ts';
 import { LIMITS } from '../../../protocol/src/rules.ts';
 import { AppError, blockText, plainError, type BlockReason } from '../services/warnings.ts';
-import { eventText, warningText } from '../services/warning-texts.ts';
+import { EDIT_EMPTY_TEXT, eventText, warningText } from '../services/warning-texts.ts';
 import { shared } from '../styles/shared.ts';
 import { lazy } from './lazy-screens.ts';
 import { who } from './mh-conversation-list.ts';
@@ -267,7 +267,11 @@ export class MhConversation extends LitElement {
   private async _send(): Promise<void> {
     const input = this.renderRoot.querySelector('#composer') as HTMLTextAreaElement;
     const text = input.value;
-    if (!text.trim()) return;
+    if (!text.trim()) {
+      // An empty message is simply not sent; an edit emptied on purpose gets told why not.
+      if (this._editing) this._error = EDIT_EMPTY_TEXT;
+      return;
+    }
     this._error = '';
     // Issue 16, bug 1: over the limit, nothing is sent and nothing is lost.
     if (text.length > LIMITS.maxBodyChars) {

@@ -93,3 +93,6 @@ export function keyChangeText(userId: string, change: KeyChangeKind | undefined)
 export function rotationNotice(userId: string): string {
   return `${keyChangeText(userId, 'rotation')} Your safety number with ${userId} changed: compare it again to keep ${userId} verified.`;
 }
+
+/** An edit emptied on purpose is not sent: how to remove a message instead. */
+export const EDIT_EMPTY_TEXT = 'An edit needs some text. To remove the message, use “Delete for everyone” in its menu.';
