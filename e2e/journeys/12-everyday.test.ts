@@ -9,6 +9,7 @@ import {
 } from '../support/journeys.ts';
 import { twoPeople, type TwoPeople } from '../support/people.ts';
 import { runAxe } from '../support/axe.ts';
+import { createIdentity } from '../../protocol/src/index.ts';
 
 // Screens change after IndexedDB reads and sealing: each poll gets ten seconds, not vitest's one.
 const poll = <T>(fn: () => T | Promise<T>, opts: { timeout?: number } = {}) => expect.poll(fn, { timeout: 10_000, ...opts });
@@ -240,6 +241,17 @@ describe('journey 12: everyday messaging', () => {
       await fresh.getByTestId('restore-submit').click();
       await poll(() => restoreError.textContent()).toMatch(/damaged/);
       await screenshotBoth(fresh, '12-restore-damaged');
+      // A sound key file this server does not take: an account it never had, and ada's name with
+      // other keys (as an old file after a key reset): each said for what it is.
+      for (const [name, code] of [['nobody-here', 'unknown_user'], ['ada', 'bad_proof']] as const) {
+        const { keyFile } = await createIdentity(name, 'a passphrase for a stray key file');
+        await fresh.getByTestId('restore-keyfile').setInputFiles({ name: 'k.json', mimeType: 'application/json', buffer: Buffer.from(keyFile) });
+        await fresh.getByTestId('restore-passphrase').fill('a passphrase for a stray key file');
+        await fresh.getByTestId('restore-submit').click();
+        await poll(() => restoreError.getAttribute('data-code'), { timeout: 30_000 }).toBe(code);
+      }
+      expect(await restoreError.textContent()).toMatch(/keys were replaced/);
+      await screenshotBoth(fresh, '12-restore-key-replaced');
 
       // Bug 11: while Argon2id holds the page there is no number to freeze at 40 %: a moving bar.
       await fresh.getByTestId('go-create').click();

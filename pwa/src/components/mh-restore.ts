@@ -14,6 +14,15 @@ const KEY_FILE_ERRORS: Record<string, string> = {
   'unsupported-version': 'This key file was made by a newer version of MessageHub. Update the app and try again.',
 };
 
+/**
+ * The key file opened but the server refused the login: what that means for a restore (the
+ * general words said "There is no one with that user name" or "Try again later").
+ */
+const LOGIN_ERRORS: Record<string, string> = {
+  unknown_user: 'This server has no account for this key file. Check that this is the MessageHub where you created your account.',
+  bad_proof: 'This server no longer accepts this key file: the account’s keys were replaced after it was saved (a key reset). Use the key file you saved after that.',
+};
+
 const fmt = new Intl.NumberFormat('en');
 
 /**
@@ -145,9 +154,10 @@ export class MhRestore extends LitElement {
       await this.messenger.value!.restore(text, pass, (p) => (this._progress = { ...p }));
       await this.messenger.value!.enterApp();
     } catch (err) {
-      const code = (err as { name?: string; code?: string }).name === 'KeyFileError' ? (err as { code: string }).code : '';
+      const named = (err as { name?: string; code?: string }).name;
+      const code = named === 'KeyFileError' || (named === 'ApiError' && LOGIN_ERRORS[(err as { code: string }).code]) ? (err as { code: string }).code : '';
       this._errorCode = code || 'other';
-      this._error = KEY_FILE_ERRORS[code] ?? plainError(err);
+      this._error = KEY_FILE_ERRORS[code] ?? LOGIN_ERRORS[code] ?? plainError(err);
       this._progress = null;
     } finally {
       this._busy = false;
