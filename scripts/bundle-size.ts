@@ -32,8 +32,10 @@ export const START_BUDGET_KB = 35;
  * the signed records' decoders out of protocol/src/wire.ts into wire-records.ts −1.5
  * (→ 34.6): the goal (35) is met again; MAX_READ_REFS in rules.ts, not event-fields.ts
  * −0.4 (→ 34.2); importIdentityKeys into identity-keyfile.ts −0.2 (→ 34.0).
+ * Session 8: a malformed user name refused on the device names the one at fault, among
+ * several (blockText, warnings.ts) +0.1 (→ 34.1; 34,906 bytes).
  */
-export const START_CEILING_KB = 34;
+export const START_CEILING_KB = 34.1;
 /** Every JavaScript file, the service worker included, apart from the exclusions below. The goal. */
 export const TOTAL_GOAL_KB = 60;
 /**
@@ -78,8 +80,9 @@ export const TOTAL_GOAL_KB = 60;
  * (THREATS L10: the list cut "@ada" off with the name) +0.1 (→ 117.4).
  * A restore refused by the server says why: no such account here, or keys replaced since
  * the key file was saved (it said "no one with that user name" or "try again later") +0.1 (→ 117.5).
+ * The malformed user name named in the refusal +0.1 (→ 117.6).
  */
-export const TOTAL_CEILING_KB = 117.5;
+export const TOTAL_CEILING_KB = 117.6;
 
 /** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
 export const ARGON2_WASM = ['argon2', 'blake2b'];

@@ -8,7 +8,7 @@ import { acceptPendingKey } from '../stores/contacts.ts';
 import { getChain, getConversation, getEpochs, updateConversation } from '../stores/conversations.ts';
 import { queued } from '../stores/outbox.ts';
 import { NetworkError } from './api.ts';
-import { BlockedError } from './warnings.ts';
+import { BlockedError, blockText } from './warnings.ts';
 
 describe('composing', () => {
   let service: FakeService;
@@ -32,9 +32,11 @@ describe('composing', () => {
     // "could not accept that"): nothing typed, spaces, too long, letters a user name cannot have.
     expect(await refusal(alice.device.composer.startConversation('   '))).toEqual({ code: 'user-name-empty' });
     for (const typed of ['b', 'x'.repeat(33), 'שלום', 'bob!', '-bob']) {
-      expect(await refusal(alice.device.composer.startConversation(typed))).toEqual({ code: 'user-name-format' });
+      expect(await refusal(alice.device.composer.startConversation(` ${typed} `))).toEqual({ code: 'user-name-format', typed });
     }
-    expect(await refusal(alice.device.composer.createGroup('Team', ['bob', 'no such name']))).toEqual({ code: 'user-name-format' });
+    // Among several names, the refusal names the one at fault.
+    expect(await refusal(alice.device.composer.createGroup('Team', ['bob', 'carol!', 'dave']))).toEqual({ code: 'user-name-format', typed: 'carol!' });
+    expect(blockText({ code: 'user-name-format', typed: 'carol!' })).toMatch(/^“\u2068carol!\u2069” is not a user name\./);
     expect(await alice.device.composer.blockedReason(id)).toBeNull();
     expect(await alice.device.composer.blockedReason('nope')).toEqual({ code: 'unknown-conversation' });
   });

@@ -29,7 +29,7 @@ export interface MessageLinks { replyTo?: MessageRef; target?: MessageRef }
 function typedUserId(typed: string): string {
   const userId = typed.trim().toLowerCase();
   if (userId === '') throw new BlockedError({ code: 'user-name-empty' });
-  if (!USER_ID_RE.test(userId)) throw new BlockedError({ code: 'user-name-format' });
+  if (!USER_ID_RE.test(userId)) throw new BlockedError({ code: 'user-name-format', typed: typed.trim() });
   return userId;
 }
 

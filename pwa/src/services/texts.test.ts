@@ -61,7 +61,7 @@ describe('block reasons', () => {
       { code: 'unknown-conversation' }, { code: 'membership-alert' }, { code: 'keys-not-arrived' },
       { code: 'key-unknown', userId: 'bob' }, { code: 'key-changed', userId: 'bob', name: 'Bob', when: 'send' },
       { code: 'key-changed', userId: 'bob', name: 'Bob', when: 'start' }, { code: 'own-user-name' },
-      { code: 'user-name-empty' }, { code: 'user-name-format' },
+      { code: 'user-name-empty' }, { code: 'user-name-format', typed: 'bob!' },
       { code: 'rekey-refused' }, { code: 'rekey-offline' }, { code: 'removed' },
       { code: 'not-admin' }, { code: 'group-name', problem: 'empty' }, { code: 'group-name', problem: 'too-long' },
       { code: 'group-name', problem: 'control-characters' }, { code: 'group-empty' }, { code: 'group-too-large', max: 256 }, { code: 'not-a-group' },

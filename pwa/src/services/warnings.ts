@@ -74,7 +74,8 @@ export type BlockReason =
   | { code: 'own-user-name' }
   /** A user name was asked for and none was typed, or not one a user could have. */
   | { code: 'user-name-empty' }
-  | { code: 'user-name-format' }
+  /** `typed`: as the user typed it (among several names, which one). */
+  | { code: 'user-name-format'; typed: string }
   | { code: 'rekey-refused' }
   | { code: 'rekey-offline' }
   /** GRP5: only an admin of a group adds or removes members. */
@@ -135,7 +136,11 @@ export function blockText(r: BlockReason): string {
         : `${r.userId}'s key has changed. Review it before sending.`;
     case 'own-user-name': return 'That is your own user name.';
     case 'user-name-empty': return 'Type the user name of the person.';
-    case 'user-name-format': return `That is not a user name. ${appErrorText('user-name-format')}`;
+    case 'user-name-format': {
+      // Isolated, so a right-to-left name cannot reorder the sentence around it; cut if long.
+      const shown = r.typed.length > 40 ? `${r.typed.slice(0, 40)}…` : r.typed;
+      return `“\u2068${shown}\u2069” is not a user name. ${appErrorText('user-name-format')}`;
+    }
     case 'rekey-refused':
       return 'The server refuses new keys for this conversation because it claims a newer membership or key change that this device did not accept. Someone may be interfering with this conversation; compare safety numbers with your contacts.';
     case 'rekey-offline':
