@@ -8,6 +8,7 @@ import { getEpochs } from '../stores/conversations.ts';
 import type { Db } from '../stores/db.ts';
 import { blockedUsers } from '../stores/requests.ts';
 import { contactMap } from './keyring.ts';
+import { previewText } from './message-opening.ts';
 import { findMatches, fold, foldQuery, snippet, type Folded } from './search-text.ts';
 import type { Views } from './views.ts';
 
@@ -131,8 +132,10 @@ export async function searchablePage(db: Db, views: Views, cid: string, afterSeq
     if (row.kind !== 'message' || !row.check.ok || row.check.kind !== 'text') continue;
     const p = await views.plainOf(cid, row, contacts, epochs);
     const at = blocked.get(p?.sender ?? '');
-    if (!p?.plaintext.body || (at !== undefined && Date.parse(row.createdAt) >= at)) continue;
-    texts.push({ seq: row.seq, sender: p.sender, body: p.plaintext.body, composedAt: p.plaintext.composedAt });
+    // A file sent without text is found by its name, as the list shows it ("File: name").
+    const body = p ? previewText(p.plaintext, p.plaintext.body) : '';
+    if (!p || !body || (at !== undefined && Date.parse(row.createdAt) >= at)) continue;
+    texts.push({ seq: row.seq, sender: p.sender, body, composedAt: p.plaintext.composedAt });
   }
   return { texts, next: rows.length < limit ? null : rows[rows.length - 1]!.seq };
 }

@@ -9,6 +9,7 @@ import { updateConversation } from '../stores/conversations.ts';
 import { markResults, queued } from '../stores/outbox.ts';
 import { Views } from './views.ts';
 import { Keyring } from './keyring.ts';
+import { searchablePage } from './search.ts';
 import type { OutgoingAttachment } from './composing.ts';
 import { paddedChunkCount, toBase64Url } from '../../../protocol/src/index.ts';
 
@@ -36,7 +37,7 @@ describe('views', () => {
     expect((await bob.device.views.summaries())[0]).toMatchObject({ verified: true });
   });
 
-  it('previews a file sent without text by what it is and its name, on both sides', async () => {
+  it('previews a file sent without text by what it is and its name, on both sides, and search finds it so', async () => {
     const { service, aliceId, bobId } = await aliceAndBob();
     const alice = await device(service, aliceId);
     const bob = await device(service, bobId);
@@ -53,6 +54,9 @@ describe('views', () => {
     await flush(service, alice);
     await deliver(service, bob, id);
     expect(await bob.device.views.preview(id)).toBe('Photo: sunset.png');
+    // ...and search finds them by that name.
+    const { texts } = await searchablePage(bob.db, bob.device.views, id, 0, 100);
+    expect(texts.map((t) => t.body)).toEqual(['hello', 'File: report.pdf', 'Photo: sunset.png']);
   });
 
   it('shows states (queued, sent, failed with a rejected warning) and reopens plaintexts after a reload', async () => {
