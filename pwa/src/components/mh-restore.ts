@@ -154,8 +154,8 @@ export class MhRestore extends LitElement {
       await this.messenger.value!.restore(text, pass, (p) => (this._progress = { ...p }));
       await this.messenger.value!.enterApp();
     } catch (err) {
-      const named = (err as { name?: string; code?: string }).name;
-      const code = named === 'KeyFileError' || (named === 'ApiError' && LOGIN_ERRORS[(err as { code: string }).code]) ? (err as { code: string }).code : '';
+      const { name, code: errCode = '' } = err as { name?: string; code?: string };
+      const code = name === 'KeyFileError' || (name === 'ApiError' && Object.hasOwn(LOGIN_ERRORS, errCode)) ? errCode : '';
       this._errorCode = code || 'other';
       this._error = KEY_FILE_ERRORS[code] ?? LOGIN_ERRORS[code] ?? plainError(err);
       this._progress = null;
