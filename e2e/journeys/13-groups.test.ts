@@ -96,6 +96,9 @@ describe('journey 12: groups', () => {
       for (const t of ['first, from ada', 'second, from bea', 'third, from carl']) await message(p, t).waitFor({ timeout: 20_000 });
     }
     await expect.poll(() => message(ada, 'first, from ada').getByTestId('message-state').textContent(), { timeout: 20_000 }).toBe('Delivered to 2 of 2');
+    // The list's preview of a group says who wrote the last message (session 9: it did not).
+    await expect.poll(() => conversationItem(ada, GROUP).getByTestId('conversation-preview').textContent(), { timeout: 20_000 })
+      .toMatch(/^(bea: second, from bea|carl: third, from carl)$/);
   });
 
   it('bea, not an admin, is offered no Add or Remove; ada adds dan, everyone sees it, dan reads from then on', async () => {
@@ -110,6 +113,11 @@ describe('journey 12: groups', () => {
     await screenshotBoth(bea, '13-group-members');
 
     await openMembers(ada);
+    // Someone already in the group: said so, the field kept (it used to empty and say nothing).
+    await ada.getByTestId('member-add-input').fill(' Bea ');
+    await ada.getByTestId('member-add').click();
+    expect(await ada.getByTestId('members-error').textContent()).toBe('bea is already a member.');
+    expect(await ada.getByTestId('member-add-input').inputValue()).toBe(' Bea ');
     await ada.getByTestId('member-add-input').fill('dan');
     await ada.getByTestId('member-add').click();
     await until(async () => (await members(ada)).includes('dan'), "dan in ada's member list", 20_000);

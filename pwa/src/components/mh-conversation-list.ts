@@ -52,6 +52,7 @@ export class MhConversationList extends LitElement {
       .verified { color: var(--mh-accent-text); }
       .uid { font-weight: 400; color: var(--mh-muted); }
       .identicon { vertical-align: middle; margin-inline-end: 0.35rem; border-radius: 0.2rem; }
+      .new-group { margin-bottom: 0.75rem; }
       .notice .row { justify-content: flex-end; margin-top: 0.25rem; }
       #search { width: 100%; margin-bottom: 0.75rem; font: inherit; padding: 0.45rem 0.6rem; border: 1px solid var(--mh-border); border-radius: 0.4rem; background: var(--mh-surface); color: var(--mh-fg); }
     `,
@@ -192,7 +193,7 @@ export class MhConversationList extends LitElement {
         </div>
         ${this._error ? html`<p class="error" role="alert" data-testid="start-error">${this._error}</p>` : nothing}
       </form>
-      <button class="secondary" data-testid="open-new-group"
+      <button class="secondary new-group" data-testid="open-new-group"
         @click=${() => this.dispatchEvent(new CustomEvent('mh-navigate', { detail: { name: 'new-group' }, bubbles: true, composed: true }))}>New group</button>
       ${requests.length > 0
         ? html`<h2 id="requests-heading">Requests <span class="muted">(${requests.length})</span></h2>

@@ -16,6 +16,9 @@ export class MhMembers extends LitElement {
       ul { list-style: none; margin: 0 0 0.5rem; padding: 0; display: flex; flex-direction: column; gap: 0.35rem; }
       li { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; }
       li .who { flex: 1; min-width: 6rem; overflow-wrap: anywhere; }
+      /* Compact, so a member's two buttons stay on their line on a phone (390 px wide). */
+      li button { padding: 0.35rem 0.6rem; }
+      [data-testid='leave-group'], [data-testid='leave-confirmation'] { margin-top: 0.5rem; }
       .confirm { flex-basis: 100%; margin: 0; }
     `,
   ];
@@ -65,6 +68,13 @@ export class MhMembers extends LitElement {
     const input = this.renderRoot.querySelector('#member-add') as HTMLInputElement;
     const name = input.value.trim();
     if (!name) return;
+    // Adding someone already in it changes nothing (the composer's change is idempotent, for
+    // retries); said here, or the field just emptied (session 9).
+    const members = this.messenger.value?.summaries.find((s) => s.conversationId === this.conversationId)?.members ?? [];
+    if (members.includes(name.toLowerCase())) {
+      this._error = `${name.toLowerCase()} is already a member.`;
+      return;
+    }
     if (await this._run(() => this.messenger.value!.addMember(this.conversationId, name))) input.value = '';
   }
 

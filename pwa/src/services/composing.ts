@@ -75,14 +75,14 @@ export class Composer {
   /**
    * Start a group (GRP1..GRP4): a name, sealed under the first epoch's key so the server never
    * sees it, and up to 255 other members, with this user as its admin. Every user name is looked
-   * up (and pinned) first; an unknown one, our own, or one whose key changed and waits for review
-   * refuses the whole group. Needs the network.
+   * up (and pinned) first; an unknown one, or one whose key changed and waits for review, refuses
+   * the whole group. Our own name among them is left out: we are in it anyway (it used to refuse
+   * the group with "That is your own user name", session 9). Needs the network.
    */
   async createGroup(nameIn: string, userNames: string[]): Promise<string> {
     const name = checkGroupName(nameIn);
     if (!name.ok) throw new BlockedError({ code: 'group-name', problem: name.problem });
-    const ids = [...new Set(userNames.filter((u) => u.trim() !== '').map(typedUserId))];
-    if (ids.includes(this.me)) throw new BlockedError({ code: 'own-user-name' });
+    const ids = [...new Set(userNames.filter((u) => u.trim() !== '').map(typedUserId))].filter((id) => id !== this.me);
     if (ids.length === 0) throw new BlockedError({ code: 'group-empty' });
     if (ids.length > LIMITS.maxMembers - 1) throw new BlockedError({ code: 'group-too-large', max: LIMITS.maxMembers });
     const contacts = [];

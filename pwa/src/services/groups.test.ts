@@ -41,14 +41,14 @@ describe('groups (client)', () => {
     expect(await refusal(c.createGroup('x'.repeat(65), ['bob']))).toEqual({ code: 'group-name', problem: 'too-long' });
     expect(await refusal(c.createGroup('a\u202Eb', ['bob']))).toEqual({ code: 'group-name', problem: 'control-characters' });
     expect(await refusal(c.createGroup('Team', []))).toEqual({ code: 'group-empty' });
-    expect(await refusal(c.createGroup('Team', ['bob', 'Alice']))).toEqual({ code: 'own-user-name' });
+    expect(await refusal(c.createGroup('Team', ['Alice']))).toEqual({ code: 'group-empty' }); // our own name is left out
     expect(await refusal(c.createGroup('Team', Array.from({ length: 256 }, (_, i) => `user${i}`)))).toEqual({ code: 'group-too-large', max: 256 });
     await expect(c.createGroup('Team', ['bob', 'nobody'])).rejects.toThrow(); // an unknown user name refuses the whole group
     expect(service.logs.size).toBe(0);
   });
 
   it('GRP1 GRP3: a group is created with its name sealed; every member reads the name and the event, the server sees neither', async () => {
-    const id = await alice.device.composer.createGroup('  فريق التسلق ', ['bob', ' Carol ', 'bob']);
+    const id = await alice.device.composer.createGroup('  فريق التسلق ', ['bob', ' Carol ', 'bob', 'ALICE']);
     expect(await getConversation(alice.db, id)).toMatchObject({ members: ['alice', 'bob', 'carol'], latestEpoch: 0 });
     expect(JSON.stringify(service.logs.get(id))).not.toContain('التسلق');
     await deliver(service, bob, id);
@@ -60,6 +60,10 @@ describe('groups (client)', () => {
     // sending to the group is one envelope, sealed once under the epoch key, whatever its size
     await alice.device.composer.send(id, 'to all of you');
     expect(await flush(service, alice)).toHaveLength(1);
+    // the list's preview names who wrote, in a group (one-to-one, the title does)
+    await deliver(service, bob, id);
+    expect(await bob.device.views.preview(id)).toBe('alice: to all of you');
+    expect(await alice.device.views.preview(id)).toBe('You: to all of you');
   });
 
   it('M1 GRP5: a member who is not an admin cannot add anyone; a signed record by them adding someone is refused and shown, sending paused', async () => {

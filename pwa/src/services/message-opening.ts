@@ -92,7 +92,10 @@ export async function previewOf(src: OpeningSource, conversationId: string): Pro
     const f = folded.get(hash);
     return f?.deleted ? 'This message was deleted' : previewText(plaintext, f?.body ?? plaintext.body);
   };
-  if (last) return `${last.p.sender === src.me ? 'You: ' : ''}${shown(last.row.check.hash!, last.p.plaintext)}`;
+  // In a group, whose message it is: the list showed "hello" from anyone, and a group's
+  // request did not say who wrote (session 9). One-to-one, the title says it.
+  const group = [...epochs.values()].some((e) => e.record.admins !== undefined);
+  if (last) return `${last.p.sender === src.me ? 'You: ' : group ? `${last.p.sender}: ` : ''}${shown(last.row.check.hash!, last.p.plaintext)}`;
   if (lastOut) {
     const p = await outboxPlain(src, conversationId, lastOut, epochs, contacts);
     if (p) return `You: ${shown(await envelopeHash(lastOut.envelope), p)}`;
