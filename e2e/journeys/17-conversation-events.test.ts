@@ -71,7 +71,8 @@ describe('journey 17: conversation events', () => {
     await pageB.getByTestId('composer-input').press('Enter');
     for (const page of [pageB, pageA]) {
       await message(page, 'Noon works').waitFor({ timeout: 20_000 });
-      await poll(() => message(page, 'Noon works').getByTestId('quote').textContent()).toBe('adaLunch at noon?');
+      // ada's own message quoted reads "You" to her (session 9: it said "ada").
+      await poll(() => message(page, 'Noon works').getByTestId('quote').textContent()).toBe(`${page === pageA ? 'You' : 'ada'}Lunch at noon?`);
     }
   });
 
@@ -103,7 +104,7 @@ describe('journey 17: conversation events', () => {
     for (const page of [pageA, pageB]) {
       await poll(() => message(page, 'Lunch at one?').getByTestId('message-edited').count()).toBe(1);
       // The reply quotes the message as it reads now.
-      await poll(() => message(page, 'Noon works').getByTestId('quote').textContent()).toBe('adaLunch at one?');
+      await poll(() => message(page, 'Noon works').getByTestId('quote').textContent()).toBe(`${page === pageA ? 'You' : 'ada'}Lunch at one?`);
     }
     expect(await message(pageB, 'Lunch at noon?').count()).toBe(0);
     await poll(() => pageA.getByTestId('composer-input').inputValue()).toBe('half-typed');

@@ -541,7 +541,7 @@ export class MhConversation extends LitElement {
       ${msg.attachment ? html`${lazy('mh-attachment')}<mh-attachment .ref=${msg.attachment} .conversationId=${this.conversationId}></mh-attachment>` : nothing}
       ${msg.replyTo
         ? html`<p class="quote" data-testid="quote" data-state=${msg.replyTo.state} dir="auto">${msg.replyTo.state === 'shown'
-            ? html`<b>${msg.replyTo.sender}</b>${msg.replyTo.body}`
+            ? html`<b>${msg.replyTo.sender === this.messenger.value?.me?.userId ? 'You' : msg.replyTo.sender}</b>${msg.replyTo.body}`
             : msg.replyTo.state === 'deleted' ? 'This message was deleted' : 'Message not available'}</p>`
         : nothing}
       ${msg.deleted
