@@ -4,12 +4,6 @@ import { warningText } from '../services/warning-texts.ts';
 import { shared } from '../styles/shared.ts';
 
 const fmt = new Intl.NumberFormat('en');
-/**
- * The streaming restore's progress as a share: its count is of log entries (receipts, reactions
- * and key changes too), which the summary's message count is not; "10 of 251 messages" then
- * "232 messages recovered" read as 19 lost (session 9).
- */
-const pct = new Intl.NumberFormat('en', { style: 'percent' });
 
 /**
  * On the list while a restore streams (issue 18): how much of the older history is in, then
@@ -34,8 +28,11 @@ export class MhRestoreStatus extends LitElement {
     if (!r) return nothing;
     const s = r.summary;
     if (!s) {
+      // A share, not "n of m messages": its count is of log entries (receipts, reactions and key
+      // changes too), which the summary's message count is not; "10 of 251 messages" then
+      // "232 messages recovered" read as 19 lost (session 9). `done` never passes `total` (restore-flow.ts).
       return html`<div class="progress muted" role="status" aria-live="polite" data-testid="restore-streaming">
-        <span>${r.total ? `Restoring your history: ${pct.format(Math.min(1, r.done / r.total))}` : 'Restoring your history…'}</span>
+        <span>${r.total ? `Restoring your history: ${Math.floor((100 * r.done) / r.total)}%` : 'Restoring your history…'}</span>
         <progress max=${Math.max(1, r.total)} .value=${r.done} aria-label="History restored"></progress>
       </div>`;
     }
