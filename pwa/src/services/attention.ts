@@ -35,8 +35,9 @@ export function arrivals(before: ReadonlyMap<string, number>, summaries: readonl
 
 /**
  * NOTE2: the notification for new messages. Without previews: "New message" and nothing
- * else (no sender, no text, no conversation). With previews: who wrote (the contact or
- * group name) and the text, and the conversation to open on a click.
+ * else (no sender, no text, no conversation). With previews: the contact or group name, and
+ * the list's preview (in a group "bea: text", so who wrote it too), and the conversation to
+ * open on a click.
  */
 export function notificationFor(prefs: NotifyPrefs, count: number, preview?: { conversationId: string; from: string; text: string | null }): NotificationContent {
   if (!prefs.previews || !preview) return contentFree(count);
