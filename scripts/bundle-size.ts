@@ -83,8 +83,10 @@ export const TOTAL_GOAL_KB = 60;
  * The malformed user name named in the refusal +0.1 (→ 117.6).
  * Session 9: a group's list preview names who wrote the last message, and adding someone
  * already in a group says so (the field emptied and nothing happened) +0.1 (→ 117.7).
+ * A user name typed as the screens show it, "@bea", is taken for bea (it was refused as "not a
+ * user name"), +31 bytes, past the rounding (→ 117.8).
  */
-export const TOTAL_CEILING_KB = 117.7;
+export const TOTAL_CEILING_KB = 117.8;
 
 /** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
 export const ARGON2_WASM = ['argon2', 'blake2b'];

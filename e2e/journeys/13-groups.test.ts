@@ -114,10 +114,10 @@ describe('journey 12: groups', () => {
 
     await openMembers(ada);
     // Someone already in the group: said so, the field kept (it used to empty and say nothing).
-    await ada.getByTestId('member-add-input').fill(' Bea ');
+    await ada.getByTestId('member-add-input').fill(' @Bea ');
     await ada.getByTestId('member-add').click();
     expect(await ada.getByTestId('members-error').textContent()).toBe('bea is already a member.');
-    expect(await ada.getByTestId('member-add-input').inputValue()).toBe(' Bea ');
+    expect(await ada.getByTestId('member-add-input').inputValue()).toBe(' @Bea ');
     await ada.getByTestId('member-add-input').fill('dan');
     await ada.getByTestId('member-add').click();
     await until(async () => (await members(ada)).includes('dan'), "dan in ada's member list", 20_000);

@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { MessengerController } from '../controllers/messenger-controller.ts';
+import { asUserId } from '../services/composing.ts';
 import { plainError } from '../services/warnings.ts';
 import { shared } from '../styles/shared.ts';
 
@@ -71,8 +72,8 @@ export class MhMembers extends LitElement {
     // Adding someone already in it changes nothing (the composer's change is idempotent, for
     // retries); said here, or the field just emptied (session 9).
     const members = this.messenger.value?.summaries.find((s) => s.conversationId === this.conversationId)?.members ?? [];
-    if (members.includes(name.toLowerCase())) {
-      this._error = `${name.toLowerCase()} is already a member.`;
+    if (members.includes(asUserId(name))) {
+      this._error = `${asUserId(name)} is already a member.`;
       return;
     }
     if (await this._run(() => this.messenger.value!.addMember(this.conversationId, name))) input.value = '';

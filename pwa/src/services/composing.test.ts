@@ -25,6 +25,7 @@ describe('composing', () => {
   it('starts a conversation once per person, and refuses one with yourself', async () => {
     const id = await alice.device.composer.startConversation(' Bob ');
     expect(await alice.device.composer.startConversation('bob')).toBe(id);
+    expect(await alice.device.composer.startConversation(' @Bob')).toBe(id); // as the screens show ids
     expect(service.logs.size).toBe(1);
     expect(await getConversation(alice.db, id)).toMatchObject({ members: ['alice', 'bob'], latestEpoch: 0, lastSeq: 1 });
     expect(await refusal(alice.device.composer.startConversation('ALICE'))).toEqual({ code: 'own-user-name' });

@@ -22,12 +22,19 @@ export interface OutgoingAttachment { ref: AttachmentRef; clientMessageId: strin
 /** EVT1: what a text replies to, or what an event (reaction, edit, delete) is about. */
 export interface MessageLinks { replyTo?: MessageRef; target?: MessageRef }
 
+/** A user name as typed, as the user id it means (not checked: typedUserId below). */
+export function asUserId(typed: string): string {
+  return typed.trim().replace(/^@/, '').toLowerCase();
+}
+
 /**
  * A user name as typed, as its user id. An empty or malformed one is refused here in plain
  * words; the directory's 400 for it read "The server could not accept that" (session 8).
+ * One leading "@" is dropped: the screens show user ids as "@ada", so that is what people
+ * type (it was refused as "not a user name", session 9).
  */
 function typedUserId(typed: string): string {
-  const userId = typed.trim().toLowerCase();
+  const userId = asUserId(typed);
   if (userId === '') throw new BlockedError({ code: 'user-name-empty' });
   if (!USER_ID_RE.test(userId)) throw new BlockedError({ code: 'user-name-format', typed: typed.trim() });
   return userId;
