@@ -34,8 +34,12 @@ export const START_BUDGET_KB = 35;
  * −0.4 (→ 34.2); importIdentityKeys into identity-keyfile.ts −0.2 (→ 34.0).
  * Session 8: a malformed user name refused on the device names the one at fault, among
  * several (blockText, warnings.ts) +0.1 (→ 34.1; 34,906 bytes).
+ * Session 9: one tab at a time runs the device (Messenger.holdTheDevice, Web Locks; the notice
+ * and "Use it here" in mh-app.ts), since two tabs sending at once forked the device's hash chain
+ * and every reader was told "the history was altered"; and drafts written latest-first, so a tab
+ * taken over keeps what was typed: +322 bytes (34,925 → 35,247; → 34.4, the goal 35 still met).
  */
-export const START_CEILING_KB = 34.1;
+export const START_CEILING_KB = 34.4;
 /** Every JavaScript file, the service worker included, apart from the exclusions below. The goal. */
 export const TOTAL_GOAL_KB = 60;
 /**
@@ -85,8 +89,10 @@ export const TOTAL_GOAL_KB = 60;
  * already in a group says so (the field emptied and nothing happened) +0.1 (→ 117.7).
  * A user name typed as the screens show it, "@bea", is taken for bea (it was refused as "not a
  * user name"), +31 bytes, past the rounding (→ 117.8).
+ * One tab at a time runs the device, and drafts written latest-first (the start chunk's note
+ * above) +319 bytes (→ 118.1).
  */
-export const TOTAL_CEILING_KB = 117.8;
+export const TOTAL_CEILING_KB = 118.1;
 
 /** hash-wasm's Argon2id is its argon2 module plus the BLAKE2b module it hashes with (inlined base64). */
 export const ARGON2_WASM = ['argon2', 'blake2b'];

@@ -90,6 +90,11 @@ export class MhApp extends LitElement {
       return html`${banner}<main class="center"><p class="error" role="alert" data-testid="fatal-error">${m.fatal}</p>
         <button data-testid="reload" @click=${() => location.reload()}>Reload</button></main>`;
     }
+    if (m.phase === 'elsewhere') {
+      return html`${banner}<main class="center" data-testid="open-elsewhere"><h1>MessageHub</h1><p role="status">MessageHub is open in another tab or window.
+        It runs in one at a time on this device, so that what you send stays in order.</p>
+        <button data-testid="use-here" @click=${() => m.useHere()}>Use it here</button></main>`;
+    }
     if (m.phase === 'welcome') {
       return html`${banner}
         <main class="welcome">

@@ -227,7 +227,8 @@ export class MhConversation extends LitElement {
   private _keepDraft(conversationId: string, text: string): void {
     const m = this.messenger.value;
     if (!m || !conversationId) return;
-    this.draftWrites = this.draftWrites.then(() => m.saveDraft(conversationId, text)).catch(() => undefined);
+    // The messenger writes them in order, the latest text of each conversation (saveDraft).
+    this.draftWrites = m.saveDraft(conversationId, text).catch(() => undefined);
   }
 
   private async _restoreDraft(conversationId: string): Promise<void> {

@@ -31,7 +31,9 @@ import { requestPersistence, storageInfo, wipeCachesAndWorker, type StorageInfo 
 import type { ConversationSummary, EventView, MessageView } from './views.ts';
 import { BlockedError, plainError, type BlockReason } from './warnings.ts';
 
-export type Phase = 'loading' | 'welcome' | 'ready' | 'failed';
+/** `elsewhere`: another tab or window runs this device (holdTheDevice). */
+export type Phase = 'loading' | 'welcome' | 'ready' | 'failed' | 'elsewhere';
+
 
 export interface MessengerOptions {
   /** The page's origin: what login proofs are signed over (T1) and where the socket connects. */
@@ -116,8 +118,41 @@ export class Messenger extends EventTarget {
 
   // Start-up and wiring.
 
+  /**
+   * One tab at a time runs this device (session 9): two tabs sealing and ingesting at once
+   * forked its counters and hash chain, and every reader was told "the history was altered".
+   * With another tab holding it, this one says so, offers "Use it here" (useHere), and starts
+   * by itself once that tab is closed. A tab whose device is taken over writes its draft and
+   * reloads, so nothing it was doing goes on, and then waits the same way. Without Web Locks
+   * (Node, in unit tests) nothing is held, as before.
+   */
+  private holdTheDevice(): Promise<void> {
+    const locks = globalThis.navigator?.locks;
+    if (!locks) return Promise.resolve();
+    const name = `messagehub.device.${this.databaseName ?? ''}`;
+    return new Promise<void>((started) => {
+      const held = (): Promise<void> => {
+        started();
+        return new Promise<void>(() => undefined); // held while this page lives
+      };
+      const takenOver = (): void => void this.draftsWritten.finally(() => location.reload());
+      this.useHere = () => void locks.request(name, { steal: true }, held).catch(takenOver);
+      locks.request(name, { ifAvailable: true }, (lock) => {
+        if (lock) return held();
+        this.phase = 'elsewhere';
+        this.changed();
+        locks.request(name, held).catch(takenOver);
+        return undefined;
+      }).catch(takenOver);
+    });
+  }
+
+  /** "Use it here": this tab takes the device over, and the one that had it stops (holdTheDevice). */
+  useHere = (): void => undefined;
+
   /** Opens local state only: the app is usable offline before any network answer. */
   async start(): Promise<void> {
+    await this.holdTheDevice();
     try {
       this.db = await openDatabase(this.databaseName, {
         // A newer version in another tab upgrades the database: step aside, never run on a closed one.
@@ -295,8 +330,26 @@ export class Messenger extends EventTarget {
     return this.db ? loadDraft(this.db, conversationId) : '';
   }
 
-  async saveDraft(conversationId: string, text: string): Promise<void> {
-    if (this.db) await saveDraft(this.db, conversationId, text);
+  /** Per conversation, the latest text waiting to be written; and the writes, in order (saveDraft). */
+  private readonly draftsWaiting = new Map<string, string>();
+  private draftsWritten: Promise<void> = Promise.resolve();
+
+  /**
+   * Stores a conversation's draft, sealed. Typing outruns sealing, so a conversation has at most
+   * one write waiting, and it takes the latest text when it runs: a write for every keystroke, in
+   * a chain, left a reload with the first two letters of a thirteen typed (session 9).
+   */
+  saveDraft(conversationId: string, text: string): Promise<void> {
+    const waiting = this.draftsWaiting.has(conversationId);
+    this.draftsWaiting.set(conversationId, text);
+    if (!waiting) {
+      this.draftsWritten = this.draftsWritten.then(async () => {
+        const latest = this.draftsWaiting.get(conversationId) ?? '';
+        this.draftsWaiting.delete(conversationId);
+        if (this.db) await saveDraft(this.db, conversationId, latest);
+      }).catch(() => undefined);
+    }
+    return this.draftsWritten;
   }
 
   generateAccount(userName: string, passphrase: string, onProgress: (stage: string, fraction: number) => void): Promise<PendingAccount> {
