@@ -1,6 +1,6 @@
 // Journey 21 — one tab at a time (session 9): ada opens MessageHub in a second tab. Two tabs
-// sealing for one device at once forked its counters and hash chain, and bea, and ada's own
-// first tab, were told "the history was altered" for every message after (e2e/FINDINGS.md F18).
+// sending and taking in entries for one device at once showed replays that were none, lost
+// messages from a tab's view, and once told bea "the history was altered" (e2e/FINDINGS.md F18).
 // Now the second tab says the app is open elsewhere and offers "Use it here"; taken over, the
 // first tab stops (a draft typed there is kept) and says the same; closed, the other one starts
 // by itself. Whatever ada

@@ -119,8 +119,9 @@ export class Messenger extends EventTarget {
   // Start-up and wiring.
 
   /**
-   * One tab at a time runs this device (session 9): two tabs sealing and ingesting at once
-   * forked its counters and hash chain, and every reader was told "the history was altered".
+   * One tab at a time runs this device (session 9): two tabs sealing and ingesting for it at
+   * once took each other's entries for replays ("delivered again"), lost messages from their
+   * own view, and once had readers told "the history was altered" (e2e/FINDINGS.md F18).
    * With another tab holding it, this one says so, offers "Use it here" (useHere), and starts
    * by itself once that tab is closed. A tab whose device is taken over writes its draft and
    * reloads, so nothing it was doing goes on, and then waits the same way. Without Web Locks
