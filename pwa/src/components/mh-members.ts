@@ -72,8 +72,9 @@ export class MhMembers extends LitElement {
     // Adding someone already in it changes nothing (the composer's change is idempotent, for
     // retries); said here, or the field just emptied (session 9).
     const members = this.messenger.value?.summaries.find((s) => s.conversationId === this.conversationId)?.members ?? [];
-    if (members.includes(asUserId(name))) {
-      this._error = `${asUserId(name)} is already a member.`;
+    const userId = asUserId(name);
+    if (members.includes(userId)) {
+      this._error = `${userId} is already a member.`;
       return;
     }
     if (await this._run(() => this.messenger.value!.addMember(this.conversationId, name))) input.value = '';

@@ -345,7 +345,8 @@ export class Messenger extends EventTarget {
     this.draftsWaiting.set(conversationId, text);
     if (!waiting) {
       this.draftsWritten = this.draftsWritten.then(async () => {
-        const latest = this.draftsWaiting.get(conversationId) ?? '';
+        // Set before this write was queued, and taken only here: never absent (an empty text would delete the draft).
+        const latest = this.draftsWaiting.get(conversationId)!;
         this.draftsWaiting.delete(conversationId);
         if (this.db) await saveDraft(this.db, conversationId, latest);
       }).catch(() => undefined);
